@@ -1,0 +1,98 @@
+import {
+  Admin,
+  Consumer,
+  type ConsumerOptions,
+  ProduceAcks,
+  Producer,
+  type ProducerOptions,
+  stringDeserializer,
+  stringSerializer,
+} from '@platformatic/kafka';
+
+/**
+ * The only module that constructs @platformatic/kafka clients, so that the durability defaults below
+ * cannot be forgotten by a caller. Keys are strings, values and header values stay raw bytes: encoding and
+ * validation belong to `@shop/contracts`.
+ */
+export type KafkaProducer = Producer<string, Buffer, string, Buffer>;
+export type KafkaConsumer = Consumer<string, Buffer, string, Buffer>;
+export type KafkaAdmin = Admin;
+
+/**
+ * Attempts per request before the client gives up. The library's default of 3 (one second apart) is shorter
+ * than a leader election on a restarted broker, which then surfaces as a failed send.
+ */
+export const KAFKA_CLIENT_RETRIES = 10;
+/** First retry delay; doubles per attempt up to KAFKA_CLIENT_MAX_RETRY_DELAY_MS. */
+export const KAFKA_CLIENT_RETRY_DELAY_MS = 250;
+export const KAFKA_CLIENT_MAX_RETRY_DELAY_MS = 5_000;
+/** Per-request timeout. */
+export const KAFKA_REQUEST_TIMEOUT_MS = 30_000;
+export const KAFKA_CONNECT_TIMEOUT_MS = 5_000;
+
+export interface KafkaConnection {
+  bootstrapServers: readonly string[];
+  /** Identifies the process in broker logs and quotas, e.g. `order-service`. */
+  clientId: string;
+}
+
+function retryDelay(_client: unknown, _operationId: unknown, attempt: number): number {
+  return Math.min(KAFKA_CLIENT_RETRY_DELAY_MS * 2 ** Math.max(0, attempt - 1), KAFKA_CLIENT_MAX_RETRY_DELAY_MS);
+}
+
+function baseOptions(connection: KafkaConnection) {
+  return {
+    clientId: connection.clientId,
+    bootstrapBrokers: [...connection.bootstrapServers],
+    retries: KAFKA_CLIENT_RETRIES,
+    retryDelay,
+    timeout: KAFKA_REQUEST_TIMEOUT_MS,
+    connectTimeout: KAFKA_CONNECT_TIMEOUT_MS,
+    // Topics come from the catalog through `topics apply`; a typo must fail, not create a topic.
+    autocreateTopics: false,
+  };
+}
+
+export type ProducerOverrides = Partial<
+  Omit<ProducerOptions<string, Buffer, string, Buffer>, 'clientId' | 'bootstrapBrokers' | 'idempotent' | 'acks'>
+>;
+
+/**
+ * An idempotent producer with acks=all: the broker de-duplicates retried batches and acknowledges only
+ * after every in-sync replica has the record. Neither can be turned off through this factory.
+ */
+export function createProducer(connection: KafkaConnection, overrides: ProducerOverrides = {}): KafkaProducer {
+  return new Producer<string, Buffer, string, Buffer>({
+    ...baseOptions(connection),
+    ...overrides,
+    idempotent: true,
+    acks: ProduceAcks.ALL,
+    serializers: { key: stringSerializer, headerKey: stringSerializer },
+  });
+}
+
+export type ConsumerOverrides = Partial<
+  Omit<ConsumerOptions<string, Buffer, string, Buffer>, 'clientId' | 'bootstrapBrokers' | 'groupId' | 'autocommit'>
+>;
+
+/**
+ * A group consumer with autocommit off: offsets are committed by the caller after the work they cover is
+ * durable (PITFALLS: the library commits on its own by default).
+ */
+export function createConsumer(
+  connection: KafkaConnection,
+  groupId: string,
+  overrides: ConsumerOverrides = {},
+): KafkaConsumer {
+  return new Consumer<string, Buffer, string, Buffer>({
+    ...baseOptions(connection),
+    ...overrides,
+    groupId,
+    autocommit: false,
+    deserializers: { key: stringDeserializer, headerKey: stringDeserializer },
+  } as ConsumerOptions<string, Buffer, string, Buffer>);
+}
+
+export function createAdmin(connection: KafkaConnection): KafkaAdmin {
+  return new Admin(baseOptions(connection));
+}

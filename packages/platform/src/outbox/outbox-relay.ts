@@ -1,0 +1,245 @@
+import pg from 'pg';
+import type { Registry } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { DB_CONNECT_TIMEOUT_MS, type Pool } from '../db/pool.ts';
+import { classifyError } from '../errors.ts';
+import type { KafkaProducer } from '../kafka/clients.ts';
+import type { Logger } from '../logger.ts';
+
+/** Rows published per Kafka request; one `send` carries the whole batch. */
+export const DEFAULT_OUTBOX_BATCH_SIZE = 500;
+/** Fallback poll when no NOTIFY arrives (NOTIFY is only a hint); also how often a standby tries to lead. */
+export const DEFAULT_OUTBOX_POLL_INTERVAL_MS = 1_000;
+/** Backoff bounds while Kafka or PostgreSQL is unavailable. */
+export const OUTBOX_MIN_BACKOFF_MS = 200;
+export const OUTBOX_MAX_BACKOFF_MS = 10_000;
+/**
+ * Session advisory lock that makes exactly one relay per database the publisher. A single publisher keeps
+ * per-key order (two relays claiming rows with SKIP LOCKED could publish a key's later event first) and a
+ * standby takes over as soon as the leader's session ends.
+ */
+export const OUTBOX_LEADER_LOCK_KEY = 727_002;
+const NOTIFY_CHANNEL = 'outbox';
+
+export interface OutboxRelayOptions {
+  /** Pool of the service's database, for reading and deleting rows. */
+  pool: Pool;
+  /** URL of the same database, for the dedicated session that holds the leader lock and LISTENs. */
+  databaseUrl: string;
+  producer: KafkaProducer;
+  logger: Logger;
+  /** Default: DEFAULT_OUTBOX_BATCH_SIZE. */
+  batchSize?: number;
+  /** Default: DEFAULT_OUTBOX_POLL_INTERVAL_MS. */
+  pollIntervalMs?: number;
+  /** Registry for the relay's metrics. Default: none (metrics are not exported). */
+  registry?: Registry;
+  /** Service name, as the `service` label of the metrics. */
+  service: string;
+}
+
+interface OutboxRow {
+  id: string;
+  topic: string;
+  message_key: string;
+  payload: Buffer;
+  headers: Record<string, string>;
+  created_at: Date;
+}
+
+/**
+ * Publishes the outbox to Kafka. Invariants:
+ * - a row is deleted only after the broker acknowledged it (idempotent producer, acks=all), so a crash
+ *   between the two republishes it: at-least-once, de-duplicated by the consumers' inbox on the event id;
+ * - rows are read by what is visible now, not by "id greater than the last one seen", so a transaction
+ *   that took a lower id but committed later is published on a later pass instead of being skipped;
+ * - only the leader publishes, in id order, in batches: per-key order is the order of commit.
+ */
+export class OutboxRelay {
+  readonly #options: Required<Omit<OutboxRelayOptions, 'registry'>>;
+  readonly #metrics: RelayMetrics | undefined;
+  #running = false;
+  #session: pg.Client | undefined;
+  #leader = false;
+  #wake: (() => void) | undefined;
+  #loop: Promise<void> | undefined;
+
+  constructor(options: OutboxRelayOptions) {
+    this.#options = {
+      batchSize: DEFAULT_OUTBOX_BATCH_SIZE,
+      pollIntervalMs: DEFAULT_OUTBOX_POLL_INTERVAL_MS,
+      ...options,
+    };
+    this.#metrics =
+      options.registry === undefined ? undefined : createRelayMetrics(options.registry, options.pool, options.service);
+  }
+
+  get isLeader(): boolean {
+    return this.#leader;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  /** Stops after the batch in flight (if any) is acknowledged and deleted, then releases leadership. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#wake?.();
+    await this.#loop;
+    await this.#dropSession();
+  }
+
+  async #run(): Promise<void> {
+    const { logger, pollIntervalMs, batchSize } = this.#options;
+    let backoff = OUTBOX_MIN_BACKOFF_MS;
+    while (this.#running) {
+      try {
+        if (!this.#leader) await this.#tryToLead();
+        if (!this.#leader) {
+          await this.#sleep(pollIntervalMs);
+          continue;
+        }
+        const published = await this.publishBatch();
+        backoff = OUTBOX_MIN_BACKOFF_MS;
+        // A full batch means more is waiting: go again at once; otherwise wait for NOTIFY or the poll.
+        if (published < batchSize) await this.#sleep(pollIntervalMs);
+      } catch (error) {
+        const classified = classifyError(error);
+        logger.warn({ err: error, code: classified.code, backoffMs: backoff }, 'outbox relay pass failed; retrying');
+        this.#metrics?.failures.inc();
+        await this.#sleep(backoff);
+        backoff = Math.min(backoff * 2, OUTBOX_MAX_BACKOFF_MS);
+      }
+    }
+  }
+
+  /**
+   * Publishes up to one batch and deletes what was acknowledged. Returns how many rows were published.
+   * Exposed for tests; in a service the loop started by `start()` calls it.
+   */
+  async publishBatch(): Promise<number> {
+    const { pool, producer, batchSize } = this.#options;
+    const { rows } = await pool.query<OutboxRow>(
+      'SELECT id, topic, message_key, payload, headers, created_at FROM outbox ORDER BY id LIMIT $1',
+      [batchSize],
+    );
+    if (rows.length === 0) return 0;
+    const started = performance.now();
+    await producer.send({
+      messages: rows.map((row) => ({
+        topic: row.topic,
+        key: row.message_key,
+        value: row.payload,
+        headers: new Map(Object.entries(row.headers).map(([name, value]) => [name, Buffer.from(value)])),
+      })),
+    });
+    this.#metrics?.publishDuration.observe((performance.now() - started) / 1_000);
+    await pool.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [rows.map((row) => row.id)]);
+    this.#metrics?.published.inc(rows.length);
+    return rows.length;
+  }
+
+  async #tryToLead(): Promise<void> {
+    if (this.#session === undefined) {
+      const session = new pg.Client({
+        connectionString: this.#options.databaseUrl,
+        connectionTimeoutMillis: DB_CONNECT_TIMEOUT_MS,
+      });
+      session.on('error', (error) => {
+        // The session is gone, and with it the lock: stop publishing until a new session leads again.
+        this.#options.logger.warn({ err: error }, 'outbox relay lost its leader session');
+        this.#leader = false;
+        this.#session = undefined;
+        this.#wake?.();
+      });
+      session.on('notification', () => this.#wake?.());
+      await session.connect();
+      await session.query(`LISTEN ${NOTIFY_CHANNEL}`);
+      this.#session = session;
+    }
+    const { rows } = await this.#session.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
+      OUTBOX_LEADER_LOCK_KEY,
+    ]);
+    this.#leader = rows[0]?.locked === true;
+    if (this.#leader) this.#options.logger.info('outbox relay is the leader for this database');
+  }
+
+  async #dropSession(): Promise<void> {
+    const session = this.#session;
+    this.#session = undefined;
+    this.#leader = false;
+    // Ending the session releases the advisory lock, so a standby can lead at once.
+    await session?.end().catch(() => {});
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    });
+  }
+}
+
+interface RelayMetrics {
+  published: { inc(value?: number): void };
+  failures: { inc(value?: number): void };
+  publishDuration: { observe(value: number): void };
+}
+
+function createRelayMetrics(registry: Registry, pool: Pool, service: string): RelayMetrics {
+  const labels = { service };
+  const published = new Counter({
+    name: 'outbox_published_total',
+    help: 'Outbox rows published to Kafka and deleted',
+    registers: [registry],
+    labelNames: ['service'],
+  });
+  const failures = new Counter({
+    name: 'outbox_relay_failures_total',
+    help: 'Relay passes that failed and were retried',
+    registers: [registry],
+    labelNames: ['service'],
+  });
+  const publishDuration = new Histogram({
+    name: 'outbox_publish_duration_seconds',
+    help: 'Time from sending a batch to its acknowledgement by the broker (acks=all)',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+    labelNames: ['service'],
+  });
+  // Backlog and age are read from the table when scraped, so they are right even while the relay is stuck.
+  new Gauge({
+    name: 'outbox_backlog',
+    help: 'Rows in the outbox not yet published',
+    registers: [registry],
+    labelNames: ['service'],
+    async collect() {
+      const { rows } = await pool.query<{ count: string }>('SELECT count(*) AS count FROM outbox');
+      this.set(labels, Number(rows[0]?.count ?? 0));
+    },
+  });
+  new Gauge({
+    name: 'outbox_oldest_age_seconds',
+    help: 'Age of the oldest unpublished outbox row (0 when empty)',
+    registers: [registry],
+    labelNames: ['service'],
+    async collect() {
+      const { rows } = await pool.query<{ age: number | null }>(
+        'SELECT EXTRACT(EPOCH FROM clock_timestamp() - min(created_at))::float8 AS age FROM outbox',
+      );
+      this.set(labels, rows[0]?.age ?? 0);
+    },
+  });
+  return {
+    published: published.labels(labels),
+    failures: failures.labels(labels),
+    publishDuration: publishDuration.labels(labels),
+  };
+}

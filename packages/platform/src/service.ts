@@ -1,0 +1,123 @@
+import type { FastifyInstance } from 'fastify';
+import type { TObject, TProperties } from 'typebox';
+import Type from 'typebox';
+import { CommonEnvSchema, databaseUrl, type Env, loadEnv, parseBootstrapServers } from './config.ts';
+import { ensureDatabase } from './db/databases.ts';
+import { type MigrationSource, migrate } from './db/migrate.ts';
+import { createPool, type Pool } from './db/pool.ts';
+import { createHttpApp } from './http/app.ts';
+import type { KafkaConnection } from './kafka/clients.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { checkKafka, checkPostgres } from './preflight.ts';
+import { createShutdown, type Shutdown } from './shutdown.ts';
+
+/** What a service declares about itself; `runService` does the rest of the boot. */
+export interface ServiceDefinition {
+  /** `<name>-service`, used in logs, client ids and metrics. */
+  name: string;
+  defaultPort: number;
+  defaultDatabase: string;
+  migrations: readonly MigrationSource[];
+  /** Registers routes, consumers and relays; registers their closers on `context.shutdown`. */
+  start(context: ServiceContext): Promise<void>;
+}
+
+export interface ServiceConfig {
+  service: string;
+  host: string;
+  port: number;
+  logLevel: string;
+  databaseServerUrl: string;
+  databaseName: string;
+  databaseUrl: string;
+  kafka: KafkaConnection;
+}
+
+export interface ServiceContext {
+  config: Readonly<ServiceConfig>;
+  logger: Logger;
+  pool: Pool;
+  app: FastifyInstance;
+  shutdown: Shutdown;
+}
+
+export interface RunningService {
+  context: ServiceContext;
+  /** The address the HTTP server listens on, e.g. http://127.0.0.1:8081 */
+  url: string;
+  stop(): Promise<void>;
+}
+
+function serviceEnvSchema(definition: ServiceDefinition): TObject<TProperties> {
+  return Type.Object({
+    ...CommonEnvSchema.properties,
+    HOST: Type.String({ default: '127.0.0.1' }),
+    /** 0 picks a free port (tests). */
+    PORT: Type.Integer({ default: definition.defaultPort, minimum: 0, maximum: 65_535 }),
+    DATABASE_NAME: Type.String({ default: definition.defaultDatabase, pattern: '^[a-z][a-z0-9_]{0,62}$' }),
+  });
+}
+
+export function loadServiceConfig(definition: ServiceDefinition, env: Env = process.env): Readonly<ServiceConfig> {
+  const raw = loadEnv(serviceEnvSchema(definition), env) as Record<string, unknown>;
+  const serverUrl = String(raw.DATABASE_URL);
+  const databaseName = String(raw.DATABASE_NAME);
+  return Object.freeze({
+    service: definition.name,
+    host: String(raw.HOST),
+    port: Number(raw.PORT),
+    logLevel: String(raw.LOG_LEVEL),
+    databaseServerUrl: serverUrl,
+    databaseName,
+    databaseUrl: databaseUrl(serverUrl, databaseName),
+    kafka: Object.freeze({
+      bootstrapServers: Object.freeze(parseBootstrapServers(String(raw.KAFKA_BOOTSTRAP_SERVERS))),
+      clientId: definition.name,
+    }),
+  });
+}
+
+/**
+ * Boots a service: validated config, preflight of PostgreSQL and Kafka (fail within seconds with a fix),
+ * its database created and migrated, HTTP listening, and closers registered in start order so shutdown
+ * stops intake first and closes pools last.
+ */
+export async function startService(definition: ServiceDefinition, env: Env = process.env): Promise<RunningService> {
+  const config = loadServiceConfig(definition, env);
+  const logger = createLogger({ service: definition.name, level: config.logLevel });
+  const shutdown = createShutdown({ logger });
+
+  await checkPostgres(config.databaseServerUrl);
+  await checkKafka(config.kafka.bootstrapServers);
+  await ensureDatabase(config.databaseServerUrl, config.databaseName);
+
+  const pool = createPool(config.databaseUrl, { applicationName: definition.name });
+  shutdown.register('postgres pool', () => pool.end());
+  await migrate(pool, definition.migrations, logger);
+
+  const app = createHttpApp({ service: definition.name, logger });
+  const context: ServiceContext = { config, logger, pool, app, shutdown };
+  await definition.start(context);
+
+  const url = await app.listen({ host: config.host, port: config.port });
+  // Registered last so it runs first: stop taking requests before consumers and pools go away.
+  shutdown.register('http server', () => app.close());
+  logger.info({ url }, `${definition.name} listening`);
+  return { context, url, stop: () => shutdown.run('stop') };
+}
+
+/** Entry point for `services/<name>/src/main.ts`: start, handle signals, exit non-zero on boot failure. */
+export async function runServiceMain(definition: ServiceDefinition): Promise<void> {
+  try {
+    const running = await startService(definition);
+    running.context.shutdown.installSignalHandlers();
+  } catch (error) {
+    const hint = (error as { hint?: string }).hint;
+    const code = (error as { code?: string }).code;
+    process.stderr.write(
+      `${definition.name} failed to start: ${code ? `[${code}] ` : ''}${(error as Error).message}\n${hint ? `  fix: ${hint}\n` : ''}`,
+    );
+    if (!hint) process.stderr.write(`${(error as Error).stack}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,12 @@
+import { inventoryService } from '../services/inventory/src/service.ts';
+import { notificationService } from '../services/notification/src/service.ts';
+import { orderService } from '../services/order/src/service.ts';
+import { paymentService } from '../services/payment/src/service.ts';
+
+/** The processes `npm start` runs, in start order. Ports and databases come from each service's own definition. */
+export const STACK_SERVICES = [
+  { definition: orderService, entry: 'services/order/src/main.ts', label: 'order' },
+  { definition: inventoryService, entry: 'services/inventory/src/main.ts', label: 'inventory' },
+  { definition: paymentService, entry: 'services/payment/src/main.ts', label: 'payment' },
+  { definition: notificationService, entry: 'services/notification/src/main.ts', label: 'notification' },
+] as const;

@@ -1,0 +1,155 @@
+/**
+ * `npm start`: brings the local stack up — Kafka (unless KAFKA_BOOTSTRAP_SERVERS is set), a PostgreSQL
+ * check, then every service (each creates and migrates its own database) with prefixed logs — and prints
+ * the URLs. Ctrl-C stops the services and the Kafka this command started; nothing is left behind.
+ * If any service or the broker dies, everything is stopped and the command exits non-zero.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { type KafkaHandle, startKafka } from '../infra/kafka/src/index.ts';
+import { CommonEnvSchema, loadEnv } from '../packages/platform/src/config.ts';
+import { checkPostgres } from '../packages/platform/src/preflight.ts';
+import { formatLogLine } from './log-format.ts';
+import { STACK_SERVICES } from './stack.ts';
+
+/** A service that is not healthy this long after spawning is reported as failed. */
+const SERVICE_READY_TIMEOUT_MS = 60_000;
+/** Grace period between SIGTERM and SIGKILL when stopping a service. */
+const SERVICE_STOP_TIMEOUT_MS = 15_000;
+const REPO_ROOT = new URL('..', import.meta.url);
+
+interface Running {
+  label: string;
+  url: string;
+  child: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+const children: Running[] = [];
+let kafka: KafkaHandle | undefined;
+let stopping = false;
+
+function say(line: string): void {
+  process.stdout.write(`[start] ${line}\n`);
+}
+
+function fail(message: string, hint?: string): never {
+  process.stderr.write(`\n[start] FAILED: ${message}\n${hint ? `[start] fix: ${hint}\n` : ''}`);
+  throw new StartFailure(message);
+}
+
+class StartFailure extends Error {}
+
+function pipeLogs(label: string, child: ChildProcess): void {
+  const prefix = `[${label.padEnd(12)}]`;
+  for (const stream of [child.stdout, child.stderr]) {
+    if (stream === null) continue;
+    createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${formatLogLine(prefix, line)}\n`));
+  }
+}
+
+async function waitHealthy(running: Running): Promise<void> {
+  const deadline = Date.now() + SERVICE_READY_TIMEOUT_MS;
+  let exitCode: number | null | undefined;
+  void running.exited.then((code) => {
+    exitCode = code;
+  });
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined)
+      fail(`${running.label} exited with code ${exitCode} during start-up (see its log above)`);
+    try {
+      const response = await fetch(`${running.url}/health`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  fail(`${running.label} did not answer ${running.url}/health within ${SERVICE_READY_TIMEOUT_MS / 1000} s`);
+}
+
+function startService(spec: (typeof STACK_SERVICES)[number], bootstrapServers: string[]): Running {
+  const port = spec.definition.defaultPort;
+  const child = spawn(process.execPath, [spec.entry], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, KAFKA_BOOTSTRAP_SERVERS: bootstrapServers.join(','), PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  pipeLogs(spec.label, child);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const running = { label: spec.label, url: `http://127.0.0.1:${port}`, child, exited };
+  children.push(running);
+  void exited.then((code) => {
+    if (!stopping) {
+      process.stderr.write(`[start] ${spec.label} exited unexpectedly (code ${code}); stopping everything\n`);
+      void stopAll(1);
+    }
+  });
+  return running;
+}
+
+async function stopChild(running: Running): Promise<void> {
+  if (running.child.exitCode !== null || running.child.signalCode !== null) return;
+  running.child.kill('SIGTERM');
+  const timer = setTimeout(() => running.child.kill('SIGKILL'), SERVICE_STOP_TIMEOUT_MS);
+  await running.exited;
+  clearTimeout(timer);
+}
+
+async function stopAll(exitCode: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    say('stopping services');
+    // Reverse start order: the Order Service (which feeds the others) stops last, after its consumers.
+    await Promise.all([...children].reverse().map(stopChild));
+    if (kafka?.source === 'started') {
+      say('stopping the Kafka broker this command started');
+      await kafka.stop();
+    }
+    say('stopped');
+  }
+  process.exit(exitCode);
+}
+
+async function main(): Promise<void> {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopAll(0));
+  const env = loadEnv(CommonEnvSchema);
+
+  say('checking PostgreSQL');
+  try {
+    await checkPostgres(env.DATABASE_URL);
+  } catch (error) {
+    fail((error as Error).message, (error as { hint?: string }).hint);
+  }
+
+  say('starting Kafka');
+  try {
+    kafka = await startKafka({ foreground: true });
+  } catch (error) {
+    fail(
+      `Kafka did not start: ${(error as Error).message}`,
+      'See the broker log with "npm run kafka:logs"; check Java 17+ and Maven are installed.',
+    );
+  }
+  if (kafka.source === 'reused')
+    say(`using the Kafka broker that is already running at ${kafka.bootstrapServers.join(',')}`);
+  void kafka.exited?.then((how) => {
+    if (!stopping) {
+      process.stderr.write(`[start] ${how}; stopping everything\n`);
+      void stopAll(1);
+    }
+  });
+
+  const running = STACK_SERVICES.map((spec) => startService(spec, kafka?.bootstrapServers ?? []));
+  await Promise.all(running.map(waitHealthy));
+
+  say('the stack is up:');
+  say(`  kafka         ${kafka.bootstrapServers.join(',')} (${kafka.source})`);
+  for (const r of running) say(`  ${r.label.padEnd(13)} ${r.url}   (health: ${r.url}/health)`);
+  say('press Ctrl-C to stop');
+}
+
+main().catch(async (error) => {
+  if (!(error instanceof StartFailure)) process.stderr.write(`[start] ${(error as Error).stack}\n`);
+  await stopAll(1);
+});

@@ -1,0 +1,91 @@
+/**
+ * `npm test`: the whole gate a change must pass, in the order that fails fastest —
+ * type check, lint, dependency boundaries, then every test file on the real Kafka and PostgreSQL.
+ * Uses KAFKA_BOOTSTRAP_SERVERS when set; otherwise reuses the local broker, or starts one for the run and
+ * stops it afterwards. A missing broker or database fails the run; no test is skipped for lack of one.
+ *
+ *   npm test                      everything
+ *   npm test -- --only <glob>     just the matching test files (after the static checks)
+ *   npm test -- --no-static       skip type check, lint and boundaries
+ */
+import { spawnSync } from 'node:child_process';
+import { glob } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { type KafkaHandle, startKafka } from '../infra/kafka/src/index.ts';
+import { CommonEnvSchema, loadEnv } from '../packages/platform/src/config.ts';
+import { checkPostgres } from '../packages/platform/src/preflight.ts';
+
+const REPO_ROOT = new URL('..', import.meta.url).pathname;
+const TEST_GLOBS = [
+  'packages/*/test/**/*.test.ts',
+  'services/*/test/**/*.test.ts',
+  'tools/test/**/*.test.ts',
+  'infra/kafka/test/**/*.test.ts',
+];
+/**
+ * Test files run in parallel processes. They mostly wait on Kafka and PostgreSQL, so more files than the
+ * machine's 2 cores keeps it busy without starving the broker.
+ */
+const TEST_CONCURRENCY = 4;
+/** Per test; a hung test fails instead of eating CI's budget. */
+const TEST_TIMEOUT_MS = 180_000;
+
+const { values } = parseArgs({
+  options: { only: { type: 'string' }, 'no-static': { type: 'boolean', default: false } },
+});
+
+function step(name: string, command: string, args: string[], env = process.env): void {
+  process.stdout.write(`\n== ${name}\n`);
+  const result = spawnSync(command, args, { cwd: REPO_ROOT, stdio: 'inherit', env });
+  if (result.status !== 0) {
+    process.stderr.write(`\n== ${name} failed (exit ${result.status ?? result.signal})\n`);
+    process.exitCode = result.status ?? 1;
+    throw new Error(`${name} failed`);
+  }
+}
+
+async function testFiles(): Promise<string[]> {
+  const files: string[] = [];
+  for (const pattern of values.only ? [values.only] : TEST_GLOBS) {
+    for await (const file of glob(pattern, { cwd: REPO_ROOT, exclude: (name) => name.includes('node_modules') })) {
+      files.push(file);
+    }
+  }
+  return files.sort();
+}
+
+let kafka: KafkaHandle | undefined;
+try {
+  const npx = 'npx';
+  if (!values['no-static']) {
+    step('type check (tsc --noEmit)', npx, ['tsc', '--noEmit', '-p', '.']);
+    step('lint and format (biome check)', npx, ['biome', 'check', '.']);
+    step('dependency boundaries', process.execPath, ['tools/src/check-boundaries.ts']);
+  }
+
+  process.stdout.write('\n== infrastructure\n');
+  const env = loadEnv(CommonEnvSchema);
+  await checkPostgres(env.DATABASE_URL);
+  process.stdout.write(`PostgreSQL answers at ${new URL(env.DATABASE_URL).host}\n`);
+  kafka = await startKafka();
+
+  const files = await testFiles();
+  if (files.length === 0) throw new Error(`No test files match ${values.only ?? TEST_GLOBS.join(', ')}`);
+  step(
+    `tests (${files.length} files, node --test)`,
+    process.execPath,
+    ['--test', `--test-concurrency=${TEST_CONCURRENCY}`, `--test-timeout=${TEST_TIMEOUT_MS}`, ...files],
+    { ...process.env, KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers.join(','), DATABASE_URL: env.DATABASE_URL },
+  );
+} catch (error) {
+  const hint = (error as { hint?: string }).hint;
+  if (!/failed$/.test((error as Error).message)) {
+    process.stderr.write(`\n[test] ${(error as Error).message}\n${hint ? `[test] fix: ${hint}\n` : ''}`);
+  }
+  process.exitCode ||= 1;
+} finally {
+  if (kafka?.source === 'started') {
+    process.stdout.write('\n== stopping the Kafka broker started for this run\n');
+    await kafka.stop();
+  }
+}

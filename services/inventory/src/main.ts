@@ -1,0 +1,4 @@
+import { runServiceMain } from '@shop/platform/service';
+import { inventoryService } from './service.ts';
+
+await runServiceMain(inventoryService);

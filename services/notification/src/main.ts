@@ -1,0 +1,4 @@
+import { runServiceMain } from '@shop/platform/service';
+import { notificationService } from './service.ts';
+
+await runServiceMain(notificationService);

@@ -1,0 +1,4 @@
+import { runServiceMain } from '@shop/platform/service';
+import { orderService } from './service.ts';
+
+await runServiceMain(orderService);

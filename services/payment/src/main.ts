@@ -1,0 +1,4 @@
+import { runServiceMain } from '@shop/platform/service';
+import { paymentService } from './service.ts';
+
+await runServiceMain(paymentService);

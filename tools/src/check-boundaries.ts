@@ -1,0 +1,108 @@
+/**
+ * Fails when a module imports across a boundary the architecture forbids:
+ * - a service imports another service (services share only `@shop/contracts` and `@shop/platform`);
+ * - a service's `domain/` imports infrastructure (Kafka, HTTP, SQL) or the platform layer;
+ * - `@shop/contracts` imports anything but TypeBox and Node built-ins.
+ * Run by `npm run boundaries` (part of `npm run check` and CI).
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface Violation {
+  file: string;
+  specifier: string;
+  rule: string;
+}
+
+const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const IMPORT_PATTERN = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+const INFRASTRUCTURE_PACKAGES = ['@platformatic/kafka', 'fastify', 'pg', '@shop/platform', 'node:http', 'node:net'];
+
+async function listTsFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const entry of entries) {
+    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await listTsFiles(path)));
+    else if (entry.name.endsWith('.ts')) out.push(path);
+  }
+  return out;
+}
+
+export function importsOf(source: string): string[] {
+  const specifiers: string[] = [];
+  for (const match of source.matchAll(IMPORT_PATTERN)) {
+    const specifier = match[1] ?? match[2];
+    if (specifier) specifiers.push(specifier);
+  }
+  return specifiers;
+}
+
+function serviceOf(path: string, root: string): string | undefined {
+  const parts = relative(root, path).split(sep);
+  return parts[0] === 'services' ? parts[1] : undefined;
+}
+
+/** Checks one file's imports; `root` is the repository root. */
+export function checkFile(root: string, file: string, source: string): Violation[] {
+  const violations: Violation[] = [];
+  const rel = relative(root, file);
+  const service = serviceOf(file, root);
+  const inDomain = service !== undefined && rel.split(sep).includes('domain');
+  const inContracts = rel.startsWith(`packages${sep}contracts${sep}src`);
+  for (const specifier of importsOf(source)) {
+    const target = specifier.startsWith('.') ? resolve(file, '..', specifier) : undefined;
+    if (service !== undefined) {
+      const targetService = target !== undefined ? serviceOf(target, root) : undefined;
+      const importsOtherByName =
+        /^@shop\/[a-z-]+-service/.test(specifier) && !specifier.startsWith(`@shop/${service}-service`);
+      if ((targetService !== undefined && targetService !== service) || importsOtherByName) {
+        violations.push({ file: rel, specifier, rule: 'a service never imports another service' });
+      }
+    }
+    if (inDomain) {
+      const infra = INFRASTRUCTURE_PACKAGES.some((p) => specifier === p || specifier.startsWith(`${p}/`));
+      const leavesDomain = target !== undefined && !relative(root, target).split(sep).includes('domain');
+      if (infra || leavesDomain) {
+        violations.push({ file: rel, specifier, rule: 'domain logic imports no Kafka, HTTP, SQL or adapters' });
+      }
+    }
+    if (inContracts) {
+      const allowed =
+        specifier.startsWith('.') ||
+        specifier.startsWith('node:') ||
+        specifier === 'typebox' ||
+        specifier.startsWith('typebox/');
+      if (!allowed)
+        violations.push({ file: rel, specifier, rule: 'contracts depend only on TypeBox and Node built-ins' });
+    }
+  }
+  return violations;
+}
+
+export async function checkRepository(root = REPO_ROOT): Promise<Violation[]> {
+  const files = [
+    ...(await listTsFiles(join(root, 'services'))),
+    ...(await listTsFiles(join(root, 'packages', 'contracts', 'src'))),
+  ];
+  const violations: Violation[] = [];
+  for (const file of files) violations.push(...checkFile(root, file, await readFile(file, 'utf8')));
+  return violations;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const violations = await checkRepository();
+  for (const v of violations) console.error(`${v.file}: imports "${v.specifier}" — ${v.rule}`);
+  if (violations.length > 0) {
+    console.error(`\n${violations.length} dependency-boundary violation(s).`);
+    process.exit(1);
+  }
+  console.log('dependency boundaries: ok');
+}
