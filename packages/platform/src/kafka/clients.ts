@@ -1,7 +1,10 @@
 import {
   Admin,
+  type BaseOptions,
+  type ConsumeBaseOptions,
   Consumer,
   type ConsumerOptions,
+  type GroupOptions,
   ProduceAcks,
   Producer,
   type ProducerOptions,
@@ -72,7 +75,10 @@ export function createProducer(connection: KafkaConnection, overrides: ProducerO
 }
 
 export type ConsumerOverrides = Partial<
-  Omit<ConsumerOptions<string, Buffer, string, Buffer>, 'clientId' | 'bootstrapBrokers' | 'groupId' | 'autocommit'>
+  Omit<
+    BaseOptions & GroupOptions & ConsumeBaseOptions<string, Buffer, string, Buffer>,
+    'clientId' | 'bootstrapBrokers' | 'autocommit'
+  >
 >;
 
 /**

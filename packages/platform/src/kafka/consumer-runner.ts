@@ -1,0 +1,358 @@
+import type { Message, MessagesStream } from '@platformatic/kafka';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { inTransaction, type Pool, type PoolClient } from '../db/pool.ts';
+import type { Logger } from '../logger.ts';
+import { withLogContext } from '../logger.ts';
+import { createConsumer, type KafkaConnection, type KafkaConsumer } from './clients.ts';
+import { type ClassifiedFailure, classifyFailure } from './failure.ts';
+
+/** Records handled per pass; the pass ends early when fewer arrive within DEFAULT_MAX_BATCH_WAIT_MS. */
+export const DEFAULT_MAX_BATCH_SIZE = 200;
+export const DEFAULT_MAX_BATCH_WAIT_MS = 10;
+/** Longest a fetch waits on the broker for new records. */
+export const CONSUMER_MAX_WAIT_MS = 500;
+/** Backoff bounds for in-place retries while our own database or Kafka is down. */
+export const INFRASTRUCTURE_MIN_BACKOFF_MS = 250;
+export const INFRASTRUCTURE_MAX_BACKOFF_MS = 10_000;
+/** Delay before a consumer whose stream died is created again. */
+export const CONSUMER_RESTART_DELAY_MS = 2_000;
+export const CONSUMER_SESSION_TIMEOUT_MS = 15_000;
+export const CONSUMER_HEARTBEAT_INTERVAL_MS = 1_000;
+
+export type KafkaRecord = Message<string, Buffer, string, Buffer>;
+
+/** The outcome of decoding a record with `@shop/contracts`. */
+export type Decoded<Event> =
+  | { ok: true; event: Event; eventId: string; correlationId?: string }
+  | { ok: false; code: string; reason: string };
+
+export interface HandlerContext {
+  /** The transaction the handler's writes (and its outbox events) must use; the inbox row is on it too. */
+  client: PoolClient;
+  record: KafkaRecord;
+  logger: Logger;
+  eventId: string;
+}
+
+/** A failure the runner hands over: where it goes is the router's decision (retry topic or dead letter). */
+export interface RecordFailure {
+  kind: 'poison' | 'transient';
+  code: string;
+  message: string;
+  stack?: string;
+}
+
+/**
+ * Sends a failed record on to its next stop (a retry topic or the dead-letter topic). It must resolve only
+ * once the broker acknowledged the copy: the runner commits the source offset right after.
+ */
+export interface FailureRouter {
+  route(record: KafkaRecord, failure: RecordFailure): Promise<'retried' | 'dead-lettered'>;
+}
+
+export interface ConsumerRunnerOptions<Event> {
+  /** Names the consumer in the inbox, logs and metrics, e.g. `inventory-service.order-placed`. */
+  name: string;
+  groupId: string;
+  topics: readonly string[];
+  connection: KafkaConnection;
+  pool: Pool;
+  logger: Logger;
+  decode(record: KafkaRecord): Decoded<Event>;
+  /** Runs inside a database transaction that also records the event id in the inbox. */
+  handle(event: Event, context: HandlerContext): Promise<void>;
+  failures: FailureRouter;
+  /** Default: DEFAULT_MAX_BATCH_SIZE. */
+  maxBatchSize?: number;
+  /** Default: DEFAULT_MAX_BATCH_WAIT_MS. */
+  maxBatchWaitMs?: number;
+  /** Default: none. */
+  registry?: Registry;
+}
+
+interface RunnerMetrics {
+  records: Counter<'consumer' | 'outcome'>;
+  handlerDuration: Histogram<'consumer'>;
+  batchSize: Histogram<'consumer'>;
+  infrastructureRetries: Counter<'consumer' | 'code'>;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs one consumer group member. Invariants:
+ * - an offset is committed only after every record before it in its partition was handled and its
+ *   transaction committed, or was handed to the failure router and acknowledged there;
+ * - records of one partition are handled one at a time, in order; partitions of a batch run concurrently;
+ * - the inbox row (consumer, event id) is written in the handler's transaction, so a redelivered event
+ *   (after a crash between database commit and offset commit, or a rebalance) has no second effect;
+ * - infrastructure failures are retried in place, forever, with backoff; only per-record failures
+ *   (poison, transient) leave the partition, through the failure router.
+ */
+export class ConsumerRunner<Event> {
+  readonly #options: ConsumerRunnerOptions<Event>;
+  readonly #metrics: RunnerMetrics | undefined;
+  #consumer: KafkaConsumer | undefined;
+  #stream: MessagesStream<string, Buffer, string, Buffer> | undefined;
+  #buffer: KafkaRecord[] = [];
+  #flushTimer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> | undefined;
+  #running = false;
+  #healthy = false;
+  #supervisor: Promise<void> | undefined;
+  #streamDied: ((error: Error) => void) | undefined;
+
+  constructor(options: ConsumerRunnerOptions<Event>) {
+    this.#options = options;
+    this.#metrics = options.registry === undefined ? undefined : createRunnerMetrics(options.registry);
+  }
+
+  /** True while the stream is consuming; false while it is being restarted after an error. */
+  get healthy(): boolean {
+    return this.#healthy;
+  }
+
+  /** Joins the group and starts consuming; resolves once the first stream is running. */
+  async start(): Promise<void> {
+    this.#running = true;
+    await this.#open();
+    this.#supervisor = this.#supervise();
+  }
+
+  /** Stops fetching, finishes and commits the batch in flight, then leaves the group. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#streamDied?.(new Error('stopping'));
+    await this.#supervisor;
+    await this.#close();
+  }
+
+  async #open(): Promise<void> {
+    const { connection, groupId, topics } = this.#options;
+    const consumer = createConsumer(connection, groupId, {
+      sessionTimeout: CONSUMER_SESSION_TIMEOUT_MS,
+      heartbeatInterval: CONSUMER_HEARTBEAT_INTERVAL_MS,
+    });
+    this.#consumer = consumer;
+    // PITFALLS: the default mode ('latest') ignores committed offsets; resume from them, and start a new
+    // group at the beginning so nothing published before its first start is missed.
+    const stream = await consumer.consume({
+      topics: [...topics],
+      mode: 'committed',
+      fallbackMode: 'earliest',
+      maxWaitTime: CONSUMER_MAX_WAIT_MS,
+    });
+    this.#stream = stream;
+    stream.on('data', (record: KafkaRecord) => this.#accept(record));
+    this.#healthy = true;
+  }
+
+  async #close(): Promise<void> {
+    clearTimeout(this.#flushTimer);
+    await this.#flushing;
+    this.#buffer = [];
+    const stream = this.#stream;
+    const consumer = this.#consumer;
+    this.#stream = undefined;
+    this.#consumer = undefined;
+    this.#healthy = false;
+    await stream?.close().catch(() => {});
+    await consumer?.close(true).catch(() => {});
+  }
+
+  /** Keeps a member running: a dead stream (the client gave up after its retries) is closed and reopened. */
+  async #supervise(): Promise<void> {
+    while (this.#running) {
+      const died = await new Promise<Error>((resolve) => {
+        this.#streamDied = resolve;
+        this.#stream?.once('error', resolve);
+      });
+      if (!this.#running) return;
+      this.#healthy = false;
+      this.#options.logger.error({ err: died, consumer: this.#options.name }, 'consumer stream failed; restarting');
+      await this.#close();
+      while (this.#running) {
+        await sleep(CONSUMER_RESTART_DELAY_MS);
+        try {
+          await this.#open();
+          break;
+        } catch (error) {
+          this.#options.logger.warn({ err: error, consumer: this.#options.name }, 'consumer restart failed; retrying');
+        }
+      }
+    }
+  }
+
+  #accept(record: KafkaRecord): void {
+    this.#buffer.push(record);
+    if (this.#buffer.length >= (this.#options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE)) {
+      this.#scheduleFlush(0);
+    } else if (this.#flushTimer === undefined) {
+      this.#scheduleFlush(this.#options.maxBatchWaitMs ?? DEFAULT_MAX_BATCH_WAIT_MS);
+    }
+  }
+
+  #scheduleFlush(delayMs: number): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined;
+      if (this.#flushing === undefined) this.#flushing = this.#flush().finally(() => (this.#flushing = undefined));
+    }, delayMs);
+  }
+
+  async #flush(): Promise<void> {
+    const stream = this.#stream;
+    stream?.pause();
+    try {
+      while (this.#buffer.length > 0 && this.#running) {
+        const batch = this.#buffer.splice(0, this.#options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE);
+        this.#metrics?.batchSize.observe({ consumer: this.#options.name }, batch.length);
+        const byPartition = new Map<string, KafkaRecord[]>();
+        for (const record of batch) {
+          const key = `${record.topic}:${record.partition}`;
+          const list = byPartition.get(key);
+          if (list === undefined) byPartition.set(key, [record]);
+          else list.push(record);
+        }
+        await Promise.all([...byPartition.values()].map((records) => this.#processPartition(records)));
+      }
+    } finally {
+      if (this.#running && this.#stream === stream) stream?.resume();
+    }
+  }
+
+  async #processPartition(records: KafkaRecord[]): Promise<void> {
+    let lastDone: KafkaRecord | undefined;
+    for (const record of records) {
+      if (!(await this.#processRecord(record))) break;
+      lastDone = record;
+    }
+    if (lastDone === undefined) return;
+    try {
+      await lastDone.commit();
+    } catch (error) {
+      // The work is durable and the inbox has it: a redelivery after a failed commit has no second effect.
+      this.#options.logger.warn(
+        { err: error, consumer: this.#options.name, topic: lastDone.topic, partition: lastDone.partition },
+        'offset commit failed; the records will be redelivered and skipped by the inbox',
+      );
+    }
+  }
+
+  /** Returns false only when the runner is stopping before the record was dealt with (nothing committed). */
+  async #processRecord(record: KafkaRecord): Promise<boolean> {
+    const { name, logger } = this.#options;
+    const decoded = this.#options.decode(record);
+    if (!decoded.ok) {
+      return this.#route(record, { kind: 'poison', code: decoded.code, message: decoded.reason });
+    }
+    return withLogContext({ eventId: decoded.eventId, correlationId: decoded.correlationId }, async () => {
+      let backoff = INFRASTRUCTURE_MIN_BACKOFF_MS;
+      while (true) {
+        const started = performance.now();
+        try {
+          const outcome = await inTransaction(this.#options.pool, async (client) => {
+            const inserted = await client.query(
+              `INSERT INTO inbox (consumer, event_id, topic, partition, record_offset) VALUES ($1, $2, $3, $4, $5)
+               ON CONFLICT DO NOTHING`,
+              [name, decoded.eventId, record.topic, record.partition, record.offset.toString()],
+            );
+            if (inserted.rowCount === 0) return 'duplicate' as const;
+            await this.#options.handle(decoded.event, { client, record, logger, eventId: decoded.eventId });
+            return 'processed' as const;
+          });
+          this.#metrics?.handlerDuration.observe({ consumer: name }, (performance.now() - started) / 1_000);
+          this.#metrics?.records.inc({ consumer: name, outcome });
+          if (outcome === 'duplicate') logger.debug({ consumer: name }, 'duplicate event skipped (inbox)');
+          return true;
+        } catch (error) {
+          const failure = classifyFailure(error);
+          if (failure.kind !== 'infrastructure') return this.#route(record, toRecordFailure(failure));
+          this.#metrics?.infrastructureRetries.inc({ consumer: name, code: failure.error.code });
+          if (!this.#running) return false;
+          logger.warn(
+            { err: error, consumer: name, code: failure.error.code, backoffMs: backoff },
+            'infrastructure failure; retrying in place',
+          );
+          await sleep(backoff);
+          backoff = Math.min(backoff * 2, INFRASTRUCTURE_MAX_BACKOFF_MS);
+        }
+      }
+    });
+  }
+
+  /** Hands the record to the failure router, retrying in place while Kafka itself is unavailable. */
+  async #route(record: KafkaRecord, failure: RecordFailure): Promise<boolean> {
+    const { name, logger } = this.#options;
+    let backoff = INFRASTRUCTURE_MIN_BACKOFF_MS;
+    while (true) {
+      try {
+        const outcome = await this.#options.failures.route(record, failure);
+        this.#metrics?.records.inc({ consumer: name, outcome });
+        logger.warn(
+          {
+            consumer: name,
+            code: failure.code,
+            reason: failure.message,
+            topic: record.topic,
+            partition: record.partition,
+            offset: String(record.offset),
+            outcome,
+          },
+          'record failed',
+        );
+        return true;
+      } catch (error) {
+        if (!this.#running) return false;
+        logger.warn({ err: error, consumer: name, backoffMs: backoff }, 'failure routing failed; retrying in place');
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, INFRASTRUCTURE_MAX_BACKOFF_MS);
+      }
+    }
+  }
+}
+
+function toRecordFailure(failure: ClassifiedFailure): RecordFailure {
+  return {
+    kind: failure.kind === 'transient' ? 'transient' : 'poison',
+    code: failure.error.code,
+    message: failure.error.message,
+    ...(failure.error.stack === undefined ? {} : { stack: failure.error.stack }),
+  };
+}
+
+function createRunnerMetrics(registry: Registry): RunnerMetrics {
+  const existing = (name: string) => registry.getSingleMetric(name);
+  return {
+    records: (existing('consumer_records_total') ??
+      new Counter({
+        name: 'consumer_records_total',
+        help: 'Records handled by a consumer, by outcome (processed, duplicate, retried, dead-lettered)',
+        labelNames: ['consumer', 'outcome'],
+        registers: [registry],
+      })) as Counter<'consumer' | 'outcome'>,
+    handlerDuration: (existing('consumer_handler_duration_seconds') ??
+      new Histogram({
+        name: 'consumer_handler_duration_seconds',
+        help: 'Time to handle one record, database transaction included',
+        labelNames: ['consumer'],
+        buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+        registers: [registry],
+      })) as Histogram<'consumer'>,
+    batchSize: (existing('consumer_batch_size') ??
+      new Histogram({
+        name: 'consumer_batch_size',
+        help: 'Records per batch taken from the stream',
+        labelNames: ['consumer'],
+        buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
+        registers: [registry],
+      })) as Histogram<'consumer'>,
+    infrastructureRetries: (existing('consumer_infrastructure_retries_total') ??
+      new Counter({
+        name: 'consumer_infrastructure_retries_total',
+        help: 'In-place retries because our own database or Kafka was unavailable',
+        labelNames: ['consumer', 'code'],
+        registers: [registry],
+      })) as Counter<'consumer' | 'code'>,
+  };
+}

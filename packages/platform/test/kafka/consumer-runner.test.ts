@@ -1,0 +1,213 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import { migrate } from '../../src/db/migrate.ts';
+import { AppError, platformError } from '../../src/errors.ts';
+import { createAdmin, createProducer } from '../../src/kafka/clients.ts';
+import {
+  ConsumerRunner,
+  type Decoded,
+  type FailureRouter,
+  type KafkaRecord,
+  type RecordFailure,
+} from '../../src/kafka/consumer-runner.ts';
+import { createLogger } from '../../src/logger.ts';
+import { platformMigrations } from '../../src/platform-migrations.ts';
+import {
+  createTestDatabase,
+  createTestTopics,
+  eventually,
+  testKafkaConnection,
+  uniqueName,
+} from '../../src/testing.ts';
+
+const logger = createLogger({ service: 'test', level: 'silent' });
+
+interface TestEvent {
+  n: number;
+}
+
+/** A minimal decoder: JSON body with a numeric `n`, event id from the `event-id` header. */
+function decode(record: KafkaRecord): Decoded<TestEvent> {
+  const eventId = record.headers.get('event-id')?.toString();
+  if (eventId === undefined) return { ok: false, code: 'TEST_MISSING_HEADER', reason: 'event-id header missing' };
+  try {
+    const body = JSON.parse(record.value.toString()) as { n?: unknown };
+    if (typeof body.n !== 'number') return { ok: false, code: 'TEST_SCHEMA_INVALID', reason: '/n must be a number' };
+    return { ok: true, event: { n: body.n }, eventId };
+  } catch {
+    return { ok: false, code: 'TEST_NOT_JSON', reason: 'value is not JSON' };
+  }
+}
+
+class CollectingRouter implements FailureRouter {
+  readonly routed: Array<{ value: string; failure: RecordFailure }> = [];
+  async route(record: KafkaRecord, failure: RecordFailure) {
+    this.routed.push({ value: record.value.toString(), failure });
+    return 'dead-lettered' as const;
+  }
+}
+
+type Setup = Awaited<ReturnType<typeof setup>>;
+
+async function setup(t: import('node:test').TestContext) {
+  const db = await createTestDatabase(t, 'runner');
+  await migrate(db.pool, [platformMigrations]);
+  await db.pool.query('CREATE TABLE effects (n integer NOT NULL)');
+  const [topic] = await createTestTopics(t, ['runner'], { partitions: 2 });
+  assert.ok(topic);
+  const producer = createProducer(await testKafkaConnection());
+  t.after(() => producer.close());
+  const groupId = uniqueName('test-group');
+  const send = (values: Array<{ value: string; eventId?: string; key?: string }>) =>
+    producer.send({
+      messages: values.map((v) => ({
+        topic,
+        key: v.key ?? 'k',
+        value: Buffer.from(v.value),
+        headers: new Map([['event-id', Buffer.from(v.eventId ?? randomUUID())]]),
+      })),
+    });
+  return { db, topic, groupId, send, connection: await testKafkaConnection() };
+}
+
+function runner(
+  s: Setup,
+  handle: (event: TestEvent, client: import('../../src/db/pool.ts').PoolClient) => Promise<void>,
+  failures: FailureRouter = new CollectingRouter(),
+) {
+  return new ConsumerRunner<TestEvent>({
+    name: 'test-consumer',
+    groupId: s.groupId,
+    topics: [s.topic],
+    connection: s.connection,
+    pool: s.db.pool,
+    logger,
+    decode,
+    failures,
+    handle: (event, context) => handle(event, context.client),
+  });
+}
+
+const insertEffect = async (event: TestEvent, client: import('../../src/db/pool.ts').PoolClient) => {
+  await client.query('INSERT INTO effects (n) VALUES ($1)', [event.n]);
+};
+
+async function effects(s: Setup): Promise<number[]> {
+  const { rows } = await s.db.pool.query<{ n: number }>('SELECT n FROM effects ORDER BY n');
+  return rows.map((r) => r.n);
+}
+
+async function committedTotal(s: Setup): Promise<number> {
+  const admin = createAdmin(await testKafkaConnection());
+  try {
+    const [group] = await admin.listConsumerGroupOffsets({
+      groups: [{ groupId: s.groupId, topics: [{ name: s.topic, partitionIndexes: [0, 1] }] }],
+    });
+    return (group?.topics[0]?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.committedOffset)), 0);
+  } finally {
+    await admin.close();
+  }
+}
+
+test('runner should apply each event once and commit, so a restarted member reprocesses nothing', async (t) => {
+  const s = await setup(t);
+  await s.send(Array.from({ length: 30 }, (_, n) => ({ value: JSON.stringify({ n }), key: `k${n % 5}` })));
+  const first = runner(s, insertEffect);
+  await first.start();
+  await eventually(async () => ((await effects(s)).length === 30 ? true : undefined), 20_000, '30 effects');
+  await eventually(async () => ((await committedTotal(s)) === 30 ? true : undefined), 10_000, 'offsets committed');
+  await first.stop();
+
+  await s.send([{ value: JSON.stringify({ n: 100 }) }]);
+  const second = runner(s, insertEffect);
+  await second.start();
+  t.after(() => second.stop());
+  await eventually(async () => ((await effects(s)).includes(100) ? true : undefined), 20_000, 'new record processed');
+  assert.deepEqual(await effects(s), [...Array.from({ length: 30 }, (_, n) => n), 100]);
+});
+
+test('runner should give a redelivered event (same event id) no second effect', async (t) => {
+  const s = await setup(t);
+  const eventId = randomUUID();
+  await s.send([
+    { value: JSON.stringify({ n: 1 }), eventId },
+    { value: JSON.stringify({ n: 1 }), eventId },
+    { value: JSON.stringify({ n: 2 }) },
+  ]);
+  const r = runner(s, insertEffect);
+  await r.start();
+  t.after(() => r.stop());
+  await eventually(async () => ((await committedTotal(s)) === 3 ? true : undefined), 20_000, 'all three committed');
+  assert.deepEqual(await effects(s), [1, 2]);
+  const inbox = await s.db.pool.query('SELECT consumer, event_id FROM inbox WHERE event_id = $1', [eventId]);
+  assert.equal(inbox.rowCount, 1);
+});
+
+test('runner should route a poison record to the failure router and keep the partition flowing', async (t) => {
+  const s = await setup(t);
+  const router = new CollectingRouter();
+  await s.send([
+    { value: JSON.stringify({ n: 1 }) },
+    { value: 'not json' },
+    { value: JSON.stringify({ n: 'two' }) },
+    { value: JSON.stringify({ n: 3 }) },
+  ]);
+  const r = runner(s, insertEffect, router);
+  await r.start();
+  t.after(() => r.stop());
+  await eventually(async () => ((await committedTotal(s)) === 4 ? true : undefined), 20_000, 'all four committed');
+  assert.deepEqual(await effects(s), [1, 3]);
+  assert.deepEqual(
+    router.routed.map((r) => [r.value, r.failure.kind, r.failure.code]),
+    [
+      ['not json', 'poison', 'TEST_NOT_JSON'],
+      ['{"n":"two"}', 'poison', 'TEST_SCHEMA_INVALID'],
+    ],
+  );
+});
+
+test('runner should retry an infrastructure failure in place, never route it, and commit only after success', async (t) => {
+  const s = await setup(t);
+  const router = new CollectingRouter();
+  let failuresLeft = 3;
+  let committedWhileFailing = -1;
+  await s.send([{ value: JSON.stringify({ n: 7 }) }]);
+  const r = runner(
+    s,
+    async (event, client) => {
+      if (failuresLeft > 0) {
+        failuresLeft--;
+        committedWhileFailing = Math.max(committedWhileFailing, await committedTotal(s));
+        throw platformError('PLT_POSTGRES_UNREACHABLE', 'database down (injected)');
+      }
+      await insertEffect(event, client);
+    },
+    router,
+  );
+  await r.start();
+  t.after(() => r.stop());
+  await eventually(async () => ((await committedTotal(s)) === 1 ? true : undefined), 20_000, 'committed after success');
+  assert.equal(committedWhileFailing, 0, 'no offset committed while the record kept failing');
+  assert.deepEqual(await effects(s), [7]);
+  assert.deepEqual(router.routed, []);
+});
+
+test('runner should route a retryable per-record failure as transient, not retry it in place', async (t) => {
+  const s = await setup(t);
+  const router = new CollectingRouter();
+  await s.send([{ value: JSON.stringify({ n: 9 }) }]);
+  const transient = runner(
+    s,
+    async () => {
+      throw new AppError('TEST_DOWNSTREAM_TIMEOUT', 'downstream timed out', { retryable: true });
+    },
+    router,
+  );
+  await transient.start();
+  t.after(() => transient.stop());
+  await eventually(async () => (router.routed.length === 1 ? true : undefined), 20_000, 'routed');
+  assert.equal(router.routed[0]?.failure.kind, 'transient');
+  assert.equal(router.routed[0]?.failure.code, 'TEST_DOWNSTREAM_TIMEOUT');
+  assert.deepEqual(await effects(s), []);
+});
