@@ -9,6 +9,8 @@ import { createInterface } from 'node:readline';
 import { type KafkaHandle, startKafka } from '../infra/kafka/src/index.ts';
 import { CommonEnvSchema, loadEnv } from '../packages/platform/src/config.ts';
 import { checkPostgres } from '../packages/platform/src/preflight.ts';
+import { provisionTopics } from '../tools/src/topics/provision.ts';
+import { describeAction, isApplicable } from '../tools/src/topics/topic-plan.ts';
 import { formatLogLine } from './log-format.ts';
 import { STACK_SERVICES } from './stack.ts';
 
@@ -139,6 +141,19 @@ async function main(): Promise<void> {
       void stopAll(1);
     }
   });
+
+  say('applying the topic catalog');
+  const topics = await provisionTopics({
+    connection: { bootstrapServers: kafka.bootstrapServers, clientId: 'npm-start' },
+    apply: true,
+  });
+  for (const warning of topics.warnings) say(`warning: ${warning}`);
+  say(
+    `topics: ${topics.applied.length} change(s) applied${topics.applied.length > 0 ? '' : ' (the cluster matched the catalog)'}`,
+  );
+  const refused = topics.actions.filter((action) => !isApplicable(action));
+  if (refused.length > 0)
+    fail(`the cluster's topics disagree with the catalog:\n  ${refused.map(describeAction).join('\n  ')}`);
 
   const running = STACK_SERVICES.map((spec) => startService(spec, kafka?.bootstrapServers ?? []));
   await Promise.all(running.map(waitHealthy));

@@ -1,0 +1,60 @@
+/**
+ * Operator CLI: `npm run cli -- <command>`. Reads KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL like the services.
+ *
+ *   topics plan [--json] [--exit-code]   what `apply` would change on the cluster
+ *   topics apply                         create / grow / re-configure topics to match the catalog
+ */
+import { CommonEnvSchema, loadEnv, parseBootstrapServers } from '@shop/platform/config';
+import { Command } from 'commander';
+import { provisionTopics } from './topics/provision.ts';
+import { describeAction, isApplicable } from './topics/topic-plan.ts';
+
+/** `topics plan --exit-code` exits with this when the cluster differs from the catalog. */
+const EXIT_DRIFT = 2;
+
+function connection() {
+  const env = loadEnv(CommonEnvSchema);
+  return { bootstrapServers: parseBootstrapServers(env.KAFKA_BOOTSTRAP_SERVERS), clientId: 'shop-cli' };
+}
+
+const program = new Command('shop').description('Operator tools for the Kafka commerce system');
+const topics = program.command('topics').description('Provision the topic catalog of @shop/contracts');
+
+topics
+  .command('plan')
+  .description('Print the difference between the catalog and the live cluster')
+  .option('--json', 'print the plan as JSON')
+  .option('--exit-code', `exit ${EXIT_DRIFT} when there is drift`)
+  .action(async (options: { json?: boolean; exitCode?: boolean }) => {
+    const result = await provisionTopics({ connection: connection() });
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    } else {
+      for (const warning of result.warnings) process.stdout.write(`warning: ${warning}\n`);
+      if (result.actions.length === 0) process.stdout.write('No drift: the cluster matches the catalog.\n');
+      for (const action of result.actions) process.stdout.write(`${describeAction(action)}\n`);
+    }
+    if (options.exitCode && result.actions.length > 0) process.exitCode = EXIT_DRIFT;
+  });
+
+topics
+  .command('apply')
+  .description('Create missing topics, add partitions and fix configs; never deletes or shrinks')
+  .action(async () => {
+    const result = await provisionTopics({ connection: connection(), apply: true });
+    for (const warning of result.warnings) process.stdout.write(`warning: ${warning}\n`);
+    for (const action of result.applied) process.stdout.write(`applied ${describeAction(action)}\n`);
+    const refused = result.actions.filter((action) => !isApplicable(action));
+    for (const action of refused) process.stderr.write(`refused ${describeAction(action)}\n`);
+    if (result.applied.length === 0 && refused.length === 0)
+      process.stdout.write('Nothing to do: the cluster matches the catalog.\n');
+    if (refused.length > 0) process.exitCode = 1;
+  });
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  const hint = (error as { hint?: string }).hint;
+  process.stderr.write(`error: ${(error as Error).message}\n${hint ? `fix: ${hint}\n` : ''}`);
+  process.exitCode = 1;
+}

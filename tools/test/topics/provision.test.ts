@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createAdmin } from '@shop/platform/kafka/clients';
+import { testKafkaConnection, uniqueName } from '@shop/platform/testing';
+import { catalogTopics, provisionTopics } from '../../src/topics/provision.ts';
+import { describeAction } from '../../src/topics/topic-plan.ts';
+
+/** The real catalog under a unique prefix, so the test never touches the topics the services use. */
+function renamedCatalog() {
+  const prefix = uniqueName('test-provision');
+  return catalogTopics().map((topic) => ({ ...topic, name: `${prefix}.${topic.name}` }));
+}
+
+test('topics plan/apply should create the whole catalog, then report no drift, fix a retention change and refuse a shrink', async (t) => {
+  const connection = await testKafkaConnection();
+  let catalog = renamedCatalog();
+  const admin = createAdmin(connection);
+  t.after(async () => {
+    await admin.deleteTopics({ topics: catalog.map((topic) => topic.name) }).catch(() => {});
+    await admin.close();
+  });
+
+  const empty = await provisionTopics({ connection, catalog });
+  assert.equal(empty.actions.length, catalog.length, 'every catalog topic is listed on an empty cluster');
+  assert.ok(empty.actions.every((action) => action.kind === 'create'));
+
+  const applied = await provisionTopics({ connection, catalog, apply: true });
+  assert.equal(applied.applied.length, catalog.length);
+  assert.deepEqual((await provisionTopics({ connection, catalog })).actions, [], 'no drift after apply');
+
+  const changed = catalog[0];
+  assert.ok(changed);
+  catalog = catalog.map((topic) =>
+    topic === changed ? { ...topic, configs: { ...topic.configs, 'retention.ms': '3600000' } } : topic,
+  );
+  const drift = await provisionTopics({ connection, catalog });
+  assert.deepEqual(drift.actions, [
+    {
+      kind: 'alter-config',
+      name: changed.name,
+      key: 'retention.ms',
+      from: changed.configs['retention.ms'],
+      to: '3600000',
+    },
+  ]);
+  await provisionTopics({ connection, catalog, apply: true });
+  assert.deepEqual((await provisionTopics({ connection, catalog })).actions, [], 'apply fixed the retention');
+
+  catalog = catalog.map((topic) =>
+    topic.name === changed.name ? { ...topic, partitions: topic.partitions - 1 } : topic,
+  );
+  const shrink = await provisionTopics({ connection, catalog, apply: true });
+  assert.deepEqual(shrink.applied, []);
+  assert.equal(shrink.actions[0]?.kind, 'refuse-partition-decrease');
+  assert.match(describeAction(shrink.actions[0] as never), /refusing to decrease/);
+});
