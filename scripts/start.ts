@@ -8,9 +8,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { type KafkaHandle, startKafka } from '../infra/kafka/src/index.ts';
 import { CommonEnvSchema, loadEnv } from '../packages/platform/src/config.ts';
+import { provisionTopics } from '../packages/platform/src/kafka/provisioning/provision.ts';
+import { describeAction, isApplicable } from '../packages/platform/src/kafka/provisioning/topic-plan.ts';
 import { checkPostgres } from '../packages/platform/src/preflight.ts';
-import { provisionTopics } from '../tools/src/topics/provision.ts';
-import { describeAction, isApplicable } from '../tools/src/topics/topic-plan.ts';
 import { formatLogLine } from './log-format.ts';
 import { STACK_SERVICES } from './stack.ts';
 

@@ -5,9 +5,9 @@
  *   topics apply                         create / grow / re-configure topics to match the catalog
  */
 import { CommonEnvSchema, loadEnv, parseBootstrapServers } from '@shop/platform/config';
+import { provisionTopics } from '@shop/platform/kafka/provisioning/provision';
+import { describeAction, isApplicable } from '@shop/platform/kafka/provisioning/topic-plan';
 import { Command } from 'commander';
-import { provisionTopics } from './topics/provision.ts';
-import { describeAction, isApplicable } from './topics/topic-plan.ts';
 
 /** `topics plan --exit-code` exits with this when the cluster differs from the catalog. */
 const EXIT_DRIFT = 2;

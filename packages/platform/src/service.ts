@@ -7,6 +7,7 @@ import { type MigrationSource, migrate } from './db/migrate.ts';
 import { createPool, type Pool } from './db/pool.ts';
 import { createHttpApp } from './http/app.ts';
 import type { KafkaConnection } from './kafka/clients.ts';
+import { type KafkaNamespace, kafkaNamespace, NAMESPACE_PATTERN } from './kafka/namespace.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { checkKafka, checkPostgres } from './preflight.ts';
 import { createShutdown, type Shutdown } from './shutdown.ts';
@@ -31,6 +32,8 @@ export interface ServiceConfig {
   databaseName: string;
   databaseUrl: string;
   kafka: KafkaConnection;
+  /** Prefix of topic and group names; empty in production. */
+  namespace: KafkaNamespace;
 }
 
 export interface ServiceContext {
@@ -55,6 +58,8 @@ function serviceEnvSchema(definition: ServiceDefinition): TObject<TProperties> {
     /** 0 picks a free port (tests). */
     PORT: Type.Integer({ default: definition.defaultPort, minimum: 0, maximum: 65_535 }),
     DATABASE_NAME: Type.String({ default: definition.defaultDatabase, pattern: '^[a-z][a-z0-9_]{0,62}$' }),
+    /** Prefix for every topic and consumer group name (tests, parallel stacks). Default: none. */
+    KAFKA_NAMESPACE: Type.String({ default: '', pattern: NAMESPACE_PATTERN }),
   });
 }
 
@@ -74,6 +79,7 @@ export function loadServiceConfig(definition: ServiceDefinition, env: Env = proc
       bootstrapServers: Object.freeze(parseBootstrapServers(String(raw.KAFKA_BOOTSTRAP_SERVERS))),
       clientId: definition.name,
     }),
+    namespace: kafkaNamespace(String(raw.KAFKA_NAMESPACE)),
   });
 }
 

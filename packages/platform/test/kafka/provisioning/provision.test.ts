@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createAdmin } from '@shop/platform/kafka/clients';
-import { testKafkaConnection, uniqueName } from '@shop/platform/testing';
-import { catalogTopics, provisionTopics } from '../../src/topics/provision.ts';
-import { describeAction } from '../../src/topics/topic-plan.ts';
+import { createAdmin } from '../../../src/kafka/clients.ts';
+import { kafkaNamespace } from '../../../src/kafka/namespace.ts';
+import { catalogTopics, provisionTopics } from '../../../src/kafka/provisioning/provision.ts';
+import { describeAction } from '../../../src/kafka/provisioning/topic-plan.ts';
+import { testKafkaConnection, uniqueName } from '../../../src/testing.ts';
 
-/** The real catalog under a unique prefix, so the test never touches the topics the services use. */
+/** The real catalog under a unique namespace, so the test never touches the topics the services use. */
 function renamedCatalog() {
-  const prefix = uniqueName('test-provision');
-  return catalogTopics().map((topic) => ({ ...topic, name: `${prefix}.${topic.name}` }));
+  const namespace = kafkaNamespace(uniqueName('test-provision'));
+  return catalogTopics().map((topic) => ({ ...topic, name: namespace.topic(topic.name) }));
 }
 
 test('topics plan/apply should create the whole catalog, then report no drift, fix a retention change and refuse a shrink', async (t) => {

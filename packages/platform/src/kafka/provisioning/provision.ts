@@ -1,5 +1,6 @@
 import { allTopics, kafkaTopicConfig } from '@shop/contracts/topics';
-import { createAdmin, type KafkaConnection } from '@shop/platform/kafka/clients';
+import { createAdmin, type KafkaConnection } from '../clients.ts';
+import type { KafkaNamespace } from '../namespace.ts';
 import { applyActions, readCluster } from './topic-admin.ts';
 import { type CatalogTopic, desiredTopics, isApplicable, planTopics, type TopicPlan } from './topic-plan.ts';
 
@@ -20,6 +21,8 @@ export interface ProvisionOptions {
   catalog?: readonly CatalogTopic[];
   /** Perform the applicable actions (create, grow, alter config). Default: false (plan only). */
   apply?: boolean;
+  /** Topic name prefix (see KafkaNamespace). Default: none. */
+  namespace?: KafkaNamespace;
 }
 
 export interface ProvisionResult extends TopicPlan {
@@ -33,7 +36,10 @@ export interface ProvisionResult extends TopicPlan {
  * safe. Refused actions (partition decreases, replication drift) are returned, never performed.
  */
 export async function provisionTopics(options: ProvisionOptions): Promise<ProvisionResult> {
-  const catalog = options.catalog ?? catalogTopics();
+  const namespace = options.namespace;
+  const catalog = (options.catalog ?? catalogTopics()).map((t) =>
+    namespace ? { ...t, name: namespace.topic(t.name) } : t,
+  );
   const admin = createAdmin(options.connection);
   try {
     const configKeys = [...new Set(catalog.flatMap((t) => Object.keys(t.configs)))];

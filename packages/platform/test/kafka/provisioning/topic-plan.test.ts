@@ -6,7 +6,7 @@ import {
   isApplicable,
   type LiveTopic,
   planTopics,
-} from '../../src/topics/topic-plan.ts';
+} from '../../../src/kafka/provisioning/topic-plan.ts';
 
 const catalog: CatalogTopic[] = [
   {
