@@ -10,7 +10,7 @@ import {
 
 const catalog: CatalogTopic[] = [
   {
-    name: 'order-service.order-placed',
+    name: 'example-service.thing-happened',
     partitions: 6,
     replicationFactor: 3,
     minInsyncReplicas: 2,
@@ -38,8 +38,13 @@ test('planTopics should create what is missing and report nothing when the clust
   );
   const live = new Map<string, LiveTopic>([
     [
-      'order-service.order-placed',
-      { name: 'order-service.order-placed', partitions: 6, replicationFactor: 3, configs: { ...topics[0]?.configs } },
+      'example-service.thing-happened',
+      {
+        name: 'example-service.thing-happened',
+        partitions: 6,
+        replicationFactor: 3,
+        configs: { ...topics[0]?.configs },
+      },
     ],
   ]);
   assert.deepEqual(planTopics(topics, live).actions, []);
@@ -49,9 +54,9 @@ test('planTopics should show exactly a changed config and a partition increase',
   const { topics } = desiredTopics(catalog, 3);
   const live = new Map<string, LiveTopic>([
     [
-      'order-service.order-placed',
+      'example-service.thing-happened',
       {
-        name: 'order-service.order-placed',
+        name: 'example-service.thing-happened',
         partitions: 3,
         replicationFactor: 3,
         configs: { 'retention.ms': '1000', 'min.insync.replicas': '2' },
@@ -60,8 +65,14 @@ test('planTopics should show exactly a changed config and a partition increase',
   ]);
   const { actions } = planTopics(topics, live);
   assert.deepEqual(actions, [
-    { kind: 'add-partitions', name: 'order-service.order-placed', from: 3, to: 6 },
-    { kind: 'alter-config', name: 'order-service.order-placed', key: 'retention.ms', from: '1000', to: '604800000' },
+    { kind: 'add-partitions', name: 'example-service.thing-happened', from: 3, to: 6 },
+    {
+      kind: 'alter-config',
+      name: 'example-service.thing-happened',
+      key: 'retention.ms',
+      from: '1000',
+      to: '604800000',
+    },
   ]);
   assert.ok(actions.every(isApplicable));
 });
@@ -70,14 +81,19 @@ test('planTopics should refuse a partition decrease and never plan a deletion', 
   const { topics } = desiredTopics(catalog, 3);
   const live = new Map<string, LiveTopic>([
     [
-      'order-service.order-placed',
-      { name: 'order-service.order-placed', partitions: 12, replicationFactor: 3, configs: { ...topics[0]?.configs } },
+      'example-service.thing-happened',
+      {
+        name: 'example-service.thing-happened',
+        partitions: 12,
+        replicationFactor: 3,
+        configs: { ...topics[0]?.configs },
+      },
     ],
     ['unrelated.topic', { name: 'unrelated.topic', partitions: 1, replicationFactor: 1, configs: {} }],
   ]);
   const { actions } = planTopics(topics, live);
   assert.deepEqual(actions, [
-    { kind: 'refuse-partition-decrease', name: 'order-service.order-placed', live: 12, catalog: 6 },
+    { kind: 'refuse-partition-decrease', name: 'example-service.thing-happened', live: 12, catalog: 6 },
   ]);
   assert.equal(isApplicable(actions[0] as never), false);
 });
