@@ -64,6 +64,12 @@ export { ReleaseReservationV1 } from './events/release-reservation.ts';
 export { ReservationCommittedV1 } from './events/reservation-committed.ts';
 export { ReservationReleasedV1 } from './events/reservation-released.ts';
 export {
+  FAILURE_HEADERS,
+  type FailureHeaderName,
+  isFailureHeader,
+  MAX_FAILURE_MESSAGE_LENGTH,
+} from './failure-headers.ts';
+export {
   type CausationContext,
   CONTENT_TYPE_JSON,
   causedBy,

@@ -1,21 +1,27 @@
+import type { ConsumerId, ServiceName } from '@shop/contracts';
 import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { TObject, TProperties } from 'typebox';
 import Type from 'typebox';
 import { CommonEnvSchema, databaseUrl, type Env, loadEnv, parseBootstrapServers } from './config.ts';
 import { ensureDatabase } from './db/databases.ts';
 import { type MigrationSource, migrate } from './db/migrate.ts';
 import { createPool, type Pool } from './db/pool.ts';
+import { CatalogConsumer, type EventHandler } from './events/catalog-consumer.ts';
+import { createEventWriter, type EventWriter } from './events/event-writer.ts';
 import { createHttpApp } from './http/app.ts';
 import type { KafkaConnection } from './kafka/clients.ts';
+import { createProducer, type KafkaProducer } from './kafka/clients.ts';
 import { type KafkaNamespace, kafkaNamespace, NAMESPACE_PATTERN } from './kafka/namespace.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { OutboxRelay } from './outbox/outbox-relay.ts';
 import { checkKafka, checkPostgres } from './preflight.ts';
 import { createShutdown, type Shutdown } from './shutdown.ts';
 
 /** What a service declares about itself; `runService` does the rest of the boot. */
 export interface ServiceDefinition {
-  /** `<name>-service`, used in logs, client ids and metrics. */
-  name: string;
+  /** `<name>-service`, used in logs, client ids and metrics; owns the topics prefixed with it. */
+  name: ServiceName;
   defaultPort: number;
   defaultDatabase: string;
   migrations: readonly MigrationSource[];
@@ -34,6 +40,8 @@ export interface ServiceConfig {
   kafka: KafkaConnection;
   /** Prefix of topic and group names; empty in production. */
   namespace: KafkaNamespace;
+  /** Retry tier delays overriding the catalog's; undefined in production. */
+  retryDelaysMs?: readonly number[];
 }
 
 export interface ServiceContext {
@@ -42,6 +50,19 @@ export interface ServiceContext {
   pool: Pool;
   app: FastifyInstance;
   shutdown: Shutdown;
+  /** Prometheus registry served at /metrics. */
+  registry: Registry;
+  /** Shared idempotent producer (outbox relay, retry and dead-letter routing). */
+  producer: KafkaProducer;
+  /** Appends this service's events to its outbox. */
+  events: EventWriter;
+  /** Starts a catalog consumer (with its retry tiers and dead-letter path) and stops it on shutdown. */
+  consume(consumer: ConsumerId, handle: EventHandler, options?: ConsumeOptions): Promise<CatalogConsumer>;
+}
+
+export interface ConsumeOptions {
+  /** Delay of each retry tier. Default: the catalog's. */
+  retryDelaysMs?: readonly number[];
 }
 
 export interface RunningService {
@@ -60,6 +81,8 @@ function serviceEnvSchema(definition: ServiceDefinition): TObject<TProperties> {
     DATABASE_NAME: Type.String({ default: definition.defaultDatabase, pattern: '^[a-z][a-z0-9_]{0,62}$' }),
     /** Prefix for every topic and consumer group name (tests, parallel stacks). Default: none. */
     KAFKA_NAMESPACE: Type.String({ default: '', pattern: NAMESPACE_PATTERN }),
+    /** Comma-separated retry tier delays in ms, overriding the catalog's (tests shorten them). */
+    RETRY_DELAYS_MS: Type.Optional(Type.String({ pattern: '^\\d+(,\\d+)*$' })),
   });
 }
 
@@ -80,6 +103,7 @@ export function loadServiceConfig(definition: ServiceDefinition, env: Env = proc
       clientId: definition.name,
     }),
     namespace: kafkaNamespace(String(raw.KAFKA_NAMESPACE)),
+    ...(raw.RETRY_DELAYS_MS === undefined ? {} : { retryDelaysMs: String(raw.RETRY_DELAYS_MS).split(',').map(Number) }),
   });
 }
 
@@ -101,8 +125,63 @@ export async function startService(definition: ServiceDefinition, env: Env = pro
   shutdown.register('postgres pool', () => pool.end());
   await migrate(pool, definition.migrations, logger);
 
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const producer = createProducer({ ...config.kafka, clientId: `${definition.name}-producer` });
+  shutdown.register('kafka producer', () => producer.close());
+  const relay = new OutboxRelay({
+    pool,
+    databaseUrl: config.databaseUrl,
+    producer,
+    logger,
+    registry,
+    service: definition.name,
+  });
+  relay.start();
+  shutdown.register('outbox relay', () => relay.stop());
+
   const app = createHttpApp({ service: definition.name, logger });
-  const context: ServiceContext = { config, logger, pool, app, shutdown };
+  const consumers: CatalogConsumer[] = [];
+  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  app.get('/ready', async (_request, reply) => {
+    const database = await pool.query('SELECT 1').then(
+      () => true,
+      () => false,
+    );
+    const consuming = consumers.every((consumer) => consumer.healthy);
+    const ready = database && consuming;
+    return reply
+      .status(ready ? 200 : 503)
+      .send({ status: ready ? 'ready' : 'not-ready', database, consumers: consuming });
+  });
+  const context: ServiceContext = {
+    config,
+    logger,
+    pool,
+    app,
+    shutdown,
+    registry,
+    producer,
+    events: createEventWriter({ service: definition.name, namespace: config.namespace }),
+    async consume(consumerId, handle, options = {}) {
+      const retryDelaysMs = options.retryDelaysMs ?? config.retryDelaysMs;
+      const consumer = new CatalogConsumer({
+        consumer: consumerId,
+        handle,
+        connection: { ...config.kafka, clientId: `${definition.name}-${consumerId}` },
+        namespace: config.namespace,
+        pool,
+        logger,
+        producer,
+        registry,
+        ...(retryDelaysMs === undefined ? {} : { retryDelaysMs }),
+      });
+      await consumer.start();
+      consumers.push(consumer);
+      shutdown.register(`consumer ${consumerId}`, () => consumer.stop());
+      return consumer;
+    },
+  };
   await definition.start(context);
 
   const url = await app.listen({ host: config.host, port: config.port });

@@ -9,7 +9,10 @@ import { CommonEnvSchema, databaseUrl, loadEnv, parseBootstrapServers } from './
 import { dropDatabase, ensureDatabase } from './db/databases.ts';
 import { createPool, type Pool } from './db/pool.ts';
 import { createAdmin, type KafkaAdmin, type KafkaConnection } from './kafka/clients.ts';
+import { type KafkaNamespace, kafkaNamespace } from './kafka/namespace.ts';
+import { provisionTopics } from './kafka/provisioning/provision.ts';
 import { checkKafka, checkPostgres } from './preflight.ts';
+import { type RunningService, type ServiceDefinition, startService } from './service.ts';
 
 let postgresReady: Promise<string> | undefined;
 let kafkaReady: Promise<readonly string[]> | undefined;
@@ -110,4 +113,57 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastError });
+}
+
+/**
+ * A unique Kafka namespace with the whole topic catalog provisioned in it (RF capped to the cluster), its
+ * topics deleted after the test. Services started with it (KAFKA_NAMESPACE) use only these topics and groups.
+ */
+export async function createTestNamespace(t: TestContext, prefix = 'test'): Promise<KafkaNamespace> {
+  const namespace = kafkaNamespace(uniqueName(prefix));
+  const connection = await testKafkaConnection('test-provision');
+  const result = await provisionTopics({ connection, namespace, apply: true });
+  t.after(async () => {
+    const admin = createAdmin(connection);
+    await admin
+      .deleteTopics({ topics: result.applied.flatMap((a) => (a.kind === 'create' ? [a.topic.name] : [])) })
+      .catch(() => {});
+    await admin.close();
+  });
+  return namespace;
+}
+
+export interface TestServiceOptions {
+  namespace: KafkaNamespace;
+  /** Extra environment (e.g. RETRY_DELAYS_MS). PORT=0, a unique DATABASE_NAME and LOG_LEVEL are set. */
+  env?: Record<string, string>;
+}
+
+/**
+ * Boots a service in-process as production does (config, migrations, relay, consumers, HTTP on a free
+ * port) on its own database and namespace; stops it and drops the database after the test.
+ * Log level: TEST_LOG_LEVEL (default 'silent').
+ */
+export async function startTestService(
+  t: TestContext,
+  definition: ServiceDefinition,
+  options: TestServiceOptions,
+): Promise<RunningService> {
+  const serverUrl = await testPostgresUrl();
+  const bootstrapServers = await testBootstrapServers();
+  const databaseName = uniqueName(`t_${definition.defaultDatabase}`, '_').toLowerCase();
+  const running = await startService(definition, {
+    KAFKA_BOOTSTRAP_SERVERS: bootstrapServers.join(','),
+    DATABASE_URL: serverUrl,
+    DATABASE_NAME: databaseName,
+    KAFKA_NAMESPACE: options.namespace.prefix,
+    PORT: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...options.env,
+  });
+  t.after(async () => {
+    await running.stop();
+    await dropDatabase(serverUrl, databaseName);
+  });
+  return running;
 }

@@ -18,6 +18,8 @@ export const INFRASTRUCTURE_MAX_BACKOFF_MS = 10_000;
 export const CONSUMER_RESTART_DELAY_MS = 2_000;
 export const CONSUMER_SESSION_TIMEOUT_MS = 15_000;
 export const CONSUMER_HEARTBEAT_INTERVAL_MS = 1_000;
+/** A retry tier waiting for a record's due time re-checks this often, so a stop is not delayed by the wait. */
+const DUE_CHECK_INTERVAL_MS = 500;
 
 export type KafkaRecord = Message<string, Buffer, string, Buffer>;
 
@@ -68,6 +70,11 @@ export interface ConsumerRunnerOptions<Event> {
   maxBatchWaitMs?: number;
   /** Default: none. */
   registry?: Registry;
+  /**
+   * For retry tiers: the time (ms since epoch) before which a record must not be handled. The partition
+   * waits; later records of a tier are due later anyway, since they were written later with the same delay.
+   */
+  dueAt?(record: KafkaRecord): number | undefined;
 }
 
 interface RunnerMetrics {
@@ -242,6 +249,11 @@ export class ConsumerRunner<Event> {
   /** Returns false only when the runner is stopping before the record was dealt with (nothing committed). */
   async #processRecord(record: KafkaRecord): Promise<boolean> {
     const { name, logger } = this.#options;
+    const due = this.#options.dueAt?.(record);
+    while (due !== undefined && Date.now() < due) {
+      if (!this.#running) return false;
+      await sleep(Math.min(due - Date.now(), DUE_CHECK_INTERVAL_MS));
+    }
     const decoded = this.#options.decode(record);
     if (!decoded.ok) {
       return this.#route(record, { kind: 'poison', code: decoded.code, message: decoded.reason });

@@ -1,0 +1,99 @@
+import { awaitNodesReady } from './await-nodes-ready.ts';
+import { requireJava } from './executables.ts';
+import { formatStorage } from './format-storage.ts';
+import { type HeapSettings, SINGLE_BROKER_HEAP } from './jvm-options.ts';
+import { KafkaNode } from './kafka-node.ts';
+import { randomKafkaUuid } from './kafka-uuid.ts';
+import { advertisedAddress } from './loopback.ts';
+import { nodeLayout } from './node-layout.ts';
+import { DEFAULT_SINGLE_DIR } from './repo-paths.ts';
+import { consoleReporter, type Reporter } from './reporter.ts';
+import { resolveKafka } from './resolve-kafka.ts';
+import { DEFAULT_READY_TIMEOUT_MS } from './wait-for-metadata.ts';
+
+export const DEFAULT_CLIENT_PORT = 9092;
+export const DEFAULT_CONTROLLER_PORT = 9093;
+/** A single node has nothing to elect against, so it gets a fixed, recognisable id. */
+const SINGLE_NODE_ID = 1;
+
+export interface SingleBrokerOptions {
+  clientPort?: number;
+  controllerPort?: number;
+  /** Node directory (properties, data, logs, pid file); default .run/kafka/single. */
+  dataDir?: string;
+  /** true: the broker outlives this process (CLI start); false: it is our child and dies with us. */
+  detached?: boolean;
+  /** Copy the broker's console warnings to stderr (foreground mode). */
+  echo?: boolean;
+  heap?: HeapSettings;
+  readyTimeoutMs?: number;
+  /** Extra server.properties entries, applied last. */
+  extraProperties?: Record<string, string>;
+  report?: Reporter;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface SingleBroker {
+  bootstrapServers: string[];
+  node: KafkaNode;
+  /** True when a broker from an earlier detached start was found answering and reused. */
+  alreadyRunning: boolean;
+  stop(): Promise<void>;
+}
+
+/** Starts (or finds already running) one combined broker+controller node with replication factor 1. */
+export async function startSingleBroker(options: SingleBrokerOptions = {}): Promise<SingleBroker> {
+  const report = options.report ?? consoleReporter;
+  const startedAt = Date.now();
+  const resolved = await resolveKafka({ report, env: options.env });
+  const clientPort = options.clientPort ?? DEFAULT_CLIENT_PORT;
+  const controllerPort = options.controllerPort ?? DEFAULT_CONTROLLER_PORT;
+  const layout = nodeLayout(options.dataDir ?? DEFAULT_SINGLE_DIR);
+  const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+  const node = new KafkaNode(
+    {
+      nodeId: SINGLE_NODE_ID,
+      clientPort,
+      controllerPort,
+      controllerQuorum: [advertisedAddress(controllerPort)],
+      replication: { replicationFactor: 1, minInsyncReplicas: 1 },
+      layout,
+      extraProperties: options.extraProperties,
+    },
+    {
+      java: requireJava(options.env),
+      classpath: resolved.classpath,
+      heap: options.heap ?? SINGLE_BROKER_HEAP,
+      detached: options.detached ?? false,
+      echo: options.echo,
+      env: options.env,
+    },
+  );
+  const handle = (alreadyRunning: boolean): SingleBroker => ({
+    bootstrapServers: [node.bootstrapServer],
+    node,
+    alreadyRunning,
+    stop: () => node.stop(),
+  });
+
+  if (node.adoptRunning()) {
+    report(`Kafka is already running (pid ${node.pid}, ${node.bootstrapServer}, dir ${layout.dir})`);
+    await awaitNodesReady([node], [node], [SINGLE_NODE_ID], readyTimeoutMs);
+    return handle(true);
+  }
+
+  node.writeProperties();
+  await formatStorage(layout, randomKafkaUuid(), { kind: 'standalone' }, resolved.classpath);
+  report(`Starting Kafka ${resolved.version} on ${node.bootstrapServer} (dir ${layout.dir})`);
+  await node.launch();
+  try {
+    await awaitNodesReady([node], [node], [SINGLE_NODE_ID], readyTimeoutMs);
+  } catch (error) {
+    await node.stop();
+    throw error;
+  }
+  report(
+    `Kafka ready on ${node.bootstrapServer} in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (pid ${node.pid})`,
+  );
+  return handle(false);
+}

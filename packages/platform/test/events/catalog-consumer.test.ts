@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import type { Message } from '@platformatic/kafka';
+import {
+  deadLetterTopicOf,
+  encodeEvent,
+  FAILURE_HEADERS,
+  newEventMeta,
+  retryTopicsOf,
+  topicName,
+} from '@shop/contracts';
+import { migrate } from '../../src/db/migrate.ts';
+import { AppError } from '../../src/errors.ts';
+import { CatalogConsumer, type EventHandler } from '../../src/events/catalog-consumer.ts';
+import { createAdmin, createConsumer, createProducer } from '../../src/kafka/clients.ts';
+import { createLogger } from '../../src/logger.ts';
+import { platformMigrations } from '../../src/platform-migrations.ts';
+import {
+  createTestDatabase,
+  createTestNamespace,
+  eventually,
+  testKafkaConnection,
+  uniqueName,
+} from '../../src/testing.ts';
+
+const logger = createLogger({ service: 'test', level: 'silent' });
+const SHORT_RETRY_DELAYS_MS = [100, 200, 300];
+
+function orderPlaced(orderId = randomUUID()) {
+  const meta = newEventMeta({ type: 'OrderPlaced', producer: 'order-service', correlationId: orderId });
+  return encodeEvent({
+    meta,
+    payload: { orderId, lines: [{ sku: 'MUG-RED', quantity: 1 }] },
+  });
+}
+
+async function setup(t: import('node:test').TestContext, handle: EventHandler) {
+  const namespace = await createTestNamespace(t, 'test-failure');
+  const db = await createTestDatabase(t, 'failure');
+  await migrate(db.pool, [platformMigrations]);
+  const connection = await testKafkaConnection();
+  const producer = createProducer(connection);
+  t.after(() => producer.close());
+  const consumer = new CatalogConsumer({
+    consumer: 'reserveStock',
+    handle,
+    connection,
+    namespace,
+    pool: db.pool,
+    logger,
+    producer,
+    retryDelaysMs: SHORT_RETRY_DELAYS_MS,
+  });
+  await consumer.start();
+  t.after(() => consumer.stop());
+  const source = namespace.topic(topicName('orderPlaced'));
+  return { namespace, db, producer, source };
+}
+
+async function readAll(t: import('node:test').TestContext, topic: string, count: number) {
+  const consumer = createConsumer(await testKafkaConnection(), uniqueName('test-reader'));
+  t.after(() => consumer.close(true));
+  const stream = await consumer.consume({ topics: [topic], mode: 'earliest', maxWaitTime: 200 });
+  const records: Message<string, Buffer, string, Buffer>[] = [];
+  for await (const record of stream) {
+    records.push(record);
+    if (records.length >= count) break;
+  }
+  await stream.close();
+  return records;
+}
+
+test('poison records go to the dead-letter topic with the reason headers, and the partition keeps flowing', async (t) => {
+  const handled: string[] = [];
+  const { namespace, producer, source } = await setup(t, async (event) => {
+    if (event.type === 'OrderPlaced') handled.push(event.payload.orderId);
+  });
+  const key = randomUUID();
+  const before = orderPlaced(key);
+  const after = orderPlaced(key);
+  const invalid = orderPlaced(key);
+  const invalidValue = Buffer.from(JSON.stringify({ ...JSON.parse(invalid.value.toString()), lines: 'none' }));
+  await producer.send({
+    messages: [
+      { topic: source, key, value: before.value, headers: new Map(Object.entries(before.headers)) },
+      {
+        topic: source,
+        key,
+        value: Buffer.from('not json{'),
+        headers: new Map(Object.entries(orderPlaced(key).headers)),
+      },
+      { topic: source, key, value: invalidValue, headers: new Map(Object.entries(invalid.headers)) },
+      { topic: source, key, value: after.value, headers: new Map(Object.entries(after.headers)) },
+    ],
+  });
+  await eventually(async () => (handled.length === 2 ? true : undefined), 20_000, 'valid records handled');
+  assert.deepEqual(handled, [key, key]);
+
+  const dead = await readAll(t, namespace.topic(deadLetterTopicOf('reserveStock').name), 2);
+  const header = (record: (typeof dead)[number], name: string) => record.headers.get(name)?.toString();
+  assert.deepEqual(
+    dead.map((r) => header(r, FAILURE_HEADERS.errorCode)),
+    ['CTR_NOT_JSON', 'CTR_SCHEMA_INVALID'],
+  );
+  for (const record of dead) {
+    assert.equal(record.key, key, 'original key kept');
+    assert.equal(header(record, FAILURE_HEADERS.originalTopic), source);
+    assert.equal(header(record, FAILURE_HEADERS.consumerGroup), 'inventory-service.reserve-stock');
+    assert.equal(header(record, FAILURE_HEADERS.kind), 'poison');
+    assert.equal(header(record, FAILURE_HEADERS.attempts), '1');
+    assert.ok(header(record, FAILURE_HEADERS.originalOffset));
+    assert.ok(header(record, FAILURE_HEADERS.stackFingerprint));
+    assert.ok(header(record, 'event-id'), 'original contract headers kept');
+  }
+  assert.match(header(dead[1] as never, FAILURE_HEADERS.errorMessage) ?? '', /lines/);
+  assert.equal(dead[0]?.value.toString(), 'not json{', 'original value kept byte for byte');
+});
+
+test('a record failing transiently twice goes through the retry tiers and is handled once, never dead-lettered', async (t) => {
+  let failuresLeft = 2;
+  const handled: string[] = [];
+  const { namespace, producer, source } = await setup(t, async (event, context) => {
+    if (event.type !== 'OrderPlaced') return;
+    if (failuresLeft > 0) {
+      failuresLeft--;
+      throw new AppError('INV_TEST_DOWNSTREAM_TIMEOUT', 'downstream timed out (injected)', { retryable: true });
+    }
+    handled.push(`${event.payload.orderId}@${context.record.topic}`);
+  });
+  const record = orderPlaced();
+  await producer.send({
+    messages: [
+      { topic: source, key: record.key, value: record.value, headers: new Map(Object.entries(record.headers)) },
+    ],
+  });
+  await eventually(async () => (handled.length > 0 ? true : undefined), 20_000, 'handled after retries');
+  const [tier1, tier2] = retryTopicsOf('reserveStock').map((tier) => namespace.topic(tier.name));
+  assert.deepEqual(
+    handled,
+    [`${record.key}@${tier2}`],
+    'handled in the second tier after failing in the source and the first',
+  );
+  const retried = await readAll(t, tier1 as string, 1);
+  assert.equal(retried[0]?.headers.get(FAILURE_HEADERS.kind)?.toString(), 'transient');
+  const admin = createAdmin(await testKafkaConnection());
+  t.after(() => admin.close());
+  const offsets = await admin.listOffsets({
+    topics: [
+      {
+        name: namespace.topic(deadLetterTopicOf('reserveStock').name),
+        partitions: [{ partitionIndex: 0, timestamp: -1n }],
+      },
+    ],
+  });
+  assert.equal(Number(offsets[0]?.partitions[0]?.offset), 0, 'nothing dead-lettered');
+});
