@@ -1,6 +1,7 @@
 import { awaitNodesReady } from './await-nodes-ready.ts';
 import { requireJava } from './executables.ts';
 import { formatStorage } from './format-storage.ts';
+import { isPortFree } from './free-ports.ts';
 import { type HeapSettings, SINGLE_BROKER_HEAP } from './jvm-options.ts';
 import { KafkaNode } from './kafka-node.ts';
 import { randomKafkaUuid } from './kafka-uuid.ts';
@@ -82,6 +83,16 @@ export async function startSingleBroker(options: SingleBrokerOptions = {}): Prom
     return handle(true);
   }
 
+  // Another process on our ports (a broker started from another checkout, say) would answer the readiness
+  // check in our broker's place while ours fails to bind: refuse clearly instead.
+  for (const port of [node.clientPort, node.controllerPort]) {
+    if (!(await isPortFree(port))) {
+      throw new Error(
+        `Port ${port} is already in use by a process this checkout did not start. Stop it, or use that cluster ` +
+          `with KAFKA_BOOTSTRAP_SERVERS=localhost:${node.clientPort}.`,
+      );
+    }
+  }
   node.writeProperties();
   await formatStorage(layout, randomKafkaUuid(), { kind: 'standalone' }, resolved.classpath);
   report(`Starting Kafka ${resolved.version} on ${node.bootstrapServer} (dir ${layout.dir})`);
