@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { AppError } from '../src/errors.ts';
+import { type ServiceDefinition, startService } from '../src/service.ts';
+import { testBootstrapServers, testPostgresUrl } from '../src/testing.ts';
+
+/** "Fails within seconds": the boot must not hang on a missing dependency. */
+const FAIL_FAST_LIMIT_MS = 10_000;
+/** Ports nothing listens on in this suite. */
+const CLOSED_POSTGRES_URL = 'postgres://postgres@127.0.0.1:1';
+const CLOSED_KAFKA = 'localhost:1';
+
+const definition: ServiceDefinition = {
+  name: 'order-service',
+  defaultPort: 0,
+  defaultDatabase: 'never_created',
+  migrations: [],
+  async start() {
+    throw new Error('must not be reached');
+  },
+};
+
+async function bootFailure(env: Record<string, string>): Promise<{ error: AppError; ms: number }> {
+  const started = Date.now();
+  try {
+    await startService(definition, { LOG_LEVEL: 'silent', PORT: '0', ...env });
+  } catch (error) {
+    assert.ok(error instanceof AppError, `expected an AppError, got ${error}`);
+    return { error, ms: Date.now() - started };
+  }
+  assert.fail('the service started without its dependency');
+}
+
+test('a service should refuse to start within seconds, naming PostgreSQL and the fix, when PostgreSQL is unreachable', async () => {
+  const { error, ms } = await bootFailure({
+    DATABASE_URL: CLOSED_POSTGRES_URL,
+    KAFKA_BOOTSTRAP_SERVERS: (await testBootstrapServers()).join(','),
+  });
+  assert.equal(error.code, 'PLT_POSTGRES_UNREACHABLE');
+  assert.match(error.message, /PostgreSQL is not reachable at postgres:\/\/postgres@127\.0\.0\.1:1/);
+  assert.match(error.hint ?? '', /DATABASE_URL/);
+  assert.ok(ms < FAIL_FAST_LIMIT_MS, `took ${ms} ms`);
+});
+
+test('a service should refuse to start within seconds, naming Kafka and the fix, when Kafka is unreachable', async () => {
+  const { error, ms } = await bootFailure({
+    DATABASE_URL: await testPostgresUrl(),
+    KAFKA_BOOTSTRAP_SERVERS: CLOSED_KAFKA,
+  });
+  assert.equal(error.code, 'PLT_KAFKA_UNREACHABLE');
+  assert.match(error.message, /Kafka is not reachable at localhost:1/);
+  assert.match(error.hint ?? '', /npm run kafka:start|KAFKA_BOOTSTRAP_SERVERS/);
+  assert.ok(ms < FAIL_FAST_LIMIT_MS, `took ${ms} ms`);
+});
+
+test('a service should refuse to start on invalid configuration, listing every bad variable', async () => {
+  const { error } = await bootFailure({ PORT: 'eighty', LOG_LEVEL: 'loud' });
+  assert.equal(error.code, 'PLT_CONFIG_INVALID');
+  assert.match(error.message, /PORT/);
+  assert.match(error.message, /LOG_LEVEL/);
+});
