@@ -21,6 +21,7 @@ const TEST_GLOBS = [
   'services/*/test/**/*.test.ts',
   'tools/test/**/*.test.ts',
   'infra/kafka/test/**/*.test.ts',
+  'tests/**/*.test.ts',
 ];
 /**
  * Test files run in parallel processes. They mostly wait on Kafka and PostgreSQL, so more files than the

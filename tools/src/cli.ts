@@ -8,6 +8,7 @@ import { CommonEnvSchema, loadEnv, parseBootstrapServers } from '@shop/platform/
 import { provisionTopics } from '@shop/platform/kafka/provisioning/provision';
 import { describeAction, isApplicable } from '@shop/platform/kafka/provisioning/topic-plan';
 import { Command } from 'commander';
+import { loadCommand } from './load/load-command.ts';
 
 /** `topics plan --exit-code` exits with this when the cluster differs from the catalog. */
 const EXIT_DRIFT = 2;
@@ -50,6 +51,8 @@ topics
       process.stdout.write('Nothing to do: the cluster matches the catalog.\n');
     if (refused.length > 0) process.exitCode = 1;
   });
+
+program.addCommand(loadCommand());
 
 try {
   await program.parseAsync();

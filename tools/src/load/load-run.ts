@@ -1,0 +1,293 @@
+import { randomUUID } from 'node:crypto';
+import { LatencyRecorder, type LatencySummary } from './latency-recorder.ts';
+import { runOpenModel } from './open-model.ts';
+import {
+  awaitOrder,
+  listProducts,
+  notificationsOf,
+  type OrderView,
+  type Product,
+  placeOrder,
+  type StackUrls,
+} from './stack-client.ts';
+
+/** Orders are spread over this many customers (the list endpoint and the key space stay realistic). */
+const CUSTOMER_POOL = 1_000;
+const MAX_LINES_PER_LOAD_ORDER = 3;
+const MAX_QUANTITY_PER_LOAD_LINE = 2;
+/** Longest long-poll per request; an order still PENDING is polled again until the drain deadline. */
+const AWAIT_SECONDS = 30;
+/** Concurrent requests while reconciling (one GET per order). */
+const RECONCILE_CONCURRENCY = 32;
+const FINAL_STATUSES = new Set(['CONFIRMED', 'CANCELLED']);
+
+export interface LoadOptions {
+  urls: StackUrls;
+  rate: number;
+  durationSeconds: number;
+  /** After the last order was sent, how long to wait for every order to settle. */
+  drainSeconds: number;
+  /** Share of orders that ask for a SKU with little stock, so both outcomes occur. 0–1. */
+  scarceShare: number;
+  /** Reconcile notifications too (one GET per settled order). */
+  checkNotifications: boolean;
+  onProgress?(progress: LoadProgress): void;
+}
+
+export interface LoadProgress {
+  elapsedSeconds: number;
+  sent: number;
+  accepted: number;
+  completed: number;
+  inFlight: number;
+  errors: number;
+  currentP99Ms: number | undefined;
+}
+
+export interface LoadReport {
+  startedAt: string;
+  options: { rate: number; durationSeconds: number; drainSeconds: number; scarceShare: number };
+  sent: number;
+  accepted: number;
+  rejected: number;
+  errors: Record<string, number>;
+  completed: { confirmed: number; cancelled: number; pendingAtEnd: number };
+  throughput: { acceptedPerSecond: number; completedPerSecond: number };
+  /** Placed → final, from the Order Service's own timestamps (createdAt → settledAt). */
+  placedToFinalMs: LatencySummary;
+  /** POST /orders round trip seen by the client. */
+  acceptMs: LatencySummary;
+  /** Per-second series for the chart. */
+  timeline: Array<{ second: number; sent: number; completed: number; p50Ms: number | null; p99Ms: number | null }>;
+  reconciliation: Reconciliation;
+}
+
+export interface Reconciliation {
+  ok: boolean;
+  everyAcceptedOrderFinal: boolean;
+  unsettledOrderIds: string[];
+  stockConserved: boolean;
+  stockDifferences: Array<{ sku: string; before: number; after: number }>;
+  notificationsChecked: boolean;
+  ordersWithWrongNotificationCount: Array<{ orderId: string; perChannel: Record<string, number> }>;
+}
+
+function pick<T>(items: readonly T[]): T {
+  return items[Math.floor(Math.random() * items.length)] as T;
+}
+
+function stockTotals(products: readonly Product[]): Map<string, number> {
+  return new Map(products.map((p) => [p.sku, p.available + p.reserved + p.sold]));
+}
+
+/** Runs the load, waits for the orders to settle, reconciles, and returns the report. */
+export async function runLoad(options: LoadOptions): Promise<LoadReport> {
+  const { urls } = options;
+  const productsBefore = await listProducts(urls);
+  if (productsBefore.length === 0)
+    throw new Error('The inventory has no products: start the stack with the demo catalog (npm start).');
+  const scarceLimit = Math.max(10, Math.ceil(options.rate * options.durationSeconds * 0.002));
+  const plentiful = productsBefore.filter((p) => p.available > scarceLimit).map((p) => p.sku);
+  const scarce = productsBefore.filter((p) => p.available <= scarceLimit).map((p) => p.sku);
+  if (plentiful.length === 0)
+    throw new Error('No product has enough stock for a load run; raise stock with PUT /inventory/{sku}.');
+
+  const customers = Array.from({ length: CUSTOMER_POOL }, () => randomUUID());
+  const placedToFinal = new LatencyRecorder();
+  const accept = new LatencyRecorder();
+  const orders = new Map<string, OrderView>();
+  const errors: Record<string, number> = {};
+  const timeline = new Map<number, { sent: number; completed: number; latencies: number[] }>();
+  const bucket = (second: number) => {
+    let entry = timeline.get(second);
+    if (entry === undefined) {
+      entry = { sent: 0, completed: 0, latencies: [] };
+      timeline.set(second, entry);
+    }
+    return entry;
+  };
+  let sent = 0;
+  let accepted = 0;
+  let rejected = 0;
+  let completed = 0;
+  let inFlight = 0;
+  const countError = (kind: string) => {
+    errors[kind] = (errors[kind] ?? 0) + 1;
+  };
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const second = () => Math.floor((performance.now() - t0) / 1_000);
+  const drainDeadline = () => t0 + (options.durationSeconds + options.drainSeconds) * 1_000;
+
+  async function fire(index: number): Promise<void> {
+    sent++;
+    inFlight++;
+    bucket(second()).sent++;
+    const lines = 1 + Math.floor(Math.random() * MAX_LINES_PER_LOAD_ORDER);
+    const skus = new Set<string>();
+    if (scarce.length > 0 && Math.random() < options.scarceShare) skus.add(pick(scarce));
+    while (skus.size < lines) skus.add(pick(plentiful));
+    const customer = customers[index % CUSTOMER_POOL] as string;
+    try {
+      const started = performance.now();
+      const response = await placeOrder(
+        urls,
+        {
+          customerId: customer,
+          items: [...skus].map((sku) => ({
+            sku,
+            quantity: 1 + Math.floor(Math.random() * MAX_QUANTITY_PER_LOAD_LINE),
+          })),
+          contact: {
+            email: `customer-${index % CUSTOMER_POOL}@example.com`,
+            ...(index % 2 === 0 ? { phone: '+4915112345678' } : {}),
+          },
+        },
+        randomUUID(),
+      );
+      accept.record(performance.now() - started);
+      if (response.status !== 202) {
+        rejected++;
+        countError(`http-${response.status}`);
+        await response.body?.cancel();
+        return;
+      }
+      accepted++;
+      const { orderId } = (await response.json()) as { orderId: string };
+      let view: OrderView = { orderId, status: 'PENDING', createdAt: new Date().toISOString() };
+      orders.set(orderId, view);
+      while (!FINAL_STATUSES.has(view.status) && performance.now() < drainDeadline()) {
+        view = await awaitOrder(urls, orderId, AWAIT_SECONDS);
+      }
+      orders.set(orderId, view);
+      if (FINAL_STATUSES.has(view.status)) {
+        completed++;
+        const ms = Date.parse(view.settledAt ?? '') - Date.parse(view.createdAt);
+        if (Number.isFinite(ms)) {
+          placedToFinal.record(ms);
+          const entry = bucket(second());
+          entry.completed++;
+          entry.latencies.push(ms);
+        }
+      }
+    } catch (error) {
+      countError((error as Error).name === 'TimeoutError' ? 'timeout' : 'network');
+    } finally {
+      inFlight--;
+    }
+  }
+
+  const progress = setInterval(() => {
+    options.onProgress?.({
+      elapsedSeconds: (performance.now() - t0) / 1_000,
+      sent,
+      accepted,
+      completed,
+      inFlight,
+      errors: Object.values(errors).reduce((a, b) => a + b, 0),
+      currentP99Ms: placedToFinal.recentPercentile(99),
+    });
+  }, 1_000);
+  try {
+    const pending: Promise<void>[] = [];
+    await runOpenModel({
+      rate: options.rate,
+      durationSeconds: options.durationSeconds,
+      fire: (index) => {
+        const p = fire(index);
+        pending.push(p);
+        return p;
+      },
+    });
+    await Promise.all(pending);
+  } finally {
+    clearInterval(progress);
+  }
+  const elapsed = (performance.now() - t0) / 1_000;
+
+  const reconciliation = await reconcile(options, productsBefore, orders);
+  const statuses = [...orders.values()];
+  return {
+    startedAt: startedAt.toISOString(),
+    options: {
+      rate: options.rate,
+      durationSeconds: options.durationSeconds,
+      drainSeconds: options.drainSeconds,
+      scarceShare: options.scarceShare,
+    },
+    sent,
+    accepted,
+    rejected,
+    errors,
+    completed: {
+      confirmed: statuses.filter((o) => o.status === 'CONFIRMED').length,
+      cancelled: statuses.filter((o) => o.status === 'CANCELLED').length,
+      pendingAtEnd: statuses.filter((o) => !FINAL_STATUSES.has(o.status)).length,
+    },
+    throughput: { acceptedPerSecond: accepted / options.durationSeconds, completedPerSecond: completed / elapsed },
+    placedToFinalMs: placedToFinal.summary(),
+    acceptMs: accept.summary(),
+    timeline: [...timeline.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([s, entry]) => {
+        const sorted = [...entry.latencies].sort((a, b) => a - b);
+        const at = (p: number) =>
+          sorted.length === 0
+            ? null
+            : (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? null);
+        return { second: s, sent: entry.sent, completed: entry.completed, p50Ms: at(50), p99Ms: at(99) };
+      }),
+    reconciliation,
+  };
+}
+
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        results[index] = await fn(items[index] as T);
+      }
+    }),
+  );
+  return results;
+}
+
+async function reconcile(
+  options: LoadOptions,
+  productsBefore: readonly Product[],
+  orders: ReadonlyMap<string, OrderView>,
+): Promise<Reconciliation> {
+  const unsettled = [...orders.values()].filter((o) => !FINAL_STATUSES.has(o.status)).map((o) => o.orderId);
+  const before = stockTotals(productsBefore);
+  const after = stockTotals(await listProducts(options.urls));
+  const stockDifferences = [...before]
+    .filter(([sku, total]) => after.get(sku) !== total)
+    .map(([sku, total]) => ({ sku, before: total, after: after.get(sku) ?? 0 }));
+  const wrong: Reconciliation['ordersWithWrongNotificationCount'] = [];
+  if (options.checkNotifications) {
+    const settled = [...orders.values()].filter((o) => FINAL_STATUSES.has(o.status));
+    await mapLimited(settled, RECONCILE_CONCURRENCY, async (order) => {
+      const notifications = await notificationsOf(options.urls, order.orderId);
+      const perChannel: Record<string, number> = {};
+      for (const n of notifications) perChannel[n.channel] = (perChannel[n.channel] ?? 0) + 1;
+      // One outcome per order, so exactly one notification per channel; at least the email channel.
+      if ((perChannel.email ?? 0) !== 1 || Object.values(perChannel).some((count) => count !== 1)) {
+        wrong.push({ orderId: order.orderId, perChannel });
+      }
+    });
+  }
+  const everyAcceptedOrderFinal = unsettled.length === 0;
+  const stockConserved = stockDifferences.length === 0;
+  return {
+    ok: everyAcceptedOrderFinal && stockConserved && wrong.length === 0,
+    everyAcceptedOrderFinal,
+    unsettledOrderIds: unsettled.slice(0, 20),
+    stockConserved,
+    stockDifferences,
+    notificationsChecked: options.checkNotifications,
+    ordersWithWrongNotificationCount: wrong.slice(0, 20),
+  };
+}
