@@ -42,6 +42,9 @@ export interface ServiceConfig {
   namespace: KafkaNamespace;
   /** Retry tier delays overriding the catalog's; undefined in production. */
   retryDelaysMs?: readonly number[];
+  outboxRelayEnabled: boolean;
+  /** Crash-test fault injection (see FAULT_KILL_AFTER_COMMIT); undefined in production. */
+  faultKillAfterCommit?: string;
 }
 
 export interface ServiceContext {
@@ -81,6 +84,16 @@ function serviceEnvSchema(definition: ServiceDefinition): TObject<TProperties> {
     DATABASE_NAME: Type.String({ default: definition.defaultDatabase, pattern: '^[a-z][a-z0-9_]{0,62}$' }),
     /** Prefix for every topic and consumer group name (tests, parallel stacks). Default: none. */
     KAFKA_NAMESPACE: Type.String({ default: '', pattern: NAMESPACE_PATTERN }),
+    /**
+     * Runs the outbox relay in this process. Default: true. Off: events accumulate in the outbox until a
+     * process with the relay on starts (a separate relay deployment, or the crash tests of Part 4b).
+     */
+    OUTBOX_RELAY_ENABLED: Type.Boolean({ default: true }),
+    /**
+     * Fault injection for crash tests, never set in production: the id of a catalog consumer whose process
+     * SIGKILLs itself right after its first record's transaction commits, before the offset commit.
+     */
+    FAULT_KILL_AFTER_COMMIT: Type.Optional(Type.String({ pattern: '^[a-zA-Z]+$' })),
     /** Comma-separated retry tier delays in ms, overriding the catalog's (tests shorten them). */
     RETRY_DELAYS_MS: Type.Optional(Type.String({ pattern: '^\\d+(,\\d+)*$' })),
   });
@@ -104,6 +117,8 @@ export function loadServiceConfig(definition: ServiceDefinition, env: Env = proc
     }),
     namespace: kafkaNamespace(String(raw.KAFKA_NAMESPACE)),
     ...(raw.RETRY_DELAYS_MS === undefined ? {} : { retryDelaysMs: String(raw.RETRY_DELAYS_MS).split(',').map(Number) }),
+    outboxRelayEnabled: raw.OUTBOX_RELAY_ENABLED === true,
+    ...(raw.FAULT_KILL_AFTER_COMMIT === undefined ? {} : { faultKillAfterCommit: String(raw.FAULT_KILL_AFTER_COMMIT) }),
   });
 }
 
@@ -137,8 +152,12 @@ export async function startService(definition: ServiceDefinition, env: Env = pro
     registry,
     service: definition.name,
   });
-  relay.start();
-  shutdown.register('outbox relay', () => relay.stop());
+  if (config.outboxRelayEnabled) {
+    relay.start();
+    shutdown.register('outbox relay', () => relay.stop());
+  } else {
+    logger.warn('outbox relay disabled (OUTBOX_RELAY_ENABLED=false): events stay in the outbox');
+  }
 
   const app = createHttpApp({ service: definition.name, logger });
   const consumers: CatalogConsumer[] = [];
@@ -175,6 +194,17 @@ export async function startService(definition: ServiceDefinition, env: Env = pro
         producer,
         registry,
         ...(retryDelaysMs === undefined ? {} : { retryDelaysMs }),
+        ...(config.faultKillAfterCommit === consumerId
+          ? {
+              afterTransaction: () => {
+                logger.warn(
+                  { consumer: consumerId },
+                  'FAULT_KILL_AFTER_COMMIT: killing this process before the offset commit',
+                );
+                process.kill(process.pid, 'SIGKILL');
+              },
+            }
+          : {}),
       });
       await consumer.start();
       consumers.push(consumer);

@@ -37,6 +37,8 @@ export interface CatalogConsumerOptions {
   registry?: Registry;
   /** Delay of each retry tier. Default: the catalog's RETRY_DELAYS_MS. Tests shorten them. */
   retryDelaysMs?: readonly number[];
+  /** See ConsumerRunnerOptions.afterTransaction (crash tests only). */
+  afterTransaction?(record: KafkaRecord): void;
 }
 
 interface Envelope {
@@ -97,6 +99,7 @@ export class CatalogConsumer {
       handle,
       failures: router,
       ...(options.registry === undefined ? {} : { registry: options.registry }),
+      ...(options.afterTransaction === undefined ? {} : { afterTransaction: options.afterTransaction }),
     };
     this.#runners = [
       new ConsumerRunner<Envelope>({

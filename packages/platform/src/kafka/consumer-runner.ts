@@ -75,6 +75,11 @@ export interface ConsumerRunnerOptions<Event> {
    * waits; later records of a tier are due later anyway, since they were written later with the same delay.
    */
   dueAt?(record: KafkaRecord): number | undefined;
+  /**
+   * Fault-injection seam for crash tests: called after a record's transaction committed and before its
+   * offset is committed — the window in which a crash leaves a redelivery that only the inbox makes harmless.
+   */
+  afterTransaction?(record: KafkaRecord): void;
 }
 
 interface RunnerMetrics {
@@ -203,7 +208,12 @@ export class ConsumerRunner<Event> {
     clearTimeout(this.#flushTimer);
     this.#flushTimer = setTimeout(() => {
       this.#flushTimer = undefined;
-      if (this.#flushing === undefined) this.#flushing = this.#flush().finally(() => (this.#flushing = undefined));
+      if (this.#flushing !== undefined) return;
+      this.#flushing = this.#flush().finally(() => {
+        this.#flushing = undefined;
+        // Records that arrived while the last pass was finishing must not wait for the next arrival.
+        if (this.#buffer.length > 0 && this.#running) this.#scheduleFlush(0);
+      });
     }, delayMs);
   }
 
@@ -273,6 +283,7 @@ export class ConsumerRunner<Event> {
             await this.#options.handle(decoded.event, { client, record, logger, eventId: decoded.eventId });
             return 'processed' as const;
           });
+          this.#options.afterTransaction?.(record);
           this.#metrics?.handlerDuration.observe({ consumer: name }, (performance.now() - started) / 1_000);
           this.#metrics?.records.inc({ consumer: name, outcome });
           if (outcome === 'duplicate') logger.debug({ consumer: name }, 'duplicate event skipped (inbox)');
