@@ -74,7 +74,13 @@ function startService(spec: (typeof STACK_SERVICES)[number], bootstrapServers: s
   const port = spec.definition.defaultPort;
   const child = spawn(process.execPath, [spec.entry], {
     cwd: REPO_ROOT,
-    env: { ...process.env, KAFKA_BOOTSTRAP_SERVERS: bootstrapServers.join(','), PORT: String(port) },
+    env: {
+      ...process.env,
+      KAFKA_BOOTSTRAP_SERVERS: bootstrapServers.join(','),
+      PORT: String(port),
+      // The Inventory Service inserts its missing demo products (never resets stock); others ignore it.
+      SEED_DEMO_CATALOG: process.env.SEED_DEMO_CATALOG ?? 'true',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   pipeLogs(spec.label, child);

@@ -1,10 +1,54 @@
+/**
+ * The Inventory Service: owns the product catalog, its prices and its stock. Reserves every line of a
+ * placed order all or nothing (reserveStock), commits or releases reservations on the order saga's
+ * commands (settleReservations), and serves the catalog over HTTP.
+ */
+import { fileURLToPath } from 'node:url';
+import { loadEnv } from '@shop/platform/config';
 import { platformMigrations } from '@shop/platform/platform-migrations';
 import type { ServiceDefinition } from '@shop/platform/service';
+import Type from 'typebox';
+import { registerInventoryRoutes } from './api/inventory-routes.ts';
+import { registerReservationRoutes } from './api/reservation-routes.ts';
+import { seedDemoCatalog } from './db/demo-catalog.ts';
+import { createInventoryMetrics } from './events/inventory-metrics.ts';
+import { createReserveStockHandler } from './events/reserve-stock.ts';
+import { createSettleReservationsHandler } from './events/settle-reservations.ts';
 
-export const inventoryService: ServiceDefinition = {
-  name: 'inventory-service',
-  defaultPort: 8082,
-  defaultDatabase: 'inventory',
-  migrations: [platformMigrations],
-  async start() {},
-};
+/** Settings of this service beyond the platform's (PORT, DATABASE_URL, KAFKA_*, ...). */
+export const InventoryEnvSchema = Type.Object({
+  /** `true` inserts the missing demo products at start (never resets stock). Default: false; `npm start` sets it. */
+  SEED_DEMO_CATALOG: Type.Boolean({ default: false }),
+});
+
+export interface InventoryServiceOptions {
+  /** Seed the demo catalog at start. Default: the SEED_DEMO_CATALOG environment variable (false when unset). */
+  seedDemoCatalog?: boolean;
+}
+
+export function createInventoryService(options: InventoryServiceOptions = {}): ServiceDefinition {
+  return {
+    name: 'inventory-service',
+    defaultPort: 8082,
+    defaultDatabase: 'inventory',
+    migrations: [
+      platformMigrations,
+      { name: 'inventory-service', directory: fileURLToPath(new URL('./db/migrations/', import.meta.url)) },
+    ],
+    async start(context) {
+      // The boot path is the one place that reads the environment (see CONVENTIONS, config).
+      const seed = options.seedDemoCatalog ?? loadEnv(InventoryEnvSchema).SEED_DEMO_CATALOG;
+      if (seed) {
+        const inserted = await seedDemoCatalog(context.pool);
+        context.logger.info({ inserted }, `demo catalog seeded (${inserted.length} products added)`);
+      }
+      const metrics = createInventoryMetrics(context.registry, context.pool);
+      registerInventoryRoutes(context.app, { pool: context.pool });
+      registerReservationRoutes(context.app, { pool: context.pool });
+      await context.consume('reserveStock', createReserveStockHandler({ events: context.events, metrics }));
+      await context.consume('settleReservations', createSettleReservationsHandler({ events: context.events, metrics }));
+    },
+  };
+}
+
+export const inventoryService: ServiceDefinition = createInventoryService();

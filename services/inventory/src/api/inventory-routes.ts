@@ -1,0 +1,52 @@
+/**
+ * The catalog and its stock over HTTP:
+ * - GET /inventory                  products in SKU order, paginated (`after`, `limit`)
+ * - GET /inventory/{sku}            one product; 404 INV_SKU_NOT_FOUND
+ * - PUT /inventory/{sku}            create (201) or set stock/name/price (200)
+ *
+ * PUT is unauthenticated for now: it will be protected by the security work (an operator role), as it
+ * moves stock in and out of the shop. Until then, expose the service only on a trusted network.
+ */
+import type { Pool } from '@shop/platform/db/pool';
+import type { FastifyInstance } from 'fastify';
+import { findProduct, listProducts } from '../db/product-repository.ts';
+import { inventoryError } from '../inventory-errors.ts';
+import { putProduct } from './put-product.ts';
+import { DEFAULT_PAGE_SIZE, ListQuery, ProductPage, ProductView, PutProductBody, SkuParams } from './schemas.ts';
+import { productView } from './views.ts';
+
+export function registerInventoryRoutes(app: FastifyInstance, { pool }: { pool: Pool }): void {
+  app.get<{ Querystring: ListQuery }>(
+    '/inventory',
+    { schema: { querystring: ListQuery, response: { 200: ProductPage } } },
+    async (request): Promise<ProductPage> => {
+      const limit = request.query.limit === undefined ? DEFAULT_PAGE_SIZE : Number(request.query.limit);
+      // One more than the page tells whether another page follows without a count query.
+      const rows = await listProducts(pool, { after: request.query.after, limit: limit + 1 });
+      const items = rows.slice(0, limit).map(productView);
+      const last = items[items.length - 1];
+      return { items, ...(rows.length > limit && last !== undefined ? { nextAfter: last.sku } : {}) };
+    },
+  );
+
+  app.get<{ Params: SkuParams }>(
+    '/inventory/:sku',
+    { schema: { params: SkuParams, response: { 200: ProductView } } },
+    async (request): Promise<ProductView> => {
+      const product = await findProduct(pool, request.params.sku);
+      if (product === undefined) {
+        throw inventoryError('INV_SKU_NOT_FOUND', `No product with SKU ${request.params.sku}`);
+      }
+      return productView(product);
+    },
+  );
+
+  app.put<{ Params: SkuParams; Body: PutProductBody }>(
+    '/inventory/:sku',
+    { schema: { params: SkuParams, body: PutProductBody, response: { 200: ProductView, 201: ProductView } } },
+    async (request, reply) => {
+      const { product, created } = await putProduct(pool, request.params.sku, request.body);
+      return reply.status(created ? 201 : 200).send(productView(product));
+    },
+  );
+}
