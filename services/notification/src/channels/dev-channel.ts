@@ -1,0 +1,65 @@
+/**
+ * The development channel: a stand-in provider that delivers into the service's own database (table
+ * `dev_channel_messages`) instead of to a customer. It is the default for e-mail when no SMTP_URL is set,
+ * and the only SMS channel today (no SMS provider is integrated yet; a real one implements the same
+ * `NotificationChannel` port and passes the idempotency key to the provider's API).
+ *
+ * It behaves like a provider with idempotent sends, which is what lets tests prove "at most one delivery":
+ * - its acceptance is durable on its own, outside the consumer's transaction (its own connection pool, so
+ *   it also never competes with consumer transactions for the service's pool and cannot deadlock it);
+ * - a re-send with a known idempotency key returns the first provider message id and delivers nothing new.
+ */
+
+import type { Pool } from '@shop/platform/db/pool';
+import { isAppError } from '@shop/platform/errors';
+import { acceptIntoDevMailbox } from '../db/dev-mailbox-repository.ts';
+import type { ChannelKind, NotificationChannel, OutboundMessage, SendOptions, SendReceipt } from '../domain/channel.ts';
+import { notificationError } from '../errors.ts';
+
+/** Connections of the development channel's own pool: it only runs single-statement inserts. */
+export const DEV_CHANNEL_POOL_SIZE = 4;
+
+export interface DevChannelOptions {
+  kind: ChannelKind;
+  /** The mailbox's own pool (not the service's: see the module comment). */
+  pool: Pool;
+  /** Added before every acceptance, to reproduce a slow provider. Default: 0. */
+  latencyMs?: number;
+}
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export function createDevChannel(options: DevChannelOptions): NotificationChannel {
+  const latencyMs = options.latencyMs ?? 0;
+  return {
+    kind: options.kind,
+    provider: 'dev',
+    async send(message: OutboundMessage, { idempotencyKey, signal }: SendOptions): Promise<SendReceipt> {
+      try {
+        if (latencyMs > 0) await delay(latencyMs, signal);
+        if (signal.aborted) throw signal.reason;
+        const receipt = await acceptIntoDevMailbox(options.pool, idempotencyKey, message);
+        return { providerMessageId: receipt.providerMessageId };
+      } catch (error) {
+        if (isAppError(error)) throw error;
+        // The mailbox plays an external provider: its failures are the channel's, retried through the tiers.
+        throw notificationError('NTF_CHANNEL_UNAVAILABLE', `development ${options.kind} channel failed`, {
+          cause: error,
+        });
+      }
+    },
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * The Notification Service's own settings, read once at boot (platform settings such as PORT and
+ * DATABASE_NAME are read by the platform). No SMTP_URL means the development channel: nothing leaves the
+ * machine, and what would have been sent is stored in the service's database.
+ */
+import { type Env, loadEnv } from '@shop/platform/config';
+import Type from 'typebox';
+
+/** `Display Name <local@domain>` or `local@domain`; the domain part is captured for the Message-ID. */
+export const FROM_ADDRESS_PATTERN = '^(?:[^<>]*<)?[^\\s@<>]+@([A-Za-z0-9.-]+)>?$';
+
+/** Longest simulated provider latency: a scenario knob, not a way to stall the service for good. */
+export const MAX_DEV_CHANNEL_LATENCY_MS = 60_000;
+
+export const NotificationEnvSchema = Type.Object({
+  /**
+   * SMTP server for e-mail, e.g. `smtp://user:pass@smtp.example.com:587` (STARTTLS when offered) or
+   * `smtps://...:465`. Default: none, and e-mail goes to the development channel.
+   */
+  SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://' })),
+  /** Sender of every e-mail; its domain also names our Message-IDs. Default: `Shop <orders@shop.example>`. */
+  EMAIL_FROM: Type.String({ default: 'Shop <orders@shop.example>', pattern: FROM_ADDRESS_PATTERN }),
+  /**
+   * Latency the development channels add to every send, to reproduce a slow provider (lag scenarios).
+   * Default: 0.
+   */
+  DEV_CHANNEL_LATENCY_MS: Type.Integer({ default: 0, minimum: 0, maximum: MAX_DEV_CHANNEL_LATENCY_MS }),
+});
+
+export interface NotificationConfig {
+  /** Absent: e-mail uses the development channel. */
+  readonly smtpUrl: string | undefined;
+  readonly emailFrom: string;
+  /** Right-hand side of our Message-IDs: the sender's domain. */
+  readonly messageIdDomain: string;
+  readonly devChannelLatencyMs: number;
+}
+
+export function loadNotificationConfig(env: Env = process.env): NotificationConfig {
+  const raw = loadEnv(NotificationEnvSchema, env);
+  const domain = new RegExp(FROM_ADDRESS_PATTERN).exec(raw.EMAIL_FROM)?.[1];
+  if (domain === undefined) throw new Error(`EMAIL_FROM ${raw.EMAIL_FROM} passed validation without a domain`);
+  return Object.freeze({
+    smtpUrl: raw.SMTP_URL,
+    emailFrom: raw.EMAIL_FROM,
+    messageIdDomain: domain.toLowerCase(),
+    devChannelLatencyMs: raw.DEV_CHANNEL_LATENCY_MS,
+  });
+}

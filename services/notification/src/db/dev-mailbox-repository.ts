@@ -1,0 +1,73 @@
+/**
+ * SQL for the development channel's mailbox (table `dev_channel_messages`): what a provider would have
+ * delivered, de-duplicated by idempotency key.
+ */
+import type { PoolClient } from '@shop/platform/db/pool';
+import type { OutboundMessage } from '../domain/channel.ts';
+
+type Queryable = Pick<PoolClient, 'query'>;
+
+export interface DevMailboxReceipt {
+  /** The id given when the key was first submitted; the same on every re-submission. */
+  providerMessageId: string;
+  /** How many times the key was submitted, the first time included. */
+  submissions: number;
+}
+
+/** Accepts `message` under `key` once; a re-submission of the key only counts, it never delivers again. */
+export async function acceptIntoDevMailbox(
+  client: Queryable,
+  key: string,
+  message: OutboundMessage,
+): Promise<DevMailboxReceipt> {
+  const result = await client.query<{ provider_message_id: string; submissions: number }>(
+    `INSERT INTO dev_channel_messages (idempotency_key, provider_message_id, channel, recipient, subject, body)
+     VALUES ($1, 'dev-' || gen_random_uuid(), $2, $3, $4, $5)
+     ON CONFLICT (idempotency_key) DO UPDATE SET
+       submissions = dev_channel_messages.submissions + 1, last_submitted_at = clock_timestamp()
+     RETURNING provider_message_id, submissions`,
+    [key, message.channel, message.to, message.subject ?? null, message.text],
+  );
+  const row = result.rows[0];
+  if (row === undefined) throw new Error(`dev mailbox returned no row for ${key}`);
+  return { providerMessageId: row.provider_message_id, submissions: row.submissions };
+}
+
+/** One message in the development mailbox. */
+export interface DevMailboxMessage {
+  idempotencyKey: string;
+  providerMessageId: string;
+  channel: OutboundMessage['channel'];
+  recipient: string;
+  subject: string | null;
+  body: string;
+  submissions: number;
+  firstSubmittedAt: string;
+  lastSubmittedAt: string;
+}
+
+/** The mailbox entries for `keys` (tests and the dev stack look up what a provider holds). */
+export async function findInDevMailbox(client: Queryable, keys: readonly string[]): Promise<DevMailboxMessage[]> {
+  const result = await client.query<{
+    idempotency_key: string;
+    provider_message_id: string;
+    channel: OutboundMessage['channel'];
+    recipient: string;
+    subject: string | null;
+    body: string;
+    submissions: number;
+    first_submitted_at: Date;
+    last_submitted_at: Date;
+  }>('SELECT * FROM dev_channel_messages WHERE idempotency_key = ANY($1::uuid[]) ORDER BY first_submitted_at', [keys]);
+  return result.rows.map((row) => ({
+    idempotencyKey: row.idempotency_key,
+    providerMessageId: row.provider_message_id,
+    channel: row.channel,
+    recipient: row.recipient,
+    subject: row.subject,
+    body: row.body,
+    submissions: row.submissions,
+    firstSubmittedAt: row.first_submitted_at.toISOString(),
+    lastSubmittedAt: row.last_submitted_at.toISOString(),
+  }));
+}

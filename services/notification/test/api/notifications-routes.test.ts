@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import { startHarness, waitForSent } from '../support/harness.ts';
+import { orderCancelled } from '../support/outcome-events.ts';
+
+test('GET /notifications should answer 400 with a stable code when orderId is missing, not a UUID, or joined by unknown parameters', async (t) => {
+  const { service } = await startHarness(t);
+  for (const query of [
+    '',
+    '?orderId=',
+    '?orderId=42',
+    `?orderId=${randomUUID()}x`,
+    `?orderId=${randomUUID()}&limit=5`,
+  ]) {
+    const response = await fetch(`${service.url}/notifications${query}`);
+    assert.equal(response.status, 400, `400 for "${query}"`);
+    const body = (await response.json()) as { error: { code: string } };
+    assert.equal(body.error.code, 'HTTP_VALIDATION_FAILED', `code for "${query}"`);
+  }
+});
+
+test('GET /notifications should list an order’s notifications whatever the letter case of its id, and none for an unknown order', async (t) => {
+  const { service, publish } = await startHarness(t);
+  const event = orderCancelled();
+  await publish(event);
+  await waitForSent(service.url, event.payload.orderId, 1);
+
+  const response = await fetch(`${service.url}/notifications?orderId=${event.payload.orderId.toUpperCase()}`);
+  assert.equal(response.status, 200);
+  const body = (await response.json()) as { orderId: string; notifications: Array<Record<string, unknown>> };
+  assert.equal(body.orderId, event.payload.orderId);
+  assert.equal(body.notifications.length, 1);
+  assert.deepEqual(Object.keys(body.notifications[0] ?? {}).sort(), [
+    'attempts',
+    'body',
+    'channel',
+    'correlationId',
+    'createdAt',
+    'eventId',
+    'idempotencyKey',
+    'lastError',
+    'orderId',
+    'outcome',
+    'provider',
+    'providerMessageId',
+    'recipient',
+    'sentAt',
+    'status',
+    'subject',
+    'updatedAt',
+  ]);
+
+  const unknown = await fetch(`${service.url}/notifications?orderId=${randomUUID()}`);
+  assert.equal(unknown.status, 200);
+  assert.deepEqual(((await unknown.json()) as { notifications: unknown[] }).notifications, []);
+});

@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { notificationKey } from '../src/domain/notification-key.ts';
+import { startFakeSmtpServer } from './support/fake-smtp-server.ts';
+import { startHarness, waitForSent } from './support/harness.ts';
+import { orderConfirmed } from './support/outcome-events.ts';
+
+test('with SMTP_URL set the service should e-mail through SMTP with the idempotency key as Message-ID, and SMS through the development channel', async (t) => {
+  const smtp = await startFakeSmtpServer();
+  t.after(() => smtp.close());
+  const { service, publish } = await startHarness(t, {
+    env: { SMTP_URL: smtp.url, EMAIL_FROM: 'Shop Orders <orders@mail.shop.test>' },
+  });
+  const event = orderConfirmed();
+  const { orderId } = event.payload;
+  await publish(event);
+
+  const records = await waitForSent(service.url, orderId, 2);
+  const email = records.find((record) => record.channel === 'email');
+  const key = notificationKey(orderId, 'OrderConfirmed', 'email');
+  assert.equal(email?.provider, 'smtp');
+  assert.equal(email?.providerMessageId, `<${key}@mail.shop.test>`);
+  assert.equal(records.find((record) => record.channel === 'sms')?.provider, 'dev');
+  assert.equal(smtp.received.length, 1);
+  assert.deepEqual(smtp.received[0]?.to, ['ada@example.com']);
+  assert.match(smtp.received[0]?.data ?? '', new RegExp(`^Message-ID: <${key}@mail\\.shop\\.test>$`, 'mi'));
+  assert.match(smtp.received[0]?.data ?? '', /^From: Shop Orders <orders@mail\.shop\.test>$/m);
+});
