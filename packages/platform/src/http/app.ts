@@ -65,5 +65,15 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
   });
 
   app.get('/health', async () => ({ status: 'ok', service: options.service }));
+  // close() ends only sockets idle when it starts; one busy with a request stays open after its response until
+  // the keep-alive timeout (72 s), longer than the shutdown timeout. Responses sent while closing end their socket.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
   return app;
 }

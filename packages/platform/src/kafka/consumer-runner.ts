@@ -6,9 +6,13 @@ import { withLogContext } from '../logger.ts';
 import { createConsumer, type KafkaConnection, type KafkaConsumer } from './clients.ts';
 import { type ClassifiedFailure, classifyFailure } from './failure.ts';
 
-/** Records handled per pass; the pass ends early when fewer arrive within DEFAULT_MAX_BATCH_WAIT_MS. */
+/** Records of one partition handled before their offset is committed (one commit per batch, not per record). */
 export const DEFAULT_MAX_BATCH_SIZE = 200;
-export const DEFAULT_MAX_BATCH_WAIT_MS = 10;
+/**
+ * Records held in memory across partitions; past it the stream is paused until the workers catch up to
+ * half of it. Bounds memory and keeps uncommitted work (redelivered after a crash) small.
+ */
+export const DEFAULT_MAX_BUFFERED_RECORDS = 1_000;
 /** Longest a fetch waits on the broker for new records. */
 export const CONSUMER_MAX_WAIT_MS = 500;
 /** Backoff bounds for in-place retries while our own database or Kafka is down. */
@@ -66,8 +70,8 @@ export interface ConsumerRunnerOptions<Event> {
   failures: FailureRouter;
   /** Default: DEFAULT_MAX_BATCH_SIZE. */
   maxBatchSize?: number;
-  /** Default: DEFAULT_MAX_BATCH_WAIT_MS. */
-  maxBatchWaitMs?: number;
+  /** Default: DEFAULT_MAX_BUFFERED_RECORDS. */
+  maxBufferedRecords?: number;
   /** Default: none. */
   registry?: Registry;
   /**
@@ -106,9 +110,11 @@ export class ConsumerRunner<Event> {
   readonly #metrics: RunnerMetrics | undefined;
   #consumer: KafkaConsumer | undefined;
   #stream: MessagesStream<string, Buffer, string, Buffer> | undefined;
-  #buffer: KafkaRecord[] = [];
-  #flushTimer: NodeJS.Timeout | undefined;
-  #flushing: Promise<void> | undefined;
+  /** Records waiting per `topic:partition`; each partition has at most one worker, so its order is kept. */
+  #queues = new Map<string, KafkaRecord[]>();
+  #workers = new Map<string, Promise<void>>();
+  #buffered = 0;
+  #paused = false;
   #running = false;
   #healthy = false;
   #supervisor: Promise<void> | undefined;
@@ -160,9 +166,10 @@ export class ConsumerRunner<Event> {
   }
 
   async #close(): Promise<void> {
-    clearTimeout(this.#flushTimer);
-    await this.#flushing;
-    this.#buffer = [];
+    await Promise.all(this.#workers.values());
+    this.#queues.clear();
+    this.#buffered = 0;
+    this.#paused = false;
     const stream = this.#stream;
     const consumer = this.#consumer;
     this.#stream = undefined;
@@ -196,45 +203,45 @@ export class ConsumerRunner<Event> {
   }
 
   #accept(record: KafkaRecord): void {
-    this.#buffer.push(record);
-    if (this.#buffer.length >= (this.#options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE)) {
-      this.#scheduleFlush(0);
-    } else if (this.#flushTimer === undefined) {
-      this.#scheduleFlush(this.#options.maxBatchWaitMs ?? DEFAULT_MAX_BATCH_WAIT_MS);
+    const key = `${record.topic}:${record.partition}`;
+    const queue = this.#queues.get(key);
+    if (queue === undefined) this.#queues.set(key, [record]);
+    else queue.push(record);
+    this.#buffered++;
+    if (!this.#paused && this.#buffered >= (this.#options.maxBufferedRecords ?? DEFAULT_MAX_BUFFERED_RECORDS)) {
+      this.#paused = true;
+      this.#stream?.pause();
+    }
+    if (!this.#workers.has(key)) {
+      this.#workers.set(
+        key,
+        this.#drain(key).finally(() => this.#workers.delete(key)),
+      );
     }
   }
 
-  #scheduleFlush(delayMs: number): void {
-    clearTimeout(this.#flushTimer);
-    this.#flushTimer = setTimeout(() => {
-      this.#flushTimer = undefined;
-      if (this.#flushing !== undefined) return;
-      this.#flushing = this.#flush().finally(() => {
-        this.#flushing = undefined;
-        // Records that arrived while the last pass was finishing must not wait for the next arrival.
-        if (this.#buffer.length > 0 && this.#running) this.#scheduleFlush(0);
-      });
-    }, delayMs);
-  }
-
-  async #flush(): Promise<void> {
+  /**
+   * The worker of one partition: takes its queued records in batches, handles them in order and commits
+   * after each batch. Partitions progress independently: a slow partition never holds back the others.
+   */
+  async #drain(key: string): Promise<void> {
+    const maxBatch = this.#options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
     const stream = this.#stream;
-    stream?.pause();
-    try {
-      while (this.#buffer.length > 0 && this.#running) {
-        const batch = this.#buffer.splice(0, this.#options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE);
-        this.#metrics?.batchSize.observe({ consumer: this.#options.name }, batch.length);
-        const byPartition = new Map<string, KafkaRecord[]>();
-        for (const record of batch) {
-          const key = `${record.topic}:${record.partition}`;
-          const list = byPartition.get(key);
-          if (list === undefined) byPartition.set(key, [record]);
-          else list.push(record);
-        }
-        await Promise.all([...byPartition.values()].map((records) => this.#processPartition(records)));
+    while (this.#running) {
+      const queue = this.#queues.get(key);
+      if (queue === undefined || queue.length === 0) {
+        this.#queues.delete(key);
+        return;
       }
-    } finally {
-      if (this.#running && this.#stream === stream) stream?.resume();
+      const batch = queue.splice(0, maxBatch);
+      this.#metrics?.batchSize.observe({ consumer: this.#options.name }, batch.length);
+      await this.#processPartition(batch);
+      this.#buffered -= batch.length;
+      const lowWater = (this.#options.maxBufferedRecords ?? DEFAULT_MAX_BUFFERED_RECORDS) / 2;
+      if (this.#paused && this.#buffered <= lowWater && this.#running && this.#stream === stream) {
+        this.#paused = false;
+        stream?.resume();
+      }
     }
   }
 

@@ -1,0 +1,55 @@
+/**
+ * Long-polling `GET /orders/{id}?wait=`: answer as soon as the order leaves PENDING, or when the wait ends.
+ * No database connection is held while waiting: the order is re-read only when woken.
+ */
+import type { OrderRecord } from '../db/order-repository.ts';
+import type { StatusNotifications } from '../db/order-status-listener.ts';
+
+/** Longest `?wait=` accepted, in seconds: below common proxy idle timeouts (60 s). */
+export const MAX_WAIT_SECONDS = 30;
+/**
+ * While the listening session is up, notifications wake waiters; this re-read only covers a notification
+ * lost without the session noticing, so it can be slow.
+ */
+export const WAIT_SAFETY_POLL_MS = 5_000;
+/** While the listening session is down, waiters re-read this often (the fallback path). */
+export const WAIT_FALLBACK_POLL_MS = 500;
+/** Most requests waiting at once per process; past it a request answers at once (its client falls back to Retry-After). */
+export const MAX_WAITERS = 10_000;
+
+export interface AwaitSettlementOptions {
+  orderId: string;
+  /** How long to wait for a final status; 0 answers at once. */
+  waitMs: number;
+  /** Reads the order (one short query per wake-up). */
+  find(): Promise<OrderRecord | undefined>;
+  notifications: StatusNotifications;
+  /** Default: WAIT_FALLBACK_POLL_MS. */
+  fallbackPollMs?: number;
+  /** Default: WAIT_SAFETY_POLL_MS. */
+  safetyPollMs?: number;
+}
+
+/** The order once it is final, or as it is when the wait ends; `undefined` when it does not exist. */
+export async function awaitSettlement(options: AwaitSettlementOptions): Promise<OrderRecord | undefined> {
+  const { notifications } = options;
+  if (options.waitMs <= 0 || notifications.subscriptions >= MAX_WAITERS) return options.find();
+  const deadline = performance.now() + options.waitMs;
+  // Subscribe before the first read: a settlement committed between the read and the wait still wakes us.
+  const subscription = notifications.subscribe(options.orderId);
+  try {
+    while (true) {
+      const order = await options.find();
+      if (order === undefined || order.status !== 'PENDING') return order;
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) return order;
+      const pollMs = notifications.connected
+        ? (options.safetyPollMs ?? WAIT_SAFETY_POLL_MS)
+        : (options.fallbackPollMs ?? WAIT_FALLBACK_POLL_MS);
+      const woke = await subscription.next(Math.min(remaining, pollMs));
+      if (woke === 'closing') return options.find();
+    }
+  } finally {
+    subscription.close();
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The order API:
+ * - `POST /orders` → 202 `{ orderId, status: "PENDING" }`, `Location: /orders/{id}`; honours `Idempotency-Key`.
+ * - `GET /orders/{id}[?wait=<seconds>]` → the order; while PENDING with `Retry-After` and a message.
+ * - `GET /orders?customerId=<uuid>[&limit=<n>][&before=<orderId>]` → that customer's orders, newest first.
+ */
+import { CustomerContact } from '@shop/contracts/values';
+import type { Pool } from '@shop/platform/db/pool';
+import type { EventWriter } from '@shop/platform/events/event-writer';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { Compile } from 'typebox/compile';
+import { findOrder, isCustomersOrder, listOrders } from '../db/order-repository.ts';
+import type { StatusNotifications } from '../db/order-status-listener.ts';
+import { PENDING_RETRY_AFTER_SECONDS } from '../domain/order.ts';
+import { toPlaceOrderCommand } from '../domain/place-order.ts';
+import { orderError } from '../errors.ts';
+import type { OrderMetrics } from '../metrics.ts';
+import { awaitSettlement, MAX_WAIT_SECONDS } from './await-settlement.ts';
+import {
+  DEFAULT_PAGE_SIZE,
+  GetOrderQuery,
+  IDEMPOTENCY_KEY_HEADER,
+  ListOrdersQuery,
+  MAX_PAGE_SIZE,
+  OrderParams,
+  PlaceOrderBody,
+  PlaceOrderHeaders,
+} from './order-schemas.ts';
+import { type OrderView, toOrderView } from './order-view.ts';
+import { placeOrder } from './place-order.ts';
+
+export interface OrderRoutesDependencies {
+  pool: Pool;
+  events: EventWriter;
+  notifications: StatusNotifications;
+  metrics: OrderMetrics;
+}
+
+/**
+ * The contract's own contact validator. Fastify's ajv and TypeBox implement `format: email` with different
+ * expressions; a contact that only ajv accepts would be stored and then fail OrderConfirmed's validation at
+ * settlement. Checking with the contract here refuses it while the customer is still there to fix it.
+ */
+const contractContact = Compile(CustomerContact('contact'));
+
+function orderLocation(orderId: string): string {
+  return `/orders/${orderId}`;
+}
+
+/** Orders change; a cached status would hide the settlement the customer is waiting for. */
+function noStore(reply: FastifyReply): void {
+  reply.header('cache-control', 'no-store');
+}
+
+export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRoutesDependencies): void {
+  const { pool, metrics } = dependencies;
+
+  app.post('/orders', { schema: { body: PlaceOrderBody, headers: PlaceOrderHeaders } }, async (request, reply) => {
+    const result = toPlaceOrderCommand(request.body as PlaceOrderBody);
+    if (!result.ok) throw orderError(result.code, result.message);
+    const { command } = result;
+    if (!contractContact.Check(command.contact)) {
+      throw orderError('ORD_INVALID_CONTACT', 'contact.email is not an address we can send to');
+    }
+    const key = request.headers[IDEMPOTENCY_KEY_HEADER];
+    const placed = await placeOrder(dependencies, command, typeof key === 'string' ? key : undefined);
+    if (placed.replayed) {
+      metrics.idempotentReplays.inc();
+      reply.header('idempotent-replayed', 'true');
+    } else {
+      metrics.placed.inc();
+    }
+    // A replay answers exactly as the first request did: placement always answers 202 PENDING.
+    return reply
+      .status(202)
+      .header('location', orderLocation(placed.orderId))
+      .send({ orderId: placed.orderId, status: 'PENDING' });
+  });
+
+  app.get('/orders/:id', { schema: { params: OrderParams, querystring: GetOrderQuery } }, async (request, reply) => {
+    const orderId = (request.params as OrderParams).id.toLowerCase();
+    const { wait } = request.query as GetOrderQuery;
+    const waitSeconds = wait === undefined ? 0 : Number(wait);
+    if (waitSeconds > MAX_WAIT_SECONDS) {
+      throw orderError('ORD_WAIT_TOO_LONG', `wait is at most ${MAX_WAIT_SECONDS} seconds`);
+    }
+    const order = await awaitSettlement({
+      orderId,
+      waitMs: waitSeconds * 1_000,
+      find: () => findOrder(pool, orderId),
+      notifications: dependencies.notifications,
+    });
+    if (order === undefined) throw orderError('ORD_NOT_FOUND', `No order ${orderId}`);
+    noStore(reply);
+    if (order.status === 'PENDING') reply.header('retry-after', String(PENDING_RETRY_AFTER_SECONDS));
+    return reply.send(toOrderView(order));
+  });
+
+  app.get('/orders', { schema: { querystring: ListOrdersQuery } }, async (request, reply) => {
+    const query = request.query as ListOrdersQuery;
+    const customerId = query.customerId.toLowerCase();
+    const limit = query.limit === undefined ? DEFAULT_PAGE_SIZE : Number(query.limit);
+    if (limit < 1 || limit > MAX_PAGE_SIZE) {
+      throw orderError('ORD_PAGE_LIMIT_OUT_OF_RANGE', `limit must be between 1 and ${MAX_PAGE_SIZE}`);
+    }
+    const before = query.before?.toLowerCase();
+    if (before !== undefined && !(await isCustomersOrder(pool, before, customerId))) {
+      throw orderError('ORD_UNKNOWN_CURSOR', `before names no order of customer ${customerId}`);
+    }
+    // One extra row tells whether another page follows, without a count query.
+    const rows = await listOrders(pool, { customerId, limit: limit + 1, ...(before === undefined ? {} : { before }) });
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    const body: { orders: OrderView[]; nextBefore: string | null } = {
+      orders: page.map(toOrderView),
+      nextBefore: rows.length > limit && last !== undefined ? last.id : null,
+    };
+    noStore(reply);
+    return reply.send(body);
+  });
+}

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import { awaitSettlement } from '../../src/api/await-settlement.ts';
+import type { OrderRecord } from '../../src/db/order-repository.ts';
+import type { StatusNotifications, StatusSubscription, WakeReason } from '../../src/db/order-status-listener.ts';
+
+/** Notifications whose session is up or down as the test says, and that wake only when the test says. */
+class ScriptedNotifications implements StatusNotifications {
+  connected: boolean;
+  subscriptions = 0;
+  #wakers: Array<(reason: WakeReason) => void> = [];
+
+  constructor(connected: boolean) {
+    this.connected = connected;
+  }
+
+  subscribe(): StatusSubscription {
+    this.subscriptions++;
+    return {
+      next: (timeoutMs) =>
+        new Promise<WakeReason>((resolve) => {
+          const timer = setTimeout(() => resolve('timeout'), timeoutMs);
+          this.#wakers.push((reason) => {
+            clearTimeout(timer);
+            resolve(reason);
+          });
+        }),
+      close: () => {
+        this.subscriptions--;
+      },
+    };
+  }
+
+  wake(reason: WakeReason): void {
+    for (const waker of this.#wakers.splice(0)) waker(reason);
+  }
+}
+
+function order(status: OrderRecord['status']): OrderRecord {
+  const now = new Date();
+  return {
+    id: randomUUID(),
+    customerId: randomUUID(),
+    status,
+    lines: [{ sku: 'MUG-RED', quantity: 1 }],
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+test('awaitSettlement should still see the settlement by polling when no notification ever arrives (NOTIFY is a hint)', async () => {
+  const notifications = new ScriptedNotifications(false);
+  const settleAt = performance.now() + 300;
+  let reads = 0;
+  const started = performance.now();
+  const result = await awaitSettlement({
+    orderId: 'o',
+    waitMs: 5_000,
+    fallbackPollMs: 50,
+    notifications,
+    find: async () => {
+      reads++;
+      return order(performance.now() >= settleAt ? 'CONFIRMED' : 'PENDING');
+    },
+  });
+  const elapsed = performance.now() - started;
+  assert.equal(result?.status, 'CONFIRMED');
+  assert.ok(elapsed >= 300 && elapsed < 1_000, `returned after ${elapsed} ms`);
+  assert.ok(reads >= 3, 'polled more than once');
+  assert.equal(notifications.subscriptions, 0, 'subscription closed');
+});
+
+test('awaitSettlement should re-read only when woken while the listening session is up', async () => {
+  const notifications = new ScriptedNotifications(true);
+  let status: OrderRecord['status'] = 'PENDING';
+  let reads = 0;
+  const waiting = awaitSettlement({
+    orderId: 'o',
+    waitMs: 5_000,
+    safetyPollMs: 5_000,
+    fallbackPollMs: 10,
+    notifications,
+    find: async () => {
+      reads++;
+      return order(status);
+    },
+  });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(reads, 1, 'no polling while connected and not woken');
+  status = 'CANCELLED';
+  notifications.wake('notified');
+  const result = await waiting;
+  assert.equal(result?.status, 'CANCELLED');
+  assert.equal(reads, 2);
+});
+
+test('awaitSettlement should answer PENDING when the wait ends, and at once when the server is closing', async () => {
+  const pendingOrder = order('PENDING');
+  const notifications = new ScriptedNotifications(true);
+  let started = performance.now();
+  const timedOut = await awaitSettlement({ orderId: 'o', waitMs: 200, notifications, find: async () => pendingOrder });
+  let elapsed = performance.now() - started;
+  assert.equal(timedOut?.status, 'PENDING');
+  assert.ok(elapsed >= 195 && elapsed < 1_000, `returned after ${elapsed} ms`);
+
+  started = performance.now();
+  const closing = awaitSettlement({ orderId: 'o', waitMs: 5_000, notifications, find: async () => pendingOrder });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  notifications.wake('closing');
+  assert.equal((await closing)?.status, 'PENDING');
+  elapsed = performance.now() - started;
+  assert.ok(elapsed < 1_000, `returned after ${elapsed} ms`);
+});
+
+test('awaitSettlement should return at once for an order that does not exist or is already final', async () => {
+  const notifications = new ScriptedNotifications(true);
+  assert.equal(
+    await awaitSettlement({ orderId: 'o', waitMs: 5_000, notifications, find: async () => undefined }),
+    undefined,
+  );
+  const confirmed = order('CONFIRMED');
+  assert.equal(
+    await awaitSettlement({ orderId: 'o', waitMs: 5_000, notifications, find: async () => confirmed }),
+    confirmed,
+  );
+});

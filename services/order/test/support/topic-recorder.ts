@@ -1,0 +1,62 @@
+/**
+ * Reads a namespaced catalog topic from the beginning and keeps every decoded event, so a test can wait
+ * for an event and also assert that nothing else arrived.
+ */
+import type { TestContext } from 'node:test';
+import { type DecodedEvent, decodeRecord, type EventMeta, type TopicId, topicName } from '@shop/contracts';
+import { createConsumer, type KafkaConsumer } from '@shop/platform/kafka/clients';
+import type { KafkaNamespace } from '@shop/platform/kafka/namespace';
+import { eventually, testKafkaConnection, uniqueName } from '@shop/platform/testing';
+
+export interface RecordedEvent {
+  readonly event: DecodedEvent;
+  readonly meta: EventMeta;
+  /** The record's value exactly as published (to check what it does not contain). */
+  readonly value: string;
+  readonly key: string | undefined;
+}
+
+export interface TopicRecorder {
+  readonly events: readonly RecordedEvent[];
+  /** Events whose payload is about `orderId`. */
+  forOrder(orderId: string): RecordedEvent[];
+  /** Waits until `count` events about `orderId` arrived and returns them. */
+  waitForOrder(orderId: string, count?: number, timeoutMs?: number): Promise<RecordedEvent[]>;
+}
+
+export async function recordTopic(t: TestContext, namespace: KafkaNamespace, topic: TopicId): Promise<TopicRecorder> {
+  const consumer: KafkaConsumer = createConsumer(await testKafkaConnection(), uniqueName('test-recorder'));
+  const name = namespace.topic(topicName(topic));
+  const stream = await consumer.consume({ topics: [name], mode: 'earliest', maxWaitTime: 100 });
+  const events: RecordedEvent[] = [];
+  const failures: string[] = [];
+  stream.on('data', (record) => {
+    const decoded = decodeRecord(record.value, record.headers, {
+      topic: namespace.catalogName(record.topic) ?? record.topic,
+      key: record.key ?? null,
+    });
+    if (!decoded.ok) failures.push(`${decoded.code}: ${decoded.reason}`);
+    else events.push({ event: decoded.event, meta: decoded.meta, value: record.value.toString(), key: record.key });
+  });
+  t.after(async () => {
+    await stream.close().catch(() => {});
+    await consumer.close(true).catch(() => {});
+  });
+  const forOrder = (orderId: string) => {
+    if (failures.length > 0) throw new Error(`undecodable records on ${name}: ${failures.join('; ')}`);
+    return events.filter((recorded) => recorded.event.payload.orderId === orderId);
+  };
+  return {
+    events,
+    forOrder,
+    waitForOrder: (orderId, count = 1, timeoutMs = 15_000) =>
+      eventually(
+        async () => {
+          const found = forOrder(orderId);
+          return found.length >= count ? found : undefined;
+        },
+        timeoutMs,
+        `${count} event(s) for order ${orderId} on ${name}`,
+      ),
+  };
+}
