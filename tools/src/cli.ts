@@ -3,11 +3,13 @@
  *
  *   topics plan [--json] [--exit-code]   what `apply` would change on the cluster
  *   topics apply                         create / grow / re-configure topics to match the catalog
+ *   dlt list|show|replay                 inspect and replay dead-letter topics (see dlt/dlt-cli.ts)
  */
 import { CommonEnvSchema, loadEnv, parseBootstrapServers } from '@shop/platform/config';
 import { provisionTopics } from '@shop/platform/kafka/provisioning/provision';
 import { describeAction, isApplicable } from '@shop/platform/kafka/provisioning/topic-plan';
 import { Command } from 'commander';
+import { dltCommand } from './dlt/dlt-cli.ts';
 import { loadCommand } from './load/load-command.ts';
 
 /** `topics plan --exit-code` exits with this when the cluster differs from the catalog. */
@@ -53,11 +55,15 @@ topics
   });
 
 program.addCommand(loadCommand());
+program.addCommand(dltCommand());
 
 try {
   await program.parseAsync();
 } catch (error) {
   const hint = (error as { hint?: string }).hint;
-  process.stderr.write(`error: ${(error as Error).message}\n${hint ? `fix: ${hint}\n` : ''}`);
+  const code = (error as { code?: string }).code;
+  process.stderr.write(
+    `error${code ? ` [${code}]` : ''}: ${(error as Error).message}\n${hint ? `fix: ${hint}\n` : ''}`,
+  );
   process.exitCode = 1;
 }

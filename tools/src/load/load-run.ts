@@ -9,6 +9,7 @@ import {
   type Product,
   placeOrder,
   type StackUrls,
+  setAvailable,
 } from './stack-client.ts';
 
 /** Orders are spread over this many customers (the list endpoint and the key space stay realistic). */
@@ -20,6 +21,8 @@ const AWAIT_SECONDS = 30;
 /** Concurrent requests while reconciling (one GET per order). */
 const RECONCILE_CONCURRENCY = 32;
 const FINAL_STATUSES = new Set(['CONFIRMED', 'CANCELLED']);
+/** Products with fewer units than this are treated as scarce and never restocked by the tool. */
+const SCARCE_STOCK_LIMIT = 100;
 
 export interface LoadOptions {
   urls: StackUrls;

@@ -35,12 +35,35 @@ async function json<T>(response: Response, what: string): Promise<T> {
   return (await response.json()) as T;
 }
 
+/** Page size when listing the catalog. */
+const PRODUCT_PAGE_SIZE = 1_000;
+
 export async function listProducts(urls: StackUrls): Promise<Product[]> {
-  const body = await json<{ products?: Product[] } | Product[]>(
-    await fetch(`${urls.inventory}/inventory`, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) }),
-    'GET /inventory',
+  const products: Product[] = [];
+  let after: string | undefined;
+  do {
+    const query = `limit=${PRODUCT_PAGE_SIZE}${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`;
+    const page = await json<{ items: Product[]; nextAfter?: string | null }>(
+      await fetch(`${urls.inventory}/inventory?${query}`, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) }),
+      'GET /inventory',
+    );
+    products.push(...page.items);
+    after = page.nextAfter ?? undefined;
+  } while (after !== undefined);
+  return products;
+}
+
+/** Sets a product's available stock (PUT /inventory/{sku}); the operator action that adds units. */
+export async function setAvailable(urls: StackUrls, sku: string, available: number): Promise<void> {
+  await json(
+    await fetch(`${urls.inventory}/inventory/${encodeURIComponent(sku)}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ available }),
+      signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+    }),
+    `PUT /inventory/${sku}`,
   );
-  return Array.isArray(body) ? body : (body.products ?? []);
 }
 
 export interface PlaceOrderInput {

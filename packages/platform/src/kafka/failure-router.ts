@@ -56,6 +56,8 @@ export class RetryDeadLetterRouter implements FailureRouter {
     const { retryTopics, retryDelaysMs, deadLetterTopic, producer, consumerGroup } = this.#options;
     const now = (this.#options.now ?? (() => new Date()))();
     const text = (name: string) => record.headers.get(name)?.toString();
+    // Invariant `dlt replay` relies on: a record in retry tier n carries `failure-attempts` = n, so the tier
+    // a failing record goes to next is derived from the header alone.
     const attempts = Number(text(FAILURE_HEADERS.attempts) ?? 0) + 1;
     const tier = attempts - 1;
     const retry = failure.kind === 'transient' && tier < retryTopics.length;
