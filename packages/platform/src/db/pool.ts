@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { platformError } from '../errors.ts';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -30,9 +31,24 @@ export function createPool(url: string, options: PoolOptions = {}): Pool {
   return pool;
 }
 
+/**
+ * Takes a connection; any failure to get one is our database being unavailable (refused, not accepting
+ * connections, too many clients, auth), whatever its SQLSTATE: PLT_POSTGRES_UNREACHABLE, retryable. This is
+ * classification by where the error happened, so a connect failure is never mistaken for a bad record.
+ */
+export async function connect(pool: Pool): Promise<PoolClient> {
+  try {
+    return await pool.connect();
+  } catch (error) {
+    throw platformError('PLT_POSTGRES_UNREACHABLE', `Cannot get a database connection: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
 /** Runs `fn` in one transaction on one client: COMMIT when it resolves, ROLLBACK when it throws. */
 export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+  const client = await connect(pool);
   try {
     await client.query('BEGIN');
     const result = await fn(client);
