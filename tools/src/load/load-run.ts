@@ -75,8 +75,25 @@ export interface Reconciliation {
   ordersWithWrongNotificationCount: Array<{ orderId: string; perChannel: Record<string, number> }>;
 }
 
-function pick<T>(items: readonly T[]): T {
-  return items[Math.floor(Math.random() * items.length)] as T;
+function pick<T>(items: readonly T[], random: () => number): T {
+  return items[Math.floor(random() * items.length)] as T;
+}
+
+/**
+ * The distinct SKUs of one load order: 1 to MAX_LINES_PER_LOAD_ORDER lines (never more than there are
+ * plentiful SKUs, or the draw would never end), and with probability `scarceShare` one scarce SKU.
+ */
+export function chooseSkus(
+  plentiful: readonly string[],
+  scarce: readonly string[],
+  scarceShare: number,
+  random: () => number = Math.random,
+): Set<string> {
+  const lines = 1 + Math.floor(random() * Math.min(MAX_LINES_PER_LOAD_ORDER, plentiful.length));
+  const skus = new Set<string>();
+  if (scarce.length > 0 && random() < scarceShare) skus.add(pick(scarce, random));
+  while (skus.size < lines) skus.add(pick(plentiful, random));
+  return skus;
 }
 
 function stockTotals(products: readonly Product[]): Map<string, number> {
@@ -86,14 +103,23 @@ function stockTotals(products: readonly Product[]): Map<string, number> {
 /** Runs the load, waits for the orders to settle, reconciles, and returns the report. */
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const { urls } = options;
-  const productsBefore = await listProducts(urls);
-  if (productsBefore.length === 0)
+  const catalog = await listProducts(urls);
+  if (catalog.length === 0)
     throw new Error('The inventory has no products: start the stack with the demo catalog (npm start).');
-  const scarceLimit = Math.max(10, Math.ceil(options.rate * options.durationSeconds * 0.002));
-  const plentiful = productsBefore.filter((p) => p.available > scarceLimit).map((p) => p.sku);
-  const scarce = productsBefore.filter((p) => p.available <= scarceLimit).map((p) => p.sku);
-  if (plentiful.length === 0)
-    throw new Error('No product has enough stock for a load run; raise stock with PUT /inventory/{sku}.');
+  // Products with little stock stay scarce (both outcomes occur); the others are topped up so that the run
+  // measures the flow, not an empty warehouse. Restocking is an ordinary operator action (PUT /inventory).
+  const scarce = catalog.filter((p) => p.available + p.reserved + p.sold < SCARCE_STOCK_LIMIT).map((p) => p.sku);
+  const plentiful = catalog.filter((p) => !scarce.includes(p.sku)).map((p) => p.sku);
+  if (plentiful.length === 0) {
+    throw new Error(`Every product has fewer than ${SCARCE_STOCK_LIMIT} units; add stock with PUT /inventory/{sku}.`);
+  }
+  const needed = Math.ceil(
+    options.rate * options.durationSeconds * MAX_LINES_PER_LOAD_ORDER * MAX_QUANTITY_PER_LOAD_LINE,
+  );
+  for (const product of catalog) {
+    if (plentiful.includes(product.sku) && product.available < needed) await setAvailable(urls, product.sku, needed);
+  }
+  const productsBefore = await listProducts(urls);
 
   const customers = Array.from({ length: CUSTOMER_POOL }, () => randomUUID());
   const placedToFinal = new LatencyRecorder();
@@ -126,10 +152,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     sent++;
     inFlight++;
     bucket(second()).sent++;
-    const lines = 1 + Math.floor(Math.random() * MAX_LINES_PER_LOAD_ORDER);
-    const skus = new Set<string>();
-    if (scarce.length > 0 && Math.random() < options.scarceShare) skus.add(pick(scarce));
-    while (skus.size < lines) skus.add(pick(plentiful));
+    const skus = chooseSkus(plentiful, scarce, options.scarceShare);
     const customer = customers[index % CUSTOMER_POOL] as string;
     try {
       const started = performance.now();
