@@ -40,6 +40,10 @@ export async function readCluster(
 export async function applyActions(admin: Admin, actions: readonly TopicAction[]): Promise<void> {
   const creates = actions.flatMap((a) => (a.kind === 'create' ? [a.topic] : []));
   for (const topic of creates) await createTopic(admin, topic);
+  await waitUntilListed(
+    admin,
+    creates.map((topic) => topic.name),
+  );
   const grows = actions.flatMap((a) => (a.kind === 'add-partitions' ? [a] : []));
   if (grows.length > 0) {
     await admin.createPartitions({ topics: grows.map((g) => ({ name: g.name, count: g.to, assignments: [] })) });
@@ -61,6 +65,36 @@ export async function applyActions(admin: Admin, actions: readonly TopicAction[]
         })),
       })),
     });
+  }
+}
+
+/** How long a created topic may take to appear in the cluster's metadata before apply fails. */
+const TOPIC_VISIBLE_TIMEOUT_MS = 30_000;
+const TOPIC_VISIBLE_POLL_MS = 100;
+
+/**
+ * A created topic reaches every broker's metadata a moment after CreateTopics answers. Waiting for it means
+ * "applied" is true when apply returns: an immediate plan shows no drift and a producer finds the topic.
+ */
+async function waitUntilListed(admin: Admin, names: readonly string[]): Promise<void> {
+  const deadline = Date.now() + TOPIC_VISIBLE_TIMEOUT_MS;
+  let missing = names;
+  while (missing.length > 0) {
+    const listed = new Set(await admin.listTopics());
+    missing = missing.filter((name) => !listed.has(name));
+    if (missing.length === 0) {
+      // Listed is not enough for a client: the partitions must have leaders in the metadata too.
+      const metadata = await admin.metadata({ topics: [...names] }).catch(() => undefined);
+      missing = names.filter((name) => {
+        const topic = metadata?.topics.get(name);
+        return topic === undefined || topic.partitions.some((partition) => partition.leader < 0);
+      });
+      if (missing.length === 0) return;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`Created topics not visible after ${TOPIC_VISIBLE_TIMEOUT_MS} ms: ${missing.join(', ')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, TOPIC_VISIBLE_POLL_MS));
   }
 }
 
