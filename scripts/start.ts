@@ -132,7 +132,8 @@ async function main(): Promise<void> {
 
   say('starting Kafka');
   try {
-    kafka = await startKafka({ foreground: true });
+    // Detached, so Ctrl-C reaches the services first and the broker is stopped last, after they closed.
+    kafka = await startKafka({ foreground: false });
   } catch (error) {
     fail(
       `Kafka did not start: ${(error as Error).message}`,
