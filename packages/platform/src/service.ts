@@ -135,7 +135,22 @@ export async function startService(definition: ServiceDefinition, env: Env = pro
   await checkPostgres(config.databaseServerUrl);
   await checkKafka(config.kafka.bootstrapServers);
   await ensureDatabase(config.databaseServerUrl, config.databaseName);
+  try {
+    return await assemble(definition, config, logger, shutdown);
+  } catch (error) {
+    // Whatever was started before the failure (pool, producer, relay, consumers) is closed, so a failed
+    // boot leaves nothing running: the process exits cleanly and a test's failure does not leak.
+    await shutdown.run('start-up failed');
+    throw error;
+  }
+}
 
+async function assemble(
+  definition: ServiceDefinition,
+  config: Readonly<ServiceConfig>,
+  logger: Logger,
+  shutdown: Shutdown,
+): Promise<RunningService> {
   const pool = createPool(config.databaseUrl, { applicationName: definition.name });
   shutdown.register('postgres pool', () => pool.end());
   await migrate(pool, definition.migrations, logger);

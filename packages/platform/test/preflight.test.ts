@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import pg from 'pg';
+import { dropDatabase } from '../src/db/databases.ts';
 import { AppError } from '../src/errors.ts';
 import { type ServiceDefinition, startService } from '../src/service.ts';
-import { testBootstrapServers, testPostgresUrl } from '../src/testing.ts';
+import { testBootstrapServers, testPostgresUrl, uniqueName } from '../src/testing.ts';
 
 /** "Fails within seconds": the boot must not hang on a missing dependency. */
 const FAIL_FAST_LIMIT_MS = 10_000;
@@ -58,4 +60,40 @@ test('a service should refuse to start on invalid configuration, listing every b
   assert.equal(error.code, 'PLT_CONFIG_INVALID');
   assert.match(error.message, /PORT/);
   assert.match(error.message, /LOG_LEVEL/);
+});
+
+test('a service whose start-up fails after its resources opened should close them all before rejecting', async () => {
+  const serverUrl = await testPostgresUrl();
+  const databaseName = uniqueName('t_failed_boot', '_');
+  const failing: ServiceDefinition = {
+    ...definition,
+    defaultDatabase: databaseName,
+    async start() {
+      throw new Error('start failed (injected)');
+    },
+  };
+  try {
+    await assert.rejects(
+      startService(failing, {
+        LOG_LEVEL: 'silent',
+        PORT: '0',
+        DATABASE_URL: serverUrl,
+        KAFKA_BOOTSTRAP_SERVERS: (await testBootstrapServers()).join(','),
+      }),
+      /start failed \(injected\)/,
+    );
+    const admin = new pg.Client({ connectionString: `${serverUrl}/postgres` });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ n: string }>(
+        'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1',
+        [databaseName],
+      );
+      assert.equal(Number(rows[0]?.n), 0, 'no connection to the service database left open');
+    } finally {
+      await admin.end();
+    }
+  } finally {
+    await dropDatabase(serverUrl, databaseName);
+  }
 });
