@@ -4,12 +4,14 @@
  *   topics plan [--json] [--exit-code]   what `apply` would change on the cluster
  *   topics apply                         create / grow / re-configure topics to match the catalog
  *   dlt list|show|replay                 inspect and replay dead-letter topics (see dlt/dlt-cli.ts)
+ *   lag [--group g] [--json] [--watch]   consumer lag in records and time, with status (see lag/lag-cli.ts)
  */
 import { CommonEnvSchema, loadEnv, parseBootstrapServers } from '@shop/platform/config';
 import { provisionTopics } from '@shop/platform/kafka/provisioning/provision';
 import { describeAction, isApplicable } from '@shop/platform/kafka/provisioning/topic-plan';
 import { Command } from 'commander';
 import { dltCommand } from './dlt/dlt-cli.ts';
+import { lagCommand } from './lag/lag-cli.ts';
 import { loadCommand } from './load/load-command.ts';
 
 /** `topics plan --exit-code` exits with this when the cluster differs from the catalog. */
@@ -56,6 +58,7 @@ topics
 
 program.addCommand(loadCommand());
 program.addCommand(dltCommand());
+program.addCommand(lagCommand());
 
 try {
   await program.parseAsync();
