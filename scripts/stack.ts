@@ -10,3 +10,8 @@ export const STACK_SERVICES = [
   { definition: paymentService, entry: 'services/payment/src/main.ts', label: 'payment' },
   { definition: notificationService, entry: 'services/notification/src/main.ts', label: 'notification' },
 ] as const;
+
+/** Operator processes `npm start` runs beside the services (not services: no database, no topics of their own). */
+export const STACK_TOOLS = [
+  { entry: 'tools/src/lag/lag-monitor-main.ts', label: 'lag-monitor', port: 9308, portEnv: 'LAG_MONITOR_PORT' },
+] as const;

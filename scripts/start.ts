@@ -12,7 +12,7 @@ import { provisionTopics } from '../packages/platform/src/kafka/provisioning/pro
 import { describeAction, isApplicable } from '../packages/platform/src/kafka/provisioning/topic-plan.ts';
 import { checkPostgres } from '../packages/platform/src/preflight.ts';
 import { formatLogLine } from './log-format.ts';
-import { STACK_SERVICES } from './stack.ts';
+import { STACK_SERVICES, STACK_TOOLS } from './stack.ts';
 
 /** A service that is not healthy this long after spawning is reported as failed. */
 const SERVICE_READY_TIMEOUT_MS = 60_000;
@@ -70,14 +70,17 @@ async function waitHealthy(running: Running): Promise<void> {
   fail(`${running.label} did not answer ${running.url}/health within ${SERVICE_READY_TIMEOUT_MS / 1000} s`);
 }
 
-function startService(spec: (typeof STACK_SERVICES)[number], bootstrapServers: string[]): Running {
-  const port = spec.definition.defaultPort;
+function startProcess(
+  spec: { label: string; entry: string; port: number; portEnv: string },
+  bootstrapServers: string[],
+): Running {
+  const { port } = spec;
   const child = spawn(process.execPath, [spec.entry], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
       KAFKA_BOOTSTRAP_SERVERS: bootstrapServers.join(','),
-      PORT: String(port),
+      [spec.portEnv]: String(port),
       // The Inventory Service inserts its missing demo products (never resets stock); others ignore it.
       SEED_DEMO_CATALOG: process.env.SEED_DEMO_CATALOG ?? 'true',
     },
@@ -162,12 +165,17 @@ async function main(): Promise<void> {
   if (refused.length > 0)
     fail(`the cluster's topics disagree with the catalog:\n  ${refused.map(describeAction).join('\n  ')}`);
 
-  const running = STACK_SERVICES.map((spec) => startService(spec, kafka?.bootstrapServers ?? []));
+  const running = [
+    ...STACK_SERVICES.map((spec) =>
+      startProcess({ ...spec, port: spec.definition.defaultPort, portEnv: 'PORT' }, kafka?.bootstrapServers ?? []),
+    ),
+    ...STACK_TOOLS.map((spec) => startProcess(spec, kafka?.bootstrapServers ?? [])),
+  ];
   await Promise.all(running.map(waitHealthy));
 
   say('the stack is up:');
   say(`  kafka         ${kafka.bootstrapServers.join(',')} (${kafka.source})`);
-  for (const r of running) say(`  ${r.label.padEnd(13)} ${r.url}   (health: ${r.url}/health)`);
+  for (const r of running) say(`  ${r.label.padEnd(13)} ${r.url}   (health: ${r.url}/health, metrics: ${r.url}/metrics)`);
   say('press Ctrl-C to stop');
 }
 

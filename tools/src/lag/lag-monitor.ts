@@ -148,13 +148,17 @@ export class LagMonitor {
   }
 }
 
-/** Serves `GET /metrics` of `registry` on host:port (port 0: a free one); anything else is 404. */
+/** Serves `GET /metrics` of `registry` and `GET /health` on host:port (port 0: a free one); anything else is 404. */
 export async function serveMetrics(
   registry: Registry,
   port: number,
   host: string,
 ): Promise<{ url: string; server: Server }> {
   const server = createServer((request, response) => {
+    if (request.method === 'GET' && request.url === '/health') {
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok","service":"lag-monitor"}');
+      return;
+    }
     if (request.method !== 'GET' || request.url !== '/metrics') {
       response.writeHead(404).end();
       return;
