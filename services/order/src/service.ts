@@ -9,6 +9,7 @@ import { closeConnectionsOnShutdown } from './api/close-on-shutdown.ts';
 import { registerHttpMetrics } from './api/http-metrics.ts';
 import { registerOrderRoutes } from './api/orders-routes.ts';
 import { OrderStatusListener } from './db/order-status-listener.ts';
+import { registerStateGauges } from './db/state-gauges.ts';
 import { createOrderSagaHandler } from './events/order-saga-handler.ts';
 import { createOrderMetrics } from './metrics.ts';
 
@@ -30,6 +31,7 @@ export const orderService: ServiceDefinition = {
     closeConnectionsOnShutdown(app, () => notifications.releaseAll());
 
     const metrics = createOrderMetrics(registry, { waiters: () => notifications.subscriptions });
+    registerStateGauges(registry, pool);
     registerHttpMetrics(app, registry);
     registerOrderRoutes(app, { pool, events, notifications, metrics });
     await context.consume('orderSaga', createOrderSagaHandler({ events, metrics }));
