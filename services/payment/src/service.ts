@@ -1,10 +1,79 @@
+/**
+ * The Payment Service: charges and refunds orders on the order saga's commands (processPayments),
+ * through a PaymentProvider port; ships a simulated gateway. Serves `GET /payments?orderId=`.
+ */
+import { fileURLToPath } from 'node:url';
+import { loadEnv } from '@shop/platform/config';
+import type { Pool } from '@shop/platform/db/pool';
 import { platformMigrations } from '@shop/platform/platform-migrations';
 import type { ServiceDefinition } from '@shop/platform/service';
+import Type from 'typebox';
+import { registerPaymentRoutes } from './api/payment-routes.ts';
+import { instrumentProvider } from './events/instrumented-provider.ts';
+import { createPaymentMetrics } from './events/payment-metrics.ts';
+import { createProcessPaymentsHandler } from './events/process-payments.ts';
+import type { PaymentProvider } from './provider/payment-provider.ts';
+import { DEFAULT_PROVIDER_TIMEOUT_MS, withProviderTimeout } from './provider/provider-timeout.ts';
+import { DEFAULT_SIMULATED_SEED, SimulatedPaymentProvider } from './provider/simulated-provider.ts';
 
-export const paymentService: ServiceDefinition = {
-  name: 'payment-service',
-  defaultPort: 8083,
-  defaultDatabase: 'payments',
-  migrations: [platformMigrations],
-  async start() {},
-};
+/** Settings of this service beyond the platform's (PORT, DATABASE_URL, KAFKA_*, RETRY_DELAYS_MS, ...). */
+export const PaymentEnvSchema = Type.Object({
+  /** Share of charges the simulated gateway declines, 0..1. Default: 0. */
+  PAYMENT_DECLINE_RATE: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
+  /** Latency added to every simulated gateway call, in ms. Default: 0. */
+  PAYMENT_PROVIDER_LATENCY_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 0 }),
+  /** Deadline of one gateway call, in ms (any gateway); a late call fails with PAY_PROVIDER_TIMEOUT. Default: 10000. */
+  PAYMENT_PROVIDER_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 120_000, default: DEFAULT_PROVIDER_TIMEOUT_MS }),
+  /** Seed of the simulated gateway's decline decisions. Default: 'simulated-provider'. */
+  PAYMENT_PROVIDER_SEED: Type.String({ minLength: 1, default: DEFAULT_SIMULATED_SEED }),
+});
+
+export interface PaymentServiceOptions {
+  /**
+   * Builds the gateway on the service's pool. Default: the simulated gateway configured from
+   * PAYMENT_DECLINE_RATE, PAYMENT_PROVIDER_LATENCY_MS and PAYMENT_PROVIDER_SEED.
+   */
+  provider?: (pool: Pool) => PaymentProvider;
+  /** Deadline of one gateway call in ms. Default: PAYMENT_PROVIDER_TIMEOUT_MS (10000 when unset). */
+  providerTimeoutMs?: number;
+  /** The clock compared with ChargePayment.expiresAt. Default: the system clock. */
+  now?: () => Date;
+}
+
+export function createPaymentService(options: PaymentServiceOptions = {}): ServiceDefinition {
+  return {
+    name: 'payment-service',
+    defaultPort: 8083,
+    defaultDatabase: 'payments',
+    migrations: [
+      platformMigrations,
+      { name: 'payment-service', directory: fileURLToPath(new URL('./db/migrations/', import.meta.url)) },
+    ],
+    async start(context) {
+      // The boot path is the one place that reads the environment (see CONVENTIONS, config).
+      const env = loadEnv(PaymentEnvSchema);
+      const gateway =
+        options.provider?.(context.pool) ??
+        new SimulatedPaymentProvider(context.pool, {
+          declineRate: env.PAYMENT_DECLINE_RATE,
+          latencyMs: env.PAYMENT_PROVIDER_LATENCY_MS,
+          seed: env.PAYMENT_PROVIDER_SEED,
+        });
+      // The histogram wraps the deadline: a timed-out call is counted as an error at its deadline.
+      const provider = withProviderTimeout(gateway, options.providerTimeoutMs ?? env.PAYMENT_PROVIDER_TIMEOUT_MS);
+      const metrics = createPaymentMetrics(context.registry);
+      registerPaymentRoutes(context.app, { pool: context.pool });
+      await context.consume(
+        'processPayments',
+        createProcessPaymentsHandler({
+          events: context.events,
+          provider: instrumentProvider(provider, metrics),
+          metrics,
+          now: options.now ?? (() => new Date()),
+        }),
+      );
+    },
+  };
+}
+
+export const paymentService: ServiceDefinition = createPaymentService();

@@ -1,0 +1,206 @@
+/**
+ * A simulated payment gateway that behaves like a real one where it matters to the Payment Service:
+ * idempotency keys (same key, same result, one capture), declines distinct from errors, refunds bounded
+ * by the capture, configurable decline rate, latency and outage windows, deterministic decisions.
+ *
+ * Its state lives in the `simulated_provider_*` tables of the payments database, written on its own
+ * connections and committed on their own, never in the caller's transaction: a real gateway's capture
+ * does not roll back when the caller's database transaction does, and the simulation must not either
+ * (that is the case the idempotency key exists for). A restart therefore forgets nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import { inTransaction, type Pool } from '@shop/platform/db/pool';
+import { DECLINE_MESSAGES } from '../domain/decline-messages.ts';
+import type { Money } from '../domain/money.ts';
+import {
+  type ChargeDecision,
+  inOutage,
+  type OutageWindow,
+  type PaymentDeclineReason,
+  seededChargeDecision,
+} from '../domain/simulated-decision.ts';
+import { paymentError } from '../payment-errors.ts';
+import type {
+  ChargeRequest,
+  ChargeResult,
+  IdempotencyOptions,
+  PaymentProvider,
+  RefundRequest,
+  RefundResult,
+} from './payment-provider.ts';
+
+/** Default seed of the decline decisions. */
+export const DEFAULT_SIMULATED_SEED = 'simulated-provider';
+
+export interface SimulatedProviderOptions {
+  /** Share of new charges declined, 0..1. Default: 0. */
+  declineRate?: number;
+  /** Seed of the decline decisions (same seed and key, same decision). Default: DEFAULT_SIMULATED_SEED. */
+  seed?: string;
+  /** Added to every call before it is handled, like a network round trip. Default: 0. */
+  latencyMs?: number;
+  /** Intervals during which every call fails with PAY_PROVIDER_UNAVAILABLE. Default: none. */
+  outages?: readonly OutageWindow[];
+  /** Replaces the seeded decision (tests deciding per order). Default: seededChargeDecision(seed, declineRate). */
+  decide?: (idempotencyKey: string, request: ChargeRequest) => ChargeDecision;
+  /** The clock, for outage windows. Default: the system clock. */
+  now?: () => Date;
+}
+
+interface ChargeRow {
+  idempotency_key: string;
+  customer_id: string;
+  amount_minor: string;
+  currency: string;
+  outcome: 'CAPTURED' | 'DECLINED';
+  decline_reason: PaymentDeclineReason | null;
+  reference: string;
+}
+
+interface RefundRow {
+  idempotency_key: string;
+  charge_key: string;
+  amount_minor: string;
+  currency: string;
+  reference: string;
+}
+
+export class SimulatedPaymentProvider implements PaymentProvider {
+  readonly #pool: Pool;
+  readonly #decide: (idempotencyKey: string, request: ChargeRequest) => ChargeDecision;
+  readonly #latencyMs: number;
+  readonly #outages: OutageWindow[];
+  readonly #now: () => Date;
+
+  constructor(pool: Pool, options: SimulatedProviderOptions = {}) {
+    const seed = options.seed ?? DEFAULT_SIMULATED_SEED;
+    const declineRate = options.declineRate ?? 0;
+    this.#pool = pool;
+    this.#decide = options.decide ?? ((key) => seededChargeDecision(seed, declineRate, key));
+    this.#latencyMs = options.latencyMs ?? 0;
+    this.#outages = [...(options.outages ?? [])];
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  /** Adds an outage window at run time (fault injection in tests and demos). */
+  addOutage(window: OutageWindow): void {
+    this.#outages.push(window);
+  }
+
+  async authorizeAndCapture(request: ChargeRequest, { idempotencyKey }: IdempotencyOptions): Promise<ChargeResult> {
+    await this.#enter('authorizeAndCapture');
+    const decision = this.#decide(idempotencyKey, request);
+    // First writer wins: a concurrent or repeated call with the key reads the stored result instead.
+    await this.#pool.query(
+      `INSERT INTO simulated_provider_charges
+         (idempotency_key, customer_id, amount_minor, currency, outcome, decline_reason, reference)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (idempotency_key) DO NOTHING`,
+      [
+        idempotencyKey,
+        request.customerId,
+        request.amount.amountMinor,
+        request.amount.currency,
+        decision.kind === 'capture' ? 'CAPTURED' : 'DECLINED',
+        decision.kind === 'decline' ? decision.reason : null,
+        `ch_${randomUUID()}`,
+      ],
+    );
+    const row = await this.#chargeRow(idempotencyKey);
+    if (row === undefined) throw paymentError('PAY_PROVIDER_UNAVAILABLE', `Charge ${idempotencyKey} vanished`);
+    if (
+      row.customer_id !== request.customerId ||
+      Number(row.amount_minor) !== request.amount.amountMinor ||
+      row.currency !== request.amount.currency
+    ) {
+      throw paymentError('PAY_IDEMPOTENCY_CONFLICT', `Idempotency key ${idempotencyKey} was used for another charge`, {
+        details: { idempotencyKey },
+      });
+    }
+    return chargeResult(row);
+  }
+
+  async findCharge(idempotencyKey: string): Promise<ChargeResult | undefined> {
+    await this.#enter('findCharge');
+    const row = await this.#chargeRow(idempotencyKey);
+    return row === undefined ? undefined : chargeResult(row);
+  }
+
+  async refund(request: RefundRequest, { idempotencyKey }: IdempotencyOptions): Promise<RefundResult> {
+    await this.#enter('refund');
+    return inTransaction(this.#pool, async (client) => {
+      // The charge row lock serialises refunds of one charge, so two refunds cannot both see the same
+      // remainder and together return more than was captured.
+      const charge = (
+        await client.query<ChargeRow>(
+          'SELECT * FROM simulated_provider_charges WHERE idempotency_key = $1 FOR UPDATE',
+          [request.chargeKey],
+        )
+      ).rows[0];
+      const existing = await refundRow(client, idempotencyKey);
+      if (existing !== undefined) return refundResult(existing);
+      let amountMinor = 0;
+      if (charge?.outcome === 'CAPTURED') {
+        if (charge.currency !== request.amount.currency) {
+          throw paymentError(
+            'PAY_CURRENCY_MISMATCH',
+            `Refund in ${request.amount.currency} of a charge in ${charge.currency}`,
+          );
+        }
+        const refunded = await client.query<{ total: string }>(
+          'SELECT COALESCE(SUM(amount_minor), 0)::text AS total FROM simulated_provider_refunds WHERE charge_key = $1',
+          [request.chargeKey],
+        );
+        const left = Number(charge.amount_minor) - Number(refunded.rows[0]?.total ?? 0);
+        amountMinor = Math.max(0, Math.min(left, request.amount.amountMinor));
+      }
+      await client.query(
+        `INSERT INTO simulated_provider_refunds (idempotency_key, charge_key, amount_minor, currency, reference)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING`,
+        [idempotencyKey, request.chargeKey, amountMinor, request.amount.currency, `re_${randomUUID()}`],
+      );
+      const stored = await refundRow(client, idempotencyKey);
+      if (stored === undefined) throw paymentError('PAY_PROVIDER_UNAVAILABLE', `Refund ${idempotencyKey} vanished`);
+      return refundResult(stored);
+    });
+  }
+
+  /** Latency first, then the outage check: like a gateway that times out rather than refusing at once. */
+  async #enter(operation: string): Promise<void> {
+    if (this.#latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#latencyMs));
+    if (inOutage(this.#outages, this.#now())) {
+      throw paymentError('PAY_PROVIDER_UNAVAILABLE', `Simulated gateway outage during ${operation}`);
+    }
+  }
+
+  async #chargeRow(idempotencyKey: string): Promise<ChargeRow | undefined> {
+    const result = await this.#pool.query<ChargeRow>(
+      'SELECT * FROM simulated_provider_charges WHERE idempotency_key = $1',
+      [idempotencyKey],
+    );
+    return result.rows[0];
+  }
+}
+
+async function refundRow(client: Pick<Pool, 'query'>, idempotencyKey: string): Promise<RefundRow | undefined> {
+  const result = await client.query<RefundRow>('SELECT * FROM simulated_provider_refunds WHERE idempotency_key = $1', [
+    idempotencyKey,
+  ]);
+  return result.rows[0];
+}
+
+function chargeResult(row: ChargeRow): ChargeResult {
+  if (row.outcome === 'CAPTURED') {
+    return { outcome: 'CAPTURED', reference: row.reference, amount: money(row.amount_minor, row.currency) };
+  }
+  const reason = row.decline_reason ?? 'CARD_DECLINED';
+  return { outcome: 'DECLINED', reason, message: DECLINE_MESSAGES[reason] };
+}
+
+function refundResult(row: RefundRow): RefundResult {
+  return { reference: row.reference, amount: money(row.amount_minor, row.currency) };
+}
+
+function money(amountMinor: string, currency: string): Money {
+  return { amountMinor: Number(amountMinor), currency };
+}

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import { PAYMENT_DECLINE_REASONS } from '@shop/contracts';
+import { inOutage, SIMULATED_DECLINE_REASONS, seededChargeDecision } from '../../src/domain/simulated-decision.ts';
+
+const KEYS = Array.from({ length: 2_000 }, () => randomUUID());
+
+test('seededChargeDecision should give the same decision for the same seed and key', () => {
+  for (const key of KEYS.slice(0, 100)) {
+    assert.deepEqual(seededChargeDecision('s', 0.5, key), seededChargeDecision('s', 0.5, key));
+  }
+});
+
+test('seededChargeDecision should capture everything at rate 0 and decline everything at rate 1', () => {
+  assert.ok(KEYS.every((key) => seededChargeDecision('s', 0, key).kind === 'capture'));
+  assert.ok(KEYS.every((key) => seededChargeDecision('s', 1, key).kind === 'decline'));
+});
+
+test('seededChargeDecision should decline about the configured share, with issuer reasons from the contract', () => {
+  const decisions = KEYS.map((key) => seededChargeDecision('s', 0.1, key));
+  const declined = decisions.filter((decision) => decision.kind === 'decline');
+  // 2,000 draws at 10 %: 200 expected, standard deviation ~13; ±60 cannot fail by chance in practice.
+  assert.ok(declined.length > 140 && declined.length < 260, `${declined.length} declined`);
+  for (const decision of declined) {
+    assert.ok(decision.kind === 'decline');
+    assert.ok((PAYMENT_DECLINE_REASONS as readonly string[]).includes(decision.reason));
+    assert.ok((SIMULATED_DECLINE_REASONS as readonly string[]).includes(decision.reason));
+    assert.notEqual(decision.reason, 'CHARGE_EXPIRED');
+  }
+});
+
+test('inOutage should include the start of a window and exclude its end', () => {
+  const window = { from: new Date('2026-01-01T00:00:00Z'), until: new Date('2026-01-01T00:01:00Z') };
+  assert.equal(inOutage([window], new Date('2025-12-31T23:59:59.999Z')), false);
+  assert.equal(inOutage([window], window.from), true);
+  assert.equal(inOutage([window], new Date('2026-01-01T00:00:59.999Z')), true);
+  assert.equal(inOutage([window], window.until), false);
+  assert.equal(inOutage([], window.from), false);
+});

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { type TestContext, test } from 'node:test';
+import { isAppError } from '@shop/platform/errors';
+import { createTestDatabase } from '@shop/platform/testing';
+import { SimulatedPaymentProvider, type SimulatedProviderOptions } from '../../src/provider/simulated-provider.ts';
+
+const MIGRATION = new URL('../../src/db/migrations/0001_payments.sql', import.meta.url);
+const EUR = (amountMinor: number) => ({ amountMinor, currency: 'EUR' });
+
+async function provider(t: TestContext, options: SimulatedProviderOptions = {}) {
+  const db = await createTestDatabase(t, 'payprov');
+  await db.pool.query(await readFile(MIGRATION, 'utf8'));
+  const count = async (table: string) =>
+    Number((await db.pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`)).rows[0]?.n);
+  return { gateway: new SimulatedPaymentProvider(db.pool, options), pool: db.pool, count };
+}
+
+function charge(amountMinor = 4499) {
+  return { customerId: randomUUID(), amount: EUR(amountMinor) };
+}
+
+test('simulated provider', async (t) => {
+  const { gateway, pool, count } = await provider(t);
+
+  await t.test('should capture once per idempotency key and return the same result when called again', async () => {
+    const key = randomUUID();
+    const request = charge();
+    const first = await gateway.authorizeAndCapture(request, { idempotencyKey: key });
+    const [second, third] = await Promise.all([
+      gateway.authorizeAndCapture(request, { idempotencyKey: key }),
+      gateway.authorizeAndCapture(request, { idempotencyKey: key }),
+    ]);
+    assert.equal(first.outcome, 'CAPTURED');
+    assert.deepEqual(second, first);
+    assert.deepEqual(third, first);
+    const rows = await pool.query('SELECT 1 FROM simulated_provider_charges WHERE idempotency_key = $1', [key]);
+    assert.equal(rows.rowCount, 1);
+  });
+
+  await t.test('should refuse a reused idempotency key with another amount, as a non-retryable error', async () => {
+    const key = randomUUID();
+    const request = charge(1000);
+    await gateway.authorizeAndCapture(request, { idempotencyKey: key });
+    await assert.rejects(
+      gateway.authorizeAndCapture({ ...request, amount: EUR(2000) }, { idempotencyKey: key }),
+      (error) => isAppError(error) && error.code === 'PAY_IDEMPOTENCY_CONFLICT' && !error.retryable,
+    );
+  });
+
+  await t.test('should never refund more than was captured, over several refunds', async () => {
+    const chargeKey = randomUUID();
+    await gateway.authorizeAndCapture(charge(5000), { idempotencyKey: chargeKey });
+    const refunds = await Promise.all(
+      [3000, 3000, 3000].map(() => gateway.refund({ chargeKey, amount: EUR(3000) }, { idempotencyKey: randomUUID() })),
+    );
+    const total = refunds.reduce((sum, refund) => sum + refund.amount.amountMinor, 0);
+    assert.equal(total, 5000);
+    assert.deepEqual(
+      refunds.map((refund) => refund.amount.amountMinor).sort((a, b) => a - b),
+      [0, 2000, 3000],
+    );
+  });
+
+  await t.test('should answer a repeated refund key with the first result and move no money', async () => {
+    const chargeKey = randomUUID();
+    const refundKey = randomUUID();
+    await gateway.authorizeAndCapture(charge(5000), { idempotencyKey: chargeKey });
+    const first = await gateway.refund({ chargeKey, amount: EUR(5000) }, { idempotencyKey: refundKey });
+    const again = await gateway.refund({ chargeKey, amount: EUR(5000) }, { idempotencyKey: refundKey });
+    assert.equal(first.amount.amountMinor, 5000);
+    assert.deepEqual(again, first);
+  });
+
+  await t.test('should refund 0 of a charge it never captured', async () => {
+    const refund = await gateway.refund(
+      { chargeKey: randomUUID(), amount: EUR(5000) },
+      { idempotencyKey: randomUUID() },
+    );
+    assert.deepEqual(refund.amount, EUR(0));
+  });
+
+  await t.test('should fail every call during an outage with a retryable error, and recover after it', async () => {
+    let now = new Date('2026-01-01T00:00:00Z');
+    const clocked = new SimulatedPaymentProvider(pool, { now: () => now });
+    clocked.addOutage({ from: new Date('2026-01-01T00:00:00Z'), until: new Date('2026-01-01T00:00:30Z') });
+    const before = await count('simulated_provider_charges');
+    const key = randomUUID();
+    await assert.rejects(
+      clocked.authorizeAndCapture(charge(), { idempotencyKey: key }),
+      (error) => isAppError(error) && error.code === 'PAY_PROVIDER_UNAVAILABLE' && error.retryable,
+    );
+    assert.equal(await count('simulated_provider_charges'), before, 'nothing captured during the outage');
+    now = new Date('2026-01-01T00:00:30Z');
+    assert.equal((await clocked.authorizeAndCapture(charge(), { idempotencyKey: key })).outcome, 'CAPTURED');
+  });
+
+  await t.test('should decline every charge at decline rate 1, with an issuer reason, capturing nothing', async () => {
+    const declining = new SimulatedPaymentProvider(pool, { declineRate: 1 });
+    const chargeKey = randomUUID();
+    const result = await declining.authorizeAndCapture(charge(), { idempotencyKey: chargeKey });
+    assert.equal(result.outcome, 'DECLINED');
+    assert.ok(
+      result.outcome === 'DECLINED' &&
+        ['INSUFFICIENT_FUNDS', 'CARD_DECLINED', 'SUSPECTED_FRAUD'].includes(result.reason),
+    );
+    const refund = await declining.refund({ chargeKey, amount: EUR(4499) }, { idempotencyKey: randomUUID() });
+    assert.equal(refund.amount.amountMinor, 0, 'a declined charge has nothing to refund');
+  });
+
+  await t.test('should add its configured latency to every call', async () => {
+    const slow = new SimulatedPaymentProvider(pool, { latencyMs: 150 });
+    const started = performance.now();
+    await slow.authorizeAndCapture(charge(), { idempotencyKey: randomUUID() });
+    assert.ok(performance.now() - started >= 140);
+  });
+
+  await t.test('should remember captures across instances (its state is in the database)', async () => {
+    const key = randomUUID();
+    const request = charge();
+    const first = await gateway.authorizeAndCapture(request, { idempotencyKey: key });
+    const restarted = new SimulatedPaymentProvider(pool, { declineRate: 1 });
+    assert.deepEqual(await restarted.authorizeAndCapture(request, { idempotencyKey: key }), first);
+    assert.deepEqual(await restarted.findCharge(key), first);
+    assert.equal(await restarted.findCharge(randomUUID()), undefined);
+  });
+});
