@@ -175,7 +175,8 @@ async function main(): Promise<void> {
 
   say('the stack is up:');
   say(`  kafka         ${kafka.bootstrapServers.join(',')} (${kafka.source})`);
-  for (const r of running) say(`  ${r.label.padEnd(13)} ${r.url}   (health: ${r.url}/health, metrics: ${r.url}/metrics)`);
+  for (const r of running)
+    say(`  ${r.label.padEnd(13)} ${r.url}   (health: ${r.url}/health, metrics: ${r.url}/metrics)`);
   say('press Ctrl-C to stop');
 }
 
