@@ -11,6 +11,7 @@ import {
   createTestNamespace,
   eventually,
   startTestService,
+  TEST_RETRY_DELAYS_MS,
   testBootstrapServers,
   testPostgresUrl,
   uniqueName,
@@ -23,7 +24,7 @@ const notificationService = createNotificationService({ env: {} });
 import { orderService } from '../../services/order/src/service.ts';
 import { spawnService } from '../support/child-service.ts';
 import { freePort } from '../support/ports.ts';
-import { http, placeOrder, putStock, settled, TEST_RETRY_DELAYS_MS } from '../support/stack.ts';
+import { http, placeOrder, putStock, settled } from '../support/stack.ts';
 import { readTopic } from '../support/topic-records.ts';
 
 const INVENTORY_ENTRY = 'services/inventory/src/main.ts';
@@ -40,8 +41,8 @@ async function setup(t: import('node:test').TestContext) {
     KAFKA_NAMESPACE: namespace.prefix,
     RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS,
   };
-  const order = await startTestService(t, orderService, { namespace, env: { RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS } });
-  await startTestService(t, notificationService, { namespace, env: { RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS } });
+  const order = await startTestService(t, orderService, { namespace });
+  await startTestService(t, notificationService, { namespace });
   // Registered after the services' own cleanup, so it runs before it... and the children are gone by then.
   t.after(() => dropDatabase(serverUrl, databaseName));
   return { namespace, env, order };

@@ -11,7 +11,7 @@ import { createAdmin, createProducer } from '@shop/platform/kafka/clients';
 import { createTestNamespace, eventually, startTestService, testKafkaConnection } from '@shop/platform/testing';
 import pg from 'pg';
 import { inventoryService } from '../../services/inventory/src/service.ts';
-import { http, putStock, TEST_RETRY_DELAYS_MS } from '../support/stack.ts';
+import { http, putStock } from '../support/stack.ts';
 import { readTopic } from '../support/topic-records.ts';
 
 /** The outage the issue names. */
@@ -24,10 +24,7 @@ function orderPlaced(orderId: string, sku: string) {
 
 async function setup(t: import('node:test').TestContext) {
   const namespace = await createTestNamespace(t, 'failures');
-  const inventory = await startTestService(t, inventoryService, {
-    namespace,
-    env: { RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS },
-  });
+  const inventory = await startTestService(t, inventoryService, { namespace });
   const producer = createProducer(await testKafkaConnection());
   t.after(() => producer.close());
   const admin = createAdmin(await testKafkaConnection());

@@ -10,9 +10,6 @@ const notificationService = createNotificationService({ env: {} });
 
 import { orderService } from '../../services/order/src/service.ts';
 
-/** Short retry tiers so a test never waits the production delays. */
-export const TEST_RETRY_DELAYS_MS = '100,200,300';
-
 export interface TestStack {
   namespace: KafkaNamespace;
   order: RunningService;
@@ -32,7 +29,7 @@ export async function startStack(t: TestContext, options: StackOptions = {}): Pr
   const start = (label: 'order' | 'inventory' | 'notification', definition: ServiceDefinition) =>
     startTestService(t, options.definitions?.[label] ?? definition, {
       namespace,
-      env: { RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS, ...options.env?.[label] },
+      env: { ...options.env?.[label] },
     });
   const [inventory, order, notification] = await Promise.all([
     start('inventory', inventoryService),

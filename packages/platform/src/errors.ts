@@ -47,13 +47,24 @@ export const PlatformErrors = {
 
 export type PlatformErrorCode = keyof typeof PlatformErrors;
 
-export function platformError(
-  code: PlatformErrorCode,
+/** The fixed behaviour of every code in a closed set of error codes. */
+export type ErrorTable = Record<string, { readonly retryable: boolean; readonly httpStatus: number }>;
+
+export type ErrorFactory<Code extends string> = (
+  code: Code,
   message: string,
-  options: Omit<AppErrorOptions, 'retryable' | 'httpStatus'> = {},
-): AppError<PlatformErrorCode> {
-  return new AppError(code, message, { ...PlatformErrors[code], ...options });
+  options?: Omit<AppErrorOptions, 'retryable' | 'httpStatus'>,
+) => AppError<Code>;
+
+/**
+ * The constructor of a package's errors: status and retry flag come from the table, never from the call
+ * site, so a code behaves the same everywhere it is raised.
+ */
+export function errorFactory<Table extends ErrorTable>(table: Table): ErrorFactory<keyof Table & string> {
+  return (code, message, options = {}) => new AppError(code, message, { ...table[code], ...options });
 }
+
+export const platformError: ErrorFactory<PlatformErrorCode> = errorFactory(PlatformErrors);
 
 export function isAppError(error: unknown): error is AppError {
   return error instanceof AppError;

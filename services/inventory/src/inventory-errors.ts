@@ -4,7 +4,7 @@
  * branch on the code, never on the message. Every code is documented in services/inventory/README.md
  * (a test fails when one is missing).
  */
-import { AppError, type AppErrorOptions } from '@shop/platform/errors';
+import { type ErrorFactory, errorFactory } from '@shop/platform/errors';
 
 export const InventoryErrors = {
   /** HTTP: no product with that SKU. */
@@ -30,10 +30,4 @@ export const InventoryErrors = {
 export type InventoryErrorCode = keyof typeof InventoryErrors;
 
 /** Builds the AppError for `code` with its fixed status and retry flag. */
-export function inventoryError(
-  code: InventoryErrorCode,
-  message: string,
-  options: Omit<AppErrorOptions, 'retryable' | 'httpStatus'> = {},
-): AppError<InventoryErrorCode> {
-  return new AppError(code, message, { ...InventoryErrors[code], ...options });
-}
+export const inventoryError: ErrorFactory<InventoryErrorCode> = errorFactory(InventoryErrors);

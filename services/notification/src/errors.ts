@@ -6,7 +6,7 @@
  * the consumer forever, and it does not block e-mails when only SMS is down.
  * Every code is documented in docs/design/notifications.md (a test fails otherwise).
  */
-import { AppError, type AppErrorOptions } from '@shop/platform/errors';
+import { AppError, type ErrorFactory, errorFactory } from '@shop/platform/errors';
 
 export const NOTIFICATION_ERRORS = {
   NTF_CHANNEL_TIMEOUT: {
@@ -51,14 +51,7 @@ export type NotificationErrorCode = keyof typeof NOTIFICATION_ERRORS;
 export const NOTIFICATION_ERROR_CODES = Object.keys(NOTIFICATION_ERRORS) as NotificationErrorCode[];
 
 /** An AppError with the code's fixed `retryable` and `httpStatus`. */
-export function notificationError(
-  code: NotificationErrorCode,
-  message: string,
-  options: Omit<AppErrorOptions, 'retryable' | 'httpStatus'> = {},
-): AppError<NotificationErrorCode> {
-  const { retryable, httpStatus } = NOTIFICATION_ERRORS[code];
-  return new AppError(code, message, { ...options, retryable, httpStatus });
-}
+export const notificationError: ErrorFactory<NotificationErrorCode> = errorFactory(NOTIFICATION_ERRORS);
 
 export function isNotificationError(error: unknown): error is AppError<NotificationErrorCode> {
   return error instanceof AppError && Object.hasOwn(NOTIFICATION_ERRORS, error.code);

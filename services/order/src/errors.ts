@@ -4,7 +4,7 @@
  * (a test fails when a code is missing there). Schema violations of requests are the platform's
  * `HTTP_VALIDATION_FAILED`; oversized bodies are Fastify's `FST_ERR_CTP_BODY_TOO_LARGE` (413).
  */
-import { AppError } from '@shop/platform/errors';
+import { type AppError, errorFactory } from '@shop/platform/errors';
 
 export const ORDER_ERRORS = {
   /** No order with this id (GET /orders/{id}). */
@@ -33,10 +33,12 @@ export const ORDER_ERRORS = {
 
 export type OrderErrorCode = keyof typeof ORDER_ERRORS;
 
+const buildOrderError = errorFactory(ORDER_ERRORS);
+
 export function orderError(
   code: OrderErrorCode,
   message: string,
   details?: Record<string, unknown>,
 ): AppError<OrderErrorCode> {
-  return new AppError(code, message, { ...ORDER_ERRORS[code], ...(details === undefined ? {} : { details }) });
+  return buildOrderError(code, message, details === undefined ? {} : { details });
 }

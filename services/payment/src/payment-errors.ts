@@ -4,7 +4,7 @@
  * non-retryable one to the dead-letter topic. Every code is documented in services/payment/README.md
  * (a test fails when one is missing).
  */
-import { AppError, type AppErrorOptions } from '@shop/platform/errors';
+import { type ErrorFactory, errorFactory } from '@shop/platform/errors';
 
 export const PaymentErrors = {
   /** Provider: the gateway is unreachable or in an outage; nothing is known to have happened. Retried. */
@@ -28,10 +28,4 @@ export const PaymentErrors = {
 export type PaymentErrorCode = keyof typeof PaymentErrors;
 
 /** Builds the AppError for `code` with its fixed status and retry flag. */
-export function paymentError(
-  code: PaymentErrorCode,
-  message: string,
-  options: Omit<AppErrorOptions, 'retryable' | 'httpStatus'> = {},
-): AppError<PaymentErrorCode> {
-  return new AppError(code, message, { ...PaymentErrors[code], ...options });
-}
+export const paymentError: ErrorFactory<PaymentErrorCode> = errorFactory(PaymentErrors);

@@ -1,4 +1,4 @@
-import { AppError } from '@shop/platform/errors';
+import { type ErrorFactory, errorFactory } from '@shop/platform/errors';
 
 /**
  * The closed set of error codes of the `dlt` CLI. Every one is an operator mistake or a state the
@@ -24,10 +24,5 @@ export const DLT_ERRORS = {
 
 export type DltErrorCode = keyof typeof DLT_ERRORS;
 
-export function dltError(
-  code: DltErrorCode,
-  message: string,
-  options: { hint?: string; cause?: unknown; details?: Record<string, unknown> } = {},
-): AppError<DltErrorCode> {
-  return new AppError(code, message, { ...DLT_ERRORS[code], ...options });
-}
+/** Builds the AppError for `code` with its fixed status and retry flag. */
+export const dltError: ErrorFactory<DltErrorCode> = errorFactory(DLT_ERRORS);

@@ -1,4 +1,4 @@
-import { AppError } from '@shop/platform/errors';
+import { type ErrorFactory, errorFactory } from '@shop/platform/errors';
 
 /** The closed set of error codes of the `lag` tools. */
 export const LAG_ERRORS = {
@@ -10,10 +10,5 @@ export const LAG_ERRORS = {
 
 export type LagErrorCode = keyof typeof LAG_ERRORS;
 
-export function lagError(
-  code: LagErrorCode,
-  message: string,
-  options: { hint?: string; cause?: unknown; details?: Record<string, unknown> } = {},
-): AppError<LagErrorCode> {
-  return new AppError(code, message, { ...LAG_ERRORS[code], ...options });
-}
+/** Builds the AppError for `code` with its fixed status and retry flag. */
+export const lagError: ErrorFactory<LagErrorCode> = errorFactory(LAG_ERRORS);

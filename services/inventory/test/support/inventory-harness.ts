@@ -27,8 +27,6 @@ import {
 } from '@shop/platform/testing';
 import { createInventoryService } from '../../src/service.ts';
 
-/** Retry tiers in tests: short, so a transient failure resolves within a test. */
-export const TEST_RETRY_DELAYS_MS = '100,200,300';
 /** Longest a test waits for the service to react to a record. */
 export const REACTION_TIMEOUT_MS = 20_000;
 
@@ -85,7 +83,7 @@ export async function startInventory(t: TestContext, options: { seedDemoCatalog?
   const service = await startTestService(
     t,
     createInventoryService({ seedDemoCatalog: options.seedDemoCatalog ?? false }),
-    { namespace, env: { RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS } },
+    { namespace },
   );
   const producer = createProducer(await testKafkaConnection());
   t.after(() => producer.close());

@@ -6,13 +6,14 @@ import { type RunningService, startService } from '@shop/platform/service';
 import {
   createTestNamespace,
   eventually,
+  TEST_RETRY_DELAYS_MS,
   testBootstrapServers,
   testPostgresUrl,
   uniqueName,
 } from '@shop/platform/testing';
 import type { OutcomeEvent } from '../../src/domain/outcome.ts';
 import { createNotificationService } from '../../src/service.ts';
-import { publishOutcomes, TEST_RETRY_DELAYS_MS, testProducer } from '../support/harness.ts';
+import { publishOutcomes, testProducer } from '../support/harness.ts';
 import { orderCancelled, orderConfirmed } from '../support/outcome-events.ts';
 
 /** Orders settled before the stop, and while the service is down (the brief's Part 4c, scaled to a test). */

@@ -15,9 +15,6 @@ import { notificationKey } from '../../src/domain/notification-key.ts';
 import type { OutcomeEvent, OutcomeType } from '../../src/domain/outcome.ts';
 import { createNotificationService, type NotificationServiceOptions } from '../../src/service.ts';
 
-/** Short retry tiers, so a record climbs all three in well under a second. */
-export const TEST_RETRY_DELAYS_MS = '100,200,300';
-
 /** Publishes outcome events to the namespaced order-outcomes topic, as the Order Service's relay would. */
 export async function publishOutcomes(
   producer: KafkaProducer,
@@ -56,7 +53,7 @@ export async function startHarness(t: TestContext, options: NotificationServiceO
   const namespace = await createTestNamespace(t, 'ntf');
   // `env: {}` unless given: the machine's SMTP_URL must never turn a test into real e-mail.
   const definition = createNotificationService({ env: {}, ...options });
-  const service = await startTestService(t, definition, { namespace, env: { RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS } });
+  const service = await startTestService(t, definition, { namespace });
   const producer = await testProducer(t);
   return {
     namespace,

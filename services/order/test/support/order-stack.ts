@@ -16,14 +16,10 @@ export interface OrderStack {
   outcomes: TopicRecorder;
 }
 
-/** Short retry tiers, so a record routed through them does not outlive the test. */
-export const TEST_RETRY_DELAYS_MS = '100,200,300';
-
 export async function startOrderStack(t: TestContext): Promise<OrderStack> {
   const namespace = await createTestNamespace(t, 'test-order');
   const service = await startTestService(t, orderService, {
     namespace,
-    env: { RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS },
   });
   const [inventory, outcomes] = await Promise.all([
     startInventorySimulator(t, namespace),

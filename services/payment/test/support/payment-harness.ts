@@ -30,8 +30,6 @@ import { paymentError } from '../../src/payment-errors.ts';
 import { SimulatedPaymentProvider } from '../../src/provider/simulated-provider.ts';
 import { createPaymentService } from '../../src/service.ts';
 
-/** Retry tiers in tests: short, so a transient failure resolves within a test. */
-export const TEST_RETRY_DELAYS_MS = '100,200,300';
 /** Longest a test waits for the service to react to a record. */
 export const REACTION_TIMEOUT_MS = 20_000;
 const TEST_SEED = 'payment-test';
@@ -93,7 +91,7 @@ export async function startPayment(t: TestContext) {
         };
       },
     }),
-    { namespace, env: { RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS } },
+    { namespace },
   );
   const producer = createProducer(await testKafkaConnection());
   t.after(() => producer.close());
