@@ -2,17 +2,31 @@
  * Consumer-group status from a sliding window of lag samples, in the manner of Burrow
  * (https://github.com/linkedin/Burrow/wiki/Consumer-Lag-Evaluation-Rules). Pure: no Kafka, no clock.
  *
- * Per partition, over the samples of the window (oldest first):
- * - ERR   the latest sample could not read the group's offsets.
- * - OK    the latest lag is 0 (a caught-up consumer is fine whatever the history).
+ * Burrow judges a window of offset *commits*; we sample on a timer, so a partition's record lag is a saw
+ * tooth (it grows between two commits of a batch and drops at the commit). Two adaptations follow:
+ * the lag trend is judged on the window's *commit points* (the first sample that saw each committed
+ * offset: the lag right after a commit), and "stuck" means lagging at every sample without a new commit.
+ *
+ * Per partition, with the latest sample last:
+ * - ERR     the latest sample could not read the group's offsets.
+ * - UNKNOWN the group never committed the partition.
+ * - OK      the latest lag is 0 (a caught-up consumer is fine whatever the history).
+ * - STOP    no progress for at least `stopAfterMs` while lagging. Progress is a new committed offset, or a
+ *           sample with lag 0 (a caught-up consumer has nothing to commit). Tracked beyond the window.
+ *           The monitor sets `stopAfterMs` to the window's duration: the issue's "no commits for longer
+ *           than the window" (Burrow's rule 4).
  * - UNKNOWN fewer than `minSamples` samples with a committed offset: too little history to judge.
- * - STOP  the committed offset has not moved for at least `stopAfterMs` (tracked across evictions from
- *         the window), or it did not move over the window and the group has no members: nobody consumes.
- * - STALL the committed offset did not move over the window while lag > 0 and members are present:
- *         a consumer is there but stuck (a poison loop, a blocked handler).
- * - WARN  the committed offset moves, but lag never decreased between two samples and grew overall:
- *         the consumer works, slower than the producers.
- * - OK    otherwise.
+ * - WARN    the group has no members and the partition lags, not yet for `stopAfterMs`: nobody consumes,
+ *           and records pile up. A stopped consumer therefore shows WARN first and STOP once the window's
+ *           duration has passed without a commit (the issue's "WARN then STOP"), rather than STOP at once.
+ * - STALL   members are present, yet the partition lagged at every sample of the window with the same
+ *           committed offset: a consumer is there but stuck (a poison loop, a blocked handler, a batch
+ *           longer than the window). A sample with lag 0 in the window rules it out (Burrow's rule 1): a
+ *           record that arrived just before the latest sample is not a stall.
+ * - WARN    the committed offset moved in the window (two commit points or more) and the lag at the
+ *           commit points never decreased and grew overall: the consumer works, slower than the producers
+ *           (Burrow's rule 3).
+ * - OK      otherwise.
  * The group's status is the worst status of its partitions (order of `STATUS_SEVERITY`).
  */
 
@@ -73,14 +87,15 @@ export function worstStatus(statuses: Iterable<LagStatus>): LagStatus {
 }
 
 /**
- * Evaluates one partition. `committedSince` is when its committed offset was first seen at its current
- * value (ms since epoch); `now` is the evaluation time.
+ * Evaluates one partition. `progressAt` is the time (ms since epoch) of its latest progress: the sample
+ * that first saw its current committed offset, or the latest sample in which its lag was 0, whichever is
+ * later. `now` is the evaluation time (the latest sample's).
  */
 export function partitionStatus(
   key: string,
   points: readonly PartitionPoint[],
   members: number | undefined,
-  committedSince: number,
+  progressAt: number,
   now: number,
   options: StatusOptions = {},
 ): PartitionStatus {
@@ -93,34 +108,46 @@ export function partitionStatus(
   const last = known.at(-1);
   if (last === undefined) return { key, status: 'UNKNOWN', reason: 'no committed offset' };
   if (last.lag === 0n) return { key, status: 'OK', reason: 'caught up' };
-  if (now - committedSince >= stopAfterMs) {
-    return { key, status: 'STOP', reason: `no commit for ${Math.round((now - committedSince) / 1000)} s with lag` };
+  const stuckS = Math.round((now - progressAt) / 1_000);
+  if (now - progressAt >= stopAfterMs) {
+    return { key, status: 'STOP', reason: `no commit for ${stuckS} s with lag` };
   }
   if (known.length < minSamples) {
     return { key, status: 'UNKNOWN', reason: `${known.length} of ${minSamples} samples needed` };
   }
-  const first = known[0] as { committedOffset: bigint; lag: bigint };
-  if (first.committedOffset === last.committedOffset) {
-    return members === 0
-      ? { key, status: 'STOP', reason: 'no members and no commit over the window' }
-      : { key, status: 'STALL', reason: 'committed offset not moving while lagging' };
+  if (members === 0) {
+    return {
+      key,
+      status: 'WARN',
+      reason: `no members, lag ${last.lag}, no commit for ${stuckS} s (STOP at ${Math.round(stopAfterMs / 1_000)} s)`,
+    };
   }
-  let neverDecreased = true;
-  for (let i = 1; i < known.length; i++) {
-    if ((known[i] as { lag: bigint }).lag < (known[i - 1] as { lag: bigint }).lag) neverDecreased = false;
+  const stuck = known.every((point) => point.lag > 0n && point.committedOffset === last.committedOffset);
+  if (stuck) return { key, status: 'STALL', reason: 'committed offset not moving while lagging' };
+  // The lag right after each commit seen in the window. Not the latest lag: between two commits of a batching
+  // consumer lag grows even when it keeps up; what tells falling behind is a higher lag after every commit.
+  const commitLags: bigint[] = [];
+  let previous: bigint | undefined;
+  for (const point of known) {
+    if (point.committedOffset !== previous) commitLags.push(point.lag);
+    previous = point.committedOffset;
   }
-  if (neverDecreased && last.lag > first.lag) return { key, status: 'WARN', reason: 'lag growing over the window' };
+  const neverDecreased = commitLags.every((lag, i) => i === 0 || lag >= (commitLags[i - 1] as bigint));
+  const firstLag = commitLags[0] as bigint;
+  if (commitLags.length >= 2 && neverDecreased && (commitLags.at(-1) as bigint) > firstLag) {
+    return { key, status: 'WARN', reason: 'lag growing over the window' };
+  }
   return { key, status: 'OK', reason: 'consuming' };
 }
 
 /**
  * The sliding window of one group: add a sample per poll, then ask for the status. Keeps, per partition,
- * when its committed offset last changed, beyond the window's own samples, for the STOP rule.
+ * its latest progress (see `partitionStatus`), beyond the window's own samples, for the STOP rule.
  */
 export class StatusWindow {
   readonly #options: StatusOptions;
   readonly #samples: GroupSample[] = [];
-  readonly #committedSince = new Map<string, { offset: bigint | undefined; since: number }>();
+  readonly #progress = new Map<string, { offset: bigint | undefined; at: number }>();
 
   constructor(options: StatusOptions = {}) {
     this.#options = options;
@@ -131,9 +158,9 @@ export class StatusWindow {
     const limit = this.#options.windowSamples ?? DEFAULT_WINDOW_SAMPLES;
     while (this.#samples.length > limit) this.#samples.shift();
     for (const [key, point] of sample.partitions) {
-      const seen = this.#committedSince.get(key);
-      if (seen === undefined || seen.offset !== point.committedOffset) {
-        this.#committedSince.set(key, { offset: point.committedOffset, since: sample.at });
+      const seen = this.#progress.get(key);
+      if (seen === undefined || seen.offset !== point.committedOffset || point.lag === 0n) {
+        this.#progress.set(key, { offset: point.committedOffset, at: sample.at });
       }
     }
   }
@@ -157,7 +184,7 @@ export class StatusWindow {
           return point === undefined ? [] : [point];
         }),
         latest.members,
-        this.#committedSince.get(key)?.since ?? latest.at,
+        this.#progress.get(key)?.at ?? latest.at,
         latest.at,
         this.#options,
       ),

@@ -95,18 +95,17 @@ test('status should be STALL when the committed offset does not move while lag >
   );
 });
 
-test('status should be STOP when the committed offset does not move over the window and the group has no members', () => {
-  assert.equal(
-    windowOf(
-      [
-        [7, 3],
-        [7, 5],
-        [7, 6],
-      ],
-      { members: 0 },
-    ).status().status,
-    'STOP',
-  );
+test('status should be WARN, not STOP, while a group without members lags for less than stopAfterMs', () => {
+  const status = windowOf(
+    [
+      [7, 3],
+      [7, 5],
+      [7, 6],
+    ],
+    { members: 0, stopAfterMs: 60_000 },
+  ).status();
+  assert.equal(status.status, 'WARN');
+  assert.match(status.partitions[0]?.reason ?? '', /no members/);
 });
 
 test('status should be STOP when no commit happened for longer than stopAfterMs, even beyond the window', () => {
@@ -120,7 +119,7 @@ test('status should be STOP when no commit happened for longer than stopAfterMs,
 test('status should go WARN then STOP when the consumer stops while records keep arriving', () => {
   const window = new StatusWindow({ windowSamples: 4, stopAfterMs: 8_000 });
   const seen: string[] = [];
-  // Consuming slower than producing, then the consumer stops at offset 9 and leaves the group.
+  // Consuming slower than producing, then the consumer stops at offset 9 (first seen at 6 s) and leaves.
   const points: [number, number, number][] = [
     [0, 5, 1],
     [3, 9, 1],
@@ -135,7 +134,82 @@ test('status should go WARN then STOP when the consumer stops while records keep
     window.add(sample(i, [committed, lag], members));
     seen.push(window.status().status);
   });
-  assert.deepEqual(seen, ['UNKNOWN', 'UNKNOWN', 'WARN', 'WARN', 'WARN', 'WARN', 'STOP', 'STOP']);
+  // STOP once 8 s passed since the commit of offset 9 was first seen (sample 3 at 6 s): sample 7 at 14 s.
+  assert.deepEqual(seen, ['UNKNOWN', 'UNKNOWN', 'WARN', 'WARN', 'WARN', 'WARN', 'WARN', 'STOP']);
+});
+
+test('a caught-up consumer that stops should go WARN then STOP, never straight to STOP', () => {
+  // Several partitions of a caught-up group (lag 0 at every sample: nothing to commit on the quiet ones);
+  // the consumer leaves at sample 5 and records keep arriving on every partition.
+  const window = new StatusWindow({ windowSamples: 5, stopAfterMs: 6_000 });
+  const seen: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    const stopped = i >= 5;
+    const partitions = new Map(
+      ['t/0', 't/1', 't/2'].map((key, p) => {
+        // Partition 0 is busy (its offset moves while consumed), the others quiet at offset 40 + p.
+        const committed = p === 0 ? (stopped ? 50 : 10 * i) : 40 + p;
+        return [key, { committedOffset: BigInt(committed), lag: stopped ? BigInt((i - 4) * (p + 1)) : 0n }];
+      }),
+    );
+    window.add({ at: START + i * INTERVAL_MS, members: stopped ? 0 : 1, partitions });
+    seen.push(window.status().status);
+  }
+  // Last progress at sample 4 (lag 0 everywhere, 8 s); STOP from 6 s later: sample 7 (14 s).
+  assert.deepEqual(seen, ['OK', 'OK', 'OK', 'OK', 'OK', 'WARN', 'WARN', 'STOP', 'STOP', 'STOP', 'STOP', 'STOP']);
+  // Back: a commit that catches up is OK at once.
+  window.add({
+    at: START + 12 * INTERVAL_MS,
+    members: 1,
+    partitions: new Map(['t/0', 't/1', 't/2'].map((key) => [key, { committedOffset: 100n, lag: 0n }])),
+  });
+  assert.equal(window.status().status, 'OK');
+});
+
+test('status should not be STALL when a record arrived just before the latest sample of a quiet partition', () => {
+  assert.equal(
+    windowOf([
+      [7, 0],
+      [7, 0],
+      [7, 1],
+    ]).status().status,
+    'OK',
+  );
+});
+
+test('status should be WARN from commit points when a batching consumer falls behind (saw-tooth lag)', () => {
+  // Commits every third sample; lag grows between commits and drops at each, but less each time.
+  const status = windowOf(
+    [
+      [0, 4],
+      [0, 8],
+      [0, 12],
+      [10, 6],
+      [10, 10],
+      [10, 14],
+      [18, 9],
+      [18, 13],
+    ],
+    { windowSamples: 8 },
+  ).status();
+  assert.equal(status.status, 'WARN');
+});
+
+test('status should be OK for a batching consumer that keeps up (lag after each commit not growing)', () => {
+  assert.equal(
+    windowOf(
+      [
+        [0, 4],
+        [0, 8],
+        [8, 4],
+        [8, 8],
+        [16, 4],
+        [16, 8],
+      ],
+      { windowSamples: 6 },
+    ).status().status,
+    'OK',
+  );
 });
 
 test('status should be ERR when the latest sample could not read the offsets', () => {

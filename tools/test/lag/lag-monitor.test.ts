@@ -7,6 +7,8 @@ import { LagMonitor, serveMetrics } from '../../src/lag/lag-monitor.ts';
 const PRODUCED = 5;
 const COMMITTED = 2n;
 const PAST_MS = 5 * 60_000;
+/** Short, so the test sees STOP after a short sleep; the second poll follows the first well within it. */
+const STOP_AFTER_MS = 1_500;
 
 /** The value of the sample of `metric` whose labels include every `labels` pair, from a /metrics text. */
 function sampleValue(text: string, metric: string, labels: Record<string, string>): number | undefined {
@@ -19,7 +21,7 @@ function sampleValue(text: string, metric: string, labels: Record<string, string
   return undefined;
 }
 
-test('lag monitor should serve lag, time lag and STOP for a group whose consumer is gone while it lags', async (t) => {
+test('lag monitor should serve lag, time lag, then WARN and STOP for a group whose consumer is gone while it lags', async (t) => {
   const [topic] = await createTestTopics(t, ['lag-monitor'], { partitions: 1 });
   if (topic === undefined) throw new Error('no topic');
   const connection = await testKafkaConnection();
@@ -48,7 +50,7 @@ test('lag monitor should serve lag, time lag and STOP for a group whose consumer
   const monitor = new LagMonitor({
     connection,
     groups: [{ group, topics: [topic] }],
-    status: { windowSamples: 2, minSamples: 2 },
+    status: { windowSamples: 2, minSamples: 2, stopAfterMs: STOP_AFTER_MS },
   });
   const { url, server } = await serveMetrics(monitor.registry, 0, '127.0.0.1');
   t.after(async () => {
@@ -68,6 +70,11 @@ test('lag monitor should serve lag, time lag and STOP for a group whose consumer
   assert.equal(sampleValue(text, 'kafka_consumergroup_members', { group }), 0);
   assert.equal(sampleValue(text, 'kafka_consumergroup_status', { group, status: 'UNKNOWN' }), 1);
 
+  // Nobody consumes: WARN while the stop delay has not passed since the offset was first seen, then STOP.
+  await monitor.poll();
+  text = await (await fetch(`${url}/metrics`)).text();
+  assert.equal(sampleValue(text, 'kafka_consumergroup_status', { group, status: 'WARN' }), 1);
+  await new Promise((resolve) => setTimeout(resolve, STOP_AFTER_MS));
   await monitor.poll();
   text = await (await fetch(`${url}/metrics`)).text();
   assert.equal(sampleValue(text, 'kafka_consumergroup_status', { group, status: 'STOP' }), 1);
