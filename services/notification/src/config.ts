@@ -11,6 +11,11 @@ export const FROM_ADDRESS_PATTERN = '^(?:[^<>]*<)?[^\\s@<>]+@([A-Za-z0-9.-]+)>?$
 
 /** Longest simulated provider latency: a scenario knob, not a way to stall the service for good. */
 export const MAX_DEV_CHANNEL_LATENCY_MS = 60_000;
+/**
+ * Highest injected failure rate. Below 1 so that every message still gets through within the retry tiers
+ * most of the time: the knob reproduces a flaky provider, not an outage (stop the service for that).
+ */
+export const MAX_DEV_CHANNEL_FAILURE_RATE = 0.9;
 
 export const NotificationEnvSchema = Type.Object({
   /**
@@ -25,6 +30,12 @@ export const NotificationEnvSchema = Type.Object({
    * Default: 0.
    */
   DEV_CHANNEL_LATENCY_MS: Type.Integer({ default: 0, minimum: 0, maximum: MAX_DEV_CHANNEL_LATENCY_MS }),
+  /**
+   * Share of development-channel sends that fail with a transient provider error (NTF_CHANNEL_UNAVAILABLE,
+   * retried through the retry tiers), to reproduce a flaky provider and a retry storm (lag scenarios).
+   * From 0 (default) to MAX_DEV_CHANNEL_FAILURE_RATE.
+   */
+  DEV_CHANNEL_FAILURE_RATE: Type.Number({ default: 0, minimum: 0, maximum: MAX_DEV_CHANNEL_FAILURE_RATE }),
 });
 
 export interface NotificationConfig {
@@ -34,6 +45,8 @@ export interface NotificationConfig {
   /** Right-hand side of our Message-IDs: the sender's domain. */
   readonly messageIdDomain: string;
   readonly devChannelLatencyMs: number;
+  /** Share of development-channel sends that fail transiently; 0 in normal use. */
+  readonly devChannelFailureRate: number;
 }
 
 export function loadNotificationConfig(env: Env = process.env): NotificationConfig {
@@ -45,5 +58,6 @@ export function loadNotificationConfig(env: Env = process.env): NotificationConf
     emailFrom: raw.EMAIL_FROM,
     messageIdDomain: domain.toLowerCase(),
     devChannelLatencyMs: raw.DEV_CHANNEL_LATENCY_MS,
+    devChannelFailureRate: raw.DEV_CHANNEL_FAILURE_RATE,
   });
 }

@@ -45,9 +45,10 @@ function configuredChannels(config: NotificationConfig, context: ServiceContext)
     return devPool;
   };
   const latencyMs = config.devChannelLatencyMs;
+  const failureRate = config.devChannelFailureRate;
   let email: NotificationChannels['email'];
   if (config.smtpUrl === undefined) {
-    email = createDevChannel({ kind: 'email', pool: devChannelPool(), latencyMs });
+    email = createDevChannel({ kind: 'email', pool: devChannelPool(), latencyMs, failureRate });
   } else {
     const smtp = createSmtpEmailChannel({
       url: config.smtpUrl,
@@ -57,7 +58,7 @@ function configuredChannels(config: NotificationConfig, context: ServiceContext)
     context.shutdown.register('smtp transport', () => smtp.close());
     email = smtp;
   }
-  const sms = createDevChannel({ kind: 'sms', pool: devChannelPool(), latencyMs });
+  const sms = createDevChannel({ kind: 'sms', pool: devChannelPool(), latencyMs, failureRate });
   context.logger.info(
     { email: email.provider, sms: sms.provider },
     config.smtpUrl === undefined

@@ -8,6 +8,18 @@ test('without SMTP_URL the configuration should select the development channel a
   assert.equal(config.emailFrom, 'Shop <orders@shop.example>');
   assert.equal(config.messageIdDomain, 'shop.example');
   assert.equal(config.devChannelLatencyMs, 0);
+  assert.equal(config.devChannelFailureRate, 0);
+});
+
+test('DEV_CHANNEL_FAILURE_RATE should be read as a share between 0 and the maximum', () => {
+  assert.equal(loadNotificationConfig({ DEV_CHANNEL_FAILURE_RATE: '0.3' }).devChannelFailureRate, 0.3);
+  for (const rate of ['-0.1', '0.95', '1', 'often']) {
+    assert.throws(
+      () => loadNotificationConfig({ DEV_CHANNEL_FAILURE_RATE: rate }),
+      { code: 'PLT_CONFIG_INVALID' },
+      rate,
+    );
+  }
 });
 
 test('the Message-ID domain should come from EMAIL_FROM, with or without a display name', () => {

@@ -25,6 +25,10 @@ export interface DevChannelOptions {
   pool: Pool;
   /** Added before every acceptance, to reproduce a slow provider. Default: 0. */
   latencyMs?: number;
+  /** Share of sends (0 to 1) that fail with NTF_CHANNEL_UNAVAILABLE after the latency, accepting nothing. Default: 0. */
+  failureRate?: number;
+  /** Source of randomness for `failureRate`, in [0, 1). Default: Math.random. */
+  random?: () => number;
 }
 
 function delay(ms: number, signal: AbortSignal): Promise<void> {
@@ -44,6 +48,8 @@ function delay(ms: number, signal: AbortSignal): Promise<void> {
 
 export function createDevChannel(options: DevChannelOptions): NotificationChannel {
   const latencyMs = options.latencyMs ?? 0;
+  const failureRate = options.failureRate ?? 0;
+  const random = options.random ?? Math.random;
   return {
     kind: options.kind,
     provider: 'dev',
@@ -51,6 +57,13 @@ export function createDevChannel(options: DevChannelOptions): NotificationChanne
       try {
         if (latencyMs > 0) await delay(latencyMs, signal);
         if (signal.aborted) throw signal.reason;
+        if (failureRate > 0 && random() < failureRate) {
+          // Before the mailbox: like a provider that refused the call, nothing was accepted.
+          throw notificationError(
+            'NTF_CHANNEL_UNAVAILABLE',
+            `development ${options.kind} channel: injected transient failure (DEV_CHANNEL_FAILURE_RATE)`,
+          );
+        }
         const receipt = await acceptIntoDevMailbox(options.pool, idempotencyKey, message);
         return { providerMessageId: receipt.providerMessageId };
       } catch (error) {
