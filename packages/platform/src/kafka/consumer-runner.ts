@@ -9,6 +9,15 @@ import { type ClassifiedFailure, classifyFailure } from './failure.ts';
 /** Records of one partition handled before their offset is committed (one commit per batch, not per record). */
 export const DEFAULT_MAX_BATCH_SIZE = 200;
 /**
+ * Records of one partition handled in one database transaction (one BEGIN/COMMIT, one inbox insert for all
+ * of them). Each record after the first runs under a savepoint, and PostgreSQL keeps at most 64
+ * subtransactions per transaction in shared memory before every snapshot in the database gets slower
+ * (subxid overflow): stay below that.
+ */
+export const DEFAULT_MAX_TRANSACTION_BATCH_SIZE = 50;
+/** PGPROC_MAX_CACHED_SUBXIDS: the savepoints of one batch transaction must stay below it. */
+const MAX_SUBTRANSACTIONS = 64;
+/**
  * Records held in memory across partitions; past it the stream is paused until the workers catch up to
  * half of it. Bounds memory and keeps uncommitted work (redelivered after a crash) small.
  */
@@ -70,6 +79,8 @@ export interface ConsumerRunnerOptions<Event> {
   failures: FailureRouter;
   /** Default: DEFAULT_MAX_BATCH_SIZE. */
   maxBatchSize?: number;
+  /** Default: DEFAULT_MAX_TRANSACTION_BATCH_SIZE; 1 gives every record its own transaction. */
+  maxTransactionBatchSize?: number;
   /** Default: DEFAULT_MAX_BUFFERED_RECORDS. */
   maxBufferedRecords?: number;
   /** Default: none. */
@@ -100,6 +111,9 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * - an offset is committed only after every record before it in its partition was handled and its
  *   transaction committed, or was handed to the failure router and acknowledged there;
  * - records of one partition are handled one at a time, in order; partitions of a batch run concurrently;
+ * - consecutive records of one partition share one database transaction (up to maxTransactionBatchSize),
+ *   each after the first under a savepoint: a record failing on its own is undone alone and routed after
+ *   the records before it committed; an infrastructure failure undoes the whole batch;
  * - the inbox row (consumer, event id) is written in the handler's transaction, so a redelivered event
  *   (after a crash between database commit and offset commit, or a rebalance) has no second effect;
  * - infrastructure failures are retried in place, forever, with backoff; only per-record failures
@@ -213,9 +227,12 @@ export class ConsumerRunner<Event> {
       this.#stream?.pause();
     }
     if (!this.#workers.has(key)) {
+      // The worker starts on the next turn of the event loop, once the stream has emitted the rest of the
+      // fetch: the records that arrived together are then handled as one batch, not the first one alone.
+      const started = new Promise<void>((resolve) => setImmediate(resolve));
       this.#workers.set(
         key,
-        this.#drain(key).finally(() => this.#workers.delete(key)),
+        started.then(() => this.#drain(key)).finally(() => this.#workers.delete(key)),
       );
     }
   }
@@ -246,11 +263,13 @@ export class ConsumerRunner<Event> {
   }
 
   async #processPartition(records: KafkaRecord[]): Promise<void> {
-    let lastDone: KafkaRecord | undefined;
-    for (const record of records) {
-      if (!(await this.#processRecord(record))) break;
-      lastDone = record;
+    let done = 0;
+    while (done < records.length) {
+      const handled = await this.#processRun(records, done);
+      done += handled;
+      if (handled === 0) break;
     }
+    const lastDone = records[done - 1];
     if (lastDone === undefined) return;
     try {
       await lastDone.commit();
@@ -263,18 +282,149 @@ export class ConsumerRunner<Event> {
     }
   }
 
-  /** Returns false only when the runner is stopping before the record was dealt with (nothing committed). */
-  async #processRecord(record: KafkaRecord): Promise<boolean> {
-    const { name, logger } = this.#options;
+  /**
+   * Deals with the records from `start` on: the longest run of decodable records that are due goes into one
+   * transaction; an undecodable record is routed alone. Returns how many records were dealt with, in order
+   * (0 only when the runner is stopping).
+   */
+  async #processRun(records: readonly KafkaRecord[], start: number): Promise<number> {
+    const first = records[start] as KafkaRecord;
+    if (!(await this.#waitUntilDue(first))) return 0;
+    const decoded = this.#options.decode(first);
+    if (!decoded.ok) {
+      const routed = await this.#route(first, { kind: 'poison', code: decoded.code, message: decoded.reason });
+      return routed ? 1 : 0;
+    }
+    const run: Array<DecodedRecord<Event>> = [{ record: first, decoded }];
+    const limit = Math.min(
+      this.#options.maxTransactionBatchSize ?? DEFAULT_MAX_TRANSACTION_BATCH_SIZE,
+      MAX_SUBTRANSACTIONS - 1,
+    );
+    const now = Date.now();
+    for (let index = start + 1; index < records.length && run.length < limit; index++) {
+      const record = records[index] as KafkaRecord;
+      const due = this.#options.dueAt?.(record);
+      if (due !== undefined && due > now) break;
+      const next = this.#options.decode(record);
+      if (!next.ok) break;
+      run.push({ record, decoded: next });
+    }
+    if (run.length === 1) return (await this.#processRecord(first, decoded)) ? 1 : 0;
+    return this.#processBatch(run);
+  }
+
+  /** Waits for a retry tier's record to be due; false when the runner stops first. */
+  async #waitUntilDue(record: KafkaRecord): Promise<boolean> {
     const due = this.#options.dueAt?.(record);
     while (due !== undefined && Date.now() < due) {
       if (!this.#running) return false;
       await sleep(Math.min(due - Date.now(), DUE_CHECK_INTERVAL_MS));
     }
-    const decoded = this.#options.decode(record);
-    if (!decoded.ok) {
-      return this.#route(record, { kind: 'poison', code: decoded.code, message: decoded.reason });
+    return true;
+  }
+
+  /**
+   * Handles decoded records of one partition in one transaction, in order. Every record after the first runs
+   * under a savepoint, so when one fails for a reason of its own (poison, transient) only its work is undone:
+   * the records before it commit (their handlers are never run twice, which matters for handlers with
+   * effects outside the database, like a provider's send), the failed record is routed after that commit,
+   * and the records after it are left for the next run. An infrastructure failure rolls the whole batch back
+   * and retries it in place: nothing of it commits, and no offset. Returns how many records were dealt with.
+   */
+  async #processBatch(run: ReadonlyArray<DecodedRecord<Event>>): Promise<number> {
+    const { name, logger, pool } = this.#options;
+    let backoff = INFRASTRUCTURE_MIN_BACKOFF_MS;
+    while (true) {
+      const started = performance.now();
+      let failedAt: number | undefined;
+      try {
+        const result = await inTransaction(pool, async (client) => {
+          const inserted = await client.query<{ event_id: string }>(
+            `INSERT INTO inbox (consumer, event_id, topic, partition, record_offset)
+             SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::integer[], $5::bigint[])
+             ON CONFLICT DO NOTHING RETURNING event_id`,
+            [
+              name,
+              run.map((item) => item.decoded.eventId),
+              run.map((item) => item.record.topic),
+              run.map((item) => item.record.partition),
+              run.map((item) => item.record.offset.toString()),
+            ],
+          );
+          // PostgreSQL returns uuids in canonical lower case; event ids are compared the same way.
+          const fresh = new Set(inserted.rows.map((row) => row.event_id));
+          const outcomes: Array<'processed' | 'duplicate'> = [];
+          for (const [index, { record, decoded }] of run.entries()) {
+            const eventId = decoded.eventId.toLowerCase();
+            if (!fresh.delete(eventId)) {
+              outcomes.push('duplicate');
+              continue;
+            }
+            if (index > 0) await client.query('SAVEPOINT batch_record');
+            try {
+              await withLogContext({ eventId: decoded.eventId, correlationId: decoded.correlationId }, () =>
+                this.#options.handle(decoded.event, { client, record, logger, eventId: decoded.eventId }),
+              );
+              outcomes.push('processed');
+            } catch (error) {
+              failedAt = index;
+              if (index === 0 || classifyFailure(error).kind === 'infrastructure') throw error;
+              await client.query('ROLLBACK TO SAVEPOINT batch_record');
+              // This record and the ones after it are dealt with after this transaction: their inbox rows
+              // must not commit with it.
+              await client.query('DELETE FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])', [
+                name,
+                [eventId, ...fresh],
+              ]);
+              return { outcomes, failure: toRecordFailure(classifyFailure(error)) };
+            }
+          }
+          return { outcomes, failure: undefined };
+        });
+        const { outcomes, failure } = result;
+        const perRecord = (performance.now() - started) / 1_000 / run.length;
+        for (const [index, outcome] of outcomes.entries()) {
+          const item = run[index] as DecodedRecord<Event>;
+          this.#options.afterTransaction?.(item.record);
+          this.#metrics?.handlerDuration.observe({ consumer: name }, perRecord);
+          this.#metrics?.records.inc({ consumer: name, outcome });
+        }
+        if (failure === undefined) return outcomes.length;
+        const failed = run[outcomes.length] as DecodedRecord<Event>;
+        return outcomes.length + ((await this.#route(failed.record, failure)) ? 1 : 0);
+      } catch (error) {
+        const failure = classifyFailure(error);
+        if (failure.kind !== 'infrastructure') {
+          // The first record failed on its own (nothing else was done yet): route it, as a lone record would be.
+          if (failedAt === 0)
+            return (await this.#route(run[0]?.record as KafkaRecord, toRecordFailure(failure))) ? 1 : 0;
+          // A failure outside any handler (e.g. an event id the inbox cannot store): let each record meet it alone.
+          return this.#processOneByOne(run);
+        }
+        this.#metrics?.infrastructureRetries.inc({ consumer: name, code: failure.error.code });
+        if (!this.#running) return 0;
+        logger.warn(
+          { err: error, consumer: name, code: failure.error.code, backoffMs: backoff, records: run.length },
+          'infrastructure failure; retrying the batch in place',
+        );
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, INFRASTRUCTURE_MAX_BACKOFF_MS);
+      }
     }
+  }
+
+  async #processOneByOne(run: ReadonlyArray<DecodedRecord<Event>>): Promise<number> {
+    let done = 0;
+    for (const { record, decoded } of run) {
+      if (!(await this.#processRecord(record, decoded))) break;
+      done++;
+    }
+    return done;
+  }
+
+  /** One record in its own transaction. Returns false only when the runner is stopping before it was dealt with. */
+  async #processRecord(record: KafkaRecord, decoded: Extract<Decoded<Event>, { ok: true }>): Promise<boolean> {
+    const { name, logger } = this.#options;
     return withLogContext({ eventId: decoded.eventId, correlationId: decoded.correlationId }, async () => {
       let backoff = INFRASTRUCTURE_MIN_BACKOFF_MS;
       while (true) {
@@ -340,6 +490,11 @@ export class ConsumerRunner<Event> {
       }
     }
   }
+}
+
+interface DecodedRecord<Event> {
+  record: KafkaRecord;
+  decoded: Extract<Decoded<Event>, { ok: true }>;
 }
 
 function toRecordFailure(failure: ClassifiedFailure): RecordFailure {

@@ -211,3 +211,86 @@ test('runner should route a retryable per-record failure as transient, not retry
   assert.equal(router.routed[0]?.failure.code, 'TEST_DOWNSTREAM_TIMEOUT');
   assert.deepEqual(await effects(s), []);
 });
+
+/** The handler's effect plus the id of the transaction it ran in, to tell batched records apart. */
+async function setupWithTransactions(t: import('node:test').TestContext) {
+  const s = await setup(t);
+  await s.db.pool.query('ALTER TABLE effects ADD COLUMN tx bigint NOT NULL DEFAULT txid_current()');
+  return s;
+}
+
+async function transactionsOf(s: Setup): Promise<Map<number, string>> {
+  const { rows } = await s.db.pool.query<{ n: number; tx: string }>('SELECT n, tx FROM effects');
+  return new Map(rows.map((r) => [r.n, r.tx]));
+}
+
+test('runner should dead-letter a poison record in the middle of a batch alone, and commit the others without handling any twice', async (t) => {
+  const s = await setupWithTransactions(t);
+  const router = new CollectingRouter();
+  const calls = new Map<number, number>();
+  // One key: one partition, fetched together before the runner starts, so the five share a batch.
+  await s.send([1, 2, 3, 4, 5].map((n) => ({ value: JSON.stringify({ n }), key: 'one-partition' })));
+  const r = runner(
+    s,
+    async (event, client) => {
+      calls.set(event.n, (calls.get(event.n) ?? 0) + 1);
+      await insertEffect(event, client);
+      if (event.n === 3) throw new AppError('TEST_RULE_BROKEN', 'record 3 can never pass', { retryable: false });
+    },
+    router,
+  );
+  await r.start();
+  t.after(() => r.stop());
+  await eventually(async () => ((await committedTotal(s)) === 5 ? true : undefined), 20_000, 'all five committed');
+  assert.deepEqual(await effects(s), [1, 2, 4, 5]);
+  assert.deepEqual(
+    router.routed.map((routed) => [routed.value, routed.failure.kind, routed.failure.code]),
+    [['{"n":3}', 'poison', 'TEST_RULE_BROKEN']],
+  );
+  assert.deepEqual(
+    [...calls.entries()].sort(([a], [b]) => a - b),
+    [
+      [1, 1],
+      [2, 1],
+      [3, 1],
+      [4, 1],
+      [5, 1],
+    ],
+  );
+  const tx = await transactionsOf(s);
+  assert.equal(tx.get(1), tx.get(2), 'records before the poison one committed in one transaction');
+  assert.equal(tx.get(4), tx.get(5), 'records after it committed in one transaction');
+  const inbox = await s.db.pool.query<{ n: string }>('SELECT count(*) AS n FROM inbox');
+  assert.equal(Number(inbox.rows[0]?.n), 4, 'no inbox row for the dead-lettered record');
+});
+
+test('runner should commit nothing of a batch, and no offset, while a database failure in its middle lasts', async (t) => {
+  const s = await setupWithTransactions(t);
+  const router = new CollectingRouter();
+  let failuresLeft = 2;
+  const seenWhileFailing: Array<{ effects: number[]; committed: number }> = [];
+  await s.send([1, 2, 3].map((n) => ({ value: JSON.stringify({ n }), key: 'one-partition' })));
+  const r = runner(
+    s,
+    async (event, client) => {
+      await insertEffect(event, client);
+      if (event.n === 2 && failuresLeft > 0) {
+        failuresLeft--;
+        seenWhileFailing.push({ effects: await effects(s), committed: await committedTotal(s) });
+        throw platformError('PLT_POSTGRES_UNREACHABLE', 'database down (injected)');
+      }
+    },
+    router,
+  );
+  await r.start();
+  t.after(() => r.stop());
+  await eventually(async () => ((await committedTotal(s)) === 3 ? true : undefined), 20_000, 'committed after success');
+  assert.deepEqual(seenWhileFailing, [
+    { effects: [], committed: 0 },
+    { effects: [], committed: 0 },
+  ]);
+  assert.deepEqual(await effects(s), [1, 2, 3]);
+  assert.deepEqual(router.routed, []);
+  const tx = await transactionsOf(s);
+  assert.equal(new Set(tx.values()).size, 1, 'the retried batch committed as one transaction');
+});
