@@ -15,6 +15,8 @@ import { type Queryable, safeInteger } from './queryable.ts';
  * database; the key only has to differ from the platform's (727_001 migrations, 727_002 relay).
  */
 export const CATALOG_CURRENCY_LOCK_KEY = 727_101;
+/** Transaction-level advisory lock serialising the transactions that lock several products (see lockProducts). */
+export const STOCK_LOCK_KEY = 727_102;
 
 export interface Product {
   sku: string;
@@ -71,11 +73,22 @@ function toProduct(row: ProductRow): Product {
  * locks several products does it through here, so all of them take the locks in one global order and
  * two orders sharing SKUs wait for each other instead of deadlocking. (PostgreSQL locks the rows as
  * the sorted result is produced, so ORDER BY decides the locking order.)
+ *
+ * That order holds within one order, not across the several orders the consumer runner handles in one
+ * batch transaction (order A's SKUs, then order B's): two batches could each hold a product the other
+ * needs. So every such transaction first takes one transaction-level advisory lock (STOCK_LOCK_KEY), held
+ * to its commit: stock-moving transactions run one at a time, which they mostly did anyway on the few
+ * hot products, and a cycle is impossible.
  */
 export async function lockProducts(client: PoolClient, skus: readonly string[]): Promise<Map<string, Product>> {
+  // The gate comes first: the uncorrelated EXISTS is a one-time filter evaluated before the first row is
+  // read, so the advisory lock is held before any product row is locked.
   const result = await client.query<ProductRow>(
-    `SELECT ${COLUMNS} FROM products WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE`,
-    [[...new Set(skus)]],
+    `WITH gate AS MATERIALIZED (SELECT pg_advisory_xact_lock($2) AS locked)
+     SELECT ${COLUMNS} FROM products
+     WHERE sku = ANY($1::text[]) AND EXISTS (SELECT 1 FROM gate)
+     ORDER BY sku FOR UPDATE OF products`,
+    [[...new Set(skus)], STOCK_LOCK_KEY],
   );
   return new Map(result.rows.map((row) => [row.sku, toProduct(row)]));
 }

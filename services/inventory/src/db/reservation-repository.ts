@@ -50,41 +50,39 @@ export async function findReservationStatus(db: Queryable, orderId: string): Pro
  * A concurrent insert for the same order makes this wait for that transaction, then report false.
  */
 export async function insertReservation(client: PoolClient, reservation: NewReservation): Promise<boolean> {
-  const inserted = await client.query(
-    `INSERT INTO reservations (order_id, status, total_minor, currency, created_by_event_id, committed_at, released_at)
-     VALUES ($1, $2, $3, $4, $5,
-             CASE WHEN $2 = 'COMMITTED' THEN now() END,
-             CASE WHEN $2 = 'RELEASED' THEN now() END)
-     ON CONFLICT (order_id) DO NOTHING`,
+  const lines = reservation.lines;
+  // One statement (a round trip is the cost under load): the lines are inserted only when the head was.
+  const result = await client.query<{ inserted: string }>(
+    `WITH head AS (
+       INSERT INTO reservations (order_id, status, total_minor, currency, created_by_event_id, committed_at, released_at)
+       VALUES ($1, $2, $3, $4, $5,
+               CASE WHEN $2 = 'COMMITTED' THEN now() END,
+               CASE WHEN $2 = 'RELEASED' THEN now() END)
+       ON CONFLICT (order_id) DO NOTHING
+       RETURNING order_id
+     ), lines AS (
+       INSERT INTO reservation_lines
+         (order_id, line_no, sku, quantity, unit_price_minor, currency, failure_reason, available_at_attempt)
+       SELECT head.order_id, l.line_no - 1, l.sku, l.quantity, l.price, l.currency, l.reason, l.available
+       FROM head CROSS JOIN unnest($6::text[], $7::integer[], $8::bigint[], $9::text[], $10::text[], $11::integer[])
+         WITH ORDINALITY AS l(sku, quantity, price, currency, reason, available, line_no)
+     )
+     SELECT count(*) AS inserted FROM head`,
     [
       reservation.orderId,
       reservation.status,
       reservation.total?.amountMinor ?? null,
       reservation.total?.currency ?? null,
       reservation.createdByEventId,
+      lines.map((line) => line.sku),
+      lines.map((line) => line.quantity),
+      lines.map((line) => line.unitPrice?.amountMinor ?? null),
+      lines.map((line) => line.unitPrice?.currency ?? null),
+      lines.map((line) => line.failure?.reason ?? null),
+      lines.map((line) => line.failure?.available ?? null),
     ],
   );
-  if (inserted.rowCount === 0) return false;
-  if (reservation.lines.length > 0) {
-    const lines = reservation.lines;
-    await client.query(
-      `INSERT INTO reservation_lines
-         (order_id, line_no, sku, quantity, unit_price_minor, currency, failure_reason, available_at_attempt)
-       SELECT $1, l.line_no - 1, l.sku, l.quantity, l.price, l.currency, l.reason, l.available
-       FROM unnest($2::text[], $3::integer[], $4::bigint[], $5::text[], $6::text[], $7::integer[])
-         WITH ORDINALITY AS l(sku, quantity, price, currency, reason, available, line_no)`,
-      [
-        reservation.orderId,
-        lines.map((line) => line.sku),
-        lines.map((line) => line.quantity),
-        lines.map((line) => line.unitPrice?.amountMinor ?? null),
-        lines.map((line) => line.unitPrice?.currency ?? null),
-        lines.map((line) => line.failure?.reason ?? null),
-        lines.map((line) => line.failure?.available ?? null),
-      ],
-    );
-  }
-  return true;
+  return Number(result.rows[0]?.inserted ?? 0) > 0;
 }
 
 /** What a commit or release needs: the status and the held lines, with the reservation row locked. */

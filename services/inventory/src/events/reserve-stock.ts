@@ -10,7 +10,7 @@ import type { EventHandler } from '@shop/platform/events/catalog-consumer';
 import type { EventWriter } from '@shop/platform/events/event-writer';
 import type { Logger } from '@shop/platform/logger';
 import { lockProducts, moveStock } from '../db/product-repository.ts';
-import { findReservationStatus, insertReservation, type ReservationLine } from '../db/reservation-repository.ts';
+import { insertReservation, type ReservationLine } from '../db/reservation-repository.ts';
 import {
   decideReservation,
   type OrderLine,
@@ -51,14 +51,8 @@ export async function reserveStock(
   { events, metrics }: ReserveStockDependencies,
 ): Promise<void> {
   const { orderId } = order;
-  // Fast path for a second OrderPlaced of a decided order: no product rows locked.
-  const existing = await findReservationStatus(client, orderId);
-  if (existing !== undefined) {
-    logger.info({ orderId, status: existing }, 'OrderPlaced for an order already decided; nothing changes');
-    metrics.reservations.inc({ outcome: 'duplicate' });
-    return;
-  }
-
+  // No separate duplicate check up front (a round trip on every order): a second OrderPlaced for a decided
+  // order is rare, and the reservation's primary key below turns it into a no-op before any stock moves.
   const stock = await lockProducts(
     client,
     order.lines.map((line) => line.sku),
@@ -82,8 +76,8 @@ export async function reserveStock(
     createdByEventId: cause.eventId,
   });
   if (!inserted) {
-    // Another OrderPlaced for this order committed while we waited for the product locks; nothing moved yet.
-    logger.info({ orderId }, 'OrderPlaced for an order decided concurrently; nothing changes');
+    // A reservation exists (decided earlier, or by a concurrent OrderPlaced we waited for): nothing moved yet.
+    logger.info({ orderId }, 'OrderPlaced for an order already decided; nothing changes');
     metrics.reservations.inc({ outcome: 'duplicate' });
     return;
   }
