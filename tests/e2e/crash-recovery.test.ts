@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { topicName } from '@shop/contracts';
+import { HEADERS, topicName } from '@shop/contracts';
 import { dropDatabase, ensureDatabase } from '@shop/platform/db/databases';
 import {
   createTestNamespace,
@@ -24,7 +24,7 @@ const notificationService = createNotificationService({ env: {} });
 import { orderService } from '../../services/order/src/service.ts';
 import { spawnService } from '../support/child-service.ts';
 import { freePort } from '../support/ports.ts';
-import { http, placeOrder, putStock, settled } from '../support/stack.ts';
+import { http, placeOrder, putStock, settled, simulatedPaymentService } from '../support/stack.ts';
 import { readTopic } from '../support/topic-records.ts';
 
 const INVENTORY_ENTRY = 'services/inventory/src/main.ts';
@@ -43,13 +43,21 @@ async function setup(t: import('node:test').TestContext) {
   };
   const order = await startTestService(t, orderService, { namespace });
   await startTestService(t, notificationService, { namespace });
+  // The order saga confirms an order only once its payment is captured.
+  await startTestService(t, simulatedPaymentService(), { namespace });
   // Registered after the services' own cleanup, so it runs before it... and the children are gone by then.
   t.after(() => dropDatabase(serverUrl, databaseName));
   return { namespace, env, order };
 }
 
+/** The order's answers to OrderPlaced (the topic also carries the replies to CommitReservation and ReleaseReservation). */
+const RESERVATION_ANSWERS = new Set(['InventoryReserved', 'InventoryFailed']);
+
 async function resultsFor(topic: string, orderId: string) {
-  return (await readTopic(topic)).filter((record) => record.key === orderId);
+  return (await readTopic(topic)).filter(
+    (record) =>
+      record.key === orderId && RESERVATION_ANSWERS.has(record.headers.get(HEADERS.eventType)?.toString() ?? ''),
+  );
 }
 
 test('Part 4b: a relay killed after the reservation committed publishes the result after restart, with no second effect', async (t) => {

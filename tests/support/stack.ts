@@ -1,42 +1,100 @@
 import type { TestContext } from 'node:test';
 import type { KafkaNamespace } from '@shop/platform/kafka/namespace';
-import type { RunningService, ServiceDefinition } from '@shop/platform/service';
-import { createTestNamespace, eventually, startTestService } from '@shop/platform/testing';
+import { type RunningService, type ServiceDefinition, startService } from '@shop/platform/service';
+import {
+  createTestNamespace,
+  eventually,
+  startTestService,
+  TEST_RETRY_DELAYS_MS,
+  testBootstrapServers,
+  testPostgresUrl,
+} from '@shop/platform/testing';
 import { inventoryService } from '../../services/inventory/src/service.ts';
 import { createNotificationService } from '../../services/notification/src/service.ts';
+import { orderService } from '../../services/order/src/service.ts';
+import {
+  SimulatedPaymentProvider,
+  type SimulatedProviderOptions,
+} from '../../services/payment/src/provider/simulated-provider.ts';
+import { createPaymentService } from '../../services/payment/src/service.ts';
 
 /** Never the developer's SMTP_URL: the tests read what was sent from the development channel. */
 const notificationService = createNotificationService({ env: {} });
 
-import { orderService } from '../../services/order/src/service.ts';
+export type ServiceLabel = 'order' | 'inventory' | 'payment' | 'notification';
 
 export interface TestStack {
   namespace: KafkaNamespace;
   order: RunningService;
   inventory: RunningService;
+  payment: RunningService;
   notification: RunningService;
 }
 
 export interface StackOptions {
   /** Per-service environment overrides. */
-  env?: Partial<Record<'order' | 'inventory' | 'notification', Record<string, string>>>;
-  definitions?: Partial<Record<'order' | 'inventory' | 'notification', ServiceDefinition>>;
+  env?: Partial<Record<ServiceLabel, Record<string, string>>>;
+  definitions?: Partial<Record<ServiceLabel, ServiceDefinition>>;
 }
 
-/** The core flow's services, in-process, on one fresh namespace, each with its own database. */
+/**
+ * The Payment Service on the simulated gateway configured here, never from the developer's PAYMENT_* variables
+ * (a PAYMENT_DECLINE_RATE in the shell must not turn a test's captures into declines). Default: every charge
+ * is captured at once.
+ */
+export function simulatedPaymentService(options: SimulatedProviderOptions = {}): ServiceDefinition {
+  return createPaymentService({
+    provider: (pool) => new SimulatedPaymentProvider(pool, { declineRate: 0, ...options }),
+  });
+}
+
+/** A gateway decision that declines the charges of the given customers and captures every other one. */
+export function declineCustomers(customerIds: ReadonlySet<string>): SimulatedProviderOptions['decide'] {
+  return (_key, request) =>
+    customerIds.has(request.customerId) ? { kind: 'decline', reason: 'INSUFFICIENT_FUNDS' } : { kind: 'capture' };
+}
+
+/** Every service, in-process, on one fresh namespace, each with its own database. */
 export async function startStack(t: TestContext, options: StackOptions = {}): Promise<TestStack> {
   const namespace = await createTestNamespace(t, 'e2e');
-  const start = (label: 'order' | 'inventory' | 'notification', definition: ServiceDefinition) =>
+  const start = (label: ServiceLabel, definition: ServiceDefinition) =>
     startTestService(t, options.definitions?.[label] ?? definition, {
       namespace,
       env: { ...options.env?.[label] },
     });
-  const [inventory, order, notification] = await Promise.all([
+  const [inventory, order, payment, notification] = await Promise.all([
     start('inventory', inventoryService),
     start('order', orderService),
+    start('payment', simulatedPaymentService()),
     start('notification', notificationService),
   ]);
-  return { namespace, order, inventory, notification };
+  return { namespace, order, inventory, payment, notification };
+}
+
+/**
+ * Starts `definition` again on the database and namespace of a service the test stopped (an outage that
+ * ends): the same settings startTestService uses, on the existing database, stopped after the test (the
+ * first start's cleanup drops the database afterwards).
+ */
+export async function restartService(
+  t: TestContext,
+  definition: ServiceDefinition,
+  stopped: RunningService,
+  env: Record<string, string> = {},
+): Promise<RunningService> {
+  const { config } = stopped.context;
+  const running = await startService(definition, {
+    KAFKA_BOOTSTRAP_SERVERS: (await testBootstrapServers()).join(','),
+    DATABASE_URL: await testPostgresUrl(),
+    DATABASE_NAME: config.databaseName,
+    KAFKA_NAMESPACE: config.namespace.prefix,
+    PORT: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS,
+    ...env,
+  });
+  t.after(() => running.stop());
+  return running;
 }
 
 export async function http<T = unknown>(
@@ -70,44 +128,161 @@ export async function putStock(
     throw new Error(`PUT /inventory/${sku}: ${response.status} ${JSON.stringify(response.body)}`);
 }
 
+export interface ProductBody {
+  sku: string;
+  available: number;
+  reserved: number;
+  sold: number;
+  unitPrice: Money;
+}
+
+/** The product as the Inventory Service shows it (GET /inventory/{sku}). */
+export async function product(inventoryUrl: string, sku: string): Promise<ProductBody> {
+  const response = await http<ProductBody>(`${inventoryUrl}/inventory/${sku}`);
+  if (response.status !== 200)
+    throw new Error(`GET /inventory/${sku}: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body;
+}
+
+export interface Money {
+  amountMinor: number;
+  currency: string;
+}
+
+export interface SagaStepBody {
+  step: string;
+  attempt: number;
+  status: string;
+  startedAt: string;
+  finishedAt?: string | null;
+}
+
 export interface OrderBody {
   orderId: string;
+  customerId: string;
   status: string;
-  cancelReason?: unknown;
+  total?: Money;
+  cancelReason?: { code: string; message: string };
+  refunded?: Money;
+  saga?: { state: string; steps: SagaStepBody[] };
   [key: string]: unknown;
+}
+
+export interface PlaceOrderOptions {
+  phone?: string;
+  /** Default: a new random customer. */
+  customerId?: string;
 }
 
 export async function placeOrder(
   orderUrl: string,
   items: Array<{ sku: string; quantity: number }>,
-  phone?: string,
+  phoneOrOptions?: string | PlaceOrderOptions,
 ): Promise<string> {
+  const options = typeof phoneOrOptions === 'string' ? { phone: phoneOrOptions } : (phoneOrOptions ?? {});
   const response = await http<{ orderId: string }>(`${orderUrl}/orders`, {
     method: 'POST',
     body: {
-      customerId: crypto.randomUUID(),
+      customerId: options.customerId ?? crypto.randomUUID(),
       items,
-      contact: { email: 'customer@example.com', ...(phone === undefined ? {} : { phone }) },
+      contact: { email: 'customer@example.com', ...(options.phone === undefined ? {} : { phone: options.phone }) },
     },
   });
   if (response.status !== 202) throw new Error(`POST /orders: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body.orderId;
 }
 
-/** Waits (long-poll) until the order is CONFIRMED or CANCELLED. */
-export async function settled(orderUrl: string, orderId: string, timeoutMs = 30_000): Promise<OrderBody> {
-  return eventually(
-    async () => {
-      const { body } = await http<OrderBody>(`${orderUrl}/orders/${orderId}?wait=5`);
-      return body.status === 'CONFIRMED' || body.status === 'CANCELLED' ? body : undefined;
-    },
+export async function getOrder(orderUrl: string, orderId: string): Promise<OrderBody> {
+  const response = await http<OrderBody>(`${orderUrl}/orders/${orderId}`);
+  if (response.status !== 200)
+    throw new Error(`GET /orders/${orderId}: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body;
+}
+
+/** `POST /orders/{id}/cancel` (no body): the status (202 accepted, 200 already cancelled, 404) and the body. */
+export function cancelOrder(orderUrl: string, orderId: string) {
+  return http<OrderBody & { error?: { code: string; message: string } }>(`${orderUrl}/orders/${orderId}/cancel`, {
+    method: 'POST',
+  });
+}
+
+/** One line per saga step, for failure messages: `CHARGE_PAYMENT#2 TIMED_OUT 12:00:01.000 → 12:00:04.000`. */
+export function describeSaga(order: OrderBody): string {
+  const saga = order.saga;
+  if (saga === undefined) return `order ${order.orderId} ${order.status}: no saga in the view`;
+  const steps = saga.steps.map(
+    (s) => `  ${s.step}#${s.attempt} ${s.status} ${s.startedAt} → ${s.finishedAt ?? '(open)'}`,
+  );
+  return [`order ${order.orderId} ${order.status}, saga ${saga.state}:`, ...steps].join('\n');
+}
+
+/**
+ * Polls the order (long-poll, so a change is seen at once) until `done` holds for it; on timeout the error
+ * shows where the order and its saga stand.
+ */
+export async function orderWhere(
+  orderUrl: string,
+  orderId: string,
+  done: (order: OrderBody) => boolean,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<OrderBody> {
+  let last: OrderBody | undefined;
+  try {
+    return await eventually(
+      async () => {
+        const { status, body } = await http<OrderBody>(`${orderUrl}/orders/${orderId}?wait=${LONG_POLL_SECONDS}`);
+        if (status !== 200) throw new Error(`GET /orders/${orderId}: ${status} ${JSON.stringify(body)}`);
+        last = body;
+        return done(body) ? body : undefined;
+      },
+      timeoutMs,
+      `order ${orderId}: ${what}`,
+    );
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${last === undefined ? 'no answer' : describeSaga(last)}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Seconds a status read waits for a change (GET /orders/{id}?wait=); short, so a poll also sees saga steps. */
+const LONG_POLL_SECONDS = 2;
+
+/** Waits until the order is CONFIRMED or CANCELLED. */
+export function settled(orderUrl: string, orderId: string, timeoutMs = 30_000): Promise<OrderBody> {
+  return orderWhere(
+    orderUrl,
+    orderId,
+    (order) => order.status === 'CONFIRMED' || order.status === 'CANCELLED',
+    'settled',
     timeoutMs,
-    `order ${orderId} settled`,
   );
 }
 
+/**
+ * Waits until the order's saga is in a final state (CONFIRMED, CANCELLED, COMPENSATION_FAILED) with no step
+ * open: a CONFIRMED order still commits its stock after its status settles.
+ */
+export function sagaFinished(orderUrl: string, orderId: string, timeoutMs = 30_000): Promise<OrderBody> {
+  return orderWhere(
+    orderUrl,
+    orderId,
+    (order) =>
+      order.saga !== undefined &&
+      FINAL_SAGA_STATES.has(order.saga.state) &&
+      !order.saga.steps.some((step) => step.status === 'STARTED'),
+    'saga finished',
+    timeoutMs,
+  );
+}
+
+const FINAL_SAGA_STATES = new Set(['CONFIRMED', 'CANCELLED', 'COMPENSATION_FAILED']);
+
 export interface NotificationBody {
   channel: string;
+  outcome: string;
+  createdAt: string;
   [key: string]: unknown;
 }
 
@@ -116,4 +291,18 @@ export async function notifications(notificationUrl: string, orderId: string): P
     `${notificationUrl}/notifications?orderId=${orderId}`,
   );
   return Array.isArray(body) ? body : (body.notifications ?? []);
+}
+
+export interface PaymentsBody {
+  orderId: string;
+  payments: { paymentId: string; status: string; amount: Money; refunded: Money; declineReason?: string }[];
+  refunds: { refundId: string; paymentId: string; requested: Money; amount: Money }[];
+}
+
+/** The payments and refunds the Payment Service recorded for one order (GET /payments?orderId=). */
+export async function paymentsOf(paymentUrl: string, orderId: string): Promise<PaymentsBody> {
+  const response = await http<PaymentsBody>(`${paymentUrl}/payments?orderId=${orderId}`);
+  if (response.status !== 200)
+    throw new Error(`GET /payments?orderId=${orderId}: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body;
 }

@@ -1,0 +1,225 @@
+/**
+ * Issue 6: the Order Service SIGKILLed mid-saga (no shutdown hook runs) with orders waiting for their
+ * payment and customer cancellations in flight. Restarted on the same database and namespace, every saga
+ * resumes from its persisted state and finishes; money and stock add up: one capture per confirmed order,
+ * every other capture refunded once, no unit lost or sold twice.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { dropDatabase, ensureDatabase } from '@shop/platform/db/databases';
+import {
+  createTestNamespace,
+  eventually,
+  startTestService,
+  TEST_RETRY_DELAYS_MS,
+  testBootstrapServers,
+  testPostgresUrl,
+  uniqueName,
+} from '@shop/platform/testing';
+import { inventoryService } from '../../services/inventory/src/service.ts';
+import { createNotificationService } from '../../services/notification/src/service.ts';
+import { spawnService } from '../support/child-service.ts';
+import { freePort } from '../support/ports.ts';
+import {
+  cancelOrder,
+  describeSaga,
+  getOrder,
+  notifications,
+  type OrderBody,
+  paymentsOf,
+  placeOrder,
+  product,
+  putStock,
+  sagaFinished,
+  simulatedPaymentService,
+} from '../support/stack.ts';
+
+const ORDER_ENTRY = 'services/order/src/main.ts';
+const ORDERS = 30;
+/** Orders that should be waiting for their payment when the Order Service is killed. */
+const CHARGING_AT_KILL = 20;
+/** Gateway latency: each charge takes this long, so charges pile up in CHARGING. */
+const GATEWAY_LATENCY_MS = 1_500;
+/** Share of charges the gateway declines (deterministic per paymentId with the seed below). */
+const DECLINE_RATE = 0.2;
+/** Orders the customer cancels right before the kill, while their charge is in flight. */
+const CANCELLED_AT_KILL = 3;
+/** How long the Order Service stays dead while the others keep answering its commands. */
+const DEAD_MS = 3_000;
+/** Order Service step timeout: short enough that restarted sagas also re-send. */
+const STEP_TIMEOUT_MS = 4_000;
+/** Everything resumed and finished within this after the restart. */
+const FINISH_TIMEOUT_MS = 60_000;
+/** How long the test waits after the notifications for a duplicate to show up. */
+const NOTIFICATION_QUIET_MS = 1_500;
+/** Stock of the plentiful and the scarce SKU (the scarce one makes some orders fail to reserve). */
+const PLENTY = 100;
+const SCARCE = 8;
+
+/** Never the developer's SMTP_URL: the tests read what was sent from the development channel. */
+const notificationService = createNotificationService({ env: {} });
+
+test('the Order Service SIGKILLed with 20 sagas charging resumes every saga after restart: each order ends CONFIRMED or CANCELLED, one capture per confirmed order, every other capture refunded once, stock conserved', async (t) => {
+  const namespace = await createTestNamespace(t, 'saga-crash');
+  const serverUrl = await testPostgresUrl();
+  const databaseName = uniqueName('t_orders_crash', '_');
+  await ensureDatabase(serverUrl, databaseName);
+  // Registered before the child is spawned, so it runs after the child is killed.
+  t.after(() => dropDatabase(serverUrl, databaseName));
+  const [inventory, payment, notification] = await Promise.all([
+    startTestService(t, inventoryService, { namespace }),
+    startTestService(
+      t,
+      simulatedPaymentService({ latencyMs: GATEWAY_LATENCY_MS, declineRate: DECLINE_RATE, seed: 'saga-crash' }),
+      { namespace },
+    ),
+    startTestService(t, notificationService, { namespace }),
+  ]);
+  const env = {
+    KAFKA_BOOTSTRAP_SERVERS: (await testBootstrapServers()).join(','),
+    DATABASE_URL: serverUrl,
+    DATABASE_NAME: databaseName,
+    KAFKA_NAMESPACE: namespace.prefix,
+    RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS,
+    SAGA_STEP_TIMEOUT_MS: String(STEP_TIMEOUT_MS),
+  };
+  const first = await spawnService(t, ORDER_ENTRY, await freePort(), env);
+
+  const plenty = `CRASH-A-${Date.now().toString(36).toUpperCase()}`;
+  const scarce = `CRASH-B-${Date.now().toString(36).toUpperCase()}`;
+  const prices = new Map([
+    [plenty, 1_100],
+    [scarce, 2_300],
+  ]);
+  await putStock(inventory.url, plenty, PLENTY, prices.get(plenty));
+  await putStock(inventory.url, scarce, SCARCE, prices.get(scarce));
+  const lines = Array.from({ length: ORDERS }, (_, i) =>
+    i % 3 === 0
+      ? [
+          { sku: plenty, quantity: 1 },
+          { sku: scarce, quantity: 2 },
+        ]
+      : [{ sku: plenty, quantity: 1 + (i % 2) }],
+  );
+  const orderIds = await Promise.all(lines.map((items) => placeOrder(first.url, items)));
+
+  // Kill when the most sagas are waiting for their charge (or after a while, whatever was reached).
+  const watchUntil = Date.now() + 20_000;
+  let charging: OrderBody[] = [];
+  while (Date.now() < watchUntil) {
+    const views = await Promise.all(orderIds.map((id) => getOrder(first.url, id)));
+    charging = views.filter((o) => o.saga?.state === 'CHARGING');
+    if (charging.length >= CHARGING_AT_KILL) break;
+    await sleep(50);
+  }
+  const cancelledByCustomer = charging.slice(0, CANCELLED_AT_KILL).map((o) => o.orderId);
+  // An order whose capture won the race with its cancellation was CONFIRMED first: its customer is told both.
+  const confirmedBeforeCancel = new Set<string>();
+  for (const orderId of cancelledByCustomer) {
+    const accepted = await cancelOrder(first.url, orderId);
+    assert.equal(accepted.status, 202, `cancel ${orderId}: ${JSON.stringify(accepted.body)}`);
+    if (accepted.body.status === 'CONFIRMED') confirmedBeforeCancel.add(orderId);
+  }
+  await first.kill('SIGKILL');
+  process.stdout.write(
+    `# killed the Order Service with ${charging.length}/${ORDERS} sagas CHARGING, ${cancelledByCustomer.length} cancellations just accepted\n`,
+  );
+  assert.ok(charging.length >= CHARGING_AT_KILL / 2, `enough sagas were mid-charge at the kill (${charging.length})`);
+  await sleep(DEAD_MS);
+
+  const restartedAt = performance.now();
+  const second = await spawnService(t, ORDER_ENTRY, await freePort(), env);
+  const finished = await Promise.all(orderIds.map((id) => sagaFinished(second.url, id, FINISH_TIMEOUT_MS)));
+  const seconds = (performance.now() - restartedAt) / 1_000;
+  const byStatus = (status: string) => finished.filter((o) => o.status === status);
+  process.stdout.write(
+    `# after restart every saga finished in ${seconds.toFixed(1)} s: ${byStatus('CONFIRMED').length} CONFIRMED, ` +
+      `${byStatus('CANCELLED').length} CANCELLED (${[...new Set(byStatus('CANCELLED').map((o) => o.cancelReason?.code))].join(', ')}); ` +
+      `re-sent steps: ${finished.flatMap((o) => o.saga?.steps ?? []).filter((s) => s.attempt > 1).length}\n`,
+  );
+
+  for (const order of finished) {
+    assert.ok(
+      ['CONFIRMED', 'CANCELLED'].includes(order.saga?.state ?? '') && order.saga?.state === order.status,
+      `every saga resumed and finished\n${describeSaga(order)}`,
+    );
+  }
+  for (const orderId of cancelledByCustomer) {
+    const order = finished.find((o) => o.orderId === orderId) as OrderBody;
+    assert.equal(order.status, 'CANCELLED', `an accepted cancellation survived the kill\n${describeSaga(order)}`);
+  }
+
+  // Money: per order, as the Payment Service recorded it and as the gateway did.
+  let captures = 0;
+  for (const order of finished) {
+    const { payments, refunds } = await paymentsOf(payment.url, order.orderId);
+    const detail = `${describeSaga(order)}\npayments: ${JSON.stringify({ payments, refunds })}`;
+    assert.ok(payments.length <= 1, `one paymentId per order, whatever the re-sends and the restart\n${detail}`);
+    const captured = payments.filter((p) => p.status === 'CAPTURED').reduce((sum, p) => sum + p.amount.amountMinor, 0);
+    const refunded = refunds.reduce((sum, r) => sum + r.amount.amountMinor, 0);
+    assert.ok(refunds.filter((r) => r.amount.amountMinor > 0).length <= 1, `at most one refund\n${detail}`);
+    if (order.status === 'CONFIRMED') {
+      captures += 1;
+      assert.equal(captured, order.total?.amountMinor, `a confirmed order was captured once, in full\n${detail}`);
+      assert.equal(refunded, 0, `nothing refunded of a confirmed order\n${detail}`);
+    } else {
+      assert.equal(captured - refunded, 0, `a cancelled order keeps no money\n${detail}`);
+      assert.equal(order.refunded?.amountMinor ?? 0, refunded, `the order shows what was refunded\n${detail}`);
+    }
+  }
+  const gateway = payment.context.pool;
+  const charges = await gateway.query<{ outcome: string; n: string; orphans: string }>(
+    `SELECT c.outcome, count(*) AS n, count(*) FILTER (WHERE p.payment_id IS NULL) AS orphans
+       FROM simulated_provider_charges c LEFT JOIN payments p ON p.payment_id::text = c.idempotency_key
+      GROUP BY c.outcome`,
+  );
+  const gatewayCaptures = Number(charges.rows.find((r) => r.outcome === 'CAPTURED')?.n ?? 0);
+  const netCaptures = await gateway.query<{ n: string }>(
+    `SELECT count(*) AS n FROM simulated_provider_charges c
+      WHERE c.outcome = 'CAPTURED'
+        AND c.amount_minor > (SELECT COALESCE(SUM(r.amount_minor), 0) FROM simulated_provider_refunds r WHERE r.charge_key = c.idempotency_key)`,
+  );
+  assert.equal(
+    charges.rows.reduce((sum, r) => sum + Number(r.orphans), 0),
+    0,
+    'the gateway holds no charge unknown to the Payment Service',
+  );
+  assert.equal(Number(netCaptures.rows[0]?.n), captures, 'captures kept by the gateway = confirmed orders');
+  process.stdout.write(`# gateway: ${gatewayCaptures} captures, ${captures} kept (= CONFIRMED orders)\n`);
+
+  // Stock: nothing held, sold = what the confirmed orders bought, the total unchanged.
+  for (const [sku, total] of [
+    [plenty, PLENTY],
+    [scarce, SCARCE],
+  ] as const) {
+    const sold = finished
+      .filter((o) => o.status === 'CONFIRMED')
+      .flatMap((o) => lines[orderIds.indexOf(o.orderId)] ?? [])
+      .filter((line) => line.sku === sku)
+      .reduce((sum, line) => sum + line.quantity, 0);
+    const stock = await product(inventory.url, sku);
+    assert.deepEqual(
+      { available: stock.available, reserved: stock.reserved, sold: stock.sold },
+      { available: total - sold, reserved: 0, sold },
+      `${sku}: stock conserved`,
+    );
+  }
+
+  // The customer hears the outcome of each order, and only that one.
+  const expected = finished.flatMap((o) => [
+    ...(o.status === 'CONFIRMED' || confirmedBeforeCancel.has(o.orderId) ? [`${o.orderId} OrderConfirmed`] : []),
+    ...(o.status === 'CANCELLED' ? [`${o.orderId} OrderCancelled`] : []),
+  ]);
+  const told = async () =>
+    (
+      await Promise.all(
+        finished.map(async (o) =>
+          (await notifications(notification.url, o.orderId)).map((n) => `${o.orderId} ${n.outcome}`),
+        ),
+      )
+    ).flat();
+  await eventually(async () => ((await told()).length >= expected.length ? true : undefined), 20_000, 'notifications');
+  await sleep(NOTIFICATION_QUIET_MS);
+  assert.deepEqual((await told()).sort(), expected.sort(), 'one notification per outcome of each order (e-mail only)');
+});
