@@ -19,6 +19,12 @@ export const OUTBOX_MAX_BACKOFF_MS = 10_000;
  * standby takes over as soon as the leader's session ends.
  */
 export const OUTBOX_LEADER_LOCK_KEY = 727_002;
+/**
+ * After a batch was acknowledged, how long the relay waits for more rows before deleting it on its own. Rows
+ * arriving meanwhile are read by the same statement that deletes the acknowledged batch (one round trip per
+ * batch instead of two); on an idle database the delete follows this late.
+ */
+export const OUTBOX_DELETE_LINGER_MS = 50;
 const NOTIFY_CHANNEL = 'outbox';
 
 export interface OutboxRelayOptions {
@@ -53,7 +59,10 @@ interface OutboxRow {
  *   between the two republishes it: at-least-once, de-duplicated by the consumers' inbox on the event id;
  * - rows are read by what is visible now, not by "id greater than the last one seen", so a transaction
  *   that took a lower id but committed later is published on a later pass instead of being skipped;
- * - only the leader publishes, in id order, in batches: per-key order is the order of commit.
+ * - only the leader publishes, in id order, in batches: per-key order is the order of commit;
+ * - the delete of an acknowledged batch rides on the statement that reads the next one (or follows within
+ *   OUTBOX_DELETE_LINGER_MS when nothing comes); until then those rows are excluded from reads, and a crash
+ *   or a change of leader in between republishes them (at-least-once, as above).
  */
 export class OutboxRelay {
   readonly #options: Required<Omit<OutboxRelayOptions, 'registry'>>;
@@ -62,7 +71,11 @@ export class OutboxRelay {
   #session: pg.Client | undefined;
   #leader = false;
   #wake: (() => void) | undefined;
+  /** A NOTIFY arrived while the relay was busy: its next sleep returns at once instead of missing it. */
+  #notified = false;
   #loop: Promise<void> | undefined;
+  /** Ids the broker acknowledged and that are not deleted yet. */
+  #acknowledged: string[] = [];
 
   constructor(options: OutboxRelayOptions) {
     this.#options = {
@@ -89,6 +102,10 @@ export class OutboxRelay {
     this.#running = false;
     this.#wake?.();
     await this.#loop;
+    await this.#deleteAcknowledged().catch((error) => {
+      // Left in the table, they are published again by the next leader: duplicates the inbox absorbs.
+      this.#options.logger.warn({ err: error }, 'outbox relay could not delete its last acknowledged batch');
+    });
     await this.#dropSession();
   }
 
@@ -99,13 +116,22 @@ export class OutboxRelay {
       try {
         if (!this.#leader) await this.#tryToLead();
         if (!this.#leader) {
+          await this.#deleteAcknowledged();
           await this.#sleep(pollIntervalMs);
           continue;
         }
         const published = await this.publishBatch();
         backoff = OUTBOX_MIN_BACKOFF_MS;
         // A full batch means more is waiting: go again at once; otherwise wait for NOTIFY or the poll.
-        if (published < batchSize) await this.#sleep(pollIntervalMs);
+        if (published < batchSize) {
+          // A NOTIFY within the linger lets the next read carry the delete; otherwise delete on our own.
+          if (this.#acknowledged.length > 0 && !(await this.#sleep(OUTBOX_DELETE_LINGER_MS))) {
+            await this.#deleteAcknowledged();
+            await this.#sleep(pollIntervalMs);
+          } else if (this.#acknowledged.length === 0) {
+            await this.#sleep(pollIntervalMs);
+          }
+        }
       } catch (error) {
         const classified = classifyError(error);
         logger.warn({ err: error, code: classified.code, backoffMs: backoff }, 'outbox relay pass failed; retrying');
@@ -122,10 +148,18 @@ export class OutboxRelay {
    */
   async publishBatch(): Promise<number> {
     const { pool, producer, batchSize } = this.#options;
+    const acknowledged = this.#acknowledged;
+    // This read sees every commit notified so far.
+    this.#notified = false;
+    // The SELECT sees the table as it was before the DELETE beside it (one snapshot), hence the exclusion.
     const { rows } = await pool.query<OutboxRow>(
-      'SELECT id, topic, message_key, payload, headers, created_at FROM outbox ORDER BY id LIMIT $1',
-      [batchSize],
+      `WITH acknowledged AS (DELETE FROM outbox WHERE id = ANY($2::bigint[]))
+       SELECT id, topic, message_key, payload, headers, created_at FROM outbox
+       WHERE id <> ALL($2::bigint[]) ORDER BY id LIMIT $1`,
+      [batchSize, acknowledged],
     );
+    this.#acknowledged = [];
+    this.#metrics?.published.inc(acknowledged.length);
     if (rows.length === 0) return 0;
     const started = performance.now();
     await producer.send({
@@ -137,9 +171,17 @@ export class OutboxRelay {
       })),
     });
     this.#metrics?.publishDuration.observe((performance.now() - started) / 1_000);
-    await pool.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [rows.map((row) => row.id)]);
-    this.#metrics?.published.inc(rows.length);
+    this.#acknowledged = rows.map((row) => row.id);
     return rows.length;
+  }
+
+  /** Deletes the acknowledged rows not deleted yet (a relay that has nothing to read next, or is stopping). */
+  async #deleteAcknowledged(): Promise<void> {
+    const acknowledged = this.#acknowledged;
+    if (acknowledged.length === 0) return;
+    await this.#options.pool.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [acknowledged]);
+    this.#acknowledged = [];
+    this.#metrics?.published.inc(acknowledged.length);
   }
 
   async #tryToLead(): Promise<void> {
@@ -155,7 +197,10 @@ export class OutboxRelay {
         this.#session = undefined;
         this.#wake?.();
       });
-      session.on('notification', () => this.#wake?.());
+      session.on('notification', () => {
+        this.#notified = true;
+        this.#wake?.();
+      });
       await session.connect();
       await session.query(`LISTEN ${NOTIFY_CHANNEL}`);
       this.#session = session;
@@ -175,14 +220,20 @@ export class OutboxRelay {
     await session?.end().catch(() => {});
   }
 
-  #sleep(ms: number): Promise<void> {
+  /** Resolves true when woken (NOTIFY, stop), false when the time ran out. */
+  #sleep(ms: number): Promise<boolean> {
+    if (this.#notified || !this.#running) {
+      this.#notified = false;
+      return Promise.resolve(true);
+    }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const timer = setTimeout(() => resolve(false), ms);
+      this.#wake = () => {
         clearTimeout(timer);
-        resolve();
-      }
-      this.#wake = done;
+        this.#wake = undefined;
+        this.#notified = false;
+        resolve(true);
+      };
     });
   }
 }

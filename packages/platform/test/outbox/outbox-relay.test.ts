@@ -144,3 +144,26 @@ test('two relays on one database should publish everything exactly once, with on
   );
   assert.equal(standby.isLeader, true);
 });
+
+test('relay woken by NOTIFY should publish rows committed while a batch was in flight without waiting for the poll, and delete every acknowledged row', async (t) => {
+  const { db, topic, producer } = await setup(t);
+  // A poll far beyond the test's bounds: only NOTIFY (and the delete linger) can make progress here.
+  const outboxRelay = relay(db, producer, 600_000);
+  outboxRelay.start();
+  t.after(() => outboxRelay.stop());
+  await eventually(async () => (outboxRelay.isLeader ? true : undefined), 5_000, 'leader');
+  const TOTAL = 60;
+  const started = performance.now();
+  for (let i = 0; i < TOTAL; i++) {
+    await inTransaction(db.pool, (client) => appendToOutbox(client, [message(topic, `k-${i % 3}`, String(i))]));
+    await new Promise((resolve) => setTimeout(resolve, 3));
+  }
+  await eventually(
+    async () => ((await db.pool.query('SELECT 1 FROM outbox')).rowCount === 0 ? true : undefined),
+    5_000,
+    'outbox empty',
+  );
+  assert.ok(performance.now() - started < 5_000, 'no row waited for the poll');
+  const records = await collect(t, topic, TOTAL);
+  assert.equal(new Set(records.map((r) => r.value.toString())).size, TOTAL);
+});
