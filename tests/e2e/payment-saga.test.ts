@@ -2,14 +2,25 @@
  * Issue 6's acceptance for the orchestrated order saga, on the real Kafka and PostgreSQL with every service
  * in-process: payment captured → CONFIRMED and stock sold; declined → stock released and CANCELLED; the
  * customer cancels after capture → one refund, stock back; the Payment Service down for 30 s during a
- * charge → the saga re-sends the same ChargePayment until it is answered, and the gateway captures once.
+ * charge → the saga re-sends the same ChargePayment until it is answered, and the gateway captures once;
+ * replies delivered twice or out of order change nothing.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  consumer,
+  type EventType,
+  encodeEvent,
+  HEADERS,
+  newEventMeta,
+  type ServiceName,
+  topicName,
+} from '@shop/contracts';
 import type { Pool } from '@shop/platform/db/pool';
-import { eventually, uniqueName } from '@shop/platform/testing';
+import { createAdmin, createProducer } from '@shop/platform/kafka/clients';
+import { eventually, testKafkaConnection, uniqueName } from '@shop/platform/testing';
 import {
   cancelOrder,
   declineCustomers,
@@ -30,6 +41,7 @@ import {
   simulatedPaymentService,
   startStack,
 } from '../support/stack.ts';
+import { readTopic } from '../support/topic-records.ts';
 
 /** How long the test waits after an outcome for a duplicate (a second notification, refund, ...) to show up. */
 const SETTLE_QUIET_MS = 2_000;
@@ -343,4 +355,83 @@ test('the Payment Service down for 30 s during a charge: the saga re-sends the s
     sent.map((n) => `${n.outcome}/${n.channel}`),
     ['OrderConfirmed/email'],
   );
+});
+
+test('replies delivered again — the same records, then re-issued copies with new event ids in reverse order — change nothing', async (t) => {
+  const stack = await startStack(t);
+  const vase = sku('VASE');
+  await putStock(stack.inventory.url, vase, 4, 3_000);
+  const orderId = await placeOrder(stack.order.url, [{ sku: vase, quantity: 1 }]);
+  const before = await sagaFinished(stack.order.url, orderId);
+  assert.equal(before.status, 'CONFIRMED', describeSaga(before));
+  const sentBefore = await notificationsSettled(stack.notification.url, orderId, 1);
+
+  const replyTopics = [topicName('reservationResults'), topicName('paymentResults')].map((id) =>
+    stack.namespace.topic(id),
+  );
+  const replies = (await Promise.all(replyTopics.map(readTopic))).flat().filter((record) => record.key === orderId);
+  assert.deepEqual(
+    replies.map((r) => r.headers.get(HEADERS.eventType)?.toString()).sort(),
+    ['InventoryReserved', 'PaymentCaptured', 'ReservationCommitted'],
+    'the replies of the saga',
+  );
+  // Exact duplicates (the inbox's case), then new events with the same facts, latest first (the saga's case).
+  const reissued = [...replies].reverse().map((record) => {
+    const header = (name: string) => record.headers.get(name)?.toString() ?? '';
+    const meta = newEventMeta({
+      type: header(HEADERS.eventType) as EventType,
+      producer: header(HEADERS.producer) as ServiceName,
+      correlationId: header(HEADERS.correlationId),
+    });
+    const encoded = encodeEvent({ meta, payload: JSON.parse(record.value.toString()) as never });
+    return {
+      topic: record.topic,
+      key: record.key,
+      value: encoded.value,
+      headers: new Map(Object.entries(encoded.headers)),
+    };
+  });
+  const producer = createProducer(await testKafkaConnection());
+  t.after(() => producer.close());
+  await producer.send({
+    messages: [
+      ...replies.map((r) => ({ topic: r.topic, key: r.key, value: r.value, headers: r.headers })),
+      ...reissued,
+    ],
+  });
+
+  // Wait until the saga's consumer group has committed past every record of the order.
+  const admin = createAdmin(await testKafkaConnection());
+  t.after(() => admin.close());
+  const groupId = stack.namespace.group(consumer('orderSaga').groupId);
+  const latest = (await Promise.all(replyTopics.map(readTopic))).flat().filter((r) => r.key === orderId);
+  await eventually(
+    async () => {
+      for (const topic of replyTopics) {
+        const ofTopic = latest.filter((r) => r.topic === topic);
+        const partition = ofTopic[0]?.partition ?? 0;
+        const last = Math.max(-1, ...ofTopic.map((r) => Number(r.offset)));
+        const [group] = await admin.listConsumerGroupOffsets({
+          groups: [{ groupId, topics: [{ name: topic, partitionIndexes: [partition] }] }],
+        });
+        const committed = Number(group?.topics[0]?.partitions[0]?.committedOffset ?? -1n);
+        if (committed <= last) return undefined;
+      }
+      return true;
+    },
+    30_000,
+    'the order saga consumed the replayed replies',
+  );
+
+  const after = await getOrder(stack.order.url, orderId);
+  assert.equal(after.status, 'CONFIRMED');
+  assert.deepEqual(after.saga, before.saga, `the saga did not move\n${describeSaga(after)}`);
+  assert.deepEqual(await product(stack.inventory.url, vase).then((p) => [p.available, p.reserved, p.sold]), [3, 0, 1]);
+  const { payments, refunds } = await paymentsOf(stack.payment.url, orderId);
+  assert.deepEqual(
+    payments.map((p) => p.status),
+    ['CAPTURED'],
+  );
+  assert.deepEqual(refunds, []);
+  assert.deepEqual(await notifications(stack.notification.url, orderId), sentBefore, 'no further notification');
 });

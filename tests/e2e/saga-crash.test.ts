@@ -118,7 +118,11 @@ test('the Order Service SIGKILLed with 20 sagas charging resumes every saga afte
   const confirmedBeforeCancel = new Set<string>();
   for (const orderId of cancelledByCustomer) {
     const accepted = await cancelOrder(first.url, orderId);
-    assert.equal(accepted.status, 202, `cancel ${orderId}: ${JSON.stringify(accepted.body)}`);
+    // 200: a decline cancelled it first, which the assertions below accept as well.
+    assert.ok(
+      [200, 202].includes(accepted.status),
+      `cancel ${orderId}: ${accepted.status} ${JSON.stringify(accepted.body)}`,
+    );
     if (accepted.body.status === 'CONFIRMED') confirmedBeforeCancel.add(orderId);
   }
   await first.kill('SIGKILL');
