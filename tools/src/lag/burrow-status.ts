@@ -19,10 +19,12 @@
  * - WARN    the group has no members and the partition lags, not yet for `stopAfterMs`: nobody consumes,
  *           and records pile up. A stopped consumer therefore shows WARN first and STOP once the window's
  *           duration has passed without a commit (the issue's "WARN then STOP"), rather than STOP at once.
+ * - OK      members are present and the lag was 0 at some sample of the window (Burrow's rule 1): the
+ *           consumer keeps up; records that arrived just before the latest sample are neither a stall nor
+ *           a trend.
  * - STALL   members are present, yet the partition lagged at every sample of the window with the same
  *           committed offset: a consumer is there but stuck (a poison loop, a blocked handler, a batch
- *           longer than the window). A sample with lag 0 in the window rules it out (Burrow's rule 1): a
- *           record that arrived just before the latest sample is not a stall.
+ *           that takes longer than the window).
  * - WARN    the committed offset moved in the window (two commit points or more) and the lag at the
  *           commit points never decreased and grew overall: the consumer works, slower than the producers
  *           (Burrow's rule 3).
@@ -122,7 +124,10 @@ export function partitionStatus(
       reason: `no members, lag ${last.lag}, no commit for ${stuckS} s (STOP at ${Math.round(stopAfterMs / 1_000)} s)`,
     };
   }
-  const stuck = known.every((point) => point.lag > 0n && point.committedOffset === last.committedOffset);
+  // Burrow's rule 1: a consumer that was caught up within the window is keeping up; the lag seen since
+  // is records that arrived between two polls (a single late record would otherwise read as WARN).
+  if (known.some((point) => point.lag === 0n)) return { key, status: 'OK', reason: 'caught up within the window' };
+  const stuck = known.every((point) => point.committedOffset === last.committedOffset);
   if (stuck) return { key, status: 'STALL', reason: 'committed offset not moving while lagging' };
   // The lag right after each commit seen in the window. Not the latest lag: between two commits of a batching
   // consumer lag grows even when it keeps up; what tells falling behind is a higher lag after every commit.

@@ -177,6 +177,17 @@ test('status should not be STALL when a record arrived just before the latest sa
   );
 });
 
+test('status should be OK, not WARN, when the lag was 0 within the window (a record arrived between polls)', () => {
+  assert.equal(
+    windowOf([
+      [0, 0],
+      [5, 0],
+      [9, 1],
+    ]).status().status,
+    'OK',
+  );
+});
+
 test('status should be WARN from commit points when a batching consumer falls behind (saw-tooth lag)', () => {
   // Commits every third sample; lag grows between commits and drops at each, but less each time.
   const status = windowOf(
