@@ -40,6 +40,79 @@ export async function findNotificationStatus(client: Queryable, key: string): Pr
 }
 
 /**
+ * lockNotification for several keys in one statement (a round trip is the cost under load): the locks are
+ * taken in key order, one unnest row after the other, so two handlers never wait on each other in a cycle.
+ */
+export async function lockNotifications(client: Queryable, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  await client.query('SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k', [
+    [...new Set(keys)].sort(),
+  ]);
+}
+
+/**
+ * The statuses of several notifications, by key. Must run as its own statement after lockNotifications:
+ * a statement's snapshot is taken when it starts, so a read folded into the locking statement could miss a
+ * 'sent' row committed while it waited for the lock.
+ */
+export async function findNotificationStatuses(
+  client: Queryable,
+  keys: readonly string[],
+): Promise<Map<string, NotificationStatus>> {
+  if (keys.length === 0) return new Map();
+  const result = await client.query<{ key: string; status: NotificationStatus }>(
+    'SELECT idempotency_key AS key, status FROM notifications WHERE idempotency_key = ANY($1::uuid[])',
+    [keys],
+  );
+  return new Map(result.rows.map((row) => [row.key.toLowerCase(), row.status]));
+}
+
+export interface SentNotification {
+  planned: PlannedNotification;
+  source: AttemptSource;
+  providerMessageId: string;
+}
+
+/** recordSent for several notifications in one statement, with the same never-overwrite-'sent' check. */
+export async function recordSentMany(client: Queryable, items: readonly SentNotification[]): Promise<void> {
+  if (items.length === 0) return;
+  const result = await client.query(
+    `INSERT INTO notifications (order_id, outcome, channel, idempotency_key, provider, recipient, subject, body,
+       status, provider_message_id, attempts, event_id, correlation_id, sent_at)
+     SELECT order_id, outcome, channel, idempotency_key, provider, recipient, subject, body,
+       'sent', provider_message_id, 1, event_id, correlation_id, clock_timestamp()
+     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[],
+                 $9::text[], $10::uuid[], $11::uuid[])
+       AS s(order_id, outcome, channel, idempotency_key, provider, recipient, subject, body,
+            provider_message_id, event_id, correlation_id)
+     ON CONFLICT (order_id, outcome, channel) DO UPDATE SET
+       status = 'sent', provider = EXCLUDED.provider, recipient = EXCLUDED.recipient, subject = EXCLUDED.subject,
+       body = EXCLUDED.body, provider_message_id = EXCLUDED.provider_message_id,
+       attempts = notifications.attempts + 1, event_id = EXCLUDED.event_id,
+       correlation_id = EXCLUDED.correlation_id, sent_at = EXCLUDED.sent_at, updated_at = clock_timestamp()
+     WHERE notifications.status <> 'sent'`,
+    [
+      items.map((item) => item.planned.orderId),
+      items.map((item) => item.planned.outcome),
+      items.map((item) => item.planned.channel),
+      items.map((item) => item.planned.key),
+      items.map((item) => item.source.provider),
+      items.map((item) => item.planned.message.to),
+      items.map((item) => item.planned.message.subject ?? null),
+      items.map((item) => item.planned.message.text),
+      items.map((item) => item.providerMessageId),
+      items.map((item) => item.source.eventId),
+      items.map((item) => item.source.correlationId ?? null),
+    ],
+  );
+  if (result.rowCount !== items.length) {
+    throw new Error(
+      `notifications ${items.map((item) => item.planned.key).join(', ')} were already recorded as sent while their locks were held`,
+    );
+  }
+}
+
+/**
  * Records that a provider accepted `planned`. Never overwrites a 'sent' row: the caller held the lock and
  * saw none, so finding one means that invariant broke, and this throws rather than hide it.
  */

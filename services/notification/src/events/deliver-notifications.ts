@@ -23,10 +23,11 @@ import type { Logger } from '@shop/platform/logger';
 import { sendWithTimeout } from '../channels/send-with-timeout.ts';
 import {
   type AttemptSource,
-  findNotificationStatus,
-  lockNotification,
+  findNotificationStatuses,
+  lockNotifications,
   recordFailed,
   recordSent,
+  recordSentMany,
 } from '../db/notification-repository.ts';
 import type { ChannelKind, NotificationChannel } from '../domain/channel.ts';
 import type { PlannedNotification } from '../domain/plan-notifications.ts';
@@ -135,10 +136,12 @@ export function createNotificationDeliverer(options: NotificationDelivererOption
 
   return async function deliverNotifications(planned, context) {
     // Locks in one global order (by key), so two handlers of overlapping notifications never wait in a cycle.
-    for (const key of planned.map((item) => item.key).sort()) await lockNotification(context.client, key);
+    const keys = planned.map((item) => item.key);
+    await lockNotifications(context.client, keys);
+    const statuses = await findNotificationStatuses(context.client, keys);
     const toSend: PlannedNotification[] = [];
     for (const item of planned) {
-      if ((await findNotificationStatus(context.client, item.key)) === 'sent') {
+      if (statuses.get(item.key.toLowerCase()) === 'sent') {
         metrics.skipped(item.channel, item.outcome);
         context.logger.debug({ key: item.key, channel: item.channel }, 'notification already sent; skipped');
       } else {
@@ -162,8 +165,6 @@ export function createNotificationDeliverer(options: NotificationDelivererOption
       await recordAttemptsBeforeRollback(accepted, failed, context.logger);
       throw eventError(failed);
     }
-    for (const item of accepted) {
-      await recordSent(context.client, item.planned, item.source, item.providerMessageId);
-    }
+    await recordSentMany(context.client, accepted);
   };
 }
