@@ -5,6 +5,7 @@
  *   topics apply                         create / grow / re-configure topics to match the catalog
  *   dlt list|show|replay                 inspect and replay dead-letter topics (see dlt/dlt-cli.ts)
  *   lag [--group g] [--json] [--watch]   consumer lag in records and time, with status (see lag/lag-cli.ts)
+ *   saga show|retry <orderId>            an order's saga; retry a COMPENSATION_FAILED one (see saga/saga-cli.ts)
  */
 import { CommonEnvSchema, loadEnv, parseBootstrapServers } from '@shop/platform/config';
 import { provisionTopics } from '@shop/platform/kafka/provisioning/provision';
@@ -13,6 +14,7 @@ import { Command } from 'commander';
 import { dltCommand } from './dlt/dlt-cli.ts';
 import { lagCommand } from './lag/lag-cli.ts';
 import { loadCommand } from './load/load-command.ts';
+import { sagaCommand } from './saga/saga-cli.ts';
 
 /** `topics plan --exit-code` exits with this when the cluster differs from the catalog. */
 const EXIT_DRIFT = 2;
@@ -59,6 +61,7 @@ topics
 program.addCommand(loadCommand());
 program.addCommand(dltCommand());
 program.addCommand(lagCommand());
+program.addCommand(sagaCommand());
 
 try {
   await program.parseAsync();

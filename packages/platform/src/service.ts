@@ -49,6 +49,11 @@ export interface ServiceConfig {
 
 export interface ServiceContext {
   config: Readonly<ServiceConfig>;
+  /**
+   * The environment the service was started with, for its own settings: the service validates them with
+   * `loadEnv` in `start` (the one place that reads it), so tests can pass them like any other variable.
+   */
+  env: Env;
   logger: Logger;
   pool: Pool;
   app: FastifyInstance;
@@ -136,7 +141,7 @@ export async function startService(definition: ServiceDefinition, env: Env = pro
   await checkKafka(config.kafka.bootstrapServers);
   await ensureDatabase(config.databaseServerUrl, config.databaseName);
   try {
-    return await assemble(definition, config, logger, shutdown);
+    return await assemble(definition, config, env, logger, shutdown);
   } catch (error) {
     // Whatever was started before the failure (pool, producer, relay, consumers) is closed, so a failed
     // boot leaves nothing running: the process exits cleanly and a test's failure does not leak.
@@ -148,6 +153,7 @@ export async function startService(definition: ServiceDefinition, env: Env = pro
 async function assemble(
   definition: ServiceDefinition,
   config: Readonly<ServiceConfig>,
+  env: Env,
   logger: Logger,
   shutdown: Shutdown,
 ): Promise<RunningService> {
@@ -190,6 +196,7 @@ async function assemble(
   });
   const context: ServiceContext = {
     config,
+    env,
     logger,
     pool,
     app,

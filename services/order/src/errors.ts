@@ -23,12 +23,18 @@ export const ORDER_ERRORS = {
   ORD_PAGE_LIMIT_OUT_OF_RANGE: { httpStatus: 400, retryable: false },
   /** `?before=` names no order of this customer. */
   ORD_UNKNOWN_CURSOR: { httpStatus: 400, retryable: false },
-  /** Consumer: an event type the saga does not handle yet (payment replies before issue 6). Dead-lettered. */
+  /** Consumer: an event the saga cannot act on (a type not on its topics, or no order id). Dead-lettered. */
   ORD_UNEXPECTED_EVENT: { httpStatus: 500, retryable: false },
   /** Consumer: a reply for an order this service does not have. Dead-lettered. */
   ORD_UNKNOWN_ORDER: { httpStatus: 500, retryable: false },
   /** Consumer: a reservation whose lines differ from the order's. Dead-lettered. */
   ORD_RESERVATION_MISMATCH: { httpStatus: 500, retryable: false },
+  /** Consumer: a payment reply naming a payment or refund id the saga never used. Dead-lettered. */
+  ORD_PAYMENT_MISMATCH: { httpStatus: 500, retryable: false },
+  /** Operator retry of a saga that is not COMPENSATION_FAILED. */
+  ORD_SAGA_NOT_FAILED: { httpStatus: 409, retryable: false },
+  /** Cancellation of an order whose saga waits for an operator (its commit is unanswered). */
+  ORD_SAGA_NEEDS_OPERATOR: { httpStatus: 409, retryable: false },
 } as const satisfies Record<`ORD_${string}`, { httpStatus: number; retryable: boolean }>;
 
 export type OrderErrorCode = keyof typeof ORDER_ERRORS;

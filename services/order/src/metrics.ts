@@ -23,6 +23,12 @@ export interface OrderMetrics {
   readonly ignoredReplies: Counter<'type' | 'contradicts'>;
   /** Requests currently long-polling `GET /orders/{id}?wait=`. */
   readonly waiters: Gauge;
+  /** Saga step attempts unanswered before their deadline (each is re-sent or given up), by step. */
+  readonly stepTimeouts: Counter<'step'>;
+  /** Settlement steps that exhausted their attempts and parked the saga in COMPENSATION_FAILED, by step. */
+  readonly compensationFailures: Counter<'step'>;
+  /** Reservations that arrived after the saga gave up on them, released again. */
+  readonly strayReleases: Counter;
 }
 
 export function createOrderMetrics(registry: Registry, sources: { waiters(): number }): OrderMetrics {
@@ -51,6 +57,23 @@ export function createOrderMetrics(registry: Registry, sources: { waiters(): num
       name: 'order_saga_ignored_replies_total',
       help: 'Saga replies for a step no longer in progress (duplicates, late replies); contradicts=true is an upstream bug',
       labelNames: ['type', 'contradicts'],
+      registers,
+    }),
+    stepTimeouts: new Counter({
+      name: 'order_saga_step_timeouts_total',
+      help: 'Saga step attempts without a reply before their deadline (re-sent or given up), by step',
+      labelNames: ['step'],
+      registers,
+    }),
+    compensationFailures: new Counter({
+      name: 'order_saga_compensation_failures_total',
+      help: 'Settlement steps unanswered after every attempt: the saga waits in COMPENSATION_FAILED for an operator',
+      labelNames: ['step'],
+      registers,
+    }),
+    strayReleases: new Counter({
+      name: 'order_saga_stray_releases_total',
+      help: 'Reservations that arrived after the saga gave up on them and were released again',
       registers,
     }),
     waiters: new Gauge({

@@ -1,6 +1,8 @@
 /**
- * The Order Service: accepts orders (HTTP), runs each order's saga on Inventory's replies (`orderSaga`
- * consumer), and publishes OrderPlaced and the order outcomes through its outbox.
+ * The Order Service: accepts orders (HTTP) and orchestrates each order's saga: reservation (Inventory),
+ * payment (Payment), commit or compensations (release, refund), driven by replies (`orderSaga` consumer),
+ * deadlines (the scanner) and the customer's cancellation; publishes OrderPlaced, the saga's commands and the
+ * order outcomes through its outbox.
  */
 import { fileURLToPath } from 'node:url';
 import { platformMigrations } from '@shop/platform/platform-migrations';
@@ -8,9 +10,11 @@ import type { ServiceDefinition } from '@shop/platform/service';
 import { closeConnectionsOnShutdown } from './api/close-on-shutdown.ts';
 import { registerHttpMetrics } from './api/http-metrics.ts';
 import { registerOrderRoutes } from './api/orders-routes.ts';
+import { loadOrderSettings } from './config.ts';
 import { OrderStatusListener } from './db/order-status-listener.ts';
 import { registerStateGauges } from './db/state-gauges.ts';
 import { createOrderSagaHandler } from './events/order-saga-handler.ts';
+import { SagaDeadlineScanner } from './events/saga-deadlines.ts';
 import { createOrderMetrics } from './metrics.ts';
 
 export const orderService: ServiceDefinition = {
@@ -23,6 +27,8 @@ export const orderService: ServiceDefinition = {
   ],
   async start(context) {
     const { app, pool, events, registry, logger, shutdown } = context;
+    // The boot path is the one place that reads the environment (see CONVENTIONS, config).
+    const settings = loadOrderSettings(context.env);
     const notifications = new OrderStatusListener({ databaseUrl: context.config.databaseUrl, logger });
     await notifications.start();
     // Registered before the HTTP server's closer, so it runs after it: the session outlives the requests.
@@ -33,7 +39,11 @@ export const orderService: ServiceDefinition = {
     const metrics = createOrderMetrics(registry, { waiters: () => notifications.subscriptions });
     registerStateGauges(registry, pool);
     registerHttpMetrics(app, registry);
-    registerOrderRoutes(app, { pool, events, notifications, metrics });
-    await context.consume('orderSaga', createOrderSagaHandler({ events, metrics }));
+    const saga = { events, metrics, settings: settings.saga };
+    registerOrderRoutes(app, { pool, events, notifications, metrics, saga, logger });
+    await context.consume('orderSaga', createOrderSagaHandler(saga));
+    const deadlines = new SagaDeadlineScanner({ ...saga, pool, logger, intervalMs: settings.deadlineScanIntervalMs });
+    deadlines.start();
+    shutdown.register('saga deadline scanner', () => deadlines.stop());
   },
 };

@@ -51,7 +51,7 @@ export function createPaymentService(options: PaymentServiceOptions = {}): Servi
     ],
     async start(context) {
       // The boot path is the one place that reads the environment (see CONVENTIONS, config).
-      const env = loadEnv(PaymentEnvSchema);
+      const env = loadEnv(PaymentEnvSchema, context.env);
       const gateway =
         options.provider?.(context.pool) ??
         new SimulatedPaymentProvider(context.pool, {

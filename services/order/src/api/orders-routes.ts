@@ -3,10 +3,12 @@
  * - `POST /orders` → 202 `{ orderId, status: "PENDING" }`, `Location: /orders/{id}`; honours `Idempotency-Key`.
  * - `GET /orders/{id}[?wait=<seconds>]` → the order; while PENDING with `Retry-After` and a message.
  * - `GET /orders?customerId=<uuid>[&limit=<n>][&before=<orderId>]` → that customer's orders, newest first.
+ * - `POST /orders/{id}/cancel` and the operator's `POST /sagas/{id}/retry`: see saga-routes.ts.
  */
 import { CustomerContact } from '@shop/contracts/values';
 import type { Pool } from '@shop/platform/db/pool';
 import type { EventWriter } from '@shop/platform/events/event-writer';
+import type { Logger } from '@shop/platform/logger';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Compile } from 'typebox/compile';
 import { findOrder, isCustomersOrder, listOrders } from '../db/order-repository.ts';
@@ -14,6 +16,7 @@ import type { StatusNotifications } from '../db/order-status-listener.ts';
 import { PENDING_RETRY_AFTER_SECONDS } from '../domain/order.ts';
 import { toPlaceOrderCommand } from '../domain/place-order.ts';
 import { orderError } from '../errors.ts';
+import type { SagaEffectsDependencies } from '../events/saga-effects.ts';
 import type { OrderMetrics } from '../metrics.ts';
 import { awaitSettlement, MAX_WAIT_SECONDS } from './await-settlement.ts';
 import {
@@ -26,14 +29,17 @@ import {
   PlaceOrderBody,
   PlaceOrderHeaders,
 } from './order-schemas.ts';
-import { type OrderView, toOrderView } from './order-view.ts';
+import { type OrderView, orderResponse, toOrderView } from './order-view.ts';
 import { placeOrder } from './place-order.ts';
+import { registerSagaRoutes } from './saga-routes.ts';
 
 export interface OrderRoutesDependencies {
   pool: Pool;
   events: EventWriter;
   notifications: StatusNotifications;
   metrics: OrderMetrics;
+  saga: SagaEffectsDependencies;
+  logger: Logger;
 }
 
 /**
@@ -63,7 +69,11 @@ export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRou
       throw orderError('ORD_INVALID_CONTACT', 'contact.email is not an address we can send to');
     }
     const key = request.headers[IDEMPOTENCY_KEY_HEADER];
-    const placed = await placeOrder(dependencies, command, typeof key === 'string' ? key : undefined);
+    const placed = await placeOrder(
+      { pool, events: dependencies.events, reservationTimeoutMs: dependencies.saga.settings.reservationTimeoutMs },
+      command,
+      typeof key === 'string' ? key : undefined,
+    );
     if (placed.replayed) {
       metrics.idempotentReplays.inc();
       reply.header('idempotent-replayed', 'true');
@@ -93,7 +103,7 @@ export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRou
     if (order === undefined) throw orderError('ORD_NOT_FOUND', `No order ${orderId}`);
     noStore(reply);
     if (order.status === 'PENDING') reply.header('retry-after', String(PENDING_RETRY_AFTER_SECONDS));
-    return reply.send(toOrderView(order));
+    return reply.send(await orderResponse(pool, order));
   });
 
   app.get('/orders', { schema: { querystring: ListOrdersQuery } }, async (request, reply) => {
@@ -118,4 +128,6 @@ export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRou
     noStore(reply);
     return reply.send(body);
   });
+
+  registerSagaRoutes(app, { pool, saga: dependencies.saga, logger: dependencies.logger });
 }

@@ -13,6 +13,8 @@ import { orderError } from '../errors.ts';
 export interface PlaceOrderDependencies {
   pool: Pool;
   events: EventWriter;
+  /** How long Inventory may take to answer OrderPlaced (the reservation step's deadline). */
+  reservationTimeoutMs: number;
 }
 
 export interface PlacedOrder {
@@ -53,7 +55,12 @@ export async function placeOrder(
       payload: { orderId, lines: command.lines.map((line) => ({ sku: line.sku, quantity: line.quantity })) },
       causedBy: { correlationId: orderId },
     });
-    await startSagaStep(client, { orderId, step: INITIAL_SAGA.step, requestEventId: placed.eventId });
+    await startSagaStep(client, {
+      orderId,
+      step: INITIAL_SAGA.step,
+      requestEventId: placed.eventId,
+      deadlineAt: new Date(Date.now() + dependencies.reservationTimeoutMs),
+    });
     return { orderId, replayed: false };
   });
 }

@@ -5,7 +5,15 @@
 import type { PoolClient } from '@shop/platform/db/pool';
 import { platformError } from '@shop/platform/errors';
 import type { CancelReason, Contact, Money, OrderLine, OrderStatus } from '../domain/order.ts';
-import type { SagaState, SagaStep, SagaTransition } from '../domain/order-saga.ts';
+import {
+  type OpenStep,
+  type SagaChange,
+  type SagaSnapshot,
+  type SagaState,
+  type SagaStep,
+  type StepStatus,
+  sagaAfter,
+} from '../domain/order-saga.ts';
 import type { PlaceOrderCommand } from '../domain/place-order.ts';
 
 /** The one method of a pool or client this module needs. */
@@ -112,15 +120,15 @@ export async function insertOrder(
   );
 }
 
-/** Records that a saga step was started by the event `requestEventId` (first attempt). */
+/** Records that a saga step was started by the event `requestEventId` (first attempt), due by `deadlineAt`. */
 export async function startSagaStep(
   client: Queryable,
-  step: { orderId: string; step: SagaStep; requestEventId: string },
+  step: { orderId: string; step: SagaStep; requestEventId: string; deadlineAt: Date },
 ): Promise<void> {
   await client.query(
-    `INSERT INTO order_saga_steps (order_id, step, attempt, status, started_at, request_event_id)
-     VALUES ($1, $2, 1, 'STARTED', now(), $3)`,
-    [step.orderId, step.step, step.requestEventId],
+    `INSERT INTO order_saga_steps (order_id, step, attempt, status, started_at, request_event_id, deadline_at)
+     VALUES ($1, $2, 1, 'STARTED', now(), $3, $4)`,
+    [step.orderId, step.step, step.requestEventId, step.deadlineAt],
   );
 }
 
@@ -154,67 +162,252 @@ export async function listOrders(
   return rows.map(toRecord);
 }
 
-/** What the saga needs to decide, read under a row lock. */
-export interface LockedSaga {
-  readonly state: SagaState;
-  readonly lines: readonly OrderLine[];
+/** The saga as its decisions need it, plus what its commands and outcome events carry. */
+export interface LockedSaga extends SagaSnapshot {
   readonly contact: Contact;
 }
 
-/**
- * Locks the order and its saga (`FOR UPDATE`) for the rest of the transaction and returns their state.
- * Everything that changes an order's saga takes this lock first, so two replies for one order (from the
- * main consumer and a retry tier, or two service instances during a rebalance) are decided one after the
- * other, each seeing the other's result, and their outbox rows are written in decision order.
- */
-export async function lockSaga(client: Queryable, orderId: string): Promise<LockedSaga | undefined> {
-  const { rows } = await client.query<{ state: SagaState; lines: OrderLine[]; contact: Contact }>(
-    `SELECT s.state, o.lines, o.contact FROM orders o JOIN order_sagas s ON s.order_id = o.id
-     WHERE o.id = $1 FOR UPDATE`,
-    [orderId],
-  );
-  return rows[0];
+interface SagaRow {
+  order_id: string;
+  customer_id: string;
+  status: OrderStatus;
+  lines: OrderLine[];
+  contact: Contact;
+  total_amount_minor: string | null;
+  total_currency: string | null;
+  state: SagaState;
+  payment_id: string | null;
+  charge_expires_at: Date | null;
+  captured_amount_minor: string | null;
+  refund_id: string | null;
+  refunded_amount_minor: string | null;
+  cancel_requested_at: Date | null;
+  pending_cancel_code: CancelReason['code'] | null;
+  pending_cancel_message: string | null;
+  resume_state: SagaState | null;
+  operator_retries: number;
+  open_steps: { step: SagaStep; attempt: number; deadline_at: Date | null }[];
+}
+
+function money(amountMinor: string | null, currency: string | null): Money | undefined {
+  // bigint arrives as text; the contract bounds amounts to Number.MAX_SAFE_INTEGER, so Number is exact.
+  return amountMinor === null || currency === null ? undefined : { amountMinor: Number(amountMinor), currency };
+}
+
+function toLockedSaga(row: SagaRow): LockedSaga {
+  const total = money(row.total_amount_minor, row.total_currency);
+  const captured = money(row.captured_amount_minor, row.total_currency);
+  const refunded = money(row.refunded_amount_minor, row.total_currency);
+  const openSteps: OpenStep[] = row.open_steps.map((open) => ({
+    step: open.step,
+    attempt: open.attempt,
+    ...(open.deadline_at === null ? {} : { deadlineAt: new Date(open.deadline_at) }),
+  }));
+  return {
+    orderId: row.order_id,
+    customerId: row.customer_id,
+    state: row.state,
+    orderStatus: row.status,
+    lines: row.lines,
+    contact: row.contact,
+    ...(total === undefined ? {} : { total }),
+    ...(row.payment_id === null ? {} : { paymentId: row.payment_id }),
+    ...(row.charge_expires_at === null ? {} : { chargeExpiresAt: row.charge_expires_at }),
+    ...(captured === undefined ? {} : { captured }),
+    ...(row.refund_id === null ? {} : { refundId: row.refund_id }),
+    ...(refunded === undefined ? {} : { refunded }),
+    cancelRequested: row.cancel_requested_at !== null,
+    ...(row.pending_cancel_code === null || row.pending_cancel_message === null
+      ? {}
+      : { pendingCancelReason: { code: row.pending_cancel_code, message: row.pending_cancel_message } }),
+    ...(row.resume_state === null ? {} : { resumeState: row.resume_state }),
+    operatorRetries: row.operator_retries,
+    openSteps,
+  };
 }
 
 /**
- * Applies a saga transition to the order, the saga and the finished step. Returns, when the order became
- * final, the seconds from its creation to now (for the latency histogram).
+ * Locks the order and its saga (`FOR UPDATE`) for the rest of the transaction and returns them with the
+ * open step attempts. Everything that changes a saga takes this lock first (replies from the main consumer
+ * and a retry tier, the deadline scanner, the customer's cancellation, an operator's retry), so inputs for
+ * one order are decided one after the other, each seeing the previous one's result, and their commands are
+ * written to the outbox in decision order.
+ *
+ * The open steps are read by a second statement, after the lock is held: under READ COMMITTED a statement
+ * that waited for the lock re-reads the locked rows but not a subquery's, which would still show the steps
+ * as they were before the transaction it waited for (a refund and a release answered at once would each
+ * see the other still open, and the order would never be cancelled).
  */
-export async function applyTransition(
+export async function lockSaga(client: Queryable, orderId: string): Promise<LockedSaga | undefined> {
+  const { rows } = await client.query<Omit<SagaRow, 'open_steps'>>(
+    `SELECT o.id AS order_id, o.customer_id, o.status, o.lines, o.contact, o.total_amount_minor, o.total_currency,
+            s.state, s.payment_id, s.charge_expires_at, s.captured_amount_minor, s.refund_id, s.refunded_amount_minor,
+            s.cancel_requested_at, s.pending_cancel_code, s.pending_cancel_message, s.resume_state, s.operator_retries
+     FROM orders o JOIN order_sagas s ON s.order_id = o.id
+     WHERE o.id = $1 FOR UPDATE`,
+    [orderId],
+  );
+  const row = rows[0];
+  if (row === undefined) return undefined;
+  const open = await client.query<SagaRow['open_steps'][number]>(
+    `SELECT step, attempt, deadline_at FROM order_saga_steps WHERE order_id = $1 AND status = 'STARTED'`,
+    [orderId],
+  );
+  return toLockedSaga({ ...row, open_steps: open.rows });
+}
+
+/** A started step attempt, with the outbox event that carries its command. */
+export interface StartedAttempt {
+  readonly step: SagaStep;
+  readonly deadlineAt: Date;
+  readonly requestEventId: string;
+}
+
+/**
+ * Writes a decided change: the saga row, the order row (status, total, reason), the closed, parked and
+ * started step attempts. Returns, when the order became final for the first time, the seconds from its
+ * creation to now (for the latency histogram).
+ */
+export async function applySagaChange(
   client: Queryable,
-  orderId: string,
-  transition: SagaTransition,
-  replyEventId: string,
+  before: LockedSaga,
+  change: SagaChange,
+  writes: { replyEventId?: string; started: readonly StartedAttempt[] },
 ): Promise<{ settledAfterSeconds?: number }> {
-  const { rows } = await client.query<{ settled_seconds: string | null }>(
-    `UPDATE orders SET
-       status = $2,
-       total_amount_minor = COALESCE($3, total_amount_minor),
-       total_currency = COALESCE($4, total_currency),
-       cancel_reason_code = $5,
-       cancel_reason_message = $6,
-       updated_at = now(),
-       settled_at = CASE WHEN $2 = 'PENDING' THEN NULL ELSE now() END
-     WHERE id = $1
-     RETURNING EXTRACT(EPOCH FROM settled_at - created_at) AS settled_seconds`,
+  const after = sagaAfter(before, change);
+  const reason = change.outcome?.type === 'OrderCancelled' ? change.outcome.reason : undefined;
+  await client.query(
+    `UPDATE order_sagas SET
+       state = $2, payment_id = $3, charge_expires_at = $4, captured_amount_minor = $5, refund_id = $6,
+       refunded_amount_minor = $7,
+       cancel_requested_at = CASE WHEN $8::boolean THEN COALESCE(cancel_requested_at, now()) ELSE NULL END,
+       pending_cancel_code = $9, pending_cancel_message = $10, resume_state = $11, operator_retries = $12,
+       updated_at = now()
+     WHERE order_id = $1`,
     [
-      orderId,
-      transition.orderStatus,
-      transition.total?.amountMinor ?? null,
-      transition.total?.currency ?? null,
-      transition.cancelReason?.code ?? null,
-      transition.cancelReason?.message ?? null,
+      before.orderId,
+      after.state,
+      after.paymentId ?? null,
+      after.chargeExpiresAt ?? null,
+      after.captured?.amountMinor ?? null,
+      after.refundId ?? null,
+      after.refunded?.amountMinor ?? null,
+      after.cancelRequested,
+      after.pendingCancelReason?.code ?? null,
+      after.pendingCancelReason?.message ?? null,
+      after.resumeState ?? null,
+      after.operatorRetries,
     ],
   );
-  await client.query('UPDATE order_sagas SET state = $2, updated_at = now() WHERE order_id = $1', [
-    orderId,
-    transition.to,
-  ]);
-  await client.query(
-    `UPDATE order_saga_steps SET status = $3, finished_at = now(), reply_event_id = $4
-     WHERE order_id = $1 AND step = $2 AND status = 'STARTED'`,
-    [orderId, transition.finishes.step, transition.finishes.status, replyEventId],
+  let settledAfterSeconds: number | undefined;
+  if (after.orderStatus !== before.orderStatus || change.fields.total !== undefined) {
+    const { rows } = await client.query<{ settled_seconds: string | null }>(
+      `UPDATE orders SET
+         status = $2,
+         total_amount_minor = COALESCE($3, total_amount_minor),
+         total_currency = COALESCE($4, total_currency),
+         cancel_reason_code = COALESCE($5, cancel_reason_code),
+         cancel_reason_message = COALESCE($6, cancel_reason_message),
+         updated_at = now(),
+         settled_at = CASE WHEN $2 = 'PENDING' THEN NULL ELSE COALESCE(settled_at, now()) END
+       WHERE id = $1
+       RETURNING CASE WHEN $7::boolean THEN EXTRACT(EPOCH FROM settled_at - created_at) END AS settled_seconds`,
+      [
+        before.orderId,
+        after.orderStatus,
+        change.fields.total?.amountMinor ?? null,
+        change.fields.total?.currency ?? null,
+        reason?.code ?? null,
+        reason?.message ?? null,
+        before.orderStatus === 'PENDING' && after.orderStatus !== 'PENDING',
+      ],
+    );
+    const seconds = rows[0]?.settled_seconds;
+    if (seconds !== null && seconds !== undefined) settledAfterSeconds = Number(seconds);
+  }
+  for (const closed of change.closes) {
+    await client.query(
+      `UPDATE order_saga_steps SET status = $3, finished_at = now(), deadline_at = NULL,
+         reply_event_id = CASE WHEN $3 IN ('SUCCEEDED', 'FAILED') THEN $4::uuid END
+       WHERE order_id = $1 AND step = $2 AND status = 'STARTED'`,
+      [before.orderId, closed.step, closed.status satisfies StepStatus, writes.replyEventId ?? null],
+    );
+  }
+  for (const parked of change.parks) {
+    await client.query(
+      `UPDATE order_saga_steps SET deadline_at = NULL WHERE order_id = $1 AND step = $2 AND status = 'STARTED'`,
+      [before.orderId, parked],
+    );
+  }
+  for (const started of writes.started) {
+    await client.query(
+      `INSERT INTO order_saga_steps (order_id, step, attempt, status, started_at, request_event_id, deadline_at)
+       SELECT $1, $2, COALESCE(max(attempt), 0) + 1, 'STARTED', now(), $3, $4
+       FROM order_saga_steps WHERE order_id = $1 AND step = $2`,
+      [before.orderId, started.step, started.requestEventId, started.deadlineAt],
+    );
+  }
+  return settledAfterSeconds === undefined ? {} : { settledAfterSeconds };
+}
+
+/** One attempt of a saga step, as GET /orders/{id} shows it. */
+export interface SagaStepRecord {
+  readonly step: SagaStep;
+  readonly attempt: number;
+  readonly status: StepStatus;
+  readonly startedAt: Date;
+  readonly finishedAt?: Date;
+  readonly deadlineAt?: Date;
+}
+
+/** The saga's state and every step attempt, oldest first. */
+export async function findSaga(
+  db: Queryable,
+  orderId: string,
+): Promise<{ state: SagaState; refunded?: number; steps: SagaStepRecord[] } | undefined> {
+  const { rows } = await db.query<{
+    state: SagaState;
+    refunded_amount_minor: string | null;
+    steps: {
+      step: SagaStep;
+      attempt: number;
+      status: StepStatus;
+      started_at: string;
+      finished_at: string | null;
+      deadline_at: string | null;
+    }[];
+  }>(
+    `SELECT s.state, s.refunded_amount_minor,
+            COALESCE((SELECT json_agg(json_build_object('step', st.step, 'attempt', st.attempt, 'status', st.status,
+                        'started_at', st.started_at, 'finished_at', st.finished_at, 'deadline_at', st.deadline_at)
+                        ORDER BY st.started_at, st.attempt)
+                      FROM order_saga_steps st WHERE st.order_id = s.order_id), '[]'::json) AS steps
+     FROM order_sagas s WHERE s.order_id = $1`,
+    [orderId],
   );
-  const seconds = rows[0]?.settled_seconds;
-  return seconds === null || seconds === undefined ? {} : { settledAfterSeconds: Number(seconds) };
+  const row = rows[0];
+  if (row === undefined) return undefined;
+  return {
+    state: row.state,
+    ...(row.refunded_amount_minor === null ? {} : { refunded: Number(row.refunded_amount_minor) }),
+    steps: row.steps.map((step) => ({
+      step: step.step,
+      attempt: step.attempt,
+      status: step.status,
+      startedAt: new Date(step.started_at),
+      ...(step.finished_at === null ? {} : { finishedAt: new Date(step.finished_at) }),
+      ...(step.deadline_at === null ? {} : { deadlineAt: new Date(step.deadline_at) }),
+    })),
+  };
+}
+
+/** Open step attempts whose deadline has passed, oldest deadline first. */
+export async function findOverdueSteps(db: Queryable, limit: number): Promise<{ orderId: string; step: SagaStep }[]> {
+  const { rows } = await db.query<{ order_id: string; step: SagaStep }>(
+    `SELECT order_id, step FROM order_saga_steps
+     WHERE status = 'STARTED' AND deadline_at IS NOT NULL AND deadline_at <= now()
+     ORDER BY deadline_at LIMIT $1`,
+    [limit],
+  );
+  return rows.map((row) => ({ orderId: row.order_id, step: row.step }));
 }

@@ -1,139 +1,88 @@
 /**
- * The `orderSaga` consumer: Inventory's and (from issue 6) Payment's replies drive each order's saga.
+ * The `orderSaga` consumer: Inventory's and Payment's replies drive each order's saga.
  *
  * Runs inside the consumer runner's transaction, which has already recorded the event in the inbox; so
- * the saga's change, its outcome event (outbox) and the status notification commit with the inbox row,
- * and a redelivered event (same event id) is skipped before reaching this code.
+ * the saga's change, its commands and outcome event (outbox) and the status notification commit with the
+ * inbox row, and a redelivered event (same event id) is skipped before reaching this code.
  *
- * Only a PENDING order settles. A reply for a step no longer in progress (a second InventoryReserved with
- * a new event id, because Inventory answered a redelivered OrderPlaced again; a late reply) changes
- * nothing and publishes nothing. That is safe because:
- * - Inventory reserves all or nothing and keys the reservation by order id, so for one order there is one
- *   reservation decision; a repeated reply repeats it, and the first copy already settled the order and
- *   told the customer.
- * - The saga row is locked (`FOR UPDATE`) before the decision, so two copies handled at once (the main
- *   consumer and a retry tier) are decided one after the other and the second sees the first's result.
- * - The reply is still acknowledged (inbox, offset), so it is not redelivered forever; the metric
- *   `order_saga_ignored_replies_total` counts it, and a contradicting one (InventoryReserved for a
- *   CANCELLED order: stock that nobody will release) is logged as a warning. Today no path cancels an
- *   order before its reservation answer, so a contradiction means Inventory broke its contract; the payment
- *   saga (issue 6), which adds cancellation and timeouts, answers it with ReleaseReservation instead.
+ * A reply acts only on the step attempt open for it (domain/order-saga.ts). A duplicate with a new event id
+ * (a service answered a re-sent command again), a late reply after the saga moved on, or replies arriving
+ * out of order change nothing; they are still acknowledged (inbox, offset) so they are not redelivered
+ * forever, and counted in `order_saga_ignored_replies_total`. The saga row is locked (`FOR UPDATE`) before
+ * the decision, so two copies handled at once (the main consumer and a retry tier) are decided one after
+ * the other and the second sees the first's result.
+ *
+ * A reply that can never apply (a reservation of other lines, a payment or refund id this saga never
+ * used, an order that does not exist) is dead-lettered, visibly: acknowledging it would silently drop a
+ * statement about money or stock.
  */
 import type { DecodedEvent } from '@shop/contracts';
-import { platformError } from '@shop/platform/errors';
 import type { EventHandlerContext } from '@shop/platform/events/catalog-consumer';
-import type { EventWriter } from '@shop/platform/events/event-writer';
-import { applyTransition, type LockedSaga, lockSaga } from '../db/order-repository.ts';
-import { notifyStatusChanged } from '../db/order-status-listener.ts';
-import { onReservationReply, type ReservationReply, type SagaTransition } from '../domain/order-saga.ts';
+import { lockSaga } from '../db/order-repository.ts';
+import { onReply, type SagaReply } from '../domain/order-saga.ts';
 import { orderError } from '../errors.ts';
-import { type OrderMetrics, recordSettlement } from '../metrics.ts';
+import { applySagaDecision, recordIgnored, type SagaEffectsDependencies } from './saga-effects.ts';
 
-export interface OrderSagaHandlerDependencies {
-  events: EventWriter;
-  metrics: OrderMetrics;
+export type OrderSagaHandlerDependencies = SagaEffectsDependencies & {
+  /** The clock the saga's deadlines are computed from. Default: the system clock. */
+  now?: () => Date;
+  /** New payment and refund ids. Default: random UUIDs. */
+  newId?: () => string;
+};
+
+function toReply(event: DecodedEvent): SagaReply {
+  switch (event.type) {
+    case 'InventoryReserved':
+      return { type: event.type, lines: event.payload.lines, total: event.payload.total };
+    case 'InventoryFailed':
+      return { type: event.type, failures: event.payload.failures };
+    case 'PaymentCaptured':
+      return { type: event.type, paymentId: event.payload.paymentId, amount: event.payload.amount };
+    case 'PaymentDeclined':
+      return { type: event.type, paymentId: event.payload.paymentId, reason: event.payload.reason };
+    case 'PaymentRefunded':
+      return { type: event.type, refundId: event.payload.refundId, amount: event.payload.amount };
+    case 'ReservationCommitted':
+    case 'ReservationReleased':
+      return { type: event.type };
+    default:
+      // Other types cannot appear on the saga's topics (the decoder checks type against topic).
+      throw orderError('ORD_UNEXPECTED_EVENT', `${event.type} is not a reply the order saga consumes`, {
+        eventType: event.type,
+      });
+  }
+}
+
+function orderIdOf(event: DecodedEvent): string {
+  const payload = event.payload as { orderId?: unknown };
+  if (typeof payload.orderId !== 'string') {
+    throw orderError('ORD_UNEXPECTED_EVENT', `${event.type} carries no order id`, { eventType: event.type });
+  }
+  return payload.orderId;
 }
 
 export function createOrderSagaHandler(dependencies: OrderSagaHandlerDependencies) {
+  const now = dependencies.now ?? (() => new Date());
+  const newId = dependencies.newId ?? (() => crypto.randomUUID());
   return async function handleOrderSagaEvent(event: DecodedEvent, context: EventHandlerContext): Promise<void> {
-    switch (event.type) {
-      case 'InventoryReserved':
-      case 'InventoryFailed':
-        return handleReservationReply(dependencies, event, context);
-      // Replies to commands this version never sends (ChargePayment, RefundPayment, CommitReservation,
-      // ReleaseReservation arrive with the payment saga, issue 6). One arriving now is for a saga this
-      // version cannot run: dead-letter it (non-retryable) rather than acknowledge and drop it, so it is
-      // visible and can be replayed once a version that understands it is deployed. Ignoring it would
-      // silently lose a reply about money or stock.
-      case 'PaymentCaptured':
-      case 'PaymentDeclined':
-      case 'PaymentRefunded':
-      case 'ReservationCommitted':
-      case 'ReservationReleased':
-        throw orderError('ORD_UNEXPECTED_EVENT', `${event.type} is not handled before the payment saga (issue 6)`, {
-          eventType: event.type,
-          orderId: event.payload.orderId,
-        });
-      default:
-        // Other types cannot appear on the saga's topics (the decoder checks type against topic).
-        throw orderError('ORD_UNEXPECTED_EVENT', `${event.type} is not a reply the order saga consumes`, {
-          eventType: event.type,
-        });
+    const reply = toReply(event);
+    const orderId = orderIdOf(event);
+    const { client, logger, meta } = context;
+    const saga = await lockSaga(client, orderId);
+    if (saga === undefined) {
+      // OrderPlaced commits with its order, so a reply cannot precede it: this order is not ours.
+      throw orderError('ORD_UNKNOWN_ORDER', `${event.type} for order ${orderId}, which does not exist`, { orderId });
+    }
+    const decision = onReply(saga, reply, { now: now(), settings: dependencies.settings, newId });
+    switch (decision.kind) {
+      case 'reject':
+        throw orderError(decision.code, `${decision.message} (order ${orderId})`, { orderId, eventType: event.type });
+      case 'ignore':
+        recordIgnored(dependencies, decision, { orderId, type: event.type, logger });
+        return;
+      case 'change':
+        await applySagaDecision(dependencies, client, saga, decision, { source: 'reply', cause: meta, logger });
+        return;
     }
   };
-}
-
-type ReservationEvent = Extract<DecodedEvent, { type: 'InventoryReserved' | 'InventoryFailed' }>;
-
-function toReply(event: ReservationEvent): ReservationReply {
-  return event.type === 'InventoryReserved'
-    ? { type: event.type, lines: event.payload.lines, total: event.payload.total }
-    : { type: event.type, failures: event.payload.failures };
-}
-
-async function handleReservationReply(
-  dependencies: OrderSagaHandlerDependencies,
-  event: ReservationEvent,
-  context: EventHandlerContext,
-): Promise<void> {
-  const { client, logger } = context;
-  const orderId = event.payload.orderId;
-  const saga = await lockSaga(client, orderId);
-  if (saga === undefined) {
-    // OrderPlaced commits with its order, so a reply cannot precede it: this order is not ours.
-    throw orderError('ORD_UNKNOWN_ORDER', `${event.type} for order ${orderId}, which does not exist`, { orderId });
-  }
-  const decision = onReservationReply(saga, toReply(event));
-  switch (decision.kind) {
-    case 'reject':
-      throw orderError(decision.code, `${decision.message} (order ${orderId})`, { orderId });
-    case 'ignore': {
-      dependencies.metrics.ignoredReplies.inc({ type: event.type, contradicts: String(decision.contradicts) });
-      const log = { orderId, eventType: event.type, sagaState: decision.state };
-      if (decision.contradicts) logger.warn(log, 'reply contradicts the settled order; ignored');
-      else logger.info(log, 'duplicate or late reply for a settled order; ignored');
-      return;
-    }
-    case 'transition':
-      return applySagaTransition(dependencies, context, orderId, saga, decision);
-  }
-}
-
-async function applySagaTransition(
-  dependencies: OrderSagaHandlerDependencies,
-  context: EventHandlerContext,
-  orderId: string,
-  saga: LockedSaga,
-  transition: SagaTransition,
-): Promise<void> {
-  const { client, meta } = context;
-  const { settledAfterSeconds } = await applyTransition(client, orderId, transition, meta.eventId);
-  if (transition.orderStatus === 'CONFIRMED') {
-    if (transition.total === undefined)
-      throw platformError('PLT_UNEXPECTED', 'a confirmation without a total cannot be sent');
-    await dependencies.events.append(client, {
-      type: 'OrderConfirmed',
-      payload: {
-        orderId,
-        contact: { ...saga.contact },
-        lines: saga.lines.map((line) => ({ ...line })),
-        total: transition.total,
-      },
-      causedBy: { cause: meta },
-    });
-  } else if (transition.orderStatus === 'CANCELLED') {
-    if (transition.cancelReason === undefined)
-      throw platformError('PLT_UNEXPECTED', 'a cancellation without a reason cannot be sent');
-    await dependencies.events.append(client, {
-      type: 'OrderCancelled',
-      payload: { orderId, contact: { ...saga.contact }, reason: { ...transition.cancelReason } },
-      causedBy: { cause: meta },
-    });
-  }
-  // Delivered at commit to every instance's listener; long-polls on this order answer at once.
-  await notifyStatusChanged(client, orderId);
-  // Counted before the runner commits: a commit that then fails (rare) is retried and may count twice.
-  if (transition.orderStatus !== 'PENDING' && settledAfterSeconds !== undefined) {
-    recordSettlement(dependencies.metrics, transition.orderStatus, settledAfterSeconds);
-  }
 }

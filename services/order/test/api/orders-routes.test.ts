@@ -62,7 +62,7 @@ test('the order API', async (t) => {
     assert.equal(response.status, 200);
     assert.equal(response.headers.get('retry-after'), '1');
     assert.equal(response.headers.get('cache-control'), 'no-store');
-    const { createdAt, updatedAt, ...rest } = response.body;
+    const { createdAt, updatedAt, saga, ...rest } = response.body;
     assert.deepEqual(rest, {
       orderId,
       customerId: body.customerId,
@@ -71,6 +71,14 @@ test('the order API', async (t) => {
       message: PENDING_MESSAGE,
     });
     assert.ok(Date.parse(createdAt) <= Date.parse(updatedAt));
+    assert.equal(saga.state, 'RESERVING');
+    assert.equal(saga.steps.length, 1);
+    const [reserving] = saga.steps;
+    assert.deepEqual(
+      [reserving.step, reserving.attempt, reserving.status, reserving.finishedAt],
+      ['RESERVE_STOCK', 1, 'STARTED', null],
+    );
+    assert.ok(Date.parse(reserving.deadlineAt) > Date.parse(reserving.startedAt), 'the reply is due later');
     assert.equal(JSON.stringify(response.body).includes(body.contact.email), false, 'no contact over HTTP');
     const upper = await api.get(`/orders/${orderId.toUpperCase()}`);
     assert.equal(upper.body.orderId, orderId, 'an id in upper case names the same order');

@@ -1,7 +1,8 @@
 /**
  * The orderSaga consumer on the real broker and database: the Inventory simulator answers OrderPlaced
- * with InventoryReserved / InventoryFailed and the test watches the order, the outcome topic and the
- * saga's dead-letter topic.
+ * with InventoryReserved / InventoryFailed, the saga-replies simulator answers the saga's commands as the
+ * Payment Service and Inventory would, and the test watches the order, the command and outcome topics and
+ * the saga's dead-letter topic.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -20,7 +21,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('the order saga consumer', async (t) => {
   const stack = await startOrderStack(t);
-  const { api, inventory, outcomes, service, namespace } = stack;
+  const { api, inventory, outcomes, service, namespace, replies } = stack;
   const { pool } = service.context;
 
   async function place(overrides: Record<string, unknown> = {}) {
@@ -46,11 +47,29 @@ test('the order saga consumer', async (t) => {
     return Number(pattern.exec(text)?.[1] ?? 0);
   }
 
+  async function cancel(orderId: string) {
+    const response = await fetch(new URL(`/orders/${orderId}/cancel`, service.url), { method: 'POST' });
+    // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted field by field
+    return { status: response.status, body: (await response.json()) as any };
+  }
+
   await t.test(
-    'InventoryReserved should confirm the order with its total and publish OrderConfirmed with the contact',
+    'InventoryReserved should charge the reserved total; PaymentCaptured should confirm the order, publish OrderConfirmed with the contact and commit the stock',
     async () => {
       const { body, orderId } = await place();
       const replyId = await inventory.reserve(orderId, { unitPriceMinor: 1_250 });
+      const charge = await replies.command(orderId, 'ChargePayment');
+      const chargePayload = charge.event.payload as Record<string, unknown>;
+      assert.equal(chargePayload.customerId, body.customerId);
+      assert.deepEqual(chargePayload.amount, { amountMinor: 3 * 1_250, currency: 'EUR' });
+      assert.ok(Date.parse(String(chargePayload.expiresAt)) > Date.now(), 'expires in the future');
+      assert.equal(charge.meta.causationId, replyId, 'the charge is caused by the reservation');
+      assert.equal(charge.key, orderId);
+      const charging = await api.get(`/orders/${orderId}`);
+      assert.equal(charging.body.status, 'PENDING');
+      assert.equal(charging.body.saga.state, 'CHARGING');
+
+      const captureId = await replies.capture(orderId);
       const [confirmed] = await outcomes.waitForOrder(orderId);
       assert.ok(confirmed);
       assert.equal(confirmed.event.type, 'OrderConfirmed');
@@ -61,13 +80,13 @@ test('the order saga consumer', async (t) => {
         total: { amountMinor: 3 * 1_250, currency: 'EUR' },
       });
       assert.equal(confirmed.key, orderId);
-      assert.equal(confirmed.meta.causationId, replyId, 'caused by the reservation');
+      assert.equal(confirmed.meta.causationId, captureId, 'caused by the capture');
       assert.equal(confirmed.meta.correlationId, orderId, 'same flow as the order');
 
       const response = await api.get(`/orders/${orderId}`);
       assert.equal(response.status, 200);
       assert.equal(response.headers.get('retry-after'), null, 'nothing to retry once final');
-      const { createdAt, updatedAt, settledAt, ...rest } = response.body;
+      const { createdAt, updatedAt, settledAt, saga, ...rest } = response.body;
       assert.deepEqual(rest, {
         orderId,
         customerId: body.customerId,
@@ -77,12 +96,30 @@ test('the order saga consumer', async (t) => {
       });
       assert.ok(Date.parse(settledAt) >= Date.parse(createdAt));
       assert.equal(updatedAt, settledAt);
+      assert.equal(saga.state, 'CONFIRMED');
+      assert.deepEqual(
+        saga.steps.map((step: Record<string, unknown>) => [step.step, step.attempt, step.status]),
+        [
+          ['RESERVE_STOCK', 1, 'SUCCEEDED'],
+          ['CHARGE_PAYMENT', 1, 'SUCCEEDED'],
+          ['COMMIT_STOCK', 1, 'STARTED'],
+        ],
+      );
+      const commit = await replies.command(orderId, 'CommitReservation');
+      assert.equal(commit.meta.causationId, captureId);
+      await handled(await replies.committed(orderId));
+      const committed = await api.get(`/orders/${orderId}`);
+      assert.equal(committed.body.saga.steps[2].status, 'SUCCEEDED');
+      assert.ok(committed.body.saga.steps[2].finishedAt);
 
       const steps = await pool.query(
-        'SELECT s.state, st.status, st.reply_event_id FROM order_sagas s JOIN order_saga_steps st USING (order_id) WHERE order_id = $1',
+        'SELECT st.step, st.reply_event_id FROM order_saga_steps st WHERE order_id = $1 ORDER BY started_at',
         [orderId],
       );
-      assert.deepEqual(steps.rows, [{ state: 'CONFIRMED', status: 'SUCCEEDED', reply_event_id: replyId }]);
+      assert.deepEqual(
+        steps.rows.slice(0, 2).map((row) => row.reply_event_id),
+        [replyId, captureId],
+      );
       assert.ok((await metric(/^orders_settled_total\{status="CONFIRMED"\} (\d+)/m)) >= 1);
       assert.ok((await metric(/^order_settlement_seconds_count\{status="CONFIRMED"\} (\d+)/m)) >= 1);
     },
@@ -122,6 +159,7 @@ test('the order saga consumer', async (t) => {
     const waiting = api.get(`/orders/${orderId}?wait=5`);
     await sleep(300);
     await inventory.reserve(orderId);
+    await replies.capture(orderId);
     const response = await waiting;
     assert.equal(response.status, 200);
     assert.equal(response.body.status, 'CONFIRMED');
@@ -144,6 +182,7 @@ test('the order saga consumer', async (t) => {
     async () => {
       const confirmed = await place();
       await inventory.reserve(confirmed.orderId);
+      await replies.capture(confirmed.orderId);
       await outcomes.waitForOrder(confirmed.orderId);
       const cancelled = await place();
       await inventory.fail(cancelled.orderId);
@@ -189,9 +228,11 @@ test('the order saga consumer', async (t) => {
   );
 
   await t.test(
-    'payment replies and replies for unknown orders should be dead-lettered with their ORD_ code, not dropped',
+    'payment replies for a payment the saga never made and replies for unknown orders should be dead-lettered with their ORD_ code, not dropped',
     async () => {
       const { orderId } = await place();
+      await inventory.reserve(orderId);
+      await replies.command(orderId, 'ChargePayment');
       const paymentMeta = newEventMeta({
         type: 'PaymentCaptured',
         producer: 'payment-service',
@@ -231,16 +272,115 @@ test('the order saga consumer', async (t) => {
       await stream.close();
       const byEventId = new Map(dead.map((record) => [record.headers.get('event-id')?.toString(), record]));
       const header = (eventId: string, name: string) => byEventId.get(eventId)?.headers.get(name)?.toString();
-      assert.equal(header(paymentMeta.eventId, FAILURE_HEADERS.errorCode), 'ORD_UNEXPECTED_EVENT');
-      assert.equal(
-        header(paymentMeta.eventId, FAILURE_HEADERS.kind),
-        'poison',
-        'not retried: no version of today can handle it',
-      );
+      assert.equal(header(paymentMeta.eventId, FAILURE_HEADERS.errorCode), 'ORD_PAYMENT_MISMATCH');
+      assert.equal(header(paymentMeta.eventId, FAILURE_HEADERS.kind), 'poison', 'not retried: it can never apply');
       assert.equal(header(unknownMeta.eventId, FAILURE_HEADERS.errorCode), 'ORD_UNKNOWN_ORDER');
       assert.equal((await api.get(`/orders/${orderId}`)).body.status, 'PENDING', 'the payment reply changed nothing');
     },
   );
+
+  await t.test(
+    'a declined charge should release the reservation and cancel the order only once the release is answered',
+    async () => {
+      const { orderId } = await place();
+      await inventory.reserve(orderId);
+      const declineId = await replies.decline(orderId);
+      const release = await replies.command(orderId, 'ReleaseReservation');
+      assert.equal(release.meta.causationId, declineId);
+      await handled(declineId);
+      const releasing = await api.get(`/orders/${orderId}`);
+      assert.equal(releasing.body.status, 'PENDING', 'not CANCELLED while the stock is still held');
+      assert.equal(releasing.body.saga.state, 'CANCELLING');
+      assert.equal(outcomes.forOrder(orderId).length, 0);
+
+      await replies.released(orderId);
+      const [cancelled] = await outcomes.waitForOrder(orderId);
+      assert.equal(cancelled?.event.type, 'OrderCancelled');
+      const payload = cancelled?.event.payload as { reason: { code: string }; refunded?: unknown };
+      assert.equal(payload.reason.code, 'PAYMENT_DECLINED');
+      assert.equal(payload.refunded, undefined);
+      const response = await api.get(`/orders/${orderId}`);
+      assert.equal(response.body.status, 'CANCELLED');
+      assert.equal(response.body.cancelReason.code, 'PAYMENT_DECLINED');
+      assert.equal(replies.commands(orderId, 'RefundPayment').length, 0, 'nothing captured, nothing refunded');
+    },
+  );
+
+  await t.test(
+    'a cancellation after capture should refund once and release, then cancel with the refunded amount',
+    async () => {
+      const { orderId } = await place();
+      await inventory.reserve(orderId, { unitPriceMinor: 1_000 });
+      await replies.capture(orderId);
+      await outcomes.waitForOrder(orderId);
+      const accepted = await cancel(orderId);
+      assert.equal(accepted.status, 202);
+      assert.equal(accepted.body.status, 'CONFIRMED', 'confirmed until the compensations answered');
+      assert.equal(accepted.body.saga.state, 'CANCELLING');
+      const again = await cancel(orderId);
+      assert.equal(again.status, 202, 'a repeated request is accepted and changes nothing');
+
+      const refund = await replies.command(orderId, 'RefundPayment');
+      const charge = await replies.command(orderId, 'ChargePayment');
+      const refundPayload = refund.event.payload as Record<string, unknown>;
+      assert.equal(refundPayload.paymentId, (charge.event.payload as Record<string, unknown>).paymentId);
+      assert.deepEqual(refundPayload.amount, { amountMinor: 3_000, currency: 'EUR' });
+      await replies.command(orderId, 'ReleaseReservation');
+      await replies.refund(orderId);
+      await replies.released(orderId);
+      const [, cancelled] = await outcomes.waitForOrder(orderId, 2);
+      assert.equal(cancelled?.event.type, 'OrderCancelled');
+      assert.deepEqual((cancelled!.event.payload as { refunded?: unknown }).refunded, {
+        amountMinor: 3_000,
+        currency: 'EUR',
+      });
+      const final = await cancel(orderId);
+      assert.equal(final.status, 200);
+      assert.equal(final.body.status, 'CANCELLED');
+      assert.equal(final.body.cancelReason.code, 'CUSTOMER_CANCELLED');
+      assert.deepEqual(final.body.refunded, { amountMinor: 3_000, currency: 'EUR' });
+      await sleep(PUBLISH_GRACE_MS);
+      assert.equal(replies.commands(orderId, 'RefundPayment').length, 1, 'exactly one refund asked for');
+      assert.equal(replies.commands(orderId, 'ReleaseReservation').length, 1);
+      assert.equal(outcomes.forOrder(orderId).length, 2, 'confirmed, then cancelled: one outcome each');
+    },
+  );
+
+  await t.test('injected duplicate and out-of-order replies should change nothing', async () => {
+    const { orderId } = await place();
+    await inventory.reserve(orderId);
+    await replies.command(orderId, 'ChargePayment');
+    // Out of order: answers to commands the saga has not sent (yet), while it waits for the charge.
+    const inventoryReply = (type: 'ReservationCommitted' | 'ReservationReleased') =>
+      inventory.publish(
+        encodeEvent({
+          meta: newEventMeta({ type, producer: 'inventory-service', correlationId: orderId }),
+          payload: { orderId },
+        }),
+      );
+    const early = [await inventoryReply('ReservationCommitted'), await inventoryReply('ReservationReleased')];
+    for (const eventId of early) await handled(eventId);
+    assert.equal((await api.get(`/orders/${orderId}`)).body.saga.state, 'CHARGING', 'still waiting for the charge');
+    const captureId = await replies.capture(orderId);
+    await outcomes.waitForOrder(orderId);
+    await replies.command(orderId, 'CommitReservation');
+    const before = (await api.get(`/orders/${orderId}`)).body;
+    const injected = [
+      await replies.capture(orderId), // a duplicate capture (the provider answered a re-sent charge)
+      await replies.decline(orderId), // a contradicting decline of the same payment
+      await inventory.reserve(orderId), // a duplicate reservation
+      await inventoryReply('ReservationReleased'), // no release was asked for
+    ];
+    for (const eventId of injected) await handled(eventId);
+    await sleep(PUBLISH_GRACE_MS);
+    const after = (await api.get(`/orders/${orderId}`)).body;
+    assert.deepEqual(after, before, 'order and saga unchanged, updatedAt included');
+    assert.equal(outcomes.forOrder(orderId).length, 1, 'one OrderConfirmed');
+    assert.equal(replies.commands(orderId, 'ChargePayment').length, 1, 'one charge');
+    assert.equal(replies.commands(orderId, 'CommitReservation').length, 1, 'one commit');
+    assert.equal(replies.commands(orderId, 'RefundPayment').length, 0, 'no refund');
+    assert.ok(captureId);
+  });
 
   // Last: it stops the service.
   await t.test(

@@ -6,6 +6,7 @@ import { createTestNamespace, startTestService } from '@shop/platform/testing';
 import { orderService } from '../../src/service.ts';
 import { type InventorySimulator, startInventorySimulator } from './inventory-simulator.ts';
 import { type OrderApi, orderApi } from './order-api.ts';
+import { type SagaReplies, startSagaReplies } from './saga-replies.ts';
 import { recordTopic, type TopicRecorder } from './topic-recorder.ts';
 
 export interface OrderStack {
@@ -14,16 +15,17 @@ export interface OrderStack {
   api: OrderApi;
   inventory: InventorySimulator;
   outcomes: TopicRecorder;
+  /** Payment's and Inventory's replies to the saga's commands. */
+  replies: SagaReplies;
 }
 
-export async function startOrderStack(t: TestContext): Promise<OrderStack> {
+export async function startOrderStack(t: TestContext, env: Record<string, string> = {}): Promise<OrderStack> {
   const namespace = await createTestNamespace(t, 'test-order');
-  const service = await startTestService(t, orderService, {
-    namespace,
-  });
+  const service = await startTestService(t, orderService, { namespace, env });
   const [inventory, outcomes] = await Promise.all([
     startInventorySimulator(t, namespace),
     recordTopic(t, namespace, 'orderOutcomes'),
   ]);
-  return { namespace, service, api: orderApi(service.url), inventory, outcomes };
+  const replies = await startSagaReplies(t, namespace, inventory);
+  return { namespace, service, api: orderApi(service.url), inventory, outcomes, replies };
 }

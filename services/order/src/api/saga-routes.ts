@@ -1,0 +1,64 @@
+/**
+ * Requests that drive a saga from outside:
+ * - `POST /orders/{id}/cancel` (the customer) → 202 with the order when the cancellation is accepted (the
+ *   order shows its current status until the compensations answered), 200 when it is already CANCELLED.
+ * - `POST /sagas/{orderId}/retry` (an operator, `npm run cli -- saga retry`) → 202 when a COMPENSATION_FAILED
+ *   saga was sent back to work, 409 `ORD_SAGA_NOT_FAILED` otherwise.
+ *
+ * Both decide under the order's row lock in one transaction with their commands (outbox), like a reply.
+ */
+import { inTransaction, type Pool } from '@shop/platform/db/pool';
+import type { Logger } from '@shop/platform/logger';
+import type { FastifyInstance } from 'fastify';
+import { findOrder, lockSaga } from '../db/order-repository.ts';
+import { type DecisionContext, onCancelRequest, onOperatorRetry, type SagaDecision } from '../domain/order-saga.ts';
+import { orderError } from '../errors.ts';
+import { applySagaDecision, type SagaEffectsDependencies, type SagaInputSource } from '../events/saga-effects.ts';
+import { OrderParams } from './order-schemas.ts';
+import { orderResponse } from './order-view.ts';
+
+export interface SagaRoutesDependencies {
+  pool: Pool;
+  saga: SagaEffectsDependencies;
+  logger: Logger;
+}
+
+type Decide = (saga: Parameters<typeof onCancelRequest>[0], context: DecisionContext) => SagaDecision;
+
+export function registerSagaRoutes(app: FastifyInstance, dependencies: SagaRoutesDependencies): void {
+  const { pool, saga, logger } = dependencies;
+
+  /** Decides and applies one request; returns whether it changed the saga. */
+  async function drive(orderId: string, decide: Decide, source: SagaInputSource) {
+    return inTransaction(pool, async (client) => {
+      const locked = await lockSaga(client, orderId);
+      if (locked === undefined) throw orderError('ORD_NOT_FOUND', `No order ${orderId}`);
+      const decision = decide(locked, { now: new Date(), settings: saga.settings, newId: () => crypto.randomUUID() });
+      if (decision.kind === 'reject') throw orderError(decision.code, decision.message, { orderId });
+      if (decision.kind === 'ignore') return false;
+      await applySagaDecision(saga, client, locked, decision, { source, logger });
+      return true;
+    });
+  }
+
+  app.post('/orders/:id/cancel', { schema: { params: OrderParams } }, async (request, reply) => {
+    const orderId = (request.params as OrderParams).id.toLowerCase();
+    await drive(orderId, onCancelRequest, 'customer');
+    const order = await findOrder(pool, orderId);
+    if (order === undefined) throw orderError('ORD_NOT_FOUND', `No order ${orderId}`);
+    const view = await orderResponse(pool, order);
+    return reply
+      .status(order.status === 'CANCELLED' ? 200 : 202)
+      .header('cache-control', 'no-store')
+      .send(view);
+  });
+
+  app.post('/sagas/:id/retry', { schema: { params: OrderParams } }, async (request, reply) => {
+    const orderId = (request.params as OrderParams).id.toLowerCase();
+    await drive(orderId, onOperatorRetry, 'operator');
+    request.log.warn({ orderId }, 'operator retried a COMPENSATION_FAILED saga');
+    const order = await findOrder(pool, orderId);
+    if (order === undefined) throw orderError('ORD_NOT_FOUND', `No order ${orderId}`);
+    return reply.status(202).send(await orderResponse(pool, order));
+  });
+}

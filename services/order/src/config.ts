@@ -1,0 +1,59 @@
+/**
+ * The Order Service's own settings (beyond the platform's PORT, DATABASE_URL, KAFKA_*, ...): the saga's
+ * timing. Validated once at start-up; the defaults suit a production-like stack, tests shorten them.
+ */
+import { type Env, loadEnv } from '@shop/platform/config';
+import Type from 'typebox';
+import { DEFAULT_SAGA_SETTINGS, type SagaSettings } from './domain/order-saga.ts';
+
+/** Bounds of the timing settings: below, replies could not arrive at all; above, a stuck order goes unseen. */
+const MIN_TIMEOUT_MS = 100;
+const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1_000;
+const MAX_SETTLEMENT_ATTEMPTS = 100;
+
+export const OrderEnvSchema = Type.Object({
+  /** No reply to ChargePayment, CommitReservation, ReleaseReservation or RefundPayment by then: re-send it. */
+  SAGA_STEP_TIMEOUT_MS: Type.Integer({
+    minimum: MIN_TIMEOUT_MS,
+    maximum: MAX_TIMEOUT_MS,
+    default: DEFAULT_SAGA_SETTINGS.stepTimeoutMs,
+  }),
+  /** No answer from Inventory to OrderPlaced by then: cancel (PROCESSING_TIMEOUT) and release. */
+  SAGA_RESERVATION_TIMEOUT_MS: Type.Integer({
+    minimum: MIN_TIMEOUT_MS,
+    maximum: MAX_TIMEOUT_MS,
+    default: DEFAULT_SAGA_SETTINGS.reservationTimeoutMs,
+  }),
+  /** ChargePayment.expiresAt, from the start of the charge: re-sent until then, then given up and refunded. */
+  SAGA_CHARGE_EXPIRY_MS: Type.Integer({
+    minimum: MIN_TIMEOUT_MS,
+    maximum: MAX_TIMEOUT_MS,
+    default: DEFAULT_SAGA_SETTINGS.chargeExpiryMs,
+  }),
+  /** Attempts of a commit, release or refund before the saga waits in COMPENSATION_FAILED for an operator. */
+  SAGA_MAX_SETTLEMENT_ATTEMPTS: Type.Integer({
+    minimum: 1,
+    maximum: MAX_SETTLEMENT_ATTEMPTS,
+    default: DEFAULT_SAGA_SETTINGS.maxSettlementAttempts,
+  }),
+  /** How often overdue saga steps are looked for. */
+  SAGA_DEADLINE_SCAN_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 1_000 }),
+});
+
+export interface OrderSettings {
+  readonly saga: SagaSettings;
+  readonly deadlineScanIntervalMs: number;
+}
+
+export function loadOrderSettings(env: Env): OrderSettings {
+  const raw = loadEnv(OrderEnvSchema, env);
+  return Object.freeze({
+    saga: Object.freeze({
+      stepTimeoutMs: raw.SAGA_STEP_TIMEOUT_MS,
+      reservationTimeoutMs: raw.SAGA_RESERVATION_TIMEOUT_MS,
+      chargeExpiryMs: raw.SAGA_CHARGE_EXPIRY_MS,
+      maxSettlementAttempts: raw.SAGA_MAX_SETTLEMENT_ATTEMPTS,
+    }),
+    deadlineScanIntervalMs: raw.SAGA_DEADLINE_SCAN_INTERVAL_MS,
+  });
+}

@@ -1,0 +1,77 @@
+/**
+ * `npm run cli -- saga ...`: the operator's view of order sagas, through the Order Service's HTTP API (the
+ * tools never read a service's database).
+ *
+ *   saga show <orderId>    the order, its saga state and every step attempt with times
+ *   saga retry <orderId>   send a COMPENSATION_FAILED saga's parked steps again (alert OrderSagaCompensationFailed)
+ */
+import { Command } from 'commander';
+
+/** Where the Order Service listens unless --order-url says otherwise (npm start's default). */
+export const DEFAULT_ORDER_URL = 'http://127.0.0.1:8081';
+/** A request to the Order Service must not hang the command. */
+const HTTP_TIMEOUT_MS = 10_000;
+
+interface StepView {
+  step: string;
+  attempt: number;
+  status: string;
+  startedAt: string;
+  finishedAt: string | null;
+  deadlineAt?: string;
+}
+
+interface OrderView {
+  orderId: string;
+  status: string;
+  cancelReason?: { code: string; message: string };
+  saga?: { state: string; steps: StepView[] };
+}
+
+async function call(url: string, method: 'GET' | 'POST'): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(url, { method, signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
+}
+
+/** A human-readable saga: one line per step attempt. */
+export function formatSaga(order: OrderView): string {
+  const lines = [
+    `order ${order.orderId}: ${order.status}${order.cancelReason ? ` (${order.cancelReason.code})` : ''}, saga ${order.saga?.state ?? '?'}`,
+  ];
+  for (const step of order.saga?.steps ?? []) {
+    const end = step.finishedAt ?? (step.deadlineAt ? `due ${step.deadlineAt}` : 'waiting for an operator');
+    lines.push(`  ${step.step.padEnd(15)} #${step.attempt}  ${step.status.padEnd(10)} ${step.startedAt} → ${end}`);
+  }
+  return lines.join('\n');
+}
+
+function failure(status: number, body: unknown): Error {
+  const { code, message } = (body ?? {}) as { code?: string; message?: string };
+  return Object.assign(new Error(`HTTP ${status}: ${message ?? JSON.stringify(body)}`), code ? { code } : {});
+}
+
+export function sagaCommand(): Command {
+  const saga = new Command('saga').description('Inspect and retry order sagas (through the Order Service)');
+  saga
+    .command('show')
+    .argument('<orderId>')
+    .option('--order-url <url>', 'Order Service base URL', DEFAULT_ORDER_URL)
+    .option('--json', 'print the order as JSON')
+    .action(async (orderId: string, options: { orderUrl: string; json?: boolean }) => {
+      const { status, body } = await call(`${options.orderUrl}/orders/${orderId}`, 'GET');
+      if (status !== 200) throw failure(status, body);
+      process.stdout.write(`${options.json ? JSON.stringify(body, null, 2) : formatSaga(body as OrderView)}\n`);
+    });
+  saga
+    .command('retry')
+    .argument('<orderId>')
+    .option('--order-url <url>', 'Order Service base URL', DEFAULT_ORDER_URL)
+    .description('Send the parked steps of a COMPENSATION_FAILED saga again, with a fresh attempt budget')
+    .action(async (orderId: string, options: { orderUrl: string }) => {
+      const { status, body } = await call(`${options.orderUrl}/sagas/${orderId}/retry`, 'POST');
+      if (status !== 202) throw failure(status, body);
+      process.stdout.write(`retried\n${formatSaga(body as OrderView)}\n`);
+    });
+  return saga;
+}
