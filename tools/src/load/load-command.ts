@@ -34,6 +34,7 @@ function printReport(report: LoadReport): void {
     `  completed/s          ${report.throughput.completedPerSecond.toFixed(1)} (confirmed ${report.completed.confirmed}, cancelled ${report.completed.cancelled}, pending at end ${report.completed.pendingAtEnd})`,
     `  placed→final ms      p50 ${lat.p50} p95 ${lat.p95} p99 ${lat.p99} max ${lat.max}`,
     `  POST /orders ms      p50 ${acc.p50?.toFixed(1)} p95 ${acc.p95?.toFixed(1)} p99 ${acc.p99?.toFixed(1)} max ${acc.max?.toFixed(1)}`,
+    `  generator CPU        ${(report.generatorCpu.userSeconds + report.generatorCpu.systemSeconds).toFixed(1)} s (${(report.generatorCpu.shareOfOneCore * 100).toFixed(0)}% of one core; user ${report.generatorCpu.userSeconds.toFixed(1)} s, system ${report.generatorCpu.systemSeconds.toFixed(1)} s)`,
     `  reconciliation       ${r.ok ? 'CLEAN' : 'FAILED'}: every accepted order final ${r.everyAcceptedOrderFinal}, stock conserved ${r.stockConserved}, ` +
       `notifications ${r.notificationsChecked ? (r.ordersWithWrongNotificationCount.length === 0 ? 'exactly one per channel' : `${r.ordersWithWrongNotificationCount.length} order(s) wrong`) : 'not checked'}`,
   ];

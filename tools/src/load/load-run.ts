@@ -63,6 +63,11 @@ export interface LoadReport {
   /** Per-second series for the chart. */
   timeline: Array<{ second: number; sent: number; completed: number; p50Ms: number | null; p99Ms: number | null }>;
   reconciliation: Reconciliation;
+  /**
+   * CPU the generator itself used while sending and awaiting (reconciliation excluded): it shares the
+   * machine with the stack, so a costly generator lowers what the stack can do.
+   */
+  generatorCpu: { userSeconds: number; systemSeconds: number; shareOfOneCore: number };
 }
 
 export interface Reconciliation {
@@ -144,6 +149,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     errors[kind] = (errors[kind] ?? 0) + 1;
   };
   const startedAt = new Date();
+  const cpuAtStart = process.cpuUsage();
   const t0 = performance.now();
   const second = () => Math.floor((performance.now() - t0) / 1_000);
   const drainDeadline = () => t0 + (options.durationSeconds + options.drainSeconds) * 1_000;
@@ -175,11 +181,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       if (response.status !== 202) {
         rejected++;
         countError(`http-${response.status}`);
-        await response.body?.cancel();
         return;
       }
       accepted++;
-      const { orderId } = (await response.json()) as { orderId: string };
+      const { orderId } = JSON.parse(response.body) as { orderId: string };
       let view: OrderView = { orderId, status: 'PENDING', createdAt: new Date().toISOString() };
       orders.set(orderId, view);
       while (!FINAL_STATUSES.has(view.status) && performance.now() < drainDeadline()) {
@@ -230,6 +235,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     clearInterval(progress);
   }
   const elapsed = (performance.now() - t0) / 1_000;
+  const cpu = process.cpuUsage(cpuAtStart);
 
   const reconciliation = await reconcile(options, productsBefore, orders);
   const statuses = [...orders.values()];
@@ -264,6 +270,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
         return { second: s, sent: entry.sent, completed: entry.completed, p50Ms: at(50), p99Ms: at(99) };
       }),
     reconciliation,
+    generatorCpu: {
+      userSeconds: cpu.user / 1e6,
+      systemSeconds: cpu.system / 1e6,
+      shareOfOneCore: (cpu.user + cpu.system) / 1e6 / elapsed,
+    },
   };
 }
 
