@@ -68,7 +68,10 @@ export const INITIAL_SAGA = { state: 'RESERVING', step: 'RESERVE_STOCK' } as con
  */
 export const CHARGE_EXPIRY_SKEW_MARGIN_MS = 5_000;
 
-/** Re-sent settlement steps wait longer each time (step timeout × 2^(attempt-1)), up to this factor. */
+/**
+ * Re-sent steps wait longer each time (step timeout × 2^(attempt-1)), up to this factor: a service that is
+ * behind (consumer lag) is not flooded with copies of commands it has not reached yet.
+ */
 export const MAX_BACKOFF_FACTOR = 8;
 
 /** Saga timing and limits (validated configuration of the Order Service). */
@@ -229,16 +232,16 @@ function after(now: Date, ms: number): Date {
   return new Date(now.getTime() + ms);
 }
 
-/** Deadline of a settlement step's `attempt`: later for each re-send, so a struggling service is not flooded. */
+/** Deadline of a step's `attempt`: later for each re-send, so a struggling service is not flooded. */
 export function settlementDeadline(now: Date, settings: SagaSettings, attempt: number): Date {
   const factor = Math.min(2 ** Math.max(0, attempt - 1), MAX_BACKOFF_FACTOR);
   return after(now, settings.stepTimeoutMs * factor);
 }
 
-/** Deadline of a charge attempt: a step timeout, but never past the point where the charge is given up. */
-function chargeDeadline(now: Date, settings: SagaSettings, expiresAt: Date): Date {
+/** Deadline of a charge attempt: backed off like the others, but never past the point where the charge is given up. */
+function chargeDeadline(now: Date, settings: SagaSettings, expiresAt: Date, attempt: number): Date {
   const giveUpAt = expiresAt.getTime() + CHARGE_EXPIRY_SKEW_MARGIN_MS;
-  return new Date(Math.min(now.getTime() + settings.stepTimeoutMs, giveUpAt));
+  return new Date(Math.min(settlementDeadline(now, settings, attempt).getTime(), giveUpAt));
 }
 
 export interface DecisionContext {
@@ -345,7 +348,7 @@ export function onReply(saga: SagaSnapshot, reply: SagaReply, context: DecisionC
         state: 'CHARGING',
         closes,
         fields: { total: reply.total, paymentId: context.newId(), chargeExpiresAt: expiresAt },
-        starts: [{ step: 'CHARGE_PAYMENT', deadlineAt: chargeDeadline(context.now, context.settings, expiresAt) }],
+        starts: [{ step: 'CHARGE_PAYMENT', deadlineAt: chargeDeadline(context.now, context.settings, expiresAt, 1) }],
       });
     }
     case 'InventoryFailed': {
@@ -455,7 +458,7 @@ export function onStepDeadline(saga: SagaSnapshot, step: SagaStep, context: Deci
       if (now.getTime() < expiresAt.getTime() + CHARGE_EXPIRY_SKEW_MARGIN_MS) {
         return change(saga, {
           closes: [{ step, status: 'TIMED_OUT' }],
-          starts: [{ step, deadlineAt: chargeDeadline(now, settings, expiresAt) }],
+          starts: [{ step, deadlineAt: chargeDeadline(now, settings, expiresAt, open.attempt + 1) }],
         });
       }
       // Past the expiry nothing more is captured; a capture made before is refunded (the Payment Service

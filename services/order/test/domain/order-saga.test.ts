@@ -199,12 +199,12 @@ test('a reply naming another payment should be rejected, never applied', () => {
 test('an unanswered charge should be re-sent with the same payment id until it expires, then refunded', () => {
   const resent = change(onStepDeadline(charging, 'CHARGE_PAYMENT', contextAt(1_000)));
   assert.deepEqual(resent.closes, [{ step: 'CHARGE_PAYMENT', status: 'TIMED_OUT' }]);
-  assert.deepEqual(resent.starts, [{ step: 'CHARGE_PAYMENT', deadlineAt: at(2_000) }]);
+  assert.deepEqual(resent.starts, [{ step: 'CHARGE_PAYMENT', deadlineAt: at(1_000 + 2 * 1_000) }], 'backed off');
   assert.equal(resent.fields.paymentId, undefined, 'the same payment id');
   const second = sagaAfter(charging, resent);
   assert.equal(second.openSteps[0]?.attempt, 2);
   // Not yet due: nothing happens.
-  assert.equal(onStepDeadline(second, 'CHARGE_PAYMENT', contextAt(1_500)).kind, 'ignore');
+  assert.equal(onStepDeadline(second, 'CHARGE_PAYMENT', contextAt(2_500)).kind, 'ignore');
   // The last attempt's deadline never passes the give-up point.
   const late = change(onStepDeadline(second, 'CHARGE_PAYMENT', contextAt(14_500)));
   assert.deepEqual(late.starts[0]?.deadlineAt, at(10_000 + CHARGE_EXPIRY_SKEW_MARGIN_MS));
