@@ -49,7 +49,7 @@ export const hotPartition: Scenario = {
   async run(cleanup: Cleanup): Promise<ScenarioResult> {
     log('starting order, inventory and notification services');
     const stack = await startLagStack(cleanup.context);
-    const monitor = await startLagMonitor(cleanup, stack.namespace, {
+    const monitor = await startLagMonitor(cleanup.context, stack.namespace, {
       pollIntervalMs: POLL_INTERVAL_MS,
       status: { windowSamples: WINDOW_SAMPLES },
     });

@@ -45,7 +45,7 @@ export const retryStorm: Scenario = {
     const stack = await startLagStack(cleanup.context, {
       notificationEnv: { DEV_CHANNEL_FAILURE_RATE: String(FAILURE_RATE), RETRY_DELAYS_MS },
     });
-    const monitor = await startLagMonitor(cleanup, stack.namespace, {
+    const monitor = await startLagMonitor(cleanup.context, stack.namespace, {
       pollIntervalMs: POLL_INTERVAL_MS,
       status: { windowSamples: WINDOW_SAMPLES },
     });

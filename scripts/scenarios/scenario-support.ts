@@ -186,7 +186,7 @@ export interface MonitorHandle {
  * tiers, served on a free port. `stopAfterMs` defaults to the window's duration, as in the monitor process.
  */
 export async function startLagMonitor(
-  cleanup: Cleanup,
+  t: TestContext,
   namespace: KafkaNamespace,
   options: { pollIntervalMs: number; status: StatusOptions },
 ): Promise<MonitorHandle> {
@@ -203,7 +203,7 @@ export async function startLagMonitor(
     server.close();
     await monitor.stop();
   };
-  cleanup.after(stop);
+  t.after(stop);
   return { url, group: namespace.group(NOTIFY_GROUP), stop };
 }
 

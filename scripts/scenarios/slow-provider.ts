@@ -42,7 +42,7 @@ export const slowProvider: Scenario = {
     const stack = await startLagStack(cleanup.context, {
       notificationEnv: { DEV_CHANNEL_LATENCY_MS: String(LATENCY_MS) },
     });
-    const monitor = await startLagMonitor(cleanup, stack.namespace, {
+    const monitor = await startLagMonitor(cleanup.context, stack.namespace, {
       pollIntervalMs: POLL_INTERVAL_MS,
       status: { windowSamples: WINDOW_SAMPLES },
     });

@@ -1,0 +1,116 @@
+/**
+ * Issue 7 acceptance: the Notification Service stopped while orders flow. The lag monitor (the class
+ * `npm start` runs, with a short poll and window) must show its group WARN, then STOP once the window's
+ * duration has passed without a commit, with a time lag growing as fast as the wall clock; after a restart
+ * the lag returns to 0 and the status to OK.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { topic } from '@shop/contracts';
+import { eventually } from '@shop/platform/testing';
+import {
+  driveOrders,
+  type GroupView,
+  groupView,
+  scrape,
+  startLagMonitor,
+  startLagStack,
+} from '../../scripts/scenarios/scenario-support.ts';
+
+const POLL_INTERVAL_MS = 500;
+/** 10 polls: a 5 s window, and STOP after 5 s without progress (the monitor's default rule). */
+const WINDOW_SAMPLES = 10;
+const WINDOW_MS = POLL_INTERVAL_MS * WINDOW_SAMPLES;
+const ORDERS_PER_SECOND = 10;
+/** How often the test reads the monitor's /metrics: faster than it polls, so no status is missed. */
+const SCRAPE_EVERY_MS = 200;
+/** Time lag is measured over this stretch of the outage. */
+const CLOCK_STRETCH_MS = 4_000;
+/** Time lag growth per wall-clock second must be within this of 1 (readings are a poll interval apart). */
+const CLOCK_RATE_TOLERANCE = 0.25;
+const MS_PER_S = 1_000;
+/** Partitions of the order-outcomes topic (the catalog's). */
+const PARTITIONS = topic('orderOutcomes').partitions;
+
+interface Reading {
+  at: number;
+  view: GroupView;
+}
+
+test('Notification Service stopped while orders flow: WARN then STOP, time lag growing with the clock; after a restart lag 0 and OK', async (t) => {
+  const stack = await startLagStack(t);
+  const monitor = await startLagMonitor(t, stack.namespace, {
+    pollIntervalMs: POLL_INTERVAL_MS,
+    status: { windowSamples: WINDOW_SAMPLES },
+  });
+  const read = async (): Promise<Reading> => ({
+    at: Date.now(),
+    view: groupView(await scrape(monitor.url), monitor.group),
+  });
+  const driver = await driveOrders(stack.order.url, stack.inventory.url, ORDERS_PER_SECOND);
+  t.after(() => driver.stop());
+
+  // Consuming: the group has committed every partition (a first commit has too little history to judge,
+  // UNKNOWN), has its member, and keeps up.
+  await eventually(
+    async () => {
+      const { view } = await read();
+      return view.status === 'OK' && view.members === 1 && view.lagByPartition.size === PARTITIONS ? true : undefined;
+    },
+    30_000,
+    'notify-customers OK with one member',
+  );
+
+  const stoppedAt = Date.now();
+  await stack.stopNotification('SIGTERM');
+  const afterStop: Reading[] = [];
+  const firstStop = await eventually(
+    async () => {
+      const reading = await read();
+      afterStop.push(reading);
+      if (reading.view.status === 'STOP') return reading;
+      await sleep(SCRAPE_EVERY_MS);
+      return undefined;
+    },
+    30_000,
+    'status STOP',
+  );
+  const statuses = afterStop.map((reading) => reading.view.status);
+  const firstWarn = statuses.indexOf('WARN');
+  assert.ok(firstWarn >= 0 && firstWarn < statuses.indexOf('STOP'), `WARN before STOP: ${statuses.join(' ')}`);
+  assert.deepEqual(
+    [...new Set(statuses)].filter((status) => !['OK', 'WARN', 'STOP'].includes(status)),
+    [],
+    `only OK (before the first poll after the stop), WARN and STOP: ${statuses.join(' ')}`,
+  );
+  // STOP is the window's duration without progress; the last progress was at most a poll before the stop.
+  const stopAfterS = (firstStop.at - stoppedAt) / MS_PER_S;
+  assert.ok(stopAfterS >= (WINDOW_MS - POLL_INTERVAL_MS) / MS_PER_S, `STOP after ${stopAfterS} s`);
+  assert.ok(firstStop.view.lag > 0 && firstStop.view.members === 0, JSON.stringify(firstStop.view));
+
+  // The oldest unconsumed record stays where it is: its age grows one second per second.
+  const from = await read();
+  await sleep(CLOCK_STRETCH_MS);
+  const to = await read();
+  const rate = (to.view.maxLagSeconds - from.view.maxLagSeconds) / ((to.at - from.at) / MS_PER_S);
+  assert.ok(Math.abs(rate - 1) <= CLOCK_RATE_TOLERANCE, `time lag grew ${rate.toFixed(2)} s per second`);
+  assert.ok(to.view.maxLagSeconds >= (to.at - stoppedAt) / MS_PER_S - 1, `time lag ${to.view.maxLagSeconds} s`);
+  assert.ok(to.view.lag > from.view.lag, `lag in records grows too: ${from.view.lag} -> ${to.view.lag}`);
+  assert.equal(to.view.status, 'STOP');
+  t.diagnostic(
+    `after the stop: ${statuses.join(' ')}; STOP after ${stopAfterS.toFixed(1)} s; time lag +${rate.toFixed(2)} s/s`,
+  );
+
+  await stack.startNotification();
+  await driver.stop();
+  const recovered = await eventually(
+    async () => {
+      const { view } = await read();
+      return view.status === 'OK' && view.lag === 0 && view.members === 1 ? view : undefined;
+    },
+    30_000,
+    'lag 0 and status OK after the restart',
+  );
+  assert.equal(recovered.maxLagSeconds, 0);
+});

@@ -1,0 +1,83 @@
+/**
+ * Issue 7 acceptance: a handler slowed by an injected delay (the development channel's
+ * DEV_CHANNEL_LATENCY_MS) while orders flow faster than it can send. The lag monitor must show the group
+ * WARN with a growing lag, and the runbook's signal for a slow provider must be in the service's /metrics:
+ * the send duration (and the handler duration) near the injected latency, no retries.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '@shop/platform/testing';
+import {
+  driveOrders,
+  groupView,
+  histogramMean,
+  NOTIFY_GROUP,
+  scrape,
+  startLagMonitor,
+  startLagStack,
+  sum,
+} from '../../scripts/scenarios/scenario-support.ts';
+
+/** 6 partitions at 2 sends/s each: about 12 notifications/s. */
+const LATENCY_MS = 500;
+/** Above that capacity, so the lag grows. */
+const ORDERS_PER_SECOND = 20;
+const POLL_INTERVAL_MS = 1_000;
+/**
+ * A 20 s window: the runner commits once per batch, and a slowed partition's batches grow (everything queued
+ * while the previous batch was sent); the window must hold at least two of its commits for a trend.
+ */
+const WINDOW_SAMPLES = 20;
+/** After WARN, the lag is read again this much later: it must have grown. */
+const GROWTH_WAIT_MS = 3_000;
+/** The send and handler means must reach this share of the injected latency. */
+const LATENCY_SHARE = 0.8;
+const MS_PER_S = 1_000;
+
+test('a handler slowed by an injected provider latency: WARN with growing lag, and the send duration in /metrics', async (t) => {
+  const stack = await startLagStack(t, { notificationEnv: { DEV_CHANNEL_LATENCY_MS: String(LATENCY_MS) } });
+  const monitor = await startLagMonitor(t, stack.namespace, {
+    pollIntervalMs: POLL_INTERVAL_MS,
+    status: { windowSamples: WINDOW_SAMPLES },
+  });
+  const driver = await driveOrders(stack.order.url, stack.inventory.url, ORDERS_PER_SECOND);
+  t.after(() => driver.stop());
+
+  const lags: number[] = [];
+  const warned = await eventually(
+    async () => {
+      const view = groupView(await scrape(monitor.url), monitor.group);
+      lags.push(view.lag);
+      if (view.status === 'WARN') return view;
+      await sleep(POLL_INTERVAL_MS / 2);
+      return undefined;
+    },
+    45_000,
+    'status WARN',
+  );
+  assert.ok(warned.lag > (lags[0] ?? 0) && warned.lag > 0, `lag grew before WARN: ${lags.join(' ')}`);
+  assert.equal(warned.members, 1, 'the consumer is there: slow, not gone');
+  await sleep(GROWTH_WAIT_MS);
+  const later = groupView(await scrape(monitor.url), monitor.group);
+  assert.ok(later.lag > warned.lag, `lag still growing: ${warned.lag} -> ${later.lag}`);
+  assert.ok(later.maxLagSeconds > warned.maxLagSeconds, `time lag ${warned.maxLagSeconds} -> ${later.maxLagSeconds}`);
+  assert.ok(
+    [...later.lagByPartition.values()].every((lag) => lag > 0),
+    `a slow provider lags every partition: ${[...later.lagByPartition].join(' ')}`,
+  );
+
+  // Stopped here, not only in `after`: an Order Service stopping under a stream of requests waits out its
+  // shutdown timeout.
+  await driver.stop();
+  t.diagnostic(`lag before WARN: ${lags.join(' ')}; after: ${later.lag} (time lag ${later.maxLagSeconds} s)`);
+  const metrics = await scrape(stack.notification.url);
+  const sendMeanMs = (histogramMean(metrics, 'notification_send_duration_seconds') ?? 0) * MS_PER_S;
+  const handlerMeanMs =
+    (histogramMean(metrics, 'consumer_handler_duration_seconds', { consumer: NOTIFY_GROUP }) ?? 0) * MS_PER_S;
+  assert.ok(sendMeanMs >= LATENCY_SHARE * LATENCY_MS, `send duration mean ${sendMeanMs} ms`);
+  assert.ok(handlerMeanMs >= LATENCY_SHARE * LATENCY_MS, `handler duration mean ${handlerMeanMs} ms`);
+  // No send finished faster than the injected latency: the histogram's buckets below it are empty.
+  assert.equal(sum(metrics, 'notification_send_duration_seconds_bucket', { le: '0.25' }), 0);
+  assert.equal(sum(metrics, 'consumer_failures_total', { outcome: 'retried' }), 0, 'slow is not failing');
+});
