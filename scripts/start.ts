@@ -19,6 +19,8 @@ const SERVICE_READY_TIMEOUT_MS = 60_000;
 /** Grace period between SIGTERM and SIGKILL when stopping a service. */
 const SERVICE_STOP_TIMEOUT_MS = 15_000;
 const REPO_ROOT = new URL('..', import.meta.url);
+/** A customer whose card the simulated gateway always declines in the local stack (README, "Try it"). */
+const DEMO_DECLINED_CUSTOMER_ID = 'dec11e5d-0000-4000-8000-000000000000';
 
 interface Running {
   label: string;
@@ -83,6 +85,8 @@ function startProcess(
       [spec.portEnv]: String(port),
       // The Inventory Service inserts its missing demo products (never resets stock); others ignore it.
       SEED_DEMO_CATALOG: process.env.SEED_DEMO_CATALOG ?? 'true',
+      // The simulated gateway always declines this demo customer's card (README, "Try it"); others ignore it.
+      PAYMENT_DECLINE_CUSTOMER_IDS: process.env.PAYMENT_DECLINE_CUSTOMER_IDS ?? DEMO_DECLINED_CUSTOMER_ID,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -9,12 +9,17 @@ import { platformMigrations } from '@shop/platform/platform-migrations';
 import type { ServiceDefinition } from '@shop/platform/service';
 import Type from 'typebox';
 import { registerPaymentRoutes } from './api/payment-routes.ts';
+import { simulatedDecision } from './domain/simulated-decision.ts';
 import { instrumentProvider } from './events/instrumented-provider.ts';
 import { createPaymentMetrics } from './events/payment-metrics.ts';
 import { createProcessPaymentsHandler } from './events/process-payments.ts';
 import type { PaymentProvider } from './provider/payment-provider.ts';
 import { DEFAULT_PROVIDER_TIMEOUT_MS, withProviderTimeout } from './provider/provider-timeout.ts';
 import { DEFAULT_SIMULATED_SEED, SimulatedPaymentProvider } from './provider/simulated-provider.ts';
+
+/** Empty, or UUIDs separated by commas. */
+const UUID_PATTERN = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+const DECLINE_CUSTOMER_IDS_PATTERN = `^(${UUID_PATTERN}(,${UUID_PATTERN})*)?$`;
 
 /** Settings of this service beyond the platform's (PORT, DATABASE_URL, KAFKA_*, RETRY_DELAYS_MS, ...). */
 export const PaymentEnvSchema = Type.Object({
@@ -26,6 +31,11 @@ export const PaymentEnvSchema = Type.Object({
   PAYMENT_PROVIDER_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 120_000, default: DEFAULT_PROVIDER_TIMEOUT_MS }),
   /** Seed of the simulated gateway's decline decisions. Default: 'simulated-provider'. */
   PAYMENT_PROVIDER_SEED: Type.String({ minLength: 1, default: DEFAULT_SIMULATED_SEED }),
+  /**
+   * Comma-separated customer ids whose stored card the simulated gateway always declines (CARD_DECLINED), like
+   * a sandbox's test cards: a declined payment can be shown on demand. Default: none; `npm start` sets a demo one.
+   */
+  PAYMENT_DECLINE_CUSTOMER_IDS: Type.String({ default: '', pattern: DECLINE_CUSTOMER_IDS_PATTERN }),
 });
 
 export interface PaymentServiceOptions {
@@ -55,9 +65,16 @@ export function createPaymentService(options: PaymentServiceOptions = {}): Servi
       const gateway =
         options.provider?.(context.pool) ??
         new SimulatedPaymentProvider(context.pool, {
-          declineRate: env.PAYMENT_DECLINE_RATE,
           latencyMs: env.PAYMENT_PROVIDER_LATENCY_MS,
-          seed: env.PAYMENT_PROVIDER_SEED,
+          decide: simulatedDecision(
+            env.PAYMENT_PROVIDER_SEED,
+            env.PAYMENT_DECLINE_RATE,
+            new Set(
+              env.PAYMENT_DECLINE_CUSTOMER_IDS.split(',')
+                .filter(Boolean)
+                .map((id) => id.toLowerCase()),
+            ),
+          ),
         });
       // The histogram wraps the deadline: a timed-out call is counted as an error at its deadline.
       const provider = withProviderTimeout(gateway, options.providerTimeoutMs ?? env.PAYMENT_PROVIDER_TIMEOUT_MS);

@@ -46,3 +46,18 @@ export function inOutage(windows: readonly OutageWindow[], now: Date): boolean {
   const t = now.getTime();
   return windows.some((window) => t >= window.from.getTime() && t < window.until.getTime());
 }
+
+/**
+ * The simulated gateway's decision: the listed customers' cards are always declined (CARD_DECLINED), like a
+ * sandbox's test cards, so a declined payment can be shown on demand; any other charge gets the seeded draw.
+ */
+export function simulatedDecision(
+  seed: string,
+  declineRate: number,
+  declinedCustomers: ReadonlySet<string>,
+): (idempotencyKey: string, request: { customerId: string }) => ChargeDecision {
+  return (key, request) =>
+    declinedCustomers.has(request.customerId.toLowerCase())
+      ? { kind: 'decline', reason: 'CARD_DECLINED' }
+      : seededChargeDecision(seed, declineRate, key);
+}

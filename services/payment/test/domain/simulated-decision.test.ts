@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { PAYMENT_DECLINE_REASONS } from '@shop/contracts';
-import { inOutage, SIMULATED_DECLINE_REASONS, seededChargeDecision } from '../../src/domain/simulated-decision.ts';
+import {
+  inOutage,
+  SIMULATED_DECLINE_REASONS,
+  seededChargeDecision,
+  simulatedDecision,
+} from '../../src/domain/simulated-decision.ts';
 
 const KEYS = Array.from({ length: 2_000 }, () => randomUUID());
 
@@ -37,4 +42,15 @@ test('inOutage should include the start of a window and exclude its end', () => 
   assert.equal(inOutage([window], new Date('2026-01-01T00:00:59.999Z')), true);
   assert.equal(inOutage([window], window.until), false);
   assert.equal(inOutage([], window.from), false);
+});
+
+test('a listed customer should always be declined with CARD_DECLINED, others drawn as usual', () => {
+  const decide = simulatedDecision('seed', 0, new Set(['dec11e5d-0000-4000-8000-000000000000']));
+  for (const key of ['a', 'b', 'c']) {
+    assert.deepEqual(decide(key, { customerId: 'DEC11E5D-0000-4000-8000-000000000000' }), {
+      kind: 'decline',
+      reason: 'CARD_DECLINED',
+    });
+    assert.deepEqual(decide(key, { customerId: '6f1c1f8e-8f7e-4a57-9d3b-2f0a4c8e1d11' }), { kind: 'capture' });
+  }
 });
