@@ -439,6 +439,11 @@ function paymentMismatch(type: string): SagaReject {
   return { kind: 'reject', code: 'ORD_PAYMENT_MISMATCH', message: `${type} names a payment this saga did not make` };
 }
 
+/** A step given up: the customer's own cancellation, when they asked for one meanwhile, else a timeout. */
+function timeoutReason(saga: SagaSnapshot): CancelReason {
+  return saga.cancelRequested ? CUSTOMER_CANCELLED : PROCESSING_TIMEOUT;
+}
+
 /** What an overdue step does: re-send it, give it up (compensate), or park the saga for an operator. */
 export function onStepDeadline(saga: SagaSnapshot, step: SagaStep, context: DecisionContext): SagaDecision {
   const open = openStep(saga, step);
@@ -449,7 +454,7 @@ export function onStepDeadline(saga: SagaSnapshot, step: SagaStep, context: Deci
       // OrderPlaced is an event Inventory reacts to on its own (choreography); there is no command to
       // re-send. Give up: release whatever may get reserved, and cancel.
       return compensate(saga, context, {
-        reason: PROCESSING_TIMEOUT,
+        reason: timeoutReason(saga),
         steps: ['RELEASE_STOCK'],
         closes: [{ step, status: 'TIMED_OUT' }],
       });
@@ -464,7 +469,7 @@ export function onStepDeadline(saga: SagaSnapshot, step: SagaStep, context: Deci
       // Past the expiry nothing more is captured; a capture made before is refunded (the Payment Service
       // refunds at most what it captured, zero when nothing was).
       return compensate(saga, context, {
-        reason: PROCESSING_TIMEOUT,
+        reason: timeoutReason(saga),
         steps: ['REFUND_PAYMENT', 'RELEASE_STOCK'],
         closes: [{ step, status: 'ABANDONED' }],
       });

@@ -158,6 +158,10 @@ test('a cancellation while the charge is in flight should wait for its answer, t
   assert.equal(afterCapture.state, 'CANCELLING');
   assert.deepEqual(open(afterCapture), ['REFUND_PAYMENT', 'RELEASE_STOCK']);
   assert.equal(afterCapture.orderStatus, 'PENDING', 'never shown CONFIRMED');
+  const expired = sagaAfter(requested, { ...change(onStepDeadline(requested, 'CHARGE_PAYMENT', contextAt(1_000))) });
+  assert.equal(expired.openSteps[0]?.attempt, 2, 'still re-sent: a reply may be on its way');
+  const givenUp = change(onStepDeadline(expired, 'CHARGE_PAYMENT', contextAt(60_000)));
+  assert.equal(givenUp.fields.pendingCancelReason?.code, 'CUSTOMER_CANCELLED', 'the customer asked first');
   const afterDecline = run(requested, declined);
   assert.deepEqual(open(afterDecline), ['RELEASE_STOCK']);
   assert.equal(afterDecline.pendingCancelReason?.code, 'CUSTOMER_CANCELLED');
