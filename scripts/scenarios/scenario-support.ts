@@ -158,10 +158,17 @@ export function sum(samples: readonly Sample[], name: string, where: Record<stri
     .reduce((total, sample) => total + sample.value, 0);
 }
 
+/** Attempts of one scrape, and the pause between two: a service answers 503 while its database is unreachable. */
+const SCRAPE_ATTEMPTS = 5;
+const SCRAPE_RETRY_MS = 500;
+
 export async function scrape(url: string): Promise<Sample[]> {
-  const response = await fetch(`${url}/metrics`);
-  if (!response.ok) throw new Error(`GET ${url}/metrics: ${response.status}`);
-  return parseMetrics(await response.text());
+  for (let attempt = 1; ; attempt++) {
+    const response = await fetch(`${url}/metrics`);
+    if (response.ok) return parseMetrics(await response.text());
+    if (attempt >= SCRAPE_ATTEMPTS) throw new Error(`GET ${url}/metrics: ${response.status} ${await response.text()}`);
+    await sleep(SCRAPE_RETRY_MS);
+  }
 }
 
 /** Mean of a histogram (sum / count) for the matching series, in its unit; undefined without observations. */
