@@ -47,7 +47,7 @@ export const hotPartition: Scenario = {
   name: 'hot-partition',
   summary: `a bulk job writes ${BULK_RECORDS} outcome records under one key while ${ORDERS_PER_SECOND} orders/s flow`,
   async run(cleanup: Cleanup): Promise<ScenarioResult> {
-    log('starting order, inventory and notification services');
+    log('starting order, inventory, payment and notification services');
     const stack = await startLagStack(cleanup.context);
     const monitor = await startLagMonitor(cleanup.context, stack.namespace, {
       pollIntervalMs: POLL_INTERVAL_MS,

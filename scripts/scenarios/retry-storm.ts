@@ -40,7 +40,7 @@ export const retryStorm: Scenario = {
   summary: `${FAILURE_RATE * 100} % of sends fail transiently while ${ORDERS_PER_SECOND} orders/s flow`,
   async run(cleanup: Cleanup): Promise<ScenarioResult> {
     log(
-      `starting order, inventory and notification services (DEV_CHANNEL_FAILURE_RATE=${FAILURE_RATE}, RETRY_DELAYS_MS=${RETRY_DELAYS_MS})`,
+      `starting order, inventory, payment and notification services (DEV_CHANNEL_FAILURE_RATE=${FAILURE_RATE}, RETRY_DELAYS_MS=${RETRY_DELAYS_MS})`,
     );
     const stack = await startLagStack(cleanup.context, {
       notificationEnv: { DEV_CHANNEL_FAILURE_RATE: String(FAILURE_RATE), RETRY_DELAYS_MS },

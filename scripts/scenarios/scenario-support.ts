@@ -21,7 +21,7 @@ import { inventoryService } from '../../services/inventory/src/service.ts';
 import { orderService } from '../../services/order/src/service.ts';
 import { type ChildService, spawnService } from '../../tests/support/child-service.ts';
 import { freePort } from '../../tests/support/ports.ts';
-import { placeOrder, putStock } from '../../tests/support/stack.ts';
+import { placeOrder, putStock, simulatedPaymentService } from '../../tests/support/stack.ts';
 import type { StatusOptions } from '../../tools/src/lag/burrow-status.ts';
 import { LagMonitor, serveMetrics } from '../../tools/src/lag/lag-monitor.ts';
 import { catalogGroups } from '../../tools/src/lag/lag-reader.ts';
@@ -64,6 +64,7 @@ export interface LagStack {
   namespace: KafkaNamespace;
   order: RunningService;
   inventory: RunningService;
+  payment: RunningService;
   /** The Notification Service as its own process (`npm start` runs it so), on `notificationDb`. */
   notification: ChildService;
   notificationDb: TestDatabase;
@@ -74,7 +75,7 @@ export interface LagStack {
 }
 
 /**
- * Order and Inventory in-process, the Notification Service as a child process, on a fresh namespace and
+ * Order, Inventory and Payment in-process, the Notification Service as a child process, on a fresh namespace and
  * databases. A process, so that a scenario or test can stop and restart it, and so that the clean-up can
  * SIGKILL it: a slowed consumer finishes its batch in flight on a graceful stop, which at a 500 ms provider
  * latency outlasts the shutdown timeout, and its database would be dropped under it.
@@ -87,9 +88,11 @@ export async function startLagStack(
   // First registered, so run first (after-hooks run in order): the process dies before its database is dropped.
   t.after(() => stack?.notification.kill('SIGKILL'));
   const namespace = await createTestNamespace(t, 'lag');
-  const [order, inventory, notificationDb] = await Promise.all([
+  const [order, inventory, payment, notificationDb] = await Promise.all([
     startTestService(t, orderService, { namespace }),
     startTestService(t, inventoryService, { namespace }),
+    // Every charge captured at once: the orders confirm, and each confirmation is a notification.
+    startTestService(t, simulatedPaymentService(), { namespace }),
     createTestDatabase(t, 'lag_notifications'),
   ]);
   const env = {
@@ -106,6 +109,7 @@ export async function startLagStack(
     namespace,
     order,
     inventory,
+    payment,
     notification: await spawn(),
     notificationDb,
     stopNotification: (signal) => (stack as LagStack).notification.kill(signal),

@@ -38,7 +38,7 @@ export const slowProvider: Scenario = {
   name: 'slow-provider',
   summary: `the provider answers after ${LATENCY_MS} ms while ${ORDERS_PER_SECOND} orders/s flow`,
   async run(cleanup: Cleanup): Promise<ScenarioResult> {
-    log(`starting order, inventory and notification services (DEV_CHANNEL_LATENCY_MS=${LATENCY_MS})`);
+    log(`starting order, inventory, payment and notification services (DEV_CHANNEL_LATENCY_MS=${LATENCY_MS})`);
     const stack = await startLagStack(cleanup.context, {
       notificationEnv: { DEV_CHANNEL_LATENCY_MS: String(LATENCY_MS) },
     });
