@@ -54,7 +54,7 @@ export const hotPartition: Scenario = {
       status: { windowSamples: WINDOW_SAMPLES },
     });
     log(`namespace ${stack.namespace.prefix}; lag monitor ${monitor.url}/metrics`);
-    const driver = await driveOrders(stack.order.url, stack.inventory.url, ORDERS_PER_SECOND);
+    const driver = await driveOrders(stack, ORDERS_PER_SECOND);
     await sleep(PROGRESS_EVERY_MS);
 
     log(`bulk job: ${BULK_RECORDS} OrderConfirmed records with key "${BULK_KEY}"`);

@@ -51,7 +51,7 @@ export const retryStorm: Scenario = {
     });
     const tiers = [1, 2, 3].map((n) => `${monitor.group}.retry-${n}`);
     log(`namespace ${stack.namespace.prefix}; lag monitor ${monitor.url}/metrics; orders for ${FLOW_MS / MS_PER_S} s`);
-    const driver = await driveOrders(stack.order.url, stack.inventory.url, ORDERS_PER_SECOND);
+    const driver = await driveOrders(stack, ORDERS_PER_SECOND);
     const statuses = new Set<string>();
     let tierRecords = 0;
     const started = performance.now();

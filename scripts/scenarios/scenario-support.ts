@@ -68,6 +68,8 @@ export interface LagStack {
   /** The Notification Service as its own process (`npm start` runs it so), on `notificationDb`. */
   notification: ChildService;
   notificationDb: TestDatabase;
+  /** Runs `step` first on teardown, before any service stops. */
+  beforeTeardown(step: () => Promise<void>): void;
   /** Stops the Notification Service process with `signal` (SIGTERM: graceful, SIGKILL: at once). */
   stopNotification(signal: NodeJS.Signals): Promise<void>;
   /** Starts it again on the same database and namespace (after stopNotification). */
@@ -85,8 +87,18 @@ export async function startLagStack(
   options: { notificationEnv?: Record<string, string> } = {},
 ): Promise<LagStack> {
   let stack: LagStack | undefined;
-  // First registered, so run first (after-hooks run in order): the process dies before its database is dropped.
-  t.after(() => stack?.notification.kill('SIGKILL'));
+  const early: Array<() => Promise<void>> = [];
+  // First registered, so run first (after-hooks run in order): the order drivers stop before the services
+  // (an Order Service stopping under a stream of requests waits out its shutdown timeout), the Notification
+  // Service process dies before its database is dropped, and the in-process services stop before their
+  // topics are deleted (a relay publishing to a deleted topic holds the shutdown until its timeout).
+  // Stopping twice is harmless: startTestService's own hook finds the shutdown done.
+  t.after(async () => {
+    for (const step of early) await step();
+    if (stack === undefined) return;
+    await stack.notification.kill('SIGKILL');
+    await Promise.all([stack.order.stop(), stack.inventory.stop(), stack.payment.stop()]);
+  });
   const namespace = await createTestNamespace(t, 'lag');
   const [order, inventory, payment, notificationDb] = await Promise.all([
     startTestService(t, orderService, { namespace }),
@@ -112,6 +124,9 @@ export async function startLagStack(
     payment,
     notification: await spawn(),
     notificationDb,
+    beforeTeardown: (step) => {
+      early.push(step);
+    },
     stopNotification: (signal) => (stack as LagStack).notification.kill(signal),
     async startNotification() {
       const started = await spawn();
@@ -166,11 +181,11 @@ export function sum(samples: readonly Sample[], name: string, where: Record<stri
 const SCRAPE_ATTEMPTS = 5;
 const SCRAPE_RETRY_MS = 500;
 
-export async function scrape(url: string): Promise<Sample[]> {
+export async function scrape(url: string, attempts = SCRAPE_ATTEMPTS): Promise<Sample[]> {
   for (let attempt = 1; ; attempt++) {
     const response = await fetch(`${url}/metrics`);
     if (response.ok) return parseMetrics(await response.text());
-    if (attempt >= SCRAPE_ATTEMPTS) throw new Error(`GET ${url}/metrics: ${response.status} ${await response.text()}`);
+    if (attempt >= attempts) throw new Error(`GET ${url}/metrics: ${response.status} ${await response.text()}`);
     await sleep(SCRAPE_RETRY_MS);
   }
 }
@@ -269,10 +284,11 @@ const DRIVER_MAX_IN_FLIGHT = 20;
 /** Units of the scenario's SKU: never the limit, so every order confirms and gets a notification. */
 const DRIVER_STOCK = 1_000_000;
 
-/** Places orders of one unit of a fresh SKU at about `perSecond`, until stop(). */
-export async function driveOrders(orderUrl: string, inventoryUrl: string, perSecond: number): Promise<OrderDriver> {
+/** Places orders of one unit of a fresh SKU at about `perSecond`, until stop() or the stack's teardown. */
+export async function driveOrders(stack: LagStack, perSecond: number): Promise<OrderDriver> {
+  const orderUrl = stack.order.url;
   const sku = `SCENARIO-${Date.now().toString(36).toUpperCase()}`;
-  await putStock(inventoryUrl, sku, DRIVER_STOCK);
+  await putStock(stack.inventory.url, sku, DRIVER_STOCK);
   let placed = 0;
   let failed = 0;
   let inFlight = 0;
@@ -302,7 +318,7 @@ export async function driveOrders(orderUrl: string, inventoryUrl: string, perSec
       pending.add(tracked);
     }
   })();
-  return {
+  const driver: OrderDriver = {
     placed: () => placed,
     failed: () => failed,
     async stop() {
@@ -311,6 +327,8 @@ export async function driveOrders(orderUrl: string, inventoryUrl: string, perSec
       await Promise.all(pending);
     },
   };
+  stack.beforeTeardown(() => driver.stop());
+  return driver;
 }
 
 /** The outcome of a scenario: whether the expected signal showed, and the lines that show it. */

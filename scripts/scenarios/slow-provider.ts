@@ -33,6 +33,8 @@ const PROGRESS_EVERY_MS = 2_500;
 /** The send-duration mean must reach this share of the injected latency. */
 const LATENCY_SHARE = 0.8;
 const MS_PER_S = 1_000;
+/** The final read of the service's /metrics may wait this many half-seconds for a database connection. */
+const FINAL_SCRAPE_ATTEMPTS = 60;
 
 export const slowProvider: Scenario = {
   name: 'slow-provider',
@@ -47,7 +49,7 @@ export const slowProvider: Scenario = {
       status: { windowSamples: WINDOW_SAMPLES },
     });
     log(`namespace ${stack.namespace.prefix}; lag monitor ${monitor.url}/metrics; orders for ${FLOW_MS / MS_PER_S} s`);
-    const driver = await driveOrders(stack.order.url, stack.inventory.url, ORDERS_PER_SECOND);
+    const driver = await driveOrders(stack, ORDERS_PER_SECOND);
     const statuses = new Set<string>();
     const lags: number[] = [];
     const started = performance.now();
@@ -55,9 +57,12 @@ export const slowProvider: Scenario = {
     while (performance.now() - started < FLOW_MS) {
       await sleep(PROGRESS_EVERY_MS);
       view = groupView(await scrape(monitor.url), monitor.group);
-      const service = await scrape(stack.notification.url);
       statuses.add(view.status);
       lags.push(view.lag);
+      const service = await scrape(stack.notification.url).catch((error: Error) => {
+        log(`notification /metrics: ${error.message}; its log: ${stack.notification.output.slice(-3).join(' | ')}`);
+        return [];
+      });
       const send = histogramMean(service, 'notification_send_duration_seconds') ?? 0;
       log(
         `placed ${driver.placed()} | ${view.status.padEnd(7)} lag ${String(view.lag).padStart(4)} ` +
@@ -65,7 +70,7 @@ export const slowProvider: Scenario = {
       );
     }
     await driver.stop();
-    const service = await scrape(stack.notification.url);
+    const service = await scrape(stack.notification.url, FINAL_SCRAPE_ATTEMPTS);
     const sendMeanMs = (histogramMean(service, 'notification_send_duration_seconds') ?? 0) * MS_PER_S;
     const handlerMeanMs =
       (histogramMean(service, 'consumer_handler_duration_seconds', { consumer: NOTIFY_GROUP }) ?? 0) * MS_PER_S;

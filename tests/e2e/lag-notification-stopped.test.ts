@@ -48,8 +48,7 @@ test('Notification Service stopped while orders flow: WARN then STOP, time lag g
     at: Date.now(),
     view: groupView(await scrape(monitor.url), monitor.group),
   });
-  const driver = await driveOrders(stack.order.url, stack.inventory.url, ORDERS_PER_SECOND);
-  t.after(() => driver.stop());
+  const driver = await driveOrders(stack, ORDERS_PER_SECOND);
 
   // Consuming: the group has committed every partition (a first commit has too little history to judge,
   // UNKNOWN), has its member, and keeps up.

@@ -41,8 +41,7 @@ test('a handler slowed by an injected provider latency: WARN with growing lag, a
     pollIntervalMs: POLL_INTERVAL_MS,
     status: { windowSamples: WINDOW_SAMPLES },
   });
-  const driver = await driveOrders(stack.order.url, stack.inventory.url, ORDERS_PER_SECOND);
-  t.after(() => driver.stop());
+  const driver = await driveOrders(stack, ORDERS_PER_SECOND);
 
   const lags: number[] = [];
   const warned = await eventually(
@@ -67,8 +66,6 @@ test('a handler slowed by an injected provider latency: WARN with growing lag, a
     `a slow provider lags every partition: ${[...later.lagByPartition].join(' ')}`,
   );
 
-  // Stopped here, not only in `after`: an Order Service stopping under a stream of requests waits out its
-  // shutdown timeout.
   await driver.stop();
   t.diagnostic(`lag before WARN: ${lags.join(' ')}; after: ${later.lag} (time lag ${later.maxLagSeconds} s)`);
   const metrics = await scrape(stack.notification.url);
