@@ -12,9 +12,17 @@ export const DEFAULT_MAX_BATCH_SIZE = 200;
  * Records of one partition handled in one database transaction (one BEGIN/COMMIT, one inbox insert for all
  * of them). Each record after the first runs under a savepoint, and PostgreSQL keeps at most 64
  * subtransactions per transaction in shared memory before every snapshot in the database gets slower
- * (subxid overflow): stay below that.
+ * (subxid overflow): stay below that. Smaller still, because a batch holds its connection (and its row
+ * locks) until it commits.
  */
-export const DEFAULT_MAX_TRANSACTION_BATCH_SIZE = 50;
+export const DEFAULT_MAX_TRANSACTION_BATCH_SIZE = 20;
+/**
+ * Partitions of one runner that may hold a database transaction at the same time. A batch transaction keeps
+ * its connection for the whole batch: without a cap, a runner with many busy partitions holds every
+ * connection of the service's pool, and its HTTP requests wait for one (and time out) behind the consumers.
+ * A few are enough to overlap database round trips on a single event loop.
+ */
+export const DEFAULT_MAX_CONCURRENT_TRANSACTIONS = 3;
 /** PGPROC_MAX_CACHED_SUBXIDS: the savepoints of one batch transaction must stay below it. */
 const MAX_SUBTRANSACTIONS = 64;
 /**
@@ -81,6 +89,8 @@ export interface ConsumerRunnerOptions<Event> {
   maxBatchSize?: number;
   /** Default: DEFAULT_MAX_TRANSACTION_BATCH_SIZE; 1 gives every record its own transaction. */
   maxTransactionBatchSize?: number;
+  /** Default: DEFAULT_MAX_CONCURRENT_TRANSACTIONS. */
+  maxConcurrentTransactions?: number;
   /** Default: DEFAULT_MAX_BUFFERED_RECORDS. */
   maxBufferedRecords?: number;
   /** Default: none. */
@@ -129,6 +139,9 @@ export class ConsumerRunner<Event> {
   #workers = new Map<string, Promise<void>>();
   #buffered = 0;
   #paused = false;
+  /** Partitions holding a transaction slot, and those waiting for one (FIFO). */
+  #activeTransactions = 0;
+  #waitingForTransaction: Array<() => void> = [];
   #running = false;
   #healthy = false;
   #supervisor: Promise<void> | undefined;
@@ -252,7 +265,12 @@ export class ConsumerRunner<Event> {
       }
       const batch = queue.splice(0, maxBatch);
       this.#metrics?.batchSize.observe({ consumer: this.#options.name }, batch.length);
-      await this.#processPartition(batch);
+      await this.#acquireTransactionSlot();
+      try {
+        await this.#processPartition(batch);
+      } finally {
+        this.#releaseTransactionSlot();
+      }
       this.#buffered -= batch.length;
       const lowWater = (this.#options.maxBufferedRecords ?? DEFAULT_MAX_BUFFERED_RECORDS) / 2;
       if (this.#paused && this.#buffered <= lowWater && this.#running && this.#stream === stream) {
@@ -260,6 +278,22 @@ export class ConsumerRunner<Event> {
         stream?.resume();
       }
     }
+  }
+
+  async #acquireTransactionSlot(): Promise<void> {
+    const limit = this.#options.maxConcurrentTransactions ?? DEFAULT_MAX_CONCURRENT_TRANSACTIONS;
+    if (this.#activeTransactions < limit) {
+      this.#activeTransactions++;
+      return;
+    }
+    // The slot is handed over by the releasing partition, so the count stays at the limit meanwhile.
+    await new Promise<void>((resolve) => this.#waitingForTransaction.push(resolve));
+  }
+
+  #releaseTransactionSlot(): void {
+    const next = this.#waitingForTransaction.shift();
+    if (next === undefined) this.#activeTransactions--;
+    else next();
   }
 
   async #processPartition(records: KafkaRecord[]): Promise<void> {

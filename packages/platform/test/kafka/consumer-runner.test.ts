@@ -75,8 +75,10 @@ function runner(
   s: Setup,
   handle: (event: TestEvent, client: import('../../src/db/pool.ts').PoolClient) => Promise<void>,
   failures: FailureRouter = new CollectingRouter(),
+  options: { maxConcurrentTransactions?: number } = {},
 ) {
   return new ConsumerRunner<TestEvent>({
+    ...options,
     name: 'test-consumer',
     groupId: s.groupId,
     topics: [s.topic],
@@ -293,4 +295,29 @@ test('runner should commit nothing of a batch, and no offset, while a database f
   assert.deepEqual(router.routed, []);
   const tx = await transactionsOf(s);
   assert.equal(new Set(tx.values()).size, 1, 'the retried batch committed as one transaction');
+});
+
+test('runner should hold at most maxConcurrentTransactions transactions at once, whatever the number of busy partitions', async (t) => {
+  const s = await setup(t);
+  let open = 0;
+  let mostOpen = 0;
+  // Keys spread over both partitions of the topic.
+  await s.send(Array.from({ length: 20 }, (_, n) => ({ value: JSON.stringify({ n }), key: `k${n}` })));
+  const r = runner(
+    s,
+    async (event, client) => {
+      open++;
+      mostOpen = Math.max(mostOpen, open);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      open--;
+      await insertEffect(event, client);
+    },
+    new CollectingRouter(),
+    { maxConcurrentTransactions: 1 },
+  );
+  await r.start();
+  t.after(() => r.stop());
+  await eventually(async () => ((await committedTotal(s)) === 20 ? true : undefined), 20_000, 'all committed');
+  assert.equal((await effects(s)).length, 20);
+  assert.equal(mostOpen, 1);
 });
