@@ -6,7 +6,8 @@
  * Status needs history (see burrow-status.ts). One-shot mode takes `--samples` readings (default
  * ONE_SHOT_SAMPLES) `--interval` apart (default ONE_SHOT_INTERVAL_S) and prints the last reading with the
  * status of that short window; `--samples 1` prints the lag alone, status 'n/a'. A short window can only
- * tell OK, WARN, STALL and STOP-by-no-members apart; STOP by time needs `--watch`, which keeps a window of
+ * tell OK, WARN (a lagging group without members is WARN too) and STALL apart; STOP, the window's duration
+ * without progress, needs `--watch`, which keeps a window of
  * WATCH_WINDOW_SAMPLES readings `--interval` apart (default WATCH_INTERVAL_S) until Ctrl-C.
  * Environment: KAFKA_BOOTSTRAP_SERVERS, KAFKA_NAMESPACE (default for --namespace). Read once here.
  */

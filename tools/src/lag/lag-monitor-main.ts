@@ -1,7 +1,7 @@
 /**
  * The lag monitor process: `node tools/src/lag/lag-monitor-main.ts`. Polls every catalog consumer group
- * (main and retry tiers, in KAFKA_NAMESPACE) and serves their lag and status at /metrics. Not yet started
- * by `npm start`. Environment, read once here: KAFKA_BOOTSTRAP_SERVERS, KAFKA_NAMESPACE, LAG_MONITOR_PORT,
+ * (main and retry tiers, in KAFKA_NAMESPACE) and serves their lag and status at /metrics; `npm start` runs it
+ * (scripts/stack.ts). Environment, read once here: KAFKA_BOOTSTRAP_SERVERS, KAFKA_NAMESPACE, LAG_MONITOR_PORT,
  * LAG_MONITOR_HOST, LAG_POLL_INTERVAL_MS, LAG_WINDOW_SAMPLES (STOP after the window's duration).
  */
 import { CommonEnvSchema, loadEnv, parseBootstrapServers } from '@shop/platform/config';
