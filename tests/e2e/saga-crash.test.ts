@@ -53,6 +53,8 @@ const STEP_TIMEOUT_MS = 4_000;
 const FINISH_TIMEOUT_MS = 60_000;
 /** How long the test waits after the notifications for a duplicate to show up. */
 const NOTIFICATION_QUIET_MS = 1_500;
+/** A process that takes longer than this to stop is named in the output. */
+const SLOW_STOP_MS = 5_000;
 /** Stock of the plentiful and the scarce SKU (the scarce one makes some orders fail to reserve). */
 const PLENTY = 100;
 const SCARCE = 8;
@@ -61,11 +63,21 @@ const SCARCE = 8;
 const notificationService = createNotificationService({ env: {} });
 
 test('the Order Service SIGKILLed with 20 sagas charging resumes every saga after restart: each order ends CONFIRMED or CANCELLED, one capture per confirmed order, every other capture refunded once, stock conserved', async (t) => {
+  // After-hooks run in registration order: this one, registered first, stops every process (children
+  // killed first) before the topics and databases they use are deleted by the hooks registered later.
+  const processes: Array<{ name: string; stop: () => Promise<void> }> = [];
+  t.after(async () => {
+    for (const { name, stop } of processes.reverse()) {
+      const started = performance.now();
+      await stop();
+      const ms = performance.now() - started;
+      if (ms > SLOW_STOP_MS) process.stdout.write(`# stopping ${name} took ${(ms / 1_000).toFixed(1)} s\n`);
+    }
+  });
   const namespace = await createTestNamespace(t, 'saga-crash');
   const serverUrl = await testPostgresUrl();
   const databaseName = uniqueName('t_orders_crash', '_');
   await ensureDatabase(serverUrl, databaseName);
-  // Registered before the child is spawned, so it runs after the child is killed.
   t.after(() => dropDatabase(serverUrl, databaseName));
   const [inventory, payment, notification] = await Promise.all([
     startTestService(t, inventoryService, { namespace }),
@@ -76,6 +88,11 @@ test('the Order Service SIGKILLed with 20 sagas charging resumes every saga afte
     ),
     startTestService(t, notificationService, { namespace }),
   ]);
+  processes.push(
+    { name: 'inventory', stop: inventory.stop },
+    { name: 'payment', stop: payment.stop },
+    { name: 'notification', stop: notification.stop },
+  );
   const env = {
     KAFKA_BOOTSTRAP_SERVERS: (await testBootstrapServers()).join(','),
     DATABASE_URL: serverUrl,
@@ -85,6 +102,7 @@ test('the Order Service SIGKILLed with 20 sagas charging resumes every saga afte
     SAGA_STEP_TIMEOUT_MS: String(STEP_TIMEOUT_MS),
   };
   const first = await spawnService(t, ORDER_ENTRY, await freePort(), env);
+  processes.push({ name: 'order (first)', stop: () => first.kill('SIGKILL') });
 
   const plenty = `CRASH-A-${Date.now().toString(36).toUpperCase()}`;
   const scarce = `CRASH-B-${Date.now().toString(36).toUpperCase()}`;
@@ -134,6 +152,7 @@ test('the Order Service SIGKILLed with 20 sagas charging resumes every saga afte
 
   const restartedAt = performance.now();
   const second = await spawnService(t, ORDER_ENTRY, await freePort(), env);
+  processes.push({ name: 'order (second)', stop: () => second.kill('SIGKILL') });
   const finished = await Promise.all(orderIds.map((id) => sagaFinished(second.url, id, FINISH_TIMEOUT_MS)));
   const seconds = (performance.now() - restartedAt) / 1_000;
   const byStatus = (status: string) => finished.filter((o) => o.status === status);
@@ -215,14 +234,13 @@ test('the Order Service SIGKILLed with 20 sagas charging resumes every saga afte
     ...(o.status === 'CONFIRMED' || confirmedBeforeCancel.has(o.orderId) ? [`${o.orderId} OrderConfirmed`] : []),
     ...(o.status === 'CANCELLED' ? [`${o.orderId} OrderCancelled`] : []),
   ]);
-  const told = async () =>
-    (
-      await Promise.all(
-        finished.map(async (o) =>
-          (await notifications(notification.url, o.orderId)).map((n) => `${o.orderId} ${n.outcome}`),
-        ),
-      )
-    ).flat();
+  const told = async () => {
+    const all: string[] = [];
+    for (const o of finished) {
+      all.push(...(await notifications(notification.url, o.orderId)).map((n) => `${o.orderId} ${n.outcome}`));
+    }
+    return all;
+  };
   await eventually(async () => ((await told()).length >= expected.length ? true : undefined), 20_000, 'notifications');
   await sleep(NOTIFICATION_QUIET_MS);
   assert.deepEqual((await told()).sort(), expected.sort(), 'one notification per outcome of each order (e-mail only)');

@@ -54,14 +54,40 @@ export function declineCustomers(customerIds: ReadonlySet<string>): SimulatedPro
     customerIds.has(request.customerId) ? { kind: 'decline', reason: 'INSUFFICIENT_FUNDS' } : { kind: 'capture' };
 }
 
+/** The services each test started through this module, stopped (newest first) before its topics are deleted. */
+const servicesOf = new WeakMap<TestContext, RunningService[]>();
+
+/**
+ * After-hooks run in registration order, so the hook that stops the services is registered before the
+ * namespace's (which deletes the topics) and the databases': a consumer whose topics vanish under it, or a
+ * service whose database is dropped, would otherwise be stopped in that state, which can hang a test's end.
+ */
+function trackServices(t: TestContext): RunningService[] {
+  let services = servicesOf.get(t);
+  if (services === undefined) {
+    const list: RunningService[] = [];
+    services = list;
+    servicesOf.set(t, list);
+    t.after(async () => {
+      for (const service of list.reverse()) await service.stop();
+    });
+  }
+  return services;
+}
+
 /** Every service, in-process, on one fresh namespace, each with its own database. */
 export async function startStack(t: TestContext, options: StackOptions = {}): Promise<TestStack> {
+  const services = trackServices(t);
   const namespace = await createTestNamespace(t, 'e2e');
-  const start = (label: ServiceLabel, definition: ServiceDefinition) =>
-    startTestService(t, options.definitions?.[label] ?? definition, {
+  const start = async (label: ServiceLabel, definition: ServiceDefinition) => {
+    const running = await startTestService(t, options.definitions?.[label] ?? definition, {
       namespace,
       env: { ...options.env?.[label] },
     });
+    // Tracked at once: when another service fails to start, this one is still stopped before the topics go.
+    services.push(running);
+    return running;
+  };
   const [inventory, order, payment, notification] = await Promise.all([
     start('inventory', inventoryService),
     start('order', orderService),
@@ -73,8 +99,8 @@ export async function startStack(t: TestContext, options: StackOptions = {}): Pr
 
 /**
  * Starts `definition` again on the database and namespace of a service the test stopped (an outage that
- * ends): the same settings startTestService uses, on the existing database, stopped after the test (the
- * first start's cleanup drops the database afterwards).
+ * ends): the same settings startTestService uses, on the existing database, stopped after the test before
+ * the topics are deleted (the first start's cleanup drops the database afterwards).
  */
 export async function restartService(
   t: TestContext,
@@ -93,7 +119,7 @@ export async function restartService(
     RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS,
     ...env,
   });
-  t.after(() => running.stop());
+  trackServices(t).push(running);
   return running;
 }
 
@@ -287,10 +313,12 @@ export interface NotificationBody {
 }
 
 export async function notifications(notificationUrl: string, orderId: string): Promise<NotificationBody[]> {
-  const { body } = await http<{ notifications?: NotificationBody[] } | NotificationBody[]>(
+  const { status, body } = await http<{ notifications: NotificationBody[] }>(
     `${notificationUrl}/notifications?orderId=${orderId}`,
   );
-  return Array.isArray(body) ? body : (body.notifications ?? []);
+  // An error must not read as "no notifications": a test counting them would pass or fail for the wrong reason.
+  if (status !== 200) throw new Error(`GET /notifications?orderId=${orderId}: ${status} ${JSON.stringify(body)}`);
+  return body.notifications;
 }
 
 export interface PaymentsBody {
