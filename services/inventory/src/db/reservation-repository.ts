@@ -7,6 +7,7 @@ import type { PoolClient } from '@shop/platform/db/pool';
 import type { Money } from '../domain/money.ts';
 import type { LineFailure } from '../domain/reservation-decision.ts';
 import type { ReservationStatus } from '../domain/reservation-lifecycle.ts';
+import { STOCK_LOCK_KEY } from './product-repository.ts';
 import { type Queryable, safeInteger } from './queryable.ts';
 
 /** One requested line as recorded: priced when stock was held, with its failure when it failed. */
@@ -93,20 +94,26 @@ export interface HeldReservation {
 
 /**
  * Locks the order's reservation row (so two commands for one order apply one after the other) and
- * reads its lines; undefined when the order has none.
+ * reads its lines; undefined when the order has none. Takes the stock lock (STOCK_LOCK_KEY) first, in the
+ * same statement, as every stock-moving transaction does before its first row lock: with several orders in
+ * one transaction, a reservation row locked before the stock lock could close a cycle with a transaction
+ * that holds the stock lock and waits for this order's row. The lines never change once written (they are
+ * inserted with the head), so reading them with the statement's snapshot is safe.
  */
 export async function lockReservation(client: PoolClient, orderId: string): Promise<HeldReservation | undefined> {
-  const head = await client.query<{ status: ReservationStatus }>(
-    'SELECT status FROM reservations WHERE order_id = $1 FOR UPDATE',
-    [orderId],
+  const result = await client.query<{ status: ReservationStatus; lines: { sku: string; quantity: number }[] }>(
+    `WITH gate AS MATERIALIZED (SELECT pg_advisory_xact_lock($2) AS locked)
+     SELECT r.status,
+            COALESCE((SELECT json_agg(json_build_object('sku', l.sku, 'quantity', l.quantity) ORDER BY l.line_no)
+                      FROM reservation_lines l WHERE l.order_id = r.order_id), '[]'::json) AS lines
+     FROM reservations r
+     WHERE r.order_id = $1 AND EXISTS (SELECT 1 FROM gate)
+     FOR UPDATE OF r`,
+    [orderId, STOCK_LOCK_KEY],
   );
-  const status = head.rows[0]?.status;
-  if (status === undefined) return undefined;
-  const lines = await client.query<{ sku: string; quantity: number }>(
-    'SELECT sku, quantity FROM reservation_lines WHERE order_id = $1 ORDER BY line_no',
-    [orderId],
-  );
-  return { status, lines: lines.rows };
+  const row = result.rows[0];
+  if (row === undefined) return undefined;
+  return { status: row.status, lines: row.lines };
 }
 
 /** Moves a locked reservation to `next`, stamping the time of the transition. */
