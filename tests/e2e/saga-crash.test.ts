@@ -1,12 +1,17 @@
 /**
- * Issue 6: the Order Service SIGKILLed mid-saga (no shutdown hook runs) with orders waiting for their
- * payment and customer cancellations in flight. Restarted on the same database and namespace, every saga
- * resumes from its persisted state and finishes; money and stock add up: one capture per confirmed order,
- * every other capture refunded once, no unit lost or sold twice.
+ * Issue 6, failures the order saga must survive.
+ * - The Order Service SIGKILLed mid-saga (no shutdown hook runs) with orders waiting for their payment and
+ *   customer cancellations in flight. Restarted on the same database and namespace, every saga resumes from
+ *   its persisted state and finishes; money and stock add up: one capture per confirmed order, every other
+ *   capture refunded once, no unit lost or sold twice.
+ * - A compensation that keeps failing: the saga parks in COMPENSATION_FAILED where an operator sees it, and
+ *   the operator's retry resumes it.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { dropDatabase, ensureDatabase } from '@shop/platform/db/databases';
 import {
   createTestNamespace,
@@ -27,15 +32,20 @@ import {
   getOrder,
   notifications,
   type OrderBody,
+  orderWhere,
   paymentsOf,
   placeOrder,
   product,
   putStock,
+  restartService,
   sagaFinished,
   simulatedPaymentService,
+  startStack,
 } from '../support/stack.ts';
 
 const ORDER_ENTRY = 'services/order/src/main.ts';
+const REPO_ROOT = new URL('../..', import.meta.url);
+const execFileAsync = promisify(execFile);
 const ORDERS = 30;
 /** Orders that should be waiting for their payment when the Order Service is killed. */
 const CHARGING_AT_KILL = 20;
@@ -53,6 +63,9 @@ const STEP_TIMEOUT_MS = 4_000;
 const FINISH_TIMEOUT_MS = 60_000;
 /** How long the test waits after the notifications for a duplicate to show up. */
 const NOTIFICATION_QUIET_MS = 1_500;
+/** Step timeout and attempts of the parking test: the refund is given up on within a couple of seconds. */
+const PARK_STEP_TIMEOUT_MS = 500;
+const PARK_MAX_ATTEMPTS = 2;
 /** A process that takes longer than this to stop is named in the output. */
 const SLOW_STOP_MS = 5_000;
 /** Stock of the plentiful and the scarce SKU (the scarce one makes some orders fail to reserve). */
@@ -244,4 +257,75 @@ test('the Order Service SIGKILLed with 20 sagas charging resumes every saga afte
   await eventually(async () => ((await told()).length >= expected.length ? true : undefined), 20_000, 'notifications');
   await sleep(NOTIFICATION_QUIET_MS);
   assert.deepEqual((await told()).sort(), expected.sort(), 'one notification per outcome of each order (e-mail only)');
+});
+
+test('a refund unanswered after every attempt parks the saga in COMPENSATION_FAILED (view and metrics) with the order not yet CANCELLED; the operator retry (CLI) resumes it and the capture is refunded once when the Payment Service is back', async (t) => {
+  const stack = await startStack(t, {
+    env: {
+      order: {
+        SAGA_STEP_TIMEOUT_MS: String(PARK_STEP_TIMEOUT_MS),
+        SAGA_MAX_SETTLEMENT_ATTEMPTS: String(PARK_MAX_ATTEMPTS),
+        SAGA_DEADLINE_SCAN_INTERVAL_MS: '100',
+      },
+    },
+  });
+  const rug = `PARK-${Date.now().toString(36).toUpperCase()}`;
+  await putStock(stack.inventory.url, rug, 3, 2_000);
+  const orderId = await placeOrder(stack.order.url, [{ sku: rug, quantity: 1 }]);
+  const confirmed = await sagaFinished(stack.order.url, orderId);
+  assert.equal(confirmed.status, 'CONFIRMED', describeSaga(confirmed));
+
+  await stack.payment.stop();
+  const accepted = await cancelOrder(stack.order.url, orderId);
+  assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+  const parked = await orderWhere(
+    stack.order.url,
+    orderId,
+    (o) => o.saga?.state === 'COMPENSATION_FAILED',
+    'COMPENSATION_FAILED',
+    30_000,
+  );
+  assert.equal(parked.status, 'CONFIRMED', `not CANCELLED while a compensation is unanswered\n${describeSaga(parked)}`);
+  const refunds = (parked.saga?.steps ?? []).filter((s) => s.step === 'REFUND_PAYMENT');
+  assert.equal(refunds.length, PARK_MAX_ATTEMPTS, `every attempt of the refund was made\n${describeSaga(parked)}`);
+  const release = (parked.saga?.steps ?? []).filter((s) => s.step === 'RELEASE_STOCK').at(-1);
+  assert.equal(release?.status, 'SUCCEEDED', `the stock compensation did not wait\n${describeSaga(parked)}`);
+  assert.deepEqual(await product(stack.inventory.url, rug).then((p) => [p.available, p.reserved, p.sold]), [3, 0, 0]);
+  const metrics = await fetch(`${stack.order.url}/metrics`).then((r) => r.text());
+  assert.match(metrics, /^order_sagas\{state="COMPENSATION_FAILED"\} 1$/m, 'the gauge an alert watches');
+  assert.match(metrics, /^order_saga_compensation_failures_total\{step="REFUND_PAYMENT"\} 1$/m);
+
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    ['tools/src/cli.ts', 'saga', 'retry', orderId, '--order-url', stack.order.url],
+    { cwd: REPO_ROOT },
+  );
+  assert.match(stdout, /retried/);
+  assert.match(stdout, /saga CANCELLING/, `the retry sent the refund again:\n${stdout}`);
+  const payment = await restartService(t, simulatedPaymentService(), stack.payment);
+
+  const cancelled = await orderWhere(stack.order.url, orderId, (o) => o.status === 'CANCELLED', 'CANCELLED', 30_000);
+  assert.equal(cancelled.cancelReason?.code, 'CUSTOMER_CANCELLED', describeSaga(cancelled));
+  assert.deepEqual(cancelled.refunded, { amountMinor: 2_000, currency: 'EUR' }, describeSaga(cancelled));
+  const finished = await sagaFinished(stack.order.url, orderId);
+  assert.equal(finished.saga?.state, 'CANCELLED', describeSaga(finished));
+  await sleep(NOTIFICATION_QUIET_MS);
+  const recorded = await paymentsOf(payment.url, orderId);
+  assert.deepEqual(
+    recorded.refunds.map((r) => r.amount.amountMinor),
+    [2_000],
+    `one refund for every copy of the command\n${describeSaga(finished)}`,
+  );
+  const gatewayRefunds = await payment.context.pool.query<{ amount_minor: string }>(
+    'SELECT amount_minor FROM simulated_provider_refunds',
+  );
+  assert.deepEqual(
+    gatewayRefunds.rows.map((r) => Number(r.amount_minor)),
+    [2_000],
+    'the gateway refunded once',
+  );
+  assert.deepEqual(
+    (await notifications(stack.notification.url, orderId)).map((n) => n.outcome),
+    ['OrderConfirmed', 'OrderCancelled'],
+  );
 });
