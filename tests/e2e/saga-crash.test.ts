@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -28,6 +29,7 @@ import { spawnService } from '../support/child-service.ts';
 import { freePort } from '../support/ports.ts';
 import {
   cancelOrder,
+  declineCustomers,
   describeSaga,
   getOrder,
   notifications,
@@ -51,8 +53,8 @@ const ORDERS = 30;
 const CHARGING_AT_KILL = 20;
 /** Gateway latency: each charge takes this long, so charges pile up in CHARGING. */
 const GATEWAY_LATENCY_MS = 1_500;
-/** Share of charges the gateway declines (deterministic per paymentId with the seed below). */
-const DECLINE_RATE = 0.2;
+/** Every DECLINE_EVERY-th order's customer has a card the gateway declines (deterministic, unlike a rate). */
+const DECLINE_EVERY = 5;
 /** Orders the customer cancels right before the kill, while their charge is in flight. */
 const CANCELLED_AT_KILL = 3;
 /** How long the Order Service stays dead while the others keep answering its commands. */
@@ -92,11 +94,12 @@ test('the Order Service SIGKILLed with 20 sagas charging resumes every saga afte
   const databaseName = uniqueName('t_orders_crash', '_');
   await ensureDatabase(serverUrl, databaseName);
   t.after(() => dropDatabase(serverUrl, databaseName));
+  const declinedCustomers = new Set<string>();
   const [inventory, payment, notification] = await Promise.all([
     startTestService(t, inventoryService, { namespace }),
     startTestService(
       t,
-      simulatedPaymentService({ latencyMs: GATEWAY_LATENCY_MS, declineRate: DECLINE_RATE, seed: 'saga-crash' }),
+      simulatedPaymentService({ latencyMs: GATEWAY_LATENCY_MS, decide: declineCustomers(declinedCustomers) }),
       { namespace },
     ),
     startTestService(t, notificationService, { namespace }),
@@ -133,7 +136,14 @@ test('the Order Service SIGKILLed with 20 sagas charging resumes every saga afte
         ]
       : [{ sku: plenty, quantity: 1 + (i % 2) }],
   );
-  const orderIds = await Promise.all(lines.map((items) => placeOrder(first.url, items)));
+  const customers = lines.map((_, i) => {
+    const customerId = randomUUID();
+    if (i % DECLINE_EVERY === DECLINE_EVERY - 1) declinedCustomers.add(customerId);
+    return customerId;
+  });
+  const orderIds = await Promise.all(
+    lines.map((items, i) => placeOrder(first.url, items, { customerId: customers[i] as string })),
+  );
 
   // Kill when the most sagas are waiting for their charge (or after a while, whatever was reached).
   const watchUntil = Date.now() + 20_000;
@@ -168,10 +178,14 @@ test('the Order Service SIGKILLed with 20 sagas charging resumes every saga afte
   processes.push({ name: 'order (second)', stop: () => second.kill('SIGKILL') });
   const finished = await Promise.all(orderIds.map((id) => sagaFinished(second.url, id, FINISH_TIMEOUT_MS)));
   const seconds = (performance.now() - restartedAt) / 1_000;
-  const byStatus = (status: string) => finished.filter((o) => o.status === status);
+  const outcomes = new Map<string, number>();
+  for (const o of finished) {
+    const outcome = o.status === 'CANCELLED' ? `CANCELLED ${o.cancelReason?.code}` : o.status;
+    outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+  }
   process.stdout.write(
-    `# after restart every saga finished in ${seconds.toFixed(1)} s: ${byStatus('CONFIRMED').length} CONFIRMED, ` +
-      `${byStatus('CANCELLED').length} CANCELLED (${[...new Set(byStatus('CANCELLED').map((o) => o.cancelReason?.code))].join(', ')}); ` +
+    `# after restart every saga finished in ${seconds.toFixed(1)} s: ` +
+      `${[...outcomes].map(([outcome, n]) => `${n} ${outcome}`).join(', ')}; ` +
       `re-sent steps: ${finished.flatMap((o) => o.saga?.steps ?? []).filter((s) => s.attempt > 1).length}\n`,
   );
 
@@ -180,6 +194,9 @@ test('the Order Service SIGKILLed with 20 sagas charging resumes every saga afte
       ['CONFIRMED', 'CANCELLED'].includes(order.saga?.state ?? '') && order.saga?.state === order.status,
       `every saga resumed and finished\n${describeSaga(order)}`,
     );
+  }
+  for (const order of finished.filter((o) => declinedCustomers.has(o.customerId))) {
+    assert.equal(order.status, 'CANCELLED', `a declined card confirms nothing\n${describeSaga(order)}`);
   }
   for (const orderId of cancelledByCustomer) {
     const order = finished.find((o) => o.orderId === orderId) as OrderBody;
