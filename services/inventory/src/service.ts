@@ -22,7 +22,7 @@ export const InventoryEnvSchema = Type.Object({
 });
 
 export interface InventoryServiceOptions {
-  /** Seed the demo catalog at start. Default: the SEED_DEMO_CATALOG environment variable (false when unset). */
+  /** Seed the demo catalog at start. Default: the SEED_DEMO_CATALOG variable of the environment the service starts with (false when unset). */
   seedDemoCatalog?: boolean;
 }
 
@@ -37,7 +37,7 @@ export function createInventoryService(options: InventoryServiceOptions = {}): S
     ],
     async start(context) {
       // The boot path is the one place that reads the environment (see CONVENTIONS, config).
-      const seed = options.seedDemoCatalog ?? loadEnv(InventoryEnvSchema).SEED_DEMO_CATALOG;
+      const seed = options.seedDemoCatalog ?? loadEnv(InventoryEnvSchema, context.env).SEED_DEMO_CATALOG;
       if (seed) {
         const inserted = await seedDemoCatalog(context.pool);
         context.logger.info({ inserted }, `demo catalog seeded (${inserted.length} products added)`);

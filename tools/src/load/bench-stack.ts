@@ -30,8 +30,15 @@ const program = new Command('bench-stack')
   .option('--base-port <n>', 'services listen on base+1 (order) … base+4 (notification)', Number, 18_080)
   .option('--log-level <level>', 'services log level', 'warn')
   .option('--node-args <args>', 'extra node arguments for every service, e.g. --cpu-prof', '')
+  .option('--decline-rate <0-1>', "share of charges the Payment Service's simulated gateway declines", '0')
   .parse();
-const options = program.opts<{ namespace: string; basePort: number; logLevel: string; nodeArgs: string }>();
+const options = program.opts<{
+  namespace: string;
+  basePort: number;
+  logLevel: string;
+  nodeArgs: string;
+  declineRate: string;
+}>();
 
 const env = loadEnv(CommonEnvSchema);
 const bootstrapServers = parseBootstrapServers(env.KAFKA_BOOTSTRAP_SERVERS);
@@ -68,6 +75,7 @@ for (const service of SERVICES) {
       KAFKA_NAMESPACE: options.namespace,
       LOG_LEVEL: options.logLevel,
       SEED_DEMO_CATALOG: 'true',
+      PAYMENT_DECLINE_RATE: options.declineRate,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -99,5 +107,5 @@ for (const service of SERVICES) {
 const url = (offset: number) => `http://127.0.0.1:${options.basePort + offset}`;
 process.stdout.write(
   `[bench-stack] up; pids ${children.map((child) => child.pid).join(' ')}\n` +
-    `[bench-stack] npm run load -- --order-url ${url(1)} --inventory-url ${url(2)} --notification-url ${url(4)}\n`,
+    `[bench-stack] npm run load -- --order-url ${url(1)} --inventory-url ${url(2)} --payment-url ${url(3)} --notification-url ${url(4)}\n`,
 );

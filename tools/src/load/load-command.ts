@@ -37,6 +37,7 @@ function printReport(report: LoadReport): void {
     `  generator CPU        ${(report.generatorCpu.userSeconds + report.generatorCpu.systemSeconds).toFixed(1)} s (${(report.generatorCpu.shareOfOneCore * 100).toFixed(0)}% of one core; user ${report.generatorCpu.userSeconds.toFixed(1)} s, system ${report.generatorCpu.systemSeconds.toFixed(1)} s)`,
     `  reconciliation       ${r.ok ? 'CLEAN' : 'FAILED'}: every accepted order final ${r.everyAcceptedOrderFinal}, stock conserved ${r.stockConserved}, ` +
       `notifications ${r.notificationsChecked ? (r.ordersWithWrongNotificationCount.length === 0 ? 'exactly one per channel' : `${r.ordersWithWrongNotificationCount.length} order(s) wrong`) : 'not checked'}`,
+    `  payments             ${r.payments.ok ? 'reconciled' : `${r.payments.mismatches.length} order(s) wrong`}: captured ${r.payments.capturedMinor} − refunded ${r.payments.refundedMinor} = ${r.payments.capturedMinor - r.payments.refundedMinor} minor units; confirmed orders total ${r.payments.confirmedTotalMinor}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -51,13 +52,19 @@ export function loadCommand(): Command {
     .option('--no-notifications', 'skip the per-order notification check')
     .option('--order-url <url>', 'Order Service', 'http://127.0.0.1:8081')
     .option('--inventory-url <url>', 'Inventory Service', 'http://127.0.0.1:8082')
+    .option('--payment-url <url>', 'Payment Service', 'http://127.0.0.1:8083')
     .option('--notification-url <url>', 'Notification Service', 'http://127.0.0.1:8084')
     .option('--assert', `exit non-zero unless accepted/s >= 98% of --rate and p99 < ${TARGET_P99_MS} ms`)
     .action(async (options) => {
       const total = Math.round(options.rate * options.duration);
       const interactive = process.stdout.isTTY === true;
       const report = await runLoad({
-        urls: { order: options.orderUrl, inventory: options.inventoryUrl, notification: options.notificationUrl },
+        urls: {
+          order: options.orderUrl,
+          inventory: options.inventoryUrl,
+          payment: options.paymentUrl,
+          notification: options.notificationUrl,
+        },
         rate: options.rate,
         durationSeconds: options.duration,
         drainSeconds: options.drain,

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { LatencyRecorder, type LatencySummary } from './latency-recorder.ts';
 import { runOpenModel } from './open-model.ts';
+import { type OrderPayments, type PaymentReconciliation, reconcilePayments } from './payment-reconciliation.ts';
 import {
   awaitOrder,
   listProducts,
   notificationsOf,
   type OrderView,
   type Product,
+  paymentsOf,
   placeOrder,
   type StackUrls,
   setAvailable,
@@ -78,6 +80,8 @@ export interface Reconciliation {
   stockDifferences: Array<{ sku: string; before: number; after: number }>;
   notificationsChecked: boolean;
   ordersWithWrongNotificationCount: Array<{ orderId: string; perChannel: Record<string, number> }>;
+  /** Captured − refunded per order against its status and total (the payment saga, issue 6). */
+  payments: PaymentReconciliation;
 }
 
 function pick<T>(items: readonly T[], random: () => number): T {
@@ -316,10 +320,17 @@ async function reconcile(
       }
     });
   }
+  const settledOrders = [...orders.values()].filter((o) => FINAL_STATUSES.has(o.status));
+  const paymentsByOrder = new Map<string, OrderPayments>();
+  await mapLimited(settledOrders, RECONCILE_CONCURRENCY, async (order) => {
+    paymentsByOrder.set(order.orderId, await paymentsOf(options.urls, order.orderId));
+  });
+  const payments = reconcilePayments(settledOrders, paymentsByOrder);
   const everyAcceptedOrderFinal = unsettled.length === 0;
   const stockConserved = stockDifferences.length === 0;
   return {
-    ok: everyAcceptedOrderFinal && stockConserved && wrong.length === 0,
+    ok: everyAcceptedOrderFinal && stockConserved && wrong.length === 0 && payments.ok,
+    payments,
     everyAcceptedOrderFinal,
     unsettledOrderIds: unsettled.slice(0, 20),
     stockConserved,

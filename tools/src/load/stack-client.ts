@@ -5,6 +5,8 @@
 
 import { Agent, request } from 'node:http';
 
+import type { OrderPayments } from './payment-reconciliation.ts';
+
 /** Requests are bounded: a hung connection must not hang the run. */
 export const HTTP_TIMEOUT_MS = 35_000;
 
@@ -41,6 +43,7 @@ function send(url: string, method: 'GET' | 'POST', headers: Record<string, strin
 export interface StackUrls {
   order: string;
   inventory: string;
+  payment: string;
   notification: string;
 }
 
@@ -56,6 +59,7 @@ export interface OrderView {
   status: string;
   createdAt: string;
   settledAt?: string | null;
+  total?: { amountMinor: number; currency: string };
 }
 
 export interface NotificationView {
@@ -127,6 +131,14 @@ export async function awaitOrder(urls: StackUrls, orderId: string, waitSeconds: 
   const response = await send(`${urls.order}/orders/${orderId}?wait=${waitSeconds}`, 'GET', {});
   if (response.status !== 200) throw new Error(`GET /orders/${orderId}: HTTP ${response.status} ${response.body}`);
   return JSON.parse(response.body) as OrderView;
+}
+
+/** The payments and refunds the Payment Service holds for an order (`GET /payments?orderId=`). */
+export async function paymentsOf(urls: StackUrls, orderId: string): Promise<OrderPayments> {
+  return json<OrderPayments>(
+    await fetch(`${urls.payment}/payments?orderId=${orderId}`, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) }),
+    `GET /payments?orderId=${orderId}`,
+  );
 }
 
 export async function notificationsOf(urls: StackUrls, orderId: string): Promise<NotificationView[]> {
