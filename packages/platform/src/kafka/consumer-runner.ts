@@ -41,6 +41,12 @@ export const CONSUMER_SESSION_TIMEOUT_MS = 15_000;
 export const CONSUMER_HEARTBEAT_INTERVAL_MS = 1_000;
 /** A retry tier waiting for a record's due time re-checks this often, so a stop is not delayed by the wait. */
 const DUE_CHECK_INTERVAL_MS = 500;
+/**
+ * Within a long batch (slow handlers: up to maxBatchSize records), the offset of what is already committed in
+ * the database is committed at least this often. The lag monitor judges progress by committed offsets: a
+ * consumer that works but commits once per 200 slow records would look stalled, then stopped.
+ */
+export const OFFSET_COMMIT_INTERVAL_MS = 1_000;
 
 export type KafkaRecord = Message<string, Buffer, string, Buffer>;
 
@@ -298,13 +304,22 @@ export class ConsumerRunner<Event> {
 
   async #processPartition(records: KafkaRecord[]): Promise<void> {
     let done = 0;
+    let committedAt = performance.now();
     while (done < records.length) {
       const handled = await this.#processRun(records, done);
       done += handled;
       if (handled === 0) break;
+      // Every record before `done` is committed in the database (or routed), so its offset may be committed.
+      if (done < records.length && performance.now() - committedAt >= OFFSET_COMMIT_INTERVAL_MS) {
+        await this.#commitOffset(records[done - 1] as KafkaRecord);
+        committedAt = performance.now();
+      }
     }
     const lastDone = records[done - 1];
-    if (lastDone === undefined) return;
+    if (lastDone !== undefined) await this.#commitOffset(lastDone);
+  }
+
+  async #commitOffset(lastDone: KafkaRecord): Promise<void> {
     try {
       await lastDone.commit();
     } catch (error) {
@@ -412,11 +427,22 @@ export class ConsumerRunner<Event> {
               ]);
               return { outcomes, failure: toRecordFailure(classifyFailure(error)) };
             }
+            // Slow handlers: end the transaction here so its records' offsets can be committed (see
+            // OFFSET_COMMIT_INTERVAL_MS); the rest of the run goes into the next one, their inbox rows with it.
+            if (index < run.length - 1 && performance.now() - started >= OFFSET_COMMIT_INTERVAL_MS) {
+              if (fresh.size > 0) {
+                await client.query('DELETE FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])', [
+                  name,
+                  [...fresh],
+                ]);
+              }
+              return { outcomes, failure: undefined };
+            }
           }
           return { outcomes, failure: undefined };
         });
         const { outcomes, failure } = result;
-        const perRecord = (performance.now() - started) / 1_000 / run.length;
+        const perRecord = (performance.now() - started) / 1_000 / Math.max(1, outcomes.length);
         for (const [index, outcome] of outcomes.entries()) {
           const item = run[index] as DecodedRecord<Event>;
           this.#options.afterTransaction?.(item.record);

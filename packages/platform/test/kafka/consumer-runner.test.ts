@@ -9,6 +9,7 @@ import {
   type Decoded,
   type FailureRouter,
   type KafkaRecord,
+  OFFSET_COMMIT_INTERVAL_MS,
   type RecordFailure,
 } from '../../src/kafka/consumer-runner.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -320,4 +321,26 @@ test('runner should hold at most maxConcurrentTransactions transactions at once,
   await eventually(async () => ((await committedTotal(s)) === 20 ? true : undefined), 20_000, 'all committed');
   assert.equal((await effects(s)).length, 20);
   assert.equal(mostOpen, 1);
+});
+
+test('runner should commit offsets during a long batch of slow records, not only at its end', async (t) => {
+  const s = await setup(t);
+  const records = 12;
+  await s.send(Array.from({ length: records }, (_, n) => ({ value: JSON.stringify({ n }), key: 'one-partition' })));
+  const committedWhileHandling: number[] = [];
+  const r = runner(s, async (event, client) => {
+    // Slow enough that the whole batch takes several OFFSET_COMMIT_INTERVAL_MS.
+    await new Promise((resolve) => setTimeout(resolve, OFFSET_COMMIT_INTERVAL_MS / 3));
+    await insertEffect(event, client);
+    if (event.n === records - 1) committedWhileHandling.push(await committedTotal(s));
+  });
+  await r.start();
+  t.after(() => r.stop());
+  await eventually(async () => ((await committedTotal(s)) === records ? true : undefined), 30_000, 'all committed');
+  assert.equal((await effects(s)).length, records);
+  const [beforeLast] = committedWhileHandling;
+  assert.ok(
+    beforeLast !== undefined && beforeLast > 0 && beforeLast < records,
+    `offsets moved before the batch ended (committed ${beforeLast} while handling the last record)`,
+  );
 });
