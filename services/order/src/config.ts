@@ -10,6 +10,11 @@ import { DEFAULT_SAGA_SETTINGS, type SagaSettings } from './domain/order-saga.ts
 const MIN_TIMEOUT_MS = 100;
 const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1_000;
 const MAX_SETTLEMENT_ATTEMPTS = 100;
+/**
+ * Requests waiting for one of the pool's 10 connections before new orders are refused. A statement takes a few
+ * ms, so 50 waiters are already hundreds of ms of queue; past that, refusing is kinder than a 5 s timeout.
+ */
+export const DEFAULT_MAX_DB_QUEUE = 50;
 
 export const OrderEnvSchema = Type.Object({
   /** No reply to ChargePayment, CommitReservation, ReleaseReservation or RefundPayment by then: re-send it. */
@@ -38,11 +43,17 @@ export const OrderEnvSchema = Type.Object({
   }),
   /** How often overdue saga steps are looked for. */
   SAGA_DEADLINE_SCAN_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 1_000 }),
+  /**
+   * Load shedding: POST /orders answers 503 ORD_OVERLOADED (Retry-After) at once while this many requests
+   * already wait for a database connection, instead of queueing into the pool's 5 s timeout.
+   */
+  ORDER_MAX_DB_QUEUE: Type.Integer({ minimum: 1, maximum: 10_000, default: DEFAULT_MAX_DB_QUEUE }),
 });
 
 export interface OrderSettings {
   readonly saga: SagaSettings;
   readonly deadlineScanIntervalMs: number;
+  readonly maxDbQueue: number;
 }
 
 export function loadOrderSettings(env: Env): OrderSettings {
@@ -55,5 +66,6 @@ export function loadOrderSettings(env: Env): OrderSettings {
       maxSettlementAttempts: raw.SAGA_MAX_SETTLEMENT_ATTEMPTS,
     }),
     deadlineScanIntervalMs: raw.SAGA_DEADLINE_SCAN_INTERVAL_MS,
+    maxDbQueue: raw.ORDER_MAX_DB_QUEUE,
   });
 }

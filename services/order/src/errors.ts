@@ -31,6 +31,8 @@ export const ORDER_ERRORS = {
   ORD_RESERVATION_MISMATCH: { httpStatus: 500, retryable: false },
   /** Consumer: a payment reply naming a payment or refund id the saga never used. Dead-lettered. */
   ORD_PAYMENT_MISMATCH: { httpStatus: 500, retryable: false },
+  /** POST /orders refused at once because the database queue is full (load shedding); retry after Retry-After. */
+  ORD_OVERLOADED: { httpStatus: 503, retryable: true },
   /** Operator retry of a saga that is not COMPENSATION_FAILED. */
   ORD_SAGA_NOT_FAILED: { httpStatus: 409, retryable: false },
   /** Cancellation of an order whose saga waits for an operator (its commit is unanswered). */

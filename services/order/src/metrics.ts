@@ -29,6 +29,8 @@ export interface OrderMetrics {
   readonly compensationFailures: Counter<'step'>;
   /** Reservations that arrived after the saga gave up on them, released again. */
   readonly strayReleases: Counter;
+  /** POST /orders refused with ORD_OVERLOADED (load shedding). */
+  readonly shed: Counter;
 }
 
 export function createOrderMetrics(registry: Registry, sources: { waiters(): number }): OrderMetrics {
@@ -74,6 +76,11 @@ export function createOrderMetrics(registry: Registry, sources: { waiters(): num
     strayReleases: new Counter({
       name: 'order_saga_stray_releases_total',
       help: 'Reservations that arrived after the saga gave up on them and were released again',
+      registers,
+    }),
+    shed: new Counter({
+      name: 'orders_shed_total',
+      help: 'POST /orders refused with 503 ORD_OVERLOADED while the database queue was full',
       registers,
     }),
     waiters: new Gauge({

@@ -40,7 +40,15 @@ export const orderService: ServiceDefinition = {
     registerStateGauges(registry, pool);
     registerHttpMetrics(app, registry);
     const saga = { events, metrics, settings: settings.saga };
-    registerOrderRoutes(app, { pool, events, notifications, metrics, saga, logger });
+    registerOrderRoutes(app, {
+      pool,
+      events,
+      notifications,
+      metrics,
+      saga,
+      logger,
+      maxDbQueue: settings.maxDbQueue,
+    });
     await context.consume('orderSaga', createOrderSagaHandler(saga));
     const deadlines = new SagaDeadlineScanner({ ...saga, pool, logger, intervalMs: settings.deadlineScanIntervalMs });
     deadlines.start();
