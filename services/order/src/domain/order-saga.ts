@@ -145,19 +145,24 @@ export type SagaReply =
   | { readonly type: 'ReservationReleased' };
 
 /** Saga fields a decision sets (absent: unchanged). */
-export interface SagaFieldChanges {
-  readonly total?: Money;
-  readonly paymentId?: string;
-  readonly chargeExpiresAt?: Date;
-  readonly captured?: Money;
-  readonly refundId?: string;
-  readonly refunded?: Money;
+export type SagaFieldChanges = Partial<
+  Pick<
+    SagaSnapshot,
+    | 'total'
+    | 'paymentId'
+    | 'chargeExpiresAt'
+    | 'captured'
+    | 'refundId'
+    | 'refunded'
+    | 'pendingCancelReason'
+    | 'operatorRetries'
+  >
+> & {
+  /** A cancellation request is never withdrawn. */
   readonly cancelRequested?: true;
-  readonly pendingCancelReason?: CancelReason;
   /** `null` clears it. */
   readonly resumeState?: SagaState | null;
-  readonly operatorRetries?: number;
-}
+};
 
 /** A step attempt to start, with the deadline of its reply. Its command is built from the saga after the change. */
 export interface StepStart {
