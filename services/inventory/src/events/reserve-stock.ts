@@ -10,7 +10,7 @@ import type { EventHandler } from '@shop/platform/events/catalog-consumer';
 import type { EventWriter } from '@shop/platform/events/event-writer';
 import type { Logger } from '@shop/platform/logger';
 import { lockProducts, moveStock } from '../db/product-repository.ts';
-import { insertReservation, type ReservationLine } from '../db/reservation-repository.ts';
+import { findReservationStatus, insertReservation, type ReservationLine } from '../db/reservation-repository.ts';
 import {
   decideReservation,
   type OrderLine,
@@ -59,6 +59,13 @@ export async function reserveStock(
   );
   const decision = decideReservation(order.lines, stock);
   if (decision.outcome === 'REJECTED') {
+    // Only here is a duplicate checked up front: a second OrderPlaced for an order decided earlier must stay a
+    // no-op even when it (or the catalog since) would be refused, rather than dead-letter a settled order.
+    if ((await findReservationStatus(client, orderId)) !== undefined) {
+      logger.info({ orderId }, 'OrderPlaced for an order already decided; nothing changes');
+      metrics.reservations.inc({ outcome: 'duplicate' });
+      return;
+    }
     throw inventoryError(
       REJECTION_CODES[decision.problem],
       `Order ${orderId} cannot be reserved: ${decision.message}`,

@@ -205,4 +205,39 @@ test('reserveStock', async (t) => {
       assert.deepEqual(inventory.resultsFor(orderId), []);
     },
   );
+  // After the test above: it brings in the USD product.
+  await t.test(
+    'should ignore, not dead-letter, a second OrderPlaced of a decided order that would now be refused',
+    async () => {
+      const deadLetters = await readDeadLetters(t, inventory, 'reserveStock');
+      const duplicatesBefore = await metricValue(registry, 'inventory_reservations_total', { outcome: 'duplicate' });
+      const orderId = newOrderId();
+      const first = inventory.orderPlaced({ orderId, lines: [{ sku: 'MUG-RED', quantity: 1 }] });
+      await inventory.send([first], () => SAME_PARTITION);
+      await inventory.waitForResults(orderId);
+      // A re-publication with a new event id whose lines now mix currencies: refused if it were a new order.
+      const second = inventory.orderPlaced({
+        orderId,
+        lines: [
+          { sku: 'MUG-RED', quantity: 1 },
+          { sku: 'IMPORTED-USD', quantity: 1 },
+        ],
+      });
+      await inventory.send([second], () => SAME_PARTITION);
+      await eventually(
+        async () =>
+          (await metricValue(registry, 'inventory_reservations_total', { outcome: 'duplicate' })) > duplicatesBefore
+            ? true
+            : undefined,
+        REACTION_TIMEOUT_MS,
+        'the second event recognised as a duplicate',
+      );
+      await sentinelPassed();
+      assert.deepEqual(
+        deadLetters.filter((letter) => letter.key === orderId),
+        [],
+      );
+      assert.equal(inventory.resultsFor(orderId).length, 1, 'one result');
+    },
+  );
 });
