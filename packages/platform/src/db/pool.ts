@@ -38,7 +38,9 @@ export function createPool(url: string, options: PoolOptions = {}): Pool {
  */
 export async function connect(pool: Pool): Promise<PoolClient> {
   try {
-    return await pool.connect();
+    const client = await pool.connect();
+    guardCheckedOutClient(client);
+    return client;
   } catch (error) {
     throw platformError('PLT_POSTGRES_UNREACHABLE', `Cannot get a database connection: ${(error as Error).message}`, {
       cause: error,
@@ -46,18 +48,53 @@ export async function connect(pool: Pool): Promise<PoolClient> {
   }
 }
 
+/** Clients that already carry the listener below (clients are reused by the pool). */
+const guarded = new WeakSet<PoolClient>();
+/** Checked-out clients whose connection died (the listener below saw it). */
+const lostConnections = new WeakSet<PoolClient>();
+
+/**
+ * The pool listens for errors of idle clients only. A connection that dies while checked out but between
+ * queries (PostgreSQL restarted or failed over while a handler awaits a provider inside its transaction)
+ * emits 'error' on the client, and with no listener Node would crash the process. Listened to here, the
+ * failure reaches the caller where it belongs: its next query rejects (an infrastructure failure, retried),
+ * and the pool drops the broken client on release.
+ */
+function guardCheckedOutClient(client: PoolClient): void {
+  if (guarded.has(client)) return;
+  guarded.add(client);
+  client.on('error', () => lostConnections.add(client));
+}
+
 /** Runs `fn` in one transaction on one client: COMMIT when it resolves, ROLLBACK when it throws. */
 export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await connect(pool);
+  let lost = false;
   try {
     await client.query('BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
+    const rolledBack = await client.query('ROLLBACK').then(
+      () => true,
+      () => false,
+    );
+    if (!rolledBack || lostConnections.has(client)) {
+      // The connection died under the transaction (PostgreSQL restarted, failed over, or ended the backend):
+      // whatever `fn` threw follows from that (pg's own errors for it carry no SQLSTATE), nothing committed
+      // (or, if COMMIT itself was cut, the inbox makes the retry a no-op). It is our database being
+      // unavailable, to be retried, never a reason to dead-letter a record.
+      lost = true;
+      throw platformError(
+        'PLT_POSTGRES_UNREACHABLE',
+        `The database connection was lost during the transaction: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
     throw error;
   } finally {
-    client.release();
+    // A broken client is destroyed, not returned to the pool.
+    client.release(lost);
   }
 }

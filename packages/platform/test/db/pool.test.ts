@@ -34,3 +34,37 @@ async function assertRefusedAsInfrastructure(pool: import('../../src/db/pool.ts'
     },
   );
 }
+
+// Regression: a connection that died while checked out between queries crashed the process (an 'error' event
+// on the client with no listener), and the next query's error ("not queryable", no SQLSTATE) was classified
+// as unexpected, so the consumer runner would have dead-lettered a record because PostgreSQL restarted.
+test('inTransaction should survive its connection being killed and report PLT_POSTGRES_UNREACHABLE, an infrastructure failure', async (t) => {
+  const db = await createTestDatabase(t, 'killed');
+  const admin = new pg.Client({ connectionString: `${await testPostgresUrl()}/postgres` });
+  await admin.connect();
+  t.after(() => admin.end());
+  const kill = (pid: number) => admin.query('SELECT pg_terminate_backend($1)', [pid]);
+  const backendPid = async (client: pg.PoolClient) =>
+    (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid ?? 0;
+
+  const betweenQueries = inTransaction(db.pool, async (client) => {
+    await kill(await backendPid(client));
+    // A handler awaiting something else inside its transaction (a provider call) while the connection dies.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await client.query('SELECT 1');
+  });
+  const duringQuery = inTransaction(db.pool, async (client) => {
+    const pid = await backendPid(client);
+    setTimeout(() => void kill(pid), 200);
+    await client.query('SELECT pg_sleep(5)');
+  });
+  for (const outcome of await Promise.allSettled([betweenQueries, duringQuery])) {
+    assert.equal(outcome.status, 'rejected');
+    const error = (outcome as PromiseRejectedResult).reason;
+    assert.ok(error instanceof AppError, String(error));
+    assert.equal(error.code, 'PLT_POSTGRES_UNREACHABLE');
+    assert.equal(classifyFailure(error).kind, 'infrastructure');
+  }
+  // The pool dropped the broken clients: the next transaction works.
+  assert.equal(await inTransaction(db.pool, async (client) => (await client.query('SELECT 1 AS one')).rows[0]?.one), 1);
+});
