@@ -271,12 +271,7 @@ export class ConsumerRunner<Event> {
       }
       const batch = queue.splice(0, maxBatch);
       this.#metrics?.batchSize.observe({ consumer: this.#options.name }, batch.length);
-      await this.#acquireTransactionSlot();
-      try {
-        await this.#processPartition(batch);
-      } finally {
-        this.#releaseTransactionSlot();
-      }
+      await this.#processPartition(batch);
       this.#buffered -= batch.length;
       const lowWater = (this.#options.maxBufferedRecords ?? DEFAULT_MAX_BUFFERED_RECORDS) / 2;
       if (this.#paused && this.#buffered <= lowWater && this.#running && this.#stream === stream) {
@@ -306,7 +301,16 @@ export class ConsumerRunner<Event> {
     let done = 0;
     let committedAt = performance.now();
     while (done < records.length) {
-      const handled = await this.#processRun(records, done);
+      // Waiting for a retry tier's due time, and committing offsets, happen outside the transaction slot: a
+      // slot is held per transaction, so a partition that waits (or a long batch) never keeps others out.
+      if (!(await this.#waitUntilDue(records[done] as KafkaRecord))) break;
+      await this.#acquireTransactionSlot();
+      let handled: number;
+      try {
+        handled = await this.#processRun(records, done);
+      } finally {
+        this.#releaseTransactionSlot();
+      }
       done += handled;
       if (handled === 0) break;
       // Every record before `done` is committed in the database (or routed), so its offset may be committed.

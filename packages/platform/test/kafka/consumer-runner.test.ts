@@ -344,3 +344,55 @@ test('runner should commit offsets during a long batch of slow records, not only
     `offsets moved before the batch ended (committed ${beforeLast} while handling the last record)`,
   );
 });
+
+test('runner should not hold a transaction slot while a partition waits for a record to be due', async (t) => {
+  const s = await setup(t);
+  const producer = createProducer(await testKafkaConnection());
+  t.after(() => producer.close());
+  const dueAt = Date.now() + 4_000;
+  await producer.send({
+    messages: [
+      // Partition 0: a retry-tier record not due for seconds; partition 1: a record due now.
+      {
+        topic: s.topic,
+        partition: 0,
+        key: 'later',
+        value: Buffer.from(JSON.stringify({ n: 1 })),
+        headers: new Map([
+          ['event-id', Buffer.from(randomUUID())],
+          ['due-at', Buffer.from(String(dueAt))],
+        ]),
+      },
+      {
+        topic: s.topic,
+        partition: 1,
+        key: 'now',
+        value: Buffer.from(JSON.stringify({ n: 2 })),
+        headers: new Map([['event-id', Buffer.from(randomUUID())]]),
+      },
+    ],
+  });
+  const r = new ConsumerRunner<TestEvent>({
+    name: 'test-consumer',
+    groupId: s.groupId,
+    topics: [s.topic],
+    connection: s.connection,
+    pool: s.db.pool,
+    logger,
+    decode,
+    failures: new CollectingRouter(),
+    maxConcurrentTransactions: 1,
+    dueAt: (record) => {
+      const header = record.headers.get('due-at')?.toString();
+      return header === undefined ? undefined : Number(header);
+    },
+    handle: (event, context) => insertEffect(event, context.client),
+  });
+  await r.start();
+  t.after(() => r.stop());
+  await eventually(async () => ((await effects(s)).includes(2) ? true : undefined), 20_000, 'the due record handled');
+  assert.ok(Date.now() < dueAt, 'handled while the other partition was still waiting');
+  assert.deepEqual(await effects(s), [2]);
+  await eventually(async () => ((await effects(s)).includes(1) ? true : undefined), 20_000, 'the later record handled');
+  assert.ok(Date.now() >= dueAt);
+});
