@@ -23,6 +23,9 @@ const AWAIT_SECONDS = 30;
 /** Concurrent requests while reconciling (one GET per order). */
 const RECONCILE_CONCURRENCY = 32;
 const FINAL_STATUSES = new Set(['CONFIRMED', 'CANCELLED']);
+/** How long after the orders settled their notifications may still be on their way. */
+const NOTIFICATION_SETTLE_TIMEOUT_MS = 30_000;
+const NOTIFICATION_RECHECK_MS = 500;
 /** Products with fewer units than this are treated as scarce and never restocked by the tool. */
 const SCARCE_STOCK_LIMIT = 100;
 
@@ -307,25 +310,35 @@ async function reconcile(
   const stockDifferences = [...before]
     .filter(([sku, total]) => after.get(sku) !== total)
     .map(([sku, total]) => ({ sku, before: total, after: after.get(sku) ?? 0 }));
+  const settled = [...orders.values()].filter((o) => FINAL_STATUSES.has(o.status));
   const wrong: Reconciliation['ordersWithWrongNotificationCount'] = [];
   if (options.checkNotifications) {
-    const settled = [...orders.values()].filter((o) => FINAL_STATUSES.has(o.status));
-    await mapLimited(settled, RECONCILE_CONCURRENCY, async (order) => {
-      const notifications = await notificationsOf(options.urls, order.orderId);
-      const perChannel: Record<string, number> = {};
-      for (const n of notifications) perChannel[n.channel] = (perChannel[n.channel] ?? 0) + 1;
-      // One outcome per order, so exactly one notification per channel; at least the email channel.
-      if ((perChannel.email ?? 0) !== 1 || Object.values(perChannel).some((count) => count !== 1)) {
-        wrong.push({ orderId: order.orderId, perChannel });
-      }
-    });
+    // Notifications follow the outcome asynchronously (their own consumer): an order settled a moment ago
+    // may not have them yet. Missing ones are looked at again until a deadline; a second copy is wrong at once.
+    const deadline = Date.now() + NOTIFICATION_SETTLE_TIMEOUT_MS;
+    let pending = settled;
+    while (pending.length > 0) {
+      const missing: OrderView[] = [];
+      const last = Date.now() >= deadline;
+      await mapLimited(pending, RECONCILE_CONCURRENCY, async (order) => {
+        const notifications = await notificationsOf(options.urls, order.orderId);
+        const perChannel: Record<string, number> = {};
+        for (const n of notifications) perChannel[n.channel] = (perChannel[n.channel] ?? 0) + 1;
+        // One outcome per order, so exactly one notification per channel; at least the email channel.
+        const counts = Object.values(perChannel);
+        if ((perChannel.email ?? 0) === 1 && counts.every((count) => count === 1)) return;
+        if (!last && counts.every((count) => count <= 1)) missing.push(order);
+        else wrong.push({ orderId: order.orderId, perChannel });
+      });
+      pending = missing;
+      if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, NOTIFICATION_RECHECK_MS));
+    }
   }
-  const settledOrders = [...orders.values()].filter((o) => FINAL_STATUSES.has(o.status));
   const paymentsByOrder = new Map<string, OrderPayments>();
-  await mapLimited(settledOrders, RECONCILE_CONCURRENCY, async (order) => {
+  await mapLimited(settled, RECONCILE_CONCURRENCY, async (order) => {
     paymentsByOrder.set(order.orderId, await paymentsOf(options.urls, order.orderId));
   });
-  const payments = reconcilePayments(settledOrders, paymentsByOrder);
+  const payments = reconcilePayments(settled, paymentsByOrder);
   const everyAcceptedOrderFinal = unsettled.length === 0;
   const stockConserved = stockDifferences.length === 0;
   return {

@@ -10,12 +10,12 @@
 import { inTransaction, type Pool } from '@shop/platform/db/pool';
 import type { Logger } from '@shop/platform/logger';
 import type { FastifyInstance } from 'fastify';
-import { findOrder, lockSaga } from '../db/order-repository.ts';
+import { findOrder, lockSaga, type OrderRecord } from '../db/order-repository.ts';
 import { type DecisionContext, onCancelRequest, onOperatorRetry, type SagaDecision } from '../domain/order-saga.ts';
 import { orderError } from '../errors.ts';
-import { applySagaDecision, type SagaEffectsDependencies, type SagaInputSource } from '../events/saga-effects.ts';
+import { applySagaDecision, type SagaEffectsDependencies } from '../events/saga-effects.ts';
 import { OrderParams } from './order-schemas.ts';
-import { orderResponse } from './order-view.ts';
+import { type OrderView, orderResponse } from './order-view.ts';
 
 export interface SagaRoutesDependencies {
   pool: Pool;
@@ -28,25 +28,23 @@ type Decide = (saga: Parameters<typeof onCancelRequest>[0], context: DecisionCon
 export function registerSagaRoutes(app: FastifyInstance, dependencies: SagaRoutesDependencies): void {
   const { pool, saga, logger } = dependencies;
 
-  /** Decides and applies one request; returns whether it changed the saga. */
-  async function drive(orderId: string, decide: Decide, source: SagaInputSource) {
-    return inTransaction(pool, async (client) => {
+  /** Decides and applies one request (an ignored one changes nothing), then reads the order as it now is. */
+  async function drive(orderId: string, decide: Decide): Promise<{ order: OrderRecord; view: OrderView }> {
+    await inTransaction(pool, async (client) => {
       const locked = await lockSaga(client, orderId);
       if (locked === undefined) throw orderError('ORD_NOT_FOUND', `No order ${orderId}`);
       const decision = decide(locked, { now: new Date(), settings: saga.settings, newId: () => crypto.randomUUID() });
       if (decision.kind === 'reject') throw orderError(decision.code, decision.message, { orderId });
-      if (decision.kind === 'ignore') return false;
-      await applySagaDecision(saga, client, locked, decision, { source, logger });
-      return true;
+      if (decision.kind === 'change') await applySagaDecision(saga, client, locked, decision, { logger });
     });
+    const order = await findOrder(pool, orderId);
+    if (order === undefined) throw orderError('ORD_NOT_FOUND', `No order ${orderId}`);
+    return { order, view: await orderResponse(pool, order) };
   }
 
   app.post('/orders/:id/cancel', { schema: { params: OrderParams } }, async (request, reply) => {
     const orderId = (request.params as OrderParams).id.toLowerCase();
-    await drive(orderId, onCancelRequest, 'customer');
-    const order = await findOrder(pool, orderId);
-    if (order === undefined) throw orderError('ORD_NOT_FOUND', `No order ${orderId}`);
-    const view = await orderResponse(pool, order);
+    const { order, view } = await drive(orderId, onCancelRequest);
     return reply
       .status(order.status === 'CANCELLED' ? 200 : 202)
       .header('cache-control', 'no-store')
@@ -55,10 +53,8 @@ export function registerSagaRoutes(app: FastifyInstance, dependencies: SagaRoute
 
   app.post('/sagas/:id/retry', { schema: { params: OrderParams } }, async (request, reply) => {
     const orderId = (request.params as OrderParams).id.toLowerCase();
-    await drive(orderId, onOperatorRetry, 'operator');
+    const { view } = await drive(orderId, onOperatorRetry);
     request.log.warn({ orderId }, 'operator retried a COMPENSATION_FAILED saga');
-    const order = await findOrder(pool, orderId);
-    if (order === undefined) throw orderError('ORD_NOT_FOUND', `No order ${orderId}`);
-    return reply.status(202).send(await orderResponse(pool, order));
+    return reply.status(202).send(view);
   });
 }

@@ -5,15 +5,7 @@
 import type { PoolClient } from '@shop/platform/db/pool';
 import { platformError } from '@shop/platform/errors';
 import type { CancelReason, Contact, Money, OrderLine, OrderStatus } from '../domain/order.ts';
-import {
-  type OpenStep,
-  type SagaChange,
-  type SagaSnapshot,
-  type SagaState,
-  type SagaStep,
-  type StepStatus,
-  sagaAfter,
-} from '../domain/order-saga.ts';
+import type { OpenStep, SagaChange, SagaSnapshot, SagaState, SagaStep, StepStatus } from '../domain/order-saga.ts';
 import type { PlaceOrderCommand } from '../domain/place-order.ts';
 
 /** The one method of a pool or client this module needs. */
@@ -272,9 +264,10 @@ export async function applySagaChange(
   client: Queryable,
   before: LockedSaga,
   change: SagaChange,
+  /** The saga after the change (domain `sagaAfter`), computed once by the caller. */
+  after: LockedSaga,
   writes: { replyEventId?: string; started: readonly StartedAttempt[] },
 ): Promise<{ settledAfterSeconds?: number }> {
-  const after = sagaAfter(before, change);
   const reason = change.outcome?.type === 'OrderCancelled' ? change.outcome.reason : undefined;
   await client.query(
     `UPDATE order_sagas SET

@@ -53,9 +53,6 @@ export type SagaStep = (typeof SAGA_STEPS)[number];
 export const STEP_STATUSES = ['STARTED', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABANDONED'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
-/** Steps that must end in success once started: retried until then, or parked in COMPENSATION_FAILED. */
-export const SETTLEMENT_STEPS: readonly SagaStep[] = ['COMMIT_STOCK', 'RELEASE_STOCK', 'REFUND_PAYMENT'];
-
 /** The state a new order's saga starts in, and the step started with it (OrderPlaced asks for it). */
 export const INITIAL_SAGA = { state: 'RESERVING', step: 'RESERVE_STOCK' } as const satisfies {
   state: SagaState;
@@ -210,11 +207,6 @@ export interface SagaReject {
 }
 
 export type SagaDecision = SagaChange | SagaIgnore | SagaReject;
-
-/** The customer-facing status of an order whose saga is in `state` (CANCELLING keeps the status it had). */
-export function isFinalSagaState(state: SagaState): boolean {
-  return state === 'CONFIRMED' || state === 'CANCELLED';
-}
 
 const CUSTOMER_CANCELLED: CancelReason = {
   code: 'CUSTOMER_CANCELLED',

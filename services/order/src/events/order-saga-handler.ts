@@ -81,7 +81,7 @@ export function createOrderSagaHandler(dependencies: OrderSagaHandlerDependencie
         recordIgnored(dependencies, decision, { orderId, type: event.type, logger });
         return;
       case 'change':
-        await applySagaDecision(dependencies, client, saga, decision, { source: 'reply', cause: meta, logger });
+        await applySagaDecision(dependencies, client, saga, decision, { cause: meta, logger });
         return;
     }
   };

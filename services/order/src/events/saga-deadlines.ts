@@ -74,7 +74,7 @@ export class SagaDeadlineScanner {
         const decision = onStepDeadline(saga, step, { now: now(), settings, newId });
         if (decision.kind !== 'change') return 0;
         logger.info({ orderId, step, sagaState: saga.state, nextState: decision.state }, 'saga step overdue');
-        await applySagaDecision(this.#options, client, saga, decision, { source: 'deadline', logger });
+        await applySagaDecision(this.#options, client, saga, decision, { logger });
         return 1;
       });
     }

@@ -28,9 +28,6 @@ export interface SagaEffectsDependencies {
   settings: SagaSettings;
 }
 
-/** What an applied input was: the source, for logs and metrics. */
-export type SagaInputSource = 'reply' | 'deadline' | 'customer' | 'operator';
-
 function required<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw platformError('PLT_UNEXPECTED', `the saga has no ${what} for its command`);
   return value;
@@ -121,7 +118,7 @@ export async function applySagaDecision(
   client: PoolClient,
   saga: LockedSaga,
   change: SagaChange,
-  input: { source: SagaInputSource; cause?: EventMeta; logger: Logger },
+  input: { cause?: EventMeta; logger: Logger },
 ): Promise<void> {
   const { events, metrics } = dependencies;
   const causedBy: EventCause = input.cause === undefined ? { correlationId: saga.orderId } : { cause: input.cause };
@@ -139,7 +136,7 @@ export async function applySagaDecision(
       'stock reserved after the saga gave up on it; released again',
     );
   }
-  const { settledAfterSeconds } = await applySagaChange(client, saga, change, {
+  const { settledAfterSeconds } = await applySagaChange(client, saga, change, after, {
     ...(input.cause === undefined ? {} : { replyEventId: input.cause.eventId }),
     started,
   });

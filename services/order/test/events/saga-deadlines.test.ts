@@ -77,7 +77,10 @@ test('saga deadlines', async (t) => {
       await replies.refund(orderId);
       await replies.released(orderId);
       const [cancelled] = await outcomes.waitForOrder(orderId);
-      assert.equal((cancelled!.event.payload as { reason: { code: string } }).reason.code, 'PROCESSING_TIMEOUT');
+      assert.equal(
+        (cancelled?.event.payload as { reason: { code: string } } | undefined)?.reason.code,
+        'PROCESSING_TIMEOUT',
+      );
       assert.match(await metrics(), /^order_saga_step_timeouts_total\{step="CHARGE_PAYMENT"\} [1-9]/m);
     },
   );
@@ -117,7 +120,10 @@ test('saga deadlines', async (t) => {
       await replies.command(orderId, 'ReleaseReservation', MAX_SETTLEMENT_ATTEMPTS + 1);
       await replies.released(orderId);
       const [cancelled] = await outcomes.waitForOrder(orderId);
-      assert.equal((cancelled!.event.payload as { reason: { code: string } }).reason.code, 'PAYMENT_DECLINED');
+      assert.equal(
+        (cancelled?.event.payload as { reason: { code: string } } | undefined)?.reason.code,
+        'PAYMENT_DECLINED',
+      );
       assert.equal((await sagaOf(orderId)).state, 'CANCELLED');
       assert.doesNotMatch(await metrics(), /^order_sagas\{state="COMPENSATION_FAILED"\} [1-9]/m);
     },
