@@ -34,6 +34,9 @@ const GROWTH_WAIT_MS = 3_000;
 /** The send and handler means must reach this share of the injected latency. */
 const LATENCY_SHARE = 0.8;
 const MS_PER_S = 1_000;
+/** Spread of the lag: at least this share of the partitions lags, and none holds more than SPREAD_MAX_SHARE of it. */
+const SPREAD_MIN_LAGGING_SHARE = 2 / 3;
+const SPREAD_MAX_SHARE = 0.5;
 
 test('a handler slowed by an injected provider latency: WARN with growing lag, and the send duration in /metrics', async (t) => {
   const stack = await startLagStack(t, { notificationEnv: { DEV_CHANNEL_LATENCY_MS: String(LATENCY_MS) } });
@@ -61,9 +64,15 @@ test('a handler slowed by an injected provider latency: WARN with growing lag, a
   const later = groupView(await scrape(monitor.url), monitor.group);
   assert.ok(later.lag > warned.lag, `lag still growing: ${warned.lag} -> ${later.lag}`);
   assert.ok(later.maxLagSeconds > warned.maxLagSeconds, `time lag ${warned.maxLagSeconds} -> ${later.maxLagSeconds}`);
+  // The runbook's signal (as opposed to a hot partition): the lag is spread over the partitions. Not "every
+  // partition > 0" at one instant: the runner works 3 partitions at a time and commits each second, so a
+  // partition with few records can be caught up at the moment of the scrape.
+  const byPartition = [...later.lagByPartition.values()];
+  const lagging = byPartition.filter((lag) => lag > 0).length;
   assert.ok(
-    [...later.lagByPartition.values()].every((lag) => lag > 0),
-    `a slow provider lags every partition: ${[...later.lagByPartition].join(' ')}`,
+    lagging >= byPartition.length * SPREAD_MIN_LAGGING_SHARE &&
+      Math.max(...byPartition) <= later.lag * SPREAD_MAX_SHARE,
+    `a slow provider lags the partitions alike, not one: ${[...later.lagByPartition].join(' ')}`,
   );
 
   await driver.stop();
