@@ -10,6 +10,7 @@ import {
   topicName,
 } from '@shop/contracts';
 import type { Registry } from 'prom-client';
+import type { BatchContext, BatchResult } from '../consume/types.ts';
 import type { Pool } from '../db/pool.ts';
 import type { KafkaConnection, KafkaProducer } from '../kafka/clients.ts';
 import { ConsumerRunner, type Decoded, type HandlerContext, type KafkaRecord } from '../kafka/consumer-runner.ts';
@@ -23,6 +24,24 @@ export interface EventHandlerContext extends HandlerContext {
 }
 
 export type EventHandler = (event: DecodedEvent, context: EventHandlerContext) => Promise<void>;
+
+/** One new record of a catalog consumer's batch: the decoded event and its metadata. */
+export interface EventBatchItem {
+  /** Position in the batch, as `BatchItemError.index` and `BatchResult.rejected[].index` refer to it. */
+  readonly index: number;
+  readonly event: DecodedEvent;
+  readonly meta: EventMeta;
+  readonly record: KafkaRecord;
+}
+
+/**
+ * A catalog consumer's set-based handler: the whole batch on one transaction. The contract (ordering,
+ * rejections, `BatchItemError`, re-runs after a split) is `BatchHandler`'s in `consume/types.ts`.
+ */
+export type EventBatchHandler = (
+  items: ReadonlyArray<EventBatchItem>,
+  context: BatchContext,
+) => Promise<BatchResult | undefined>;
 
 export interface CatalogConsumerOptions {
   /** The consumer's logical id in the contracts catalog; its group, sources, retry and DLT topics come from there. */

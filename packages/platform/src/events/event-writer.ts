@@ -10,7 +10,7 @@ import {
 } from '@shop/contracts';
 import type { PoolClient } from '../db/pool.ts';
 import type { KafkaNamespace } from '../kafka/namespace.ts';
-import { appendToOutbox } from '../outbox/outbox-writer.ts';
+import { appendToOutbox, type OutboxMessage } from '../outbox/outbox-writer.ts';
 
 /** Where a new event comes from: the event that caused it (same flow), or the start of a new flow. */
 export type EventCause = { cause: EventMeta } | { correlationId: string };
@@ -30,31 +30,52 @@ export interface EventWriter {
    * appends it to the outbox on the caller's transaction. Returns its metadata.
    */
   append<T extends EventType>(client: PoolClient, input: AppendEventInput<T>): Promise<EventMeta>;
+  /**
+   * Like `append` for many events at once: all are validated and encoded first, then written with one
+   * outbox insert (none when `inputs` is empty), in array order (which is their publishing order per key).
+   */
+  appendAll(client: PoolClient, inputs: ReadonlyArray<AnyAppendEventInput>): Promise<EventMeta[]>;
 }
 
+/** An `AppendEventInput` of any event type, for `appendAll`. */
+export type AnyAppendEventInput = { [T in EventType]: AppendEventInput<T> }[EventType];
+
 export function createEventWriter(options: { service: ServiceName; namespace: KafkaNamespace }): EventWriter {
+  const encode = <T extends EventType>(input: AppendEventInput<T>): { meta: EventMeta; message: OutboxMessage } => {
+    // A caused event continues the cause's flow and trace (a child span); a new flow starts a new trace.
+    const context =
+      'cause' in input.causedBy ? causedBy(input.causedBy.cause) : { correlationId: input.causedBy.correlationId };
+    const meta = newEventMeta({ type: input.type, producer: options.service, ...context });
+    const encoded = encodeEvent({
+      meta,
+      payload: input.payload,
+      ...(input.topic === undefined ? {} : { topic: input.topic }),
+    });
+    return {
+      meta,
+      message: {
+        eventId: meta.eventId,
+        eventType: meta.eventType,
+        topic: options.namespace.topic(encoded.topic),
+        key: encoded.key,
+        payload: encoded.value,
+        headers: encoded.headersText,
+      },
+    };
+  };
   return {
     async append(client, input) {
-      // A caused event continues the cause's flow and trace (a child span); a new flow starts a new trace.
-      const context =
-        'cause' in input.causedBy ? causedBy(input.causedBy.cause) : { correlationId: input.causedBy.correlationId };
-      const meta = newEventMeta({ type: input.type, producer: options.service, ...context });
-      const encoded = encodeEvent({
-        meta,
-        payload: input.payload,
-        ...(input.topic === undefined ? {} : { topic: input.topic }),
-      });
-      await appendToOutbox(client, [
-        {
-          eventId: meta.eventId,
-          eventType: meta.eventType,
-          topic: options.namespace.topic(encoded.topic),
-          key: encoded.key,
-          payload: encoded.value,
-          headers: encoded.headersText,
-        },
-      ]);
+      const { meta, message } = encode(input);
+      await appendToOutbox(client, [message]);
       return meta;
+    },
+    async appendAll(client, inputs) {
+      const encoded = inputs.map((input) => encode(input as AppendEventInput<EventType>));
+      await appendToOutbox(
+        client,
+        encoded.map((item) => item.message),
+      );
+      return encoded.map((item) => item.meta);
     },
   };
 }

@@ -1,0 +1,81 @@
+/**
+ * The contract between the consumer runner and a batch handler. Everything a handler may rely on, and
+ * everything it must guarantee, is stated here; the runner's implementation lives beside this file.
+ *
+ * One batch is one database transaction: the runner writes the inbox rows of the whole batch in one
+ * statement (`INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING`), hands the handler only the
+ * records that are new, commits, and only then commits the offsets. The handler works in sets: one locking
+ * read, decisions in memory, set-based writes, one outbox insert (`EventWriter.appendAll`).
+ */
+import type { Message } from '@platformatic/kafka';
+import type { PoolClient } from '../db/pool.ts';
+import type { Logger } from '../logger.ts';
+
+export type KafkaRecord = Message<string, Buffer, string, Buffer>;
+
+/** One new (not yet in the inbox) record of a batch, decoded and schema-checked before the transaction. */
+export interface BatchItem<Event> {
+  /** Position in the batch, as `BatchItemError.index` and `BatchResult.rejected[].index` refer to it. */
+  readonly index: number;
+  readonly event: Event;
+  readonly eventId: string;
+  readonly correlationId?: string;
+  readonly record: KafkaRecord;
+}
+
+export interface BatchContext {
+  /** The batch's one transaction; the inbox rows of the items are already written on it. */
+  readonly client: PoolClient;
+  readonly logger: Logger;
+}
+
+/**
+ * A record the handler refused as a domain outcome (not an exception): it had no effect in this
+ * transaction. The runner removes its inbox row in the same transaction (so a replay from the dead-letter
+ * topic is not taken for a duplicate), commits the rest, then routes it by `classifyFailure(error)`:
+ * poison to the dead-letter topic, transient to the consumer's next retry tier. Infrastructure errors are
+ * not rejections: throw them.
+ */
+export interface Rejection {
+  readonly index: number;
+  readonly error: unknown;
+}
+
+export interface BatchResult {
+  readonly rejected?: readonly Rejection[];
+}
+
+/**
+ * Handles the new records of one batch on the batch's transaction.
+ *
+ * The handler may rely on:
+ * - `items` are in processing order: records of one partition in offset order (a batch may hold several
+ *   partitions of the consumer's topics; several records may concern one aggregate, e.g. two replies of one
+ *   saga, and must then be applied one after the other, in array order);
+ * - no item was seen by a committed transaction of this consumer before (the inbox filtered duplicates);
+ * - a batch that throws committed nothing, and the runner may call the handler again with any subset of it.
+ *
+ * The handler must:
+ * - return normally only when every item not in `rejected` took effect on `context.client`;
+ * - throw `BatchItemError` when one item fails for a reason of its own (the runner then runs the items
+ *   before it as one batch, the item alone, and the items after it as another batch), or any error when it
+ *   cannot tell which item failed (the runner bisects the batch until the offending record is alone);
+ * - throw infrastructure errors (`PLT_POSTGRES_UNREACHABLE`, …) as they are: the whole batch is retried in
+ *   place, nothing is split, nothing is dead-lettered, and no offset moves;
+ * - make any effect outside the database (a provider's send) safe across such re-runs itself: a split must
+ *   never repeat an effect that already happened.
+ */
+export type BatchHandler<Event> = (
+  items: ReadonlyArray<BatchItem<Event>>,
+  context: BatchContext,
+) => Promise<BatchResult | undefined>;
+
+/** Thrown by a batch handler to name the one item (by `BatchItem.index`) whose own failure is `cause`. */
+export class BatchItemError extends Error {
+  readonly index: number;
+  constructor(index: number, cause: unknown) {
+    super(`batch item ${index} failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'BatchItemError';
+    this.index = index;
+  }
+}
