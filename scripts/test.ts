@@ -1,5 +1,6 @@
 /**
- * `npm test`: the whole gate a change must pass, in the order that fails fastest —
+ * `npm test`: the whole gate a change must pass, in the order that fails fastest — a preflight of
+ * everything outside npm the suite needs (Java, Maven, promtool, PostgreSQL; scripts/test-prerequisites.ts),
  * type check, lint, dependency boundaries, then every test file on the real Kafka and PostgreSQL.
  * Uses KAFKA_BOOTSTRAP_SERVERS when set; otherwise reuses the local broker, or starts one for the run and
  * stops it afterwards. A missing broker or database fails the run; no test is skipped for lack of one.
@@ -11,9 +12,9 @@
 import { spawnSync } from 'node:child_process';
 import { glob } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { type KafkaHandle, startKafka } from '../infra/kafka/src/index.ts';
+import { externalBootstrapServers, type KafkaHandle, startKafka } from '../infra/kafka/src/index.ts';
 import { CommonEnvSchema, loadEnv } from '../packages/platform/src/config.ts';
-import { checkPostgres } from '../packages/platform/src/preflight.ts';
+import { checkPrerequisites, formatMissing, systemProbe } from './test-prerequisites.ts';
 
 const REPO_ROOT = new URL('..', import.meta.url).pathname;
 const TEST_GLOBS = [
@@ -57,6 +58,21 @@ async function testFiles(): Promise<string[]> {
 
 let kafka: KafkaHandle | undefined;
 try {
+  // First, before minutes of static checks: a machine that lacks something fails in seconds, told all of it.
+  process.stdout.write('== prerequisites\n');
+  const env = loadEnv(CommonEnvSchema);
+  const externalKafka = externalBootstrapServers();
+  const missing = await checkPrerequisites(systemProbe(), {
+    databaseUrl: env.DATABASE_URL,
+    ...(externalKafka === undefined ? {} : { externalKafka }),
+  });
+  if (missing.length > 0) {
+    process.stderr.write(`\n${formatMissing(missing)}`);
+    process.exitCode = 1;
+    throw new Error('prerequisites failed');
+  }
+  process.stdout.write(`all present (PostgreSQL at ${new URL(env.DATABASE_URL).host})\n`);
+
   const npx = 'npx';
   if (!values['no-static']) {
     step('type check (tsc --noEmit)', npx, ['tsc', '--noEmit', '-p', '.']);
@@ -64,10 +80,7 @@ try {
     step('dependency boundaries', process.execPath, ['tools/src/check-boundaries.ts']);
   }
 
-  process.stdout.write('\n== infrastructure\n');
-  const env = loadEnv(CommonEnvSchema);
-  await checkPostgres(env.DATABASE_URL);
-  process.stdout.write(`PostgreSQL answers at ${new URL(env.DATABASE_URL).host}\n`);
+  process.stdout.write('\n== Kafka\n');
   kafka = await startKafka();
 
   const files = await testFiles();
