@@ -1,7 +1,9 @@
 /**
  * The alert rules and the dashboard must stay valid and must only name metrics that something exports:
- * a renamed metric otherwise leaves an alert that can never fire. promtool comes from Debian's `prometheus`
- * package (installed by .ci/run); without it this test fails with the command that installs it.
+ * a renamed metric otherwise leaves an alert that can never fire. Every alert has `promtool test rules`
+ * cases (ops/prometheus/tests): series that make it fire, with the labels and annotations an operator
+ * receives, and series that must not. promtool comes from Debian's `prometheus` package (`npm test` checks
+ * for it first); without it these tests fail with the command that installs it.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -12,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const RULES = join(ROOT, 'ops/prometheus/alerts.yml');
+const RULE_TESTS_DIR = join(ROOT, 'ops/prometheus/tests');
 const DASHBOARD = join(ROOT, 'ops/grafana/dashboard.json');
 const SOURCE_DIRS = ['packages', 'services', 'tools/src'];
 /** Histogram and summary series carry these suffixes on top of the registered name. */
@@ -66,19 +69,76 @@ function baseName(series: string): string {
   return suffix === undefined ? series : series.slice(0, -suffix.length);
 }
 
-test('the alert rules should pass promtool check rules', () => {
-  let output: string;
+/** Runs promtool; a missing promtool or a rejection fails the test with what to do. */
+function promtool(args: string[], cwd = ROOT): string {
   try {
-    output = execFileSync('promtool', ['check', 'rules', RULES], { encoding: 'utf8' });
+    return execFileSync('promtool', args, { encoding: 'utf8', cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
-    const missing = (error as { code?: string }).code === 'ENOENT';
-    assert.fail(
-      missing
-        ? 'promtool is not installed: apt-get install prometheus (Debian), as .ci/run does'
-        : `promtool rejected ops/prometheus/alerts.yml:\n${(error as { stdout?: string }).stdout ?? error}`,
-    );
+    const failure = error as { code?: string; stdout?: string; stderr?: string };
+    if (failure.code === 'ENOENT') assert.fail('promtool is not installed: apt-get install -y prometheus');
+    return assert.fail(`promtool ${args.join(' ')} failed:\n${failure.stdout ?? ''}${failure.stderr ?? ''}`);
   }
-  assert.match(output, /SUCCESS: \d+ rules found/);
+}
+
+async function ruleTestFiles(): Promise<string[]> {
+  return (await readdir(RULE_TESTS_DIR)).filter((name) => name.endsWith('.test.yml')).sort();
+}
+
+test('the alert rules should pass promtool check rules', () => {
+  assert.match(promtool(['check', 'rules', RULES]), /SUCCESS: \d+ rules found/);
+});
+
+test('every alert should fire on its test series, with its labels and annotations, and stay silent on the others', async () => {
+  const files = await ruleTestFiles();
+  assert.ok(files.length > 0, `no *.test.yml in ${RULE_TESTS_DIR}`);
+  // Run from the tests' folder: their rule_files are relative to it.
+  const output = promtool(['test', 'rules', ...files], RULE_TESTS_DIR);
+  assert.doesNotMatch(output, /FAILED/);
+  assert.match(output, /SUCCESS/);
+});
+
+/** Per alert name: whether some test case expects it to fire, and whether some case expects silence. */
+function alertCases(testYaml: string): Map<string, { fires: boolean; silent: boolean }> {
+  const cases = new Map<string, { fires: boolean; silent: boolean }>();
+  for (const match of testYaml.matchAll(/^\s*alertname:\s*(\S+)\s*\n\s*exp_alerts:\s*(\[\])?/gm)) {
+    const name = match[1] as string;
+    const seen = cases.get(name) ?? { fires: false, silent: false };
+    if (match[2] === undefined) seen.fires = true;
+    else seen.silent = true;
+    cases.set(name, seen);
+  }
+  return cases;
+}
+
+test('every alert rule should have a test case where it fires and one where it must not', async () => {
+  const alerts = [...(await readFile(RULES, 'utf8')).matchAll(/^\s*-\s*alert:\s*(\S+)/gm)].map((m) => m[1] as string);
+  assert.ok(alerts.length >= 10);
+  const texts = await Promise.all((await ruleTestFiles()).map((file) => readFile(join(RULE_TESTS_DIR, file), 'utf8')));
+  const cases = alertCases(texts.join('\n'));
+  const untested = alerts.filter((alert) => !cases.get(alert)?.fires || !cases.get(alert)?.silent);
+  assert.deepEqual(untested, [], `alerts without a firing and a silent case in ops/prometheus/tests: ${untested}`);
+});
+
+test('the coverage check should tell a firing case from a silent one', () => {
+  const yaml = [
+    '      - eval_time: 1m',
+    '        alertname: A',
+    '        exp_alerts: []',
+    '      - eval_time: 3m',
+    '        alertname: A',
+    '        exp_alerts:',
+    '          - exp_labels: { severity: warning }',
+    '      - eval_time: 3m',
+    '        alertname: B',
+    '        exp_alerts:',
+  ].join('\n');
+  assert.deepEqual(
+    [...alertCases(yaml)],
+    [
+      ['A', { fires: true, silent: true }],
+      ['B', { fires: true, silent: false }],
+    ],
+  );
 });
 
 test('every metric named by an alert rule or a dashboard panel should be exported by the code', async () => {
