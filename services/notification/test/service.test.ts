@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { notificationKey } from '../src/domain/notification-key.ts';
-import { startFakeSmtpServer } from './support/fake-smtp-server.ts';
 import { startHarness, waitForSent } from './support/harness.ts';
 import { orderConfirmed } from './support/outcome-events.ts';
+import { startSmtpTestServer } from './support/smtp-test-server.ts';
 
 test('with SMTP_URL set the service should e-mail through SMTP with the idempotency key as Message-ID, and SMS through the development channel', async (t) => {
-  const smtp = await startFakeSmtpServer();
+  const smtp = await startSmtpTestServer();
   t.after(() => smtp.close());
   const { service, publish } = await startHarness(t, {
     env: { SMTP_URL: smtp.url, EMAIL_FROM: 'Shop Orders <orders@mail.shop.test>' },

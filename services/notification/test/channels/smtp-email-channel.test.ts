@@ -5,7 +5,7 @@ import { AppError } from '@shop/platform/errors';
 import { sendWithTimeout } from '../../src/channels/send-with-timeout.ts';
 import { createSmtpEmailChannel, type SmtpEmailChannel } from '../../src/channels/smtp-email-channel.ts';
 import type { OutboundMessage } from '../../src/domain/channel.ts';
-import { closedPort, type FakeSmtpBehaviour, startFakeSmtpServer } from '../support/fake-smtp-server.ts';
+import { closedPort, type SmtpTestBehaviour, startSmtpTestServer } from '../support/smtp-test-server.ts';
 
 const MESSAGE: OutboundMessage = {
   channel: 'email',
@@ -20,8 +20,8 @@ function channelFor(t: TestContext, url: string): SmtpEmailChannel {
   return channel;
 }
 
-async function serverWith(t: TestContext, behaviour: FakeSmtpBehaviour = {}) {
-  const server = await startFakeSmtpServer(behaviour);
+async function serverWith(t: TestContext, behaviour: SmtpTestBehaviour = {}) {
+  const server = await startSmtpTestServer(behaviour);
   t.after(() => server.close());
   return server;
 }
@@ -61,7 +61,9 @@ test('a re-send with the same idempotency key should carry the same Message-ID (
 });
 
 test('a recipient rejected for good should fail as poison with NTF_RECIPIENT_REJECTED', async (t) => {
-  const server = await serverWith(t, { rcptReply: () => '550 5.1.1 <ada@example.com>: Recipient address rejected' });
+  const server = await serverWith(t, {
+    refuseRecipient: () => ({ code: 550, message: '5.1.1 <ada@example.com>: Recipient address rejected' }),
+  });
   const error = await rejection(sendWithTimeout(channelFor(t, server.url), MESSAGE, randomUUID(), 5_000));
   assert.equal(error.code, 'NTF_RECIPIENT_REJECTED');
   assert.equal(error.retryable, false);
@@ -70,10 +72,23 @@ test('a recipient rejected for good should fail as poison with NTF_RECIPIENT_REJ
 });
 
 test('a recipient deferred with a 4xx reply should fail as retryable NTF_CHANNEL_UNAVAILABLE', async (t) => {
-  const server = await serverWith(t, { rcptReply: () => '450 4.2.1 Mailbox busy, try later' });
+  const server = await serverWith(t, {
+    refuseRecipient: () => ({ code: 450, message: '4.2.1 Mailbox busy, try later' }),
+  });
   const error = await rejection(sendWithTimeout(channelFor(t, server.url), MESSAGE, randomUUID(), 5_000));
   assert.equal(error.code, 'NTF_CHANNEL_UNAVAILABLE');
   assert.equal(error.retryable, true);
+  assert.equal(error.details?.responseCode, 450);
+  assert.equal(server.received.length, 0);
+});
+
+test('a server that drops the connection in the middle of DATA should fail as retryable NTF_CHANNEL_UNAVAILABLE', async (t) => {
+  const server = await serverWith(t, { dropDuringData: true });
+  const error = await rejection(sendWithTimeout(channelFor(t, server.url), MESSAGE, randomUUID(), 5_000));
+  assert.equal(error.code, 'NTF_CHANNEL_UNAVAILABLE');
+  assert.equal(error.retryable, true);
+  assert.equal(server.dropped, 1, 'the message was on its way when the connection went');
+  assert.equal(server.received.length, 0, 'never acknowledged: a retry must send it again');
 });
 
 test('an SMTP server that refuses connections should fail as retryable, not as our own infrastructure', async (t) => {
