@@ -9,7 +9,11 @@
  *
  * Per partition, with the latest sample last:
  * - ERR     the latest sample could not read the group's offsets.
- * - UNKNOWN the group never committed the partition.
+ * - OK      idle: the group never committed the partition and its log holds no record (log-end offset
+ *           equal to the log-start offset, 0 on a topic never written): nothing to consume, nothing late.
+ *           A retry tier spends most of its life so.
+ * - UNKNOWN the group never committed the partition while records wait in it; left out of the group's
+ *           status while other partitions are committed (kafka-consumer-groups prints '-' for it).
  * - OK      the latest lag is 0 (a caught-up consumer is fine whatever the history).
  * - STOP    no progress for at least `stopAfterMs` while lagging. Progress is a new committed offset, or a
  *           sample with lag 0 (a caught-up consumer has nothing to commit). Tracked beyond the window.
@@ -57,7 +61,22 @@ export interface StatusOptions {
 export interface PartitionPoint {
   committedOffset: bigint | undefined;
   lag: bigint | undefined;
+  /** The log's first and next offsets, when read; equal when the log holds no record. */
+  logStartOffset?: bigint;
+  logEndOffset?: bigint;
 }
+
+/** Never committed, and the log holds no record: nothing to consume (not "unknown"). */
+export function isIdle(point: PartitionPoint): boolean {
+  return (
+    point.committedOffset === undefined &&
+    point.logEndOffset !== undefined &&
+    point.logStartOffset !== undefined &&
+    point.logEndOffset <= point.logStartOffset
+  );
+}
+
+const IDLE_REASON = 'idle: no committed offset and no record to consume';
 
 /** One reading of a group. `error` set means its offsets could not be read (then `partitions` is empty). */
 export interface GroupSample {
@@ -179,21 +198,23 @@ export class StatusWindow {
     const latest = this.#samples.at(-1);
     if (latest === undefined) return { status: 'UNKNOWN', partitions: [] };
     if (latest.error !== undefined) return { status: 'ERR', partitions: [] };
-    // A partition the group never committed has no lag to judge (kafka-consumer-groups prints '-').
-    const committed = [...latest.partitions].filter(([, point]) => point.committedOffset !== undefined);
-    const partitions = committed.map(([key]) =>
-      partitionStatus(
-        key,
-        this.#samples.flatMap((sample) => {
-          const point = sample.partitions.get(key);
-          return point === undefined ? [] : [point];
-        }),
-        latest.members,
-        this.#progress.get(key)?.at ?? latest.at,
-        latest.at,
-        this.#options,
-      ),
-    );
+    // A partition the group never committed has no lag to judge (kafka-consumer-groups prints '-'): left out
+    // while other partitions are committed, UNKNOWN when none is. Unless its log is empty: nothing to consume
+    // is a status (OK, idle), not a lack of one, and it must not hide a partition whose records wait.
+    const entries = [...latest.partitions];
+    const anyCommitted = entries.some(([, point]) => point.committedOffset !== undefined);
+    const partitions: PartitionStatus[] = entries.flatMap(([key, point]): PartitionStatus[] => {
+      if (isIdle(point)) return [{ key, status: 'OK', reason: IDLE_REASON }];
+      if (point.committedOffset === undefined) {
+        return anyCommitted ? [] : [{ key, status: 'UNKNOWN', reason: 'no committed offset' }];
+      }
+      const points = this.#samples.flatMap((sample) => {
+        const earlier = sample.partitions.get(key);
+        return earlier === undefined ? [] : [earlier];
+      });
+      const progressAt = this.#progress.get(key)?.at ?? latest.at;
+      return [partitionStatus(key, points, latest.members, progressAt, latest.at, this.#options)];
+    });
     if (partitions.length === 0) return { status: 'UNKNOWN', partitions };
     return { status: worstStatus(partitions.map((partition) => partition.status)), partitions };
   }

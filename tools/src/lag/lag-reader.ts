@@ -160,8 +160,12 @@ export class LagReader {
       for (let partition = 0; partition < partitionCount; partition++) {
         const key = `${name}/${partition}`;
         const committedOffset = committed.get(key);
-        const logEndOffset = ends.get(key) ?? 0n;
-        const logStartOffset = starts.get(key) ?? 0n;
+        const logEndOffset = ends.get(key);
+        const logStartOffset = starts.get(key);
+        // Never a made-up 0: an empty log reads as idle (OK), so an offset the broker did not give is an error.
+        if (logEndOffset === undefined || logStartOffset === undefined) {
+          throw lagError('LAG_READ_FAILED', `${key}: the broker returned no log-start or log-end offset`);
+        }
         // Like kafka-consumer-groups: a commit above the end (a truncated log) shows lag 0, never negative.
         const lag =
           committedOffset === undefined

@@ -8,7 +8,15 @@ export function toGroupSample(lag: GroupLag): Parameters<StatusWindow['add']>[0]
     // An unknown state (describe failed) says nothing about members; 0 would read as "consumer gone".
     members: lag.state === 'Unknown' ? undefined : lag.members,
     partitions: new Map(
-      lag.partitions.map((p) => [`${p.topic}/${p.partition}`, { committedOffset: p.committedOffset, lag: p.lag }]),
+      lag.partitions.map((p) => [
+        `${p.topic}/${p.partition}`,
+        {
+          committedOffset: p.committedOffset,
+          lag: p.lag,
+          logStartOffset: p.logStartOffset,
+          logEndOffset: p.logEndOffset,
+        },
+      ]),
     ),
     ...(lag.error === undefined ? {} : { error: lag.error }),
   };

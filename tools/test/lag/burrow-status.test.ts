@@ -270,3 +270,54 @@ test('partition status should use the default stop delay when none is given', ()
   assert.equal(partitionStatus(KEY, [point, point, point], 1, START, now).status, 'STOP');
   assert.equal(partitionStatus(KEY, [point, point, point], 1, START, now - 1).status, 'STALL');
 });
+
+/** One sample of partitions never committed, with these [logStart, logEnd] offsets. */
+function uncommitted(i: number, logs: Record<string, [number, number]>, members = 0): GroupSample {
+  return {
+    at: START + i * INTERVAL_MS,
+    members,
+    partitions: new Map(
+      Object.entries(logs).map(([key, [start, end]]) => [
+        key,
+        { committedOffset: undefined, lag: undefined, logStartOffset: BigInt(start), logEndOffset: BigInt(end) },
+      ]),
+    ),
+  };
+}
+
+test('a retry tier with nothing to consume and no committed offset should be OK (idle), not UNKNOWN', () => {
+  const window = new StatusWindow();
+  // Never written (log-end 0), and written once but emptied by retention (log-end equal to the log start).
+  window.add(uncommitted(0, { 'retry-1/0': [0, 0], 'retry-1/1': [7, 7] }));
+  assert.deepEqual(window.status(), {
+    status: 'OK',
+    partitions: [
+      { key: 'retry-1/0', status: 'OK', reason: 'idle: no committed offset and no record to consume' },
+      { key: 'retry-1/1', status: 'OK', reason: 'idle: no committed offset and no record to consume' },
+    ],
+  });
+});
+
+test('a partition never committed while records wait in it should stay UNKNOWN, an idle one beside it does not hide it', () => {
+  const window = new StatusWindow();
+  window.add(uncommitted(0, { 't/0': [0, 0], 't/1': [0, 3] }));
+  assert.deepEqual(window.status(), {
+    status: 'UNKNOWN',
+    partitions: [
+      { key: 't/0', status: 'OK', reason: 'idle: no committed offset and no record to consume' },
+      { key: 't/1', status: 'UNKNOWN', reason: 'no committed offset' },
+    ],
+  });
+});
+
+test('an idle partition should not hide a lagging one of the same group', () => {
+  const window = new StatusWindow({ stopAfterMs: INTERVAL_MS });
+  for (let i = 0; i < 3; i++) {
+    const sampleI = uncommitted(i, { 'retry-1/0': [0, 0] });
+    window.add({
+      ...sampleI,
+      partitions: new Map([...sampleI.partitions, ['retry-1/1', { committedOffset: 2n, lag: 4n }]]),
+    });
+  }
+  assert.equal(window.status().status, 'STOP');
+});

@@ -6,6 +6,7 @@ import { kafkaNamespace } from '@shop/platform/kafka/namespace';
 import { createTestTopics, testKafkaConnection, uniqueName } from '@shop/platform/testing';
 import { kafkaConsumerGroups } from '../../../infra/kafka/src/kafka-tools.ts';
 import { catalogGroups, type GroupLag, LagReader, READER_CLIENT_GROUP_ID } from '../../src/lag/lag-reader.ts';
+import { LagTracker } from '../../src/lag/lag-sample.ts';
 
 /** Records produced per partition; the group commits COMMITTED[p] of them (undefined: never commits p). */
 const PRODUCED = [5, 4, 3] as const;
@@ -206,6 +207,66 @@ test('lag reader should give a lower-bound time lag from the log start when rete
   assert.equal(p0?.lag, 3n);
   assert.equal(p0?.timeLagSource, 'log-start');
   assert.equal(p0?.timeLagMs, lag.readAt - (f.base + 3 * RECORD_SPACING_MS));
+});
+
+test('a retry tier with nothing to consume should read OK (idle), not UNKNOWN; one with records and no commit UNKNOWN', async (t) => {
+  // A retry tier as it spends most of its life: its topics exist, nothing failed, its group never committed.
+  const [empty, emptied, waiting] = await createTestTopics(t, ['lag-idle', 'lag-emptied', 'lag-waiting'], {
+    partitions: 2,
+  });
+  if (empty === undefined || emptied === undefined || waiting === undefined) throw new Error('no topics');
+  const connection = await testKafkaConnection();
+  const producer = createProducer(connection);
+  try {
+    await producer.send({
+      messages: [
+        { topic: emptied, partition: 0, key: 'k', value: Buffer.from('r0') },
+        { topic: emptied, partition: 0, key: 'k', value: Buffer.from('r1') },
+        { topic: waiting, partition: 1, key: 'k', value: Buffer.from('r0') },
+      ],
+    });
+  } finally {
+    await producer.close();
+  }
+  const admin = createAdmin(connection);
+  try {
+    // Retention's effect, at once: log start moves up to the log end, the partition holds no record.
+    await admin.deleteRecords({ topics: [{ name: emptied, partitions: [{ partition: 0, offset: 2n }] }] });
+  } finally {
+    await admin.close();
+  }
+  const idleGroup = uniqueName('test.lag-idle.retry-1');
+  const waitingGroup = uniqueName('test.lag-waiting.retry-1');
+  const reader = new LagReader(connection);
+  t.after(() => reader.close());
+  const tracker = new LagTracker();
+  const readings = await reader.read([
+    { group: idleGroup, topics: [empty, emptied] },
+    { group: waitingGroup, topics: [waiting] },
+  ]);
+  tracker.add(readings);
+  const offsets = (readings[0]?.partitions ?? []).map((p) => [
+    `${p.topic}/${p.partition}`,
+    p.logStartOffset,
+    p.logEndOffset,
+    p.committedOffset,
+  ]);
+  assert.deepEqual(
+    new Map(offsets.map(([key, ...rest]) => [key, rest])),
+    new Map([
+      [`${empty}/0`, [0n, 0n, undefined]],
+      [`${empty}/1`, [0n, 0n, undefined]],
+      [`${emptied}/0`, [2n, 2n, undefined]],
+      [`${emptied}/1`, [0n, 0n, undefined]],
+    ]),
+  );
+  assert.deepEqual(
+    [...tracker.statuses()],
+    [
+      [idleGroup, 'OK'],
+      [waitingGroup, 'UNKNOWN'],
+    ],
+  );
 });
 
 test('lag reader should never join or create a consumer group of its own', async (t) => {
