@@ -180,7 +180,7 @@ async function assemble(
     logger.warn('outbox relay disabled (OUTBOX_RELAY_ENABLED=false): events stay in the outbox');
   }
 
-  const app = createHttpApp({ service: definition.name, logger });
+  const app = await createHttpApp({ service: definition.name, logger });
   const consumers: CatalogConsumer[] = [];
   app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   app.get('/ready', async (_request, reply) => {

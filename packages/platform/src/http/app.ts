@@ -1,9 +1,17 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { classifyError, isAppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 /** Requests larger than this are refused with 413 before they are parsed. */
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
+/** The service's OpenAPI 3.1 document, generated from the route schemas (published under docs/api/). */
+export const OPENAPI_PATH = '/openapi.json';
+/** A browsable reference of that document (Swagger UI, served from the npm package, no CDN). */
+export const API_DOCS_PATH = '/docs';
+/** `info.version` of the OpenAPI documents: the API's version, changed with an incompatible change. */
+export const API_VERSION = '1.0.0';
 
 export interface HttpAppOptions {
   service: string;
@@ -17,11 +25,54 @@ export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
 
+/** ErrorBody as JSON Schema, for the OpenAPI documents: every operation's `default` response. */
+const ERROR_BODY_SCHEMA = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string', description: 'Stable error code (HTTP_VALIDATION_FAILED, ORD_..., INV_..., ...).' },
+        message: { type: 'string' },
+        details: { description: 'The offending fields of a validation error.' },
+      },
+    },
+  },
+} as const;
+
+type OpenApiDocument = {
+  components?: { schemas?: Record<string, unknown> };
+  paths?: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
+};
+
+/** Every operation answers errors with ErrorBody (setErrorHandler below); the route schemas do not say so. */
+function withErrorResponses<Document extends OpenApiDocument>(document: Document): Document {
+  for (const operations of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(operations)) {
+      operation.responses = {
+        ...operation.responses,
+        default: {
+          description: 'An error, with its stable code',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } },
+        },
+      };
+    }
+  }
+  document.components = {
+    ...document.components,
+    schemas: { ...document.components?.schemas, ErrorBody: ERROR_BODY_SCHEMA },
+  };
+  return document;
+}
+
 /**
- * A Fastify app with the behaviour every service shares: JSON errors with stable codes and `/health`.
+ * A Fastify app with the behaviour every service shares: JSON errors with stable codes, `/health`, and the
+ * API's OpenAPI document at OPENAPI_PATH with a reference at API_DOCS_PATH.
  * Validation errors from route schemas become 400 `HTTP_VALIDATION_FAILED` with the offending fields.
  */
-export function createHttpApp(options: HttpAppOptions): FastifyInstance {
+export async function createHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT_BYTES,
@@ -30,6 +81,17 @@ export function createHttpApp(options: HttpAppOptions): FastifyInstance {
     // Strict validation: unknown fields are refused, never silently dropped or coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
   });
+  // Awaited before any route exists: @fastify/swagger learns the routes from the onRoute hook, which Fastify
+  // runs as each route is declared, so a route declared before the plugin has loaded would be missing.
+  await app.register(swagger, {
+    openapi: { openapi: '3.1.0', info: { title: `${options.service} API`, version: API_VERSION } },
+    transformObject: (document) =>
+      'openapiObject' in document
+        ? withErrorResponses(document.openapiObject as OpenApiDocument)
+        : document.swaggerObject,
+  });
+  await app.register(swaggerUi, { routePrefix: API_DOCS_PATH });
+  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {
