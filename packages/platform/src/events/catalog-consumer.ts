@@ -10,13 +10,14 @@ import {
   topicName,
 } from '@shop/contracts';
 import type { Registry } from 'prom-client';
-import type { BatchContext, BatchResult } from '../consume/types.ts';
+import { type BatchContext, BatchItemError, type BatchResult } from '../consume/types.ts';
 import type { Pool } from '../db/pool.ts';
 import type { KafkaConnection, KafkaProducer } from '../kafka/clients.ts';
 import { ConsumerRunner, type Decoded, type HandlerContext, type KafkaRecord } from '../kafka/consumer-runner.ts';
+import { classifyFailure } from '../kafka/failure.ts';
 import { RetryDeadLetterRouter, retryDueAt } from '../kafka/failure-router.ts';
 import type { KafkaNamespace } from '../kafka/namespace.ts';
-import type { Logger } from '../logger.ts';
+import { type Logger, withLogContext } from '../logger.ts';
 
 export interface EventHandlerContext extends HandlerContext {
   /** The event's metadata (ids for causation, correlation and the inbox). */
@@ -43,10 +44,39 @@ export type EventBatchHandler = (
   context: BatchContext,
 ) => Promise<BatchResult | undefined>;
 
-export interface CatalogConsumerOptions {
+/**
+ * Adapts a per-record handler to the batch contract: the items are handled one after the other, in order,
+ * on the batch's transaction. An item failing for a reason of its own throws `BatchItemError(index)` (the
+ * runner then commits the items before it without it and routes it alone); an infrastructure failure is
+ * thrown as it is (the whole batch is retried in place).
+ */
+export function adaptEventHandler(handle: EventHandler): EventBatchHandler {
+  return async (items, { client, logger }) => {
+    for (const item of items) {
+      const { meta, record } = item;
+      try {
+        await withLogContext({ eventId: meta.eventId, correlationId: meta.correlationId }, () =>
+          handle(item.event, { client, record, logger, eventId: meta.eventId, meta }),
+        );
+      } catch (error) {
+        if (classifyFailure(error).kind === 'infrastructure') throw error;
+        throw new BatchItemError(item.index, error);
+      }
+    }
+    return undefined;
+  };
+}
+
+/** Exactly one of the two: a per-record handler (adapted with `adaptEventHandler`) or a batch handler. */
+export type CatalogConsumerHandler =
+  | { handle: EventHandler; handleBatch?: never }
+  | { handleBatch: EventBatchHandler; handle?: never };
+
+export type CatalogConsumerOptions = CatalogConsumerBaseOptions & CatalogConsumerHandler;
+
+export interface CatalogConsumerBaseOptions {
   /** The consumer's logical id in the contracts catalog; its group, sources, retry and DLT topics come from there. */
   consumer: ConsumerId;
-  handle: EventHandler;
   connection: KafkaConnection;
   namespace: KafkaNamespace;
   pool: Pool;
@@ -106,8 +136,24 @@ export class CatalogConsumer {
         correlationId: result.meta.correlationId,
       };
     };
-    const handle = (envelope: Envelope, context: HandlerContext) =>
-      options.handle(envelope.event, { ...context, meta: envelope.meta });
+    if ((options.handle === undefined) === (options.handleBatch === undefined)) {
+      throw new Error('CatalogConsumer needs exactly one of handle and handleBatch');
+    }
+    const handleBatch = options.handleBatch;
+    const handle =
+      handleBatch === undefined
+        ? (envelope: Envelope, context: HandlerContext) =>
+            (options.handle as EventHandler)(envelope.event, { ...context, meta: envelope.meta })
+        : async (envelope: Envelope, context: HandlerContext) => {
+            const item = { index: 0, event: envelope.event, meta: envelope.meta, record: context.record };
+            try {
+              const result = await handleBatch([item], { client: context.client, logger: context.logger });
+              const rejected = result?.rejected?.[0];
+              if (rejected !== undefined) throw rejected.error;
+            } catch (error) {
+              throw error instanceof BatchItemError ? error.cause : error;
+            }
+          };
     const common = {
       // The inbox is shared by the main consumer and its tiers: an event handled in a tier is a duplicate in the others.
       name: definition.groupId,
