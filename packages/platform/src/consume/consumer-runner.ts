@@ -58,7 +58,7 @@ export class ConsumerRunner<Event> {
   #source: RecordSource | undefined;
   #partitions = new Map<string, PartitionQueue>();
   #batches = new Set<Promise<void>>();
-  /** Changes on every rebalance: batches of an older generation give up instead of retrying. */
+  /** Changes when the stream is reopened: batches of an older stream give up instead of retrying. */
   #generation = 0;
   /** Records per batch now (see OFFSET_COMMIT_INTERVAL_MS); set in the constructor. */
   #batchLimit: number;
@@ -147,15 +147,19 @@ export class ConsumerRunner<Event> {
   }
 
   /**
-   * The assignment is changing: what is queued may belong to partitions this member loses, and the stream
-   * re-reads the partitions it keeps from their committed offsets. Queued records are dropped (they come
-   * again), and batches in flight stop retrying; whatever they already committed is committed for the
-   * partitions still owned only.
+   * After a rebalance: the queued work of partitions no longer owned is dropped (their new owner starts from
+   * the committed offset), and their fetch position is moved back to the first record not committed here,
+   * should they be assigned back. A batch in flight finishes; it commits offsets for owned partitions only.
    */
   #rebalanced(): void {
-    this.#generation++;
-    for (const queue of this.#partitions.values()) queue.clear();
-    this.#source?.wake();
+    const source = this.#source;
+    if (source === undefined) return;
+    for (const queue of this.#partitions.values()) {
+      if (source.owns(queue.topic, queue.partition)) continue;
+      const from = queue.revoke();
+      if (from !== undefined) source.rewind(queue.topic, queue.partition, from);
+    }
+    source.wake();
   }
 
   #accept(record: KafkaRecord): void {
@@ -168,8 +172,7 @@ export class ConsumerRunner<Event> {
       queue = new PartitionQueue(key, record.topic, record.partition);
       this.#partitions.set(key, queue);
     }
-    queue.push(record);
-    this.#scheduleDispatch();
+    if (queue.push(record)) this.#scheduleDispatch();
   }
 
   /**
@@ -192,7 +195,11 @@ export class ConsumerRunner<Event> {
     while (this.#batches.size < maxConcurrent) {
       const now = Date.now();
       const ready = [...this.#partitions.values()].filter(
-        (queue) => !queue.busy && queue.size > 0 && queue.headDueAt(dueAt, now) === undefined,
+        (queue) =>
+          !queue.busy &&
+          queue.size > 0 &&
+          queue.headDueAt(dueAt, now) === undefined &&
+          this.#source?.owns(queue.topic, queue.partition) === true,
       );
       if (ready.length === 0) break;
       // A fair share of the batch for each ready partition first, then what is left to those with more.
@@ -217,6 +224,7 @@ export class ConsumerRunner<Event> {
       for (const [queue, records] of taken) {
         if (records.length === 0) continue;
         queue.busy = true;
+        queue.inFlightFrom = (records[0] as KafkaRecord).offset;
         members.push(queue);
         batch.push(...records);
       }
@@ -228,7 +236,10 @@ export class ConsumerRunner<Event> {
           this.#options.logger.error({ err: error, consumer: this.#options.name }, 'batch failed unexpectedly');
         })
         .finally(() => {
-          for (const queue of members) queue.busy = false;
+          for (const queue of members) {
+            queue.busy = false;
+            queue.inFlightFrom = undefined;
+          }
           this.#batches.delete(running);
           this.#scheduleDispatch();
         });

@@ -11,6 +11,14 @@ export class PartitionQueue {
   readonly #records: KafkaRecord[] = [];
   /** In a batch now; its next records wait for that batch to settle. */
   busy = false;
+  /** Offset of the first record of the batch in flight, if any. */
+  inFlightFrom: bigint | undefined;
+  /**
+   * The offset after the last record queued. A record below it is one this member already holds, handled
+   * or has in flight, fetched again (the stream re-reads from the committed offset after a rebalance): it
+   * is dropped, which keeps the partition's records in order and never loses one.
+   */
+  nextOffset: bigint | undefined;
 
   constructor(key: string, topic: string, partition: number) {
     this.key = key;
@@ -22,12 +30,29 @@ export class PartitionQueue {
     return this.#records.length;
   }
 
-  push(record: KafkaRecord): void {
+  /** Queues a record; false when it was dropped as one already held (see `nextOffset`). */
+  push(record: KafkaRecord): boolean {
+    if (this.nextOffset !== undefined && record.offset < this.nextOffset) return false;
     this.#records.push(record);
+    this.nextOffset = record.offset + 1n;
+    return true;
   }
 
-  clear(): void {
+  /**
+   * Forgets the partition (revoked): drops what is queued and returns the lowest offset this member had not
+   * committed (its batch in flight, or its queue), where fetching must resume if it is assigned back.
+   */
+  revoke(): bigint | undefined {
+    const head = this.#records[0]?.offset;
+    const from =
+      this.inFlightFrom === undefined
+        ? head
+        : head === undefined || this.inFlightFrom < head
+          ? this.inFlightFrom
+          : head;
     this.#records.length = 0;
+    this.nextOffset = undefined;
+    return from;
   }
 
   /** When the first waiting record may be handled (ms since epoch); undefined when it may now or none waits. */

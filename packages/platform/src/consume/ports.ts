@@ -38,7 +38,7 @@ export interface RecordSourceOptions {
   /** True while a partition's buffer is full: it is left out of fetches until this turns false. */
   isFull(key: string): boolean;
   onRecord(record: KafkaRecord): void;
-  /** The group's assignment changed (or is changing): records fetched before are stale. */
+  /** The group's assignment may have changed: partitions no longer owned must be dropped. */
   onRebalance(): void;
 }
 
@@ -50,6 +50,8 @@ export interface RecordSource {
   commit(record: KafkaRecord): Promise<void>;
   /** A full partition has room again: fetch it without waiting for the poll in flight. */
   wake(): void;
+  /** Moves a partition's fetch position back to `offset` (never forward). */
+  rewind(topic: string, partition: number, offset: bigint): void;
   /** Resolves with the error that killed the stream (the client gave up after its retries). */
   readonly died: Promise<Error>;
   close(): Promise<void>;
@@ -114,7 +116,7 @@ export async function openRecordSource(options: RecordSourceOptions): Promise<Re
       fallbackMode: 'earliest',
       maxWaitTime: maxWaitMs,
     });
-    consumer.on('consumer:group:rebalance', () => options.onRebalance());
+    // After a join the assignment is the new one (the client sets it before emitting the event).
     consumer.on('consumer:group:join', () => options.onRebalance());
     const died = new Promise<Error>((resolve) => stream.once('error', resolve));
     stream.on('data', (record: KafkaRecord) => options.onRecord(record));
@@ -123,6 +125,11 @@ export async function openRecordSource(options: RecordSourceOptions): Promise<Re
         consumer.assignments?.some((a) => a.topic === topic && a.partitions.includes(partition)) ?? false,
       commit: (record) => record.commit() as Promise<void>,
       wake: () => waiting?.(),
+      rewind: (topic, partition, offset) => {
+        const key = partitionKey(topic, partition);
+        const current = stream.offsetsToFetch.get(key);
+        if (current === undefined || offset < current) stream.offsetsToFetch.set(key, offset);
+      },
       died,
       close: async () => {
         waiting?.();
