@@ -82,6 +82,11 @@ export class ConsumerRunner<Event> {
     return this.#healthy;
   }
 
+  /** Whether this member owns the partition now (false while the stream is being restarted). */
+  owns(topic: string, partition: number): boolean {
+    return this.#source?.owns(topic, partition) ?? false;
+  }
+
   /** Joins the group and starts consuming; resolves once the first stream is running. */
   async start(): Promise<void> {
     this.#running = true;
