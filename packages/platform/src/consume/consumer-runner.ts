@@ -1,4 +1,5 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { DEFAULT_POOL_SIZE } from '../db/pool.ts';
 import { classifyFailure } from '../kafka/failure.ts';
 import { type BatchOutcome, type FailedRecord, type PreparedRecord, settleBatch } from './batch-transaction.ts';
 import { PartitionQueue } from './partition-worker.ts';
@@ -13,6 +14,8 @@ import type { ConsumerRunnerOptions, Decoded, KafkaRecord, RecordFailure } from 
  * after a failure (about log2(500) ≈ 9 transactions) stays cheap.
  */
 export const MAX_BATCH_RECORDS = 500;
+/** See `ConsumerRunnerOptions.initialBatchRecords`: nine quick batches reach MAX_BATCH_RECORDS. */
+export const INITIAL_BATCH_RECORDS = 1;
 /**
  * Records held in memory per partition before it is left out of fetches (two batches' worth: the next batch
  * is ready when one ends). Bounds memory and the uncommitted work a crash hands to the next owner.
@@ -20,9 +23,9 @@ export const MAX_BATCH_RECORDS = 500;
 export const PARTITION_BUFFER_RECORDS = 2 * MAX_BATCH_RECORDS;
 /**
  * A batch's offsets are committed when it settles; a slow handler must not make that rarer than this (the
- * lag monitor judges progress by committed offsets). The batch limit adapts to it: after a batch that took
- * longer than half of this it shrinks to what fits in half of it (by the batch's time per record), and
- * doubles again after each batch that took less, up to the maximum it started at.
+ * lag monitor judges progress by committed offsets). The batch limit adapts to it: it never exceeds what fits
+ * in half of this at the last batch's time per record, and it doubles after each full batch that fitted,
+ * from INITIAL_BATCH_RECORDS up to MAX_BATCH_RECORDS.
  */
 export const OFFSET_COMMIT_INTERVAL_MS = 1_000;
 /** Delay before a consumer whose stream died is created again. */
@@ -55,6 +58,9 @@ export class ConsumerRunner<Event> {
   readonly #metrics: RunnerMetrics | undefined;
   readonly #maxBatch: number;
   readonly #bufferShare: number;
+  readonly #maxConcurrent: number;
+  /** Counts dispatched batches; a partition remembers the batch it was last in, for fairness. */
+  #dispatched = 0;
   #source: RecordSource | undefined;
   #partitions = new Map<string, PartitionQueue>();
   #batches = new Set<Promise<void>>();
@@ -76,7 +82,9 @@ export class ConsumerRunner<Event> {
     this.#metrics = options.registry === undefined ? undefined : createRunnerMetrics(options.registry);
     this.#maxBatch = Math.max(1, options.maxBatchRecords ?? MAX_BATCH_RECORDS);
     this.#bufferShare = Math.max(1, options.partitionBufferRecords ?? PARTITION_BUFFER_RECORDS);
-    this.#batchLimit = this.#maxBatch;
+    this.#batchLimit = Math.min(this.#maxBatch, Math.max(1, options.initialBatchRecords ?? INITIAL_BATCH_RECORDS));
+    this.#maxConcurrent =
+      options.maxConcurrentBatches ?? Math.max(1, Math.floor((options.pool.options.max ?? DEFAULT_POOL_SIZE) / 2));
   }
 
   /** True while the stream is consuming; false while it is being restarted after an error. */
@@ -200,9 +208,8 @@ export class ConsumerRunner<Event> {
 
   #dispatch(): void {
     if (!this.#running) return;
-    const maxConcurrent = this.#options.maxConcurrentBatches ?? Number.POSITIVE_INFINITY;
     const { dueAt } = this.#options;
-    while (this.#batches.size < maxConcurrent) {
+    while (this.#batches.size < this.#maxConcurrent) {
       const now = Date.now();
       const ready = [...this.#partitions.values()].filter(
         (queue) =>
@@ -212,6 +219,9 @@ export class ConsumerRunner<Event> {
           this.#source?.owns(queue.topic, queue.partition) === true,
       );
       if (ready.length === 0) break;
+      // The partitions served longest ago first, so a batch limit below the number of ready partitions (a
+      // slow handler) or the concurrency cap never starves one of them.
+      ready.sort((a, b) => a.lastBatch - b.lastBatch);
       // A fair share of the batch for each ready partition first, then what is left to those with more.
       const limit = Math.min(this.#batchLimit, this.#maxBatch);
       const share = Math.max(1, Math.floor(limit / ready.length));
@@ -234,11 +244,13 @@ export class ConsumerRunner<Event> {
       for (const [queue, records] of taken) {
         if (records.length === 0) continue;
         queue.busy = true;
+        queue.lastBatch = this.#dispatched;
         queue.inFlightFrom = (records[0] as KafkaRecord).offset;
         members.push(queue);
         batch.push(...records);
       }
       if (batch.length === 0) break;
+      this.#dispatched++;
       // The partitions that had a full buffer may have room now.
       this.#source?.wake();
       const running: Promise<void> = this.#runBatch(batch, this.#generation)
@@ -378,8 +390,8 @@ export class ConsumerRunner<Event> {
 
   #adaptBatchLimit(records: number, durationMs: number): void {
     const perRecord = durationMs / Math.max(1, records);
-    // What fits in half the interval at this batch's pace (its fixed cost included, so small batches
-    // underestimate it; the doubling below makes up for that within a few batches).
+    // What fits in half the interval at this batch's pace (its fixed cost included, so a small batch
+    // overstates the time per record; the doubling makes up for that within a few batches).
     const fits = Math.max(1, Math.floor(OFFSET_COMMIT_INTERVAL_MS / 2 / Math.max(perRecord, 0.001)));
     const grown = records >= this.#batchLimit ? this.#batchLimit * 2 : this.#batchLimit;
     this.#batchLimit = Math.max(1, Math.min(this.#maxBatch, grown, fits));

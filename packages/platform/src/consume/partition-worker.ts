@@ -11,6 +11,8 @@ export class PartitionQueue {
   readonly #records: KafkaRecord[] = [];
   /** In a batch now; its next records wait for that batch to settle. */
   busy = false;
+  /** Sequence number of the last batch this partition was in (-1: none yet). */
+  lastBatch = -1;
   /** Offset of the first record of the batch in flight, if any. */
   inFlightFrom: bigint | undefined;
   /**

@@ -132,11 +132,19 @@ export interface ConsumerRunnerOptions<Event> {
   failures: FailureRouter;
   /** Records of one batch (one transaction). Default: MAX_BATCH_RECORDS. */
   maxBatchRecords?: number;
+  /**
+   * Records of the first batch after a start; the limit doubles after each batch that was full and quick,
+   * up to `maxBatchRecords`. Default: INITIAL_BATCH_RECORDS (a handler of unknown speed is tried on one
+   * record before it is given hundreds in one transaction). Tests that need a whole fetch as one batch set it.
+   */
+  initialBatchRecords?: number;
   /** Records held in memory per partition before its fetching stops. Default: PARTITION_BUFFER_RECORDS. */
   partitionBufferRecords?: number;
   /**
-   * Batches (transactions) in flight at once, each over partitions the others do not hold. Default: no cap
-   * beyond the partitions themselves (a partition is in at most one batch) and the pool's size.
+   * Batches (transactions) in flight at once, each over partitions the others do not hold. A batch takes
+   * every ready partition, so with a fast handler one or two are in flight; with a slow one (batches cut to
+   * a few records) one per partition would be, each holding a connection. Default: half the pool's size
+   * (at least 1), which leaves the other half to the service's HTTP requests and its outbox relay.
    */
   maxConcurrentBatches?: number;
   /** Longest a fetch waits on the broker when nothing is there. Default: CONSUMER_MAX_WAIT_MS. */

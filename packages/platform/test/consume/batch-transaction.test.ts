@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { type TestContext, test } from 'node:test';
-import { ConsumerRunner } from '../../src/consume/consumer-runner.ts';
+import { ConsumerRunner, MAX_BATCH_RECORDS } from '../../src/consume/consumer-runner.ts';
 import {
   type BatchHandler,
   BatchItemError,
@@ -48,7 +48,9 @@ async function setup(t: TestContext, partitions = 1) {
   const db = await createTestDatabase(t, 'batch');
   await migrate(db.pool, [platformMigrations]);
   // A unique n: an effect applied twice fails the test's own statement.
-  await db.pool.query('CREATE TABLE effects (n integer PRIMARY KEY, tx bigint NOT NULL DEFAULT txid_current())');
+  await db.pool.query(
+    'CREATE TABLE effects (n integer PRIMARY KEY, p integer, tx bigint NOT NULL DEFAULT txid_current())',
+  );
   const [topic] = await createTestTopics(t, ['batch'], { partitions });
   assert.ok(topic);
   const producer = createProducer(await testKafkaConnection());
@@ -66,7 +68,10 @@ async function setup(t: TestContext, partitions = 1) {
       })),
     });
   const router = new CollectingRouter();
-  const start = async (handleBatch: BatchHandler<TestEvent>) => {
+  const start = async (
+    handleBatch: BatchHandler<TestEvent>,
+    options: { initialBatchRecords?: number; maxConcurrentBatches?: number } = {},
+  ) => {
     const runner = new ConsumerRunner<TestEvent>({
       name: 'test-consumer',
       groupId,
@@ -77,6 +82,9 @@ async function setup(t: TestContext, partitions = 1) {
       decode,
       failures: router,
       handleBatch,
+      // The records sent before the start come as one batch, which most of these tests are about.
+      initialBatchRecords: MAX_BATCH_RECORDS,
+      ...options,
     });
     await runner.start();
     t.after(() => runner.stop());
@@ -84,6 +92,8 @@ async function setup(t: TestContext, partitions = 1) {
   };
   const effects = async () =>
     (await db.pool.query<{ n: number }>('SELECT n FROM effects ORDER BY n')).rows.map((row) => row.n);
+  const effectsByPartition = async () =>
+    (await db.pool.query<{ p: number }>('SELECT p FROM effects ORDER BY n')).rows.map((row) => row.p);
   const transactions = async () =>
     new Map((await db.pool.query<{ n: number; tx: string }>('SELECT n, tx FROM effects')).rows.map((r) => [r.n, r.tx]));
   const committed = async () => {
@@ -98,7 +108,7 @@ async function setup(t: TestContext, partitions = 1) {
     }
   };
   const inboxRows = async () => Number((await db.pool.query('SELECT count(*) AS n FROM inbox')).rows[0]?.n);
-  return { db, topic, send, start, router, effects, transactions, committed, inboxRows };
+  return { db, topic, send, start, router, effects, effectsByPartition, transactions, committed, inboxRows };
 }
 
 const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
@@ -294,4 +304,33 @@ test('a hot partition with 5,000 queued records does not delay records on anothe
   assert.ok(hotAtThatTime < hot, `cold records handled while the hot partition was still draining (${hotAtThatTime})`);
   assert.ok(latency < 2_000, `cold records waited ${latency} ms`);
   await eventually(async () => ((await s.committed()) === hot + 3 ? true : undefined), 60_000, 'everything committed');
+});
+
+test('with a slow handler and fewer batch slots than partitions, every partition is served in turn', async (t) => {
+  const s = await setup(t, 4);
+  for (const partition of [0, 1, 2, 3]) await s.send(range(partition * 100, 8), { partition });
+  await s.start(
+    async (items, { client }) => {
+      // Slow enough that every batch is cut to one record (see OFFSET_COMMIT_INTERVAL_MS).
+      await new Promise((resolve) => setTimeout(resolve, 300 * items.length));
+      await client.query('INSERT INTO effects (n, p) SELECT * FROM unnest($1::integer[], $2::integer[])', [
+        items.map((item) => item.event.n),
+        items.map((item) => item.record.partition),
+      ]);
+      return undefined;
+    },
+    { initialBatchRecords: 1, maxConcurrentBatches: 2 },
+  );
+  const served = await eventually(
+    async () => {
+      const partitions = await s.effectsByPartition();
+      return new Set(partitions).size === 4 ? partitions : undefined;
+    },
+    30_000,
+    'every partition served',
+  );
+  // Served in turn, the fourth partition gets its first record within the first two rounds; served in a
+  // fixed order, it would wait for the first two partitions to drain (16 records).
+  assert.ok(served.length <= 8, `${served.length} records handled before the last partition's first: ${served}`);
+  await eventually(async () => ((await s.committed()) === 32 ? true : undefined), 30_000, 'everything committed');
 });

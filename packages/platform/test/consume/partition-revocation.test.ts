@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { ConsumerRunner } from '../../src/consume/consumer-runner.ts';
+import { ConsumerRunner, MAX_BATCH_RECORDS } from '../../src/consume/consumer-runner.ts';
 import type { BatchHandler, Decoded, KafkaRecord } from '../../src/consume/types.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createAdmin, createProducer } from '../../src/kafka/clients.ts';
@@ -83,6 +83,7 @@ test('a member losing a partition in a rebalance commits nothing for it and stop
       decode,
       failures: { route: async () => assert.fail('nothing fails here') },
       handleBatch,
+      initialBatchRecords: MAX_BATCH_RECORDS,
     });
     t.after(() => runner.stop());
     return runner;
