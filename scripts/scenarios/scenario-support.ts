@@ -26,7 +26,7 @@ import type { StatusOptions } from '../../tools/src/lag/burrow-status.ts';
 import { LagMonitor, serveMetrics } from '../../tools/src/lag/lag-monitor.ts';
 import { catalogGroups } from '../../tools/src/lag/lag-reader.ts';
 
-/** The Notification Service's main group id (catalog), un-namespaced; its retry tiers append `.retry-N`. */
+/** The Notification Service's main group id (catalog), un-namespaced; its retry group appends `.retry`. */
 export const NOTIFY_GROUP = 'notification-service.notify-customers';
 
 /**

@@ -7,7 +7,7 @@ import { CommonEnvSchema, databaseUrl, type Env, loadEnv, parseBootstrapServers 
 import { ensureDatabase } from './db/databases.ts';
 import { type MigrationSource, migrate } from './db/migrate.ts';
 import { createPool, type Pool } from './db/pool.ts';
-import { CatalogConsumer, type EventHandler } from './events/catalog-consumer.ts';
+import { CatalogConsumer, type EventBatchHandler, type EventHandler } from './events/catalog-consumer.ts';
 import { createEventWriter, type EventWriter } from './events/event-writer.ts';
 import { createHttpApp } from './http/app.ts';
 import type { KafkaConnection } from './kafka/clients.ts';
@@ -64,8 +64,15 @@ export interface ServiceContext {
   producer: KafkaProducer;
   /** Appends this service's events to its outbox. */
   events: EventWriter;
-  /** Starts a catalog consumer (with its retry tiers and dead-letter path) and stops it on shutdown. */
-  consume(consumer: ConsumerId, handle: EventHandler, options?: ConsumeOptions): Promise<CatalogConsumer>;
+  /**
+   * Starts a catalog consumer (with its retry tiers and dead-letter path) and stops it on shutdown. The
+   * handler is per record (a function) or per batch (`{ handleBatch }`, one transaction per fetched batch).
+   */
+  consume(
+    consumer: ConsumerId,
+    handler: EventHandler | { handleBatch: EventBatchHandler },
+    options?: ConsumeOptions,
+  ): Promise<CatalogConsumer>;
 }
 
 export interface ConsumeOptions {
@@ -204,11 +211,11 @@ async function assemble(
     registry,
     producer,
     events: createEventWriter({ service: definition.name, namespace: config.namespace }),
-    async consume(consumerId, handle, options = {}) {
+    async consume(consumerId, handler, options = {}) {
       const retryDelaysMs = options.retryDelaysMs ?? config.retryDelaysMs;
       const consumer = new CatalogConsumer({
         consumer: consumerId,
-        handle,
+        ...(typeof handler === 'function' ? { handle: handler } : { handleBatch: handler.handleBatch }),
         connection: { ...config.kafka, clientId: `${definition.name}-${consumerId}` },
         namespace: config.namespace,
         pool,
