@@ -15,13 +15,16 @@ export const DEFAULT_OUTBOX_BATCH_SIZE = 500;
  * again after the minimum, and each empty poll doubles the wait up to the maximum. The maximum is also how
  * often a standby tries to lead.
  *
- * Measured on the 2-core machine (packages/platform/test/outbox/relay-cost.measure.ts; leader and standby
- * on one database, empty outbox, 30 s): this process 20 ms CPU, its backends 10 ms, 2.0 statements/s (the
- * leader's poll and the standby's lead attempt, one a second each); the LISTEN/NOTIFY relay it replaces
- * cost 60 ms, 30 ms and 2.0 statements/s. Commit -> broker acknowledgement of one row: through
- * `inTransaction` in this process p50 6 ms (the signal wakes the relay at once); from another connection
- * after the relay sat idle, uniform over the maximum poll (p50 ~500 ms, at most ~1 s); from another
- * connection within a second of earlier activity, p50 ~50 ms.
+ * Measured with packages/platform/test/outbox/relay-cost.measure.ts on the shared 2-core machine (load
+ * average ~10, so take the numbers as orders of magnitude). Idle, leader and standby on one empty outbox for
+ * 30 s: 2.0 statements/s (the leader's poll at its maximum and the standby's lead attempt), 70-80 ms CPU in
+ * the process (0 ms without relays) and 10-30 ms in its backends; the LISTEN/NOTIFY relay this replaced
+ * cost the same (1.9 statements/s, 50-60 ms, 10-30 ms), so the minimum costs nothing while idle. Commit ->
+ * broker acknowledgement of one row: committed through `inTransaction` in this process, p50 5-11 ms (the
+ * signal wakes the relay at once); committed by another connection within a second of earlier activity,
+ * p50 24 ms, max 90 ms; the same after 3 s idle, p50 430 ms, max 650 ms, bounded by the maximum (1 s).
+ * Halving the maximum would halve that wait and double the idle statements; neither matters under load,
+ * where every pass finds rows and the poll stays at its minimum.
  */
 export const DEFAULT_OUTBOX_MIN_POLL_INTERVAL_MS = 50;
 /** See DEFAULT_OUTBOX_MIN_POLL_INTERVAL_MS. */
@@ -153,9 +156,13 @@ export class OutboxRelay {
     let idlePoll = minPollIntervalMs;
     while (this.#running) {
       try {
-        if (!this.#leader) await this.#tryToLead();
         if (!this.#leader) {
+          // Rows acknowledged while leading are deleted first, even when leading again fails (the database
+          // refuses this relay's session): left behind, they would all be published again by the next leader.
           await this.#deleteAcknowledged();
+          await this.#tryToLead();
+        }
+        if (!this.#leader) {
           await this.#sleep(pollIntervalMs);
           continue;
         }

@@ -2,10 +2,11 @@
  * Measures what the outbox relay costs when idle and how soon it publishes a commit. Not part of the test
  * suite (the file name does not end in .test.ts): run it by hand on a quiet machine, one mode at a time.
  *
- *   npx node packages/platform/test/outbox/relay-cost.measure.ts idle [seconds]   (default 30)
+ *   npx node packages/platform/test/outbox/relay-cost.measure.ts idle [seconds] [relays]   (default 30, 2)
  *   npx node packages/platform/test/outbox/relay-cost.measure.ts latency [writes] (default 20)
  *
- * idle: one leader and one standby relay on a fresh database with an empty outbox; reports the CPU of this
+ * idle: one leader and one standby relay (or `relays` of them: 0 gives the process's own baseline) on a
+ * fresh database with an empty outbox; reports the CPU of this
  * process and of the database's backends (utime + stime from /proc/<pid>/stat), and the statements per
  * second sent to the database, counted on pg's client (pg_stat_database lags by seconds for a backend that
  * runs one statement a second, so it is no measure here).
@@ -69,11 +70,13 @@ const timedProducer = {
   },
 } as unknown as KafkaProducer;
 const logger = createLogger({ service: 'relay-cost', level: 'silent' });
-const relays = [0, 1].map(
+const relayCount = mode === 'idle' ? Number(process.argv[4] ?? 2) : 2;
+const relays = Array.from(
+  { length: relayCount },
   () => new OutboxRelay({ pool, databaseUrl: url, producer: timedProducer, logger, service: 'relay-cost' }),
 );
 for (const relay of relays) relay.start();
-while (!relays.some((relay) => relay.isLeader)) await sleep(20);
+while (relayCount > 0 && !relays.some((relay) => relay.isLeader)) await sleep(20);
 
 function message(): OutboxMessage {
   const eventId = randomUUID();
@@ -136,7 +139,7 @@ try {
       return start === -1 ? sum : sum + (after.backends[i] ?? 0) - (before.backends[start] ?? 0);
     }, 0);
     console.log(
-      `idle ${amount} s, leader + standby: process CPU ${((after.self - before.self) * 1_000).toFixed(0)} ms, ` +
+      `idle ${amount} s, ${relayCount} relays: process CPU ${((after.self - before.self) * 1_000).toFixed(0)} ms, ` +
         `database backends CPU ${(backendCpu * 1_000).toFixed(0)} ms (${after.pids.length} backends), ` +
         `${((after.statements - before.statements) / amount).toFixed(2)} statements/s`,
     );

@@ -52,16 +52,32 @@ export function relay(
   });
 }
 
-export async function collect(t: TestContext, topic: string, count: number): Promise<Record[]> {
+/**
+ * Reads the topic from the start until `count` records arrived, or until `count(records)` says so; fails
+ * after `timeoutMs`.
+ */
+export async function collect(
+  t: TestContext,
+  topic: string,
+  count: number | ((records: readonly Record[]) => boolean),
+  timeoutMs = 30_000,
+): Promise<Record[]> {
+  const done = typeof count === 'number' ? (records: readonly Record[]) => records.length >= count : count;
   const consumer = createConsumer(await testKafkaConnection(), uniqueName('test-group'));
   t.after(() => consumer.close(true));
   const stream = await consumer.consume({ topics: [topic], mode: 'earliest', maxWaitTime: 200 });
+  const timer = setTimeout(() => stream.close().catch(() => {}), timeoutMs);
   const records: Record[] = [];
-  for await (const record of stream) {
-    records.push(record);
-    if (records.length >= count) break;
+  try {
+    for await (const record of stream) {
+      records.push(record);
+      if (done(records)) break;
+    }
+  } finally {
+    clearTimeout(timer);
   }
   await stream.close();
+  assert.ok(done(records), `${records.length} records on ${topic} after ${timeoutMs} ms`);
   return records;
 }
 
