@@ -9,6 +9,10 @@ import type { Pool, PoolClient } from '../db/pool.ts';
  * client, and signals the relays listening on its pool once COMMIT has returned (a rollback signals nothing).
  * Like NOTIFY, the signal is only a hint: a commit this process does not see (another instance of the
  * service, a transaction run outside `inTransaction`) is found by the relay's poll.
+ *
+ * Measured (relay-cost.measure.ts burst: 2,000 one-row commits from 8 concurrent callers, shared 2-core
+ * machine under load): 175-190 commits/s and 0.14 relay statements per commit, against 120-145 commits/s and
+ * 0.9 statements per commit with the NOTIFY trigger and its listening relay.
  */
 const appended = new WeakSet<PoolClient>();
 const listeners = new WeakMap<Pool, Set<() => void>>();

@@ -4,6 +4,7 @@
  *
  *   npx node packages/platform/test/outbox/relay-cost.measure.ts idle [seconds] [relays]   (default 30, 2)
  *   npx node packages/platform/test/outbox/relay-cost.measure.ts latency [writes] (default 20)
+ *   npx node packages/platform/test/outbox/relay-cost.measure.ts burst [commits]  (default 2000)
  *
  * idle: one leader and one standby relay (or `relays` of them: 0 gives the process's own baseline) on a
  * fresh database with an empty outbox; reports the CPU of this
@@ -14,6 +15,8 @@
  * process (the relay is woken after COMMIT) and for a row inserted by a plain pg client (which the relay
  * cannot tell from another process: only its poll finds it), after the relay has been idle for a while and
  * while it is active.
+ * burst: `commits` one-row transactions through inTransaction from 8 concurrent callers, as fast as they go;
+ * reports the relay's statements per commit (everything but the callers' BEGIN, INSERT and COMMIT).
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -33,14 +36,19 @@ import { testBootstrapServers, testPostgresUrl, uniqueName } from '../../src/tes
 const CLOCK_TICKS_PER_SECOND = 100;
 const name = uniqueName('t_relaycost', '_').toLowerCase();
 let statements = 0;
+let relayStatements = 0;
 const query = pg.Client.prototype.query;
 // Counts every statement sent to the measured database, whatever connection (pool, leader session) sends it.
 pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-  if (this.database === name) statements++;
+  if (this.database === name) {
+    statements++;
+    const text = typeof args[0] === 'string' ? args[0] : '';
+    if (!/^(BEGIN|COMMIT|INSERT)/.test(text)) relayStatements++;
+  }
   return (query as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof query;
 const mode = process.argv[2] ?? 'idle';
-const amount = Number(process.argv[3] ?? (mode === 'idle' ? 30 : 20));
+const amount = Number(process.argv[3] ?? { idle: 30, latency: 20, burst: 2_000 }[mode]);
 
 async function cpuSeconds(pid: number | 'self'): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
@@ -144,6 +152,29 @@ try {
         `${((after.statements - before.statements) / amount).toFixed(2)} statements/s`,
     );
     await server.end();
+  } else if (mode === 'burst') {
+    await sleep(2_000);
+    const before = relayStatements;
+    const started = performance.now();
+    let next = 0;
+    const keys: string[] = [];
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next++ < amount) {
+          const m = message();
+          keys.push(m.key);
+          await inTransaction(pool, (client) => appendToOutbox(client, [m]));
+        }
+      }),
+    );
+    const committed = performance.now();
+    for (const key of keys) await waitForAck(key);
+    const published = performance.now();
+    console.log(
+      `burst of ${amount} commits in ${(committed - started).toFixed(0)} ms, all acknowledged ` +
+        `${(published - committed).toFixed(0)} ms after the last: ` +
+        `${((relayStatements - before) / amount).toFixed(2)} relay statements per commit`,
+    );
   } else {
     for (const [label, write] of [
       ['in-process (inTransaction)', inProcessWrite],
