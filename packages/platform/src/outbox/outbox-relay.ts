@@ -105,6 +105,8 @@ export class OutboxRelay {
   #endSleep: (() => void) | undefined;
   /** A wake arrived and no read has started since: the next sleep returns at once instead of missing it. */
   #woken = false;
+  /** Sleeping after a failed pass: commit signals do not end that sleep (stop and a lost session do). */
+  #backingOff = false;
   #stopListening: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   /** Ids the broker acknowledged and that are not deleted yet. */
@@ -130,8 +132,10 @@ export class OutboxRelay {
     if (this.#running) return;
     this.#running = true;
     // A standby ignores commit signals: it cannot publish, and a wake would only cost it a lead attempt.
+    // Nor does a relay backing off after a failure: a wake per commit would retry a broker or database
+    // that just failed once per commit instead of backing off.
     this.#stopListening = onOutboxCommit(this.#options.pool, () => {
-      if (this.#leader) this.#wake();
+      if (this.#leader && !this.#backingOff) this.#wake();
     });
     this.#loop = this.#run();
   }
@@ -185,7 +189,11 @@ export class OutboxRelay {
         const classified = classifyError(error);
         logger.warn({ err: error, code: classified.code, backoffMs: backoff }, 'outbox relay pass failed; retrying');
         this.#metrics?.failures.inc();
+        // Commits signalled during the failed pass are read after the backoff, with everything else.
+        this.#woken = false;
+        this.#backingOff = true;
         await this.#sleep(backoff);
+        this.#backingOff = false;
         backoff = Math.min(backoff * 2, OUTBOX_MAX_BACKOFF_MS);
       }
     }

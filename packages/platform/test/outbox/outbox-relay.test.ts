@@ -168,6 +168,32 @@ test('a commit signalled while the relay is busy after a sleep that timed out sh
   );
 });
 
+test('a relay backing off after a failed publish should not retry once per signalled commit', async (t) => {
+  const { db, topic, producer } = await setup(t, 1);
+  const observed = observedProducer(producer);
+  const outboxRelay = relay(db, observed.producer, 600_000, { minPollIntervalMs: 600_000 });
+  outboxRelay.start();
+  t.after(() => outboxRelay.stop());
+  await eventually(async () => (outboxRelay.isLeader ? true : undefined), 5_000, 'leader');
+  observed.fail(Object.assign(new Error('broker unreachable'), { code: 'ECONNREFUSED' }));
+  // 20 commits over about a second: backing off from 200 ms (200, 400, 800) allows 4 attempts in that time;
+  // a relay that each signal woke would try about 20 times.
+  const COMMITS = 20;
+  for (let i = 0; i < COMMITS; i++) {
+    await inTransaction(db.pool, (client) => appendToOutbox(client, [message(topic, `k-${i}`, String(i))]));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.ok(observed.sends >= 1, 'the relay tried');
+  assert.ok(observed.sends <= 6, `${observed.sends} publish attempts while backing off`);
+  // Once the broker is back, the next attempt publishes everything, in order.
+  observed.fail(undefined);
+  const records = await collect(t, topic, COMMITS);
+  assert.deepEqual(
+    records.map((r) => r.value.toString()),
+    Array.from({ length: COMMITS }, (_, i) => String(i)),
+  );
+});
+
 test('a standby should publish within a few seconds when the leader session is terminated and cannot come back', async (t) => {
   const { db, topic, producer } = await setup(t);
   const server = new pg.Client({ connectionString: databaseUrl(await testPostgresUrl(), 'postgres') });

@@ -83,16 +83,21 @@ export async function collect(
 
 /**
  * The real producer, seen from the relay's side: records when the broker acknowledged each message (by
- * key), and can hold a send's return after the acknowledgement (`hold()` until `release()`), which keeps
- * the relay busy in its pass at a known point. The relay calls nothing but `send`.
+ * key), can hold a send's return after the acknowledgement (`hold()` until `release()`), which keeps the
+ * relay busy in its pass at a known point, and can make every send fail (`fail(error)`), as an unreachable
+ * broker does. The relay calls nothing but `send`.
  */
 export function observedProducer(producer: KafkaProducer) {
   const acknowledgedAt = new Map<string, number>();
   let gate: Promise<void> | undefined;
   let open: (() => void) | undefined;
   let held: (() => void) | undefined;
+  let failure: Error | undefined;
+  const state = { sends: 0 };
   const observed = {
     async send(request: Parameters<KafkaProducer['send']>[0]) {
+      state.sends++;
+      if (failure !== undefined) throw failure;
       const result = await producer.send(request);
       const now = performance.now();
       for (const m of request.messages) acknowledgedAt.set(m.key as string, now);
@@ -106,6 +111,14 @@ export function observedProducer(producer: KafkaProducer) {
   return {
     producer: observed,
     acknowledgedAt,
+    /** Calls of `send`, failed ones included. */
+    get sends(): number {
+      return state.sends;
+    },
+    /** Every send fails with `error` (as when the broker is unreachable) until called with undefined. */
+    fail(error: Error | undefined): void {
+      failure = error;
+    },
     /** The next sends wait after their acknowledgement; resolves when one is waiting. */
     hold(): Promise<void> {
       gate = new Promise((resolve) => {
