@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { platformError } from '../errors.ts';
+import { clearOutboxAppend, signalOutboxCommit } from '../outbox/outbox-signal.ts';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -66,14 +67,21 @@ function guardCheckedOutClient(client: PoolClient): void {
   client.on('error', () => lostConnections.add(client));
 }
 
-/** Runs `fn` in one transaction on one client: COMMIT when it resolves, ROLLBACK when it throws. */
+/**
+ * Runs `fn` in one transaction on one client: COMMIT when it resolves, ROLLBACK when it throws. When `fn`
+ * appended to the outbox, the relays of `pool` are woken once COMMIT has returned (see outbox-signal.ts).
+ */
 export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await connect(pool);
   let lost = false;
+  // A mark left by earlier use of this connection outside inTransaction belongs to no transaction of ours.
+  clearOutboxAppend(client);
   try {
     await client.query('BEGIN');
     const result = await fn(client);
-    await client.query('COMMIT');
+    const commit = await client.query('COMMIT');
+    // COMMIT of a transaction aborted by an error that `fn` caught reports ROLLBACK: nothing to announce.
+    if (clearOutboxAppend(client) && commit.command === 'COMMIT') signalOutboxCommit(pool);
     return result;
   } catch (error) {
     const rolledBack = await client.query('ROLLBACK').then(
@@ -94,6 +102,7 @@ export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => P
     }
     throw error;
   } finally {
+    clearOutboxAppend(client);
     // A broken client is destroyed, not returned to the pool.
     client.release(lost);
   }

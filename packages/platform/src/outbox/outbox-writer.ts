@@ -1,4 +1,5 @@
 import type { PoolClient } from '../db/pool.ts';
+import { markOutboxAppend } from './outbox-signal.ts';
 
 /** One event ready to publish: already validated and encoded by `@shop/contracts`. */
 export interface OutboxMessage {
@@ -14,6 +15,8 @@ export interface OutboxMessage {
  * Appends events to the outbox on the caller's transaction, so they are published if and only if the
  * state change they describe commits. Call it after the aggregate's row is locked or written: two
  * transactions on the same aggregate then take their outbox ids in commit order, which keeps per-key order.
+ * Inside `inTransaction`, the relay of this process is woken as soon as the transaction commits; rows
+ * committed any other way wait for the relay's poll.
  */
 export async function appendToOutbox(client: PoolClient, messages: readonly OutboxMessage[]): Promise<void> {
   if (messages.length === 0) return;
@@ -29,4 +32,5 @@ export async function appendToOutbox(client: PoolClient, messages: readonly Outb
       messages.map((m) => JSON.stringify(m.headers)),
     ],
   );
+  markOutboxAppend(client);
 }
