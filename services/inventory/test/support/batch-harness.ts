@@ -12,7 +12,7 @@ import type { EventBatchHandler, EventBatchItem } from '@shop/platform/events/ca
 import { createEventWriter } from '@shop/platform/events/event-writer';
 import type { KafkaRecord } from '@shop/platform/kafka/consumer-runner';
 import { kafkaNamespace } from '@shop/platform/kafka/namespace';
-import { createLogger } from '@shop/platform/logger';
+import { createLogger, type Logger } from '@shop/platform/logger';
 import { createTestDatabase } from '@shop/platform/testing';
 import { Registry } from 'prom-client';
 import { insertProduct } from '../../src/db/product-repository.ts';
@@ -32,6 +32,7 @@ export interface OutboxEvent {
 export interface BatchHarness {
   pool: Pool;
   registry: Registry;
+  logger: Logger;
   reserve: EventBatchHandler;
   settle: EventBatchHandler;
   /** Runs `handler` on one transaction of `pool` (default: the harness's), with `client` counting statements. */
@@ -85,6 +86,7 @@ export async function startBatchHarness(t: TestContext): Promise<BatchHarness> {
   const harness: BatchHarness = {
     pool: db.pool,
     registry,
+    logger,
     reserve: createReserveStockHandler({ events, metrics }),
     settle: createSettleReservationsHandler({ events, metrics }),
     run: (handler, items, options = {}) =>
