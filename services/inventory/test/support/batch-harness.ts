@@ -5,12 +5,11 @@
  */
 import type { TestContext } from 'node:test';
 import { type EventPayload, newEventMeta } from '@shop/contracts';
-import type { BatchResult } from '@shop/platform/consume/types';
+import type { BatchResult, KafkaRecord } from '@shop/platform/consume/types';
 import { migrate } from '@shop/platform/db/migrate';
 import { createPool, inTransaction, type Pool, type PoolClient } from '@shop/platform/db/pool';
 import type { EventBatchHandler, EventBatchItem } from '@shop/platform/events/catalog-consumer';
 import { createEventWriter } from '@shop/platform/events/event-writer';
-import type { KafkaRecord } from '@shop/platform/kafka/consumer-runner';
 import { kafkaNamespace } from '@shop/platform/kafka/namespace';
 import { createLogger, type Logger } from '@shop/platform/logger';
 import { createTestDatabase } from '@shop/platform/testing';
