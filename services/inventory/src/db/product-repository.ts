@@ -58,12 +58,12 @@ function toProduct(row: ProductRow): Product {
 }
 
 /**
- * Locks the rows of `skus` that exist, in SKU order, in one statement, and returns them by SKU. Every
- * transaction that moves stock takes all its product locks through here (or, for commits and releases,
- * through lockReservations, which locks the products in the same order), once, before any other write:
- * locks are then always taken in one global order (reservation rows, then product rows, each sorted), so
- * two batch transactions sharing SKUs wait for each other instead of deadlocking, and no global lock is
- * needed. (PostgreSQL locks the rows as the sorted result is produced, so ORDER BY decides the locking order.)
+ * Locks the rows of `skus` that exist, in SKU order, in one statement, and returns them by SKU: a reserve
+ * batch's one locking statement, taken before any write. With lockReservations (reservation rows, then
+ * product rows, for commits and releases) every stock-moving transaction takes its row locks in one global
+ * order, so batches sharing SKUs wait for each other instead of deadlocking, with no global lock; the rule
+ * and why it suffices are at lockReservations. (PostgreSQL locks the rows as the sorted result is produced,
+ * so ORDER BY decides the locking order.)
  */
 export async function lockStock(client: PoolClient, skus: readonly string[]): Promise<Map<string, Product>> {
   if (skus.length === 0) return new Map();

@@ -120,12 +120,15 @@ export interface HeldReservation {
  * Locks the reservation rows of `orderIds` that exist (order id order), then the product rows their held
  * units are in (SKU order), in one statement, and returns the reservations by order id with their lines.
  *
- * Why both in one statement, reservations first: every stock-moving transaction takes all its row locks in
- * its first statement, in one global order (reservation rows, then product rows). A reserve batch locks only
- * products there and afterwards inserts only reservations that did not exist, which never waits for a lock
- * held here (a row locked here exists already). Had a commit locked its reservation, written, and only then
- * locked the products, it could hold a product-less write another batch waits for while waiting for that
- * batch's products.
+ * Deadlock freedom without a global lock rests on one rule every stock-moving batch follows: all its row locks
+ * are taken in its first statement, in one global order (reservation rows by order id, then product rows by
+ * SKU); after it, the batch first inserts the reservations it did not find (in order id order, so two batches
+ * inserting the same new order ids wait for each other on the first one and cannot form a cycle), and only
+ * then writes rows it holds. A reserve batch locks only products; it can wait for a commit or release batch
+ * only on a reservation that batch inserted or changed, and such a batch is past its lock statement and does
+ * not wait for the reserve batch any more, except on an insert, where the order id order holds. (A batch that
+ * locked its reservations, wrote, and only then locked products, or locked order by order, could wait for
+ * products while holding what another batch waits for.)
  *
  * The gate (`SELECT count(*) FROM held`, an uncorrelated subquery and thus a one-time filter evaluated
  * before the first product row is read) reads `held` to its end, so every reservation row is locked before

@@ -3,7 +3,7 @@
  * transaction with their replies. One statement locks every reservation the batch names and the products
  * their units are in (see lockReservations for the order and why); the commands are then planned in memory
  * in array order (several commands for one order apply one after the other, each seeing the state the one
- * before left), and the writes follow as sets: the status changes, the release tombstones, one stock update,
+ * before left), and the writes follow as sets: the release tombstones, the status changes, one stock update,
  * one outbox insert. A repeated command moves nothing and is answered again (the saga may have missed the
  * first reply); see domain/reservation-lifecycle.ts for every case.
  */
@@ -179,7 +179,8 @@ export async function settleReservations(
       });
     }
   }
-  await setReservationStatuses(client, transitions);
+  // Tombstones before the status changes (see lockReservations): the insert may wait for a concurrent
+  // reserve batch, which must then not be waiting for a reservation row this batch already changed.
   const inserted = await insertReservations(client, tombstones);
   const lost = tombstones.find((tombstone) => !inserted.has(tombstone.orderId));
   if (lost !== undefined) {
@@ -196,6 +197,7 @@ export async function settleReservations(
       ),
     );
   }
+  await setReservationStatuses(client, transitions);
   await applyStockDeltas(client, stock.deltas());
   await events.appendAll(client, replies);
 
