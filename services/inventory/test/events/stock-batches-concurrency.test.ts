@@ -128,9 +128,24 @@ test('stock batches under concurrency', async (t) => {
           });
         }
       })();
+      // What the transactions wait for while the batches run: row locks between batches sharing SKUs, never
+      // an advisory lock (there is none on this path).
+      const waits = new Map<string, number>();
+      const sampler = (async () => {
+        while (reserving) {
+          const sample = await inventory.pool.query<{ wait: string }>(
+            `SELECT wait_event_type || ':' || wait_event AS wait FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
+          for (const { wait } of sample.rows) waits.set(wait, (waits.get(wait) ?? 0) + 1);
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+      })();
       await Promise.all([...reserveWorkers, restocks]);
       reserving = false;
-      await settleWorker;
+      await Promise.all([settleWorker, sampler]);
+      st.diagnostic(`lock wait samples: ${JSON.stringify(Object.fromEntries(waits))}`);
+      assert.equal(waits.get('Lock:advisory') ?? 0, 0, 'no transaction waited for an advisory lock');
 
       st.diagnostic(`${splits} batch(es) split after a lost race`);
       assert.deepEqual(failures.map(String), [], 'every batch and restock succeeded: no deadlock, no other error');
