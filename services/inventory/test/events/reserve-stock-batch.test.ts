@@ -4,6 +4,7 @@ import { BatchItemError } from '@shop/platform/consume/types';
 import { connect } from '@shop/platform/db/pool';
 import { isAppError } from '@shop/platform/errors';
 import { eventually } from '@shop/platform/testing';
+import { putProduct } from '../../src/api/put-product.ts';
 import { indexed, orderPlacedItem, type StatementCounter, startBatchHarness } from '../support/batch-harness.ts';
 import { newOrderId } from '../support/inventory-harness.ts';
 import { metricValue } from '../support/metrics.ts';
@@ -186,6 +187,48 @@ test('reserveStock as a batch handler', async (t) => {
   );
 
   await t.test(
+    'PUT should wait for a batch that holds the product, then set the stock on top of its reservation',
+    async () => {
+      await inventory.stock('PUT-RACE', 10);
+      const orderId = newOrderId();
+      const batch = await connect(inventory.pool);
+      let put: Promise<Awaited<ReturnType<typeof putProduct>>> | undefined;
+      try {
+        await batch.query('BEGIN');
+        await inventory.reserve([orderPlacedItem(0, { orderId, lines: [{ sku: 'PUT-RACE', quantity: 4 }] })], {
+          client: batch,
+          logger: inventory.logger,
+        });
+        put = putProduct(inventory.pool, 'PUT-RACE', { available: 20 });
+        await eventually(
+          async () => {
+            const waiting = await inventory.pool.query(
+              `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+            );
+            return (waiting.rowCount ?? 0) > 0 ? true : undefined;
+          },
+          5_000,
+          'the PUT waiting for the batch',
+        );
+        await batch.query('COMMIT');
+      } finally {
+        batch.release();
+      }
+      const { product } = await put;
+      assert.deepEqual(
+        {
+          available: product.available,
+          reserved: product.reserved,
+          sold: product.sold,
+          totalUnits: product.totalUnits,
+        },
+        { available: 20, reserved: 4, sold: 0, totalUnits: 24 },
+        'the reservation kept, the new available units added to the stock',
+      );
+    },
+  );
+
+  await t.test(
     'should name the order recorded by a concurrent transaction during the batch, and keep nothing of the batch',
     async () => {
       await inventory.stock('RACE', 10);
@@ -194,37 +237,42 @@ test('reserveStock as a batch handler', async (t) => {
       // Another transaction records the contested order (as a release of a never-reserved order does) and
       // stays open while the batch runs: the batch's read does not see it, its insert waits for it.
       const other = await connect(inventory.pool);
-      await other.query('BEGIN');
-      await other.query(
-        `INSERT INTO reservations (order_id, status, created_by_event_id, released_at)
-         VALUES ($1, 'RELEASED', gen_random_uuid(), now())`,
-        [contested],
-      );
-      const batch = inventory.run(
-        inventory.reserve,
-        indexed([
-          (index) => orderPlacedItem(index, { orderId: first, lines: [{ sku: 'RACE', quantity: 1 }] }),
-          (index) => orderPlacedItem(index, { orderId: contested, lines: [{ sku: 'RACE', quantity: 1 }] }),
-          (index) => orderPlacedItem(index, { orderId: last, lines: [{ sku: 'RACE', quantity: 1 }] }),
-        ]),
-      );
-      const settled = batch.then(
-        () => undefined,
-        (error: unknown) => error,
-      );
-      await eventually(
-        async () => {
-          const waiting = await inventory.pool.query(
-            `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      let error: unknown;
+      try {
+        await other.query('BEGIN');
+        await other.query(
+          `INSERT INTO reservations (order_id, status, created_by_event_id, released_at)
+           VALUES ($1, 'RELEASED', gen_random_uuid(), now())`,
+          [contested],
+        );
+        const settled = inventory
+          .run(
+            inventory.reserve,
+            indexed([
+              (index) => orderPlacedItem(index, { orderId: first, lines: [{ sku: 'RACE', quantity: 1 }] }),
+              (index) => orderPlacedItem(index, { orderId: contested, lines: [{ sku: 'RACE', quantity: 1 }] }),
+              (index) => orderPlacedItem(index, { orderId: last, lines: [{ sku: 'RACE', quantity: 1 }] }),
+            ]),
+          )
+          .then(
+            () => undefined,
+            (failure: unknown) => failure,
           );
-          return (waiting.rowCount ?? 0) > 0 ? true : undefined;
-        },
-        5_000,
-        'the batch waiting for the other transaction',
-      );
-      await other.query('COMMIT');
-      other.release();
-      const error = await settled;
+        await eventually(
+          async () => {
+            const waiting = await inventory.pool.query(
+              `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+            );
+            return (waiting.rowCount ?? 0) > 0 ? true : undefined;
+          },
+          5_000,
+          'the batch waiting for the other transaction',
+        );
+        await other.query('COMMIT');
+        error = await settled;
+      } finally {
+        other.release();
+      }
       assert.ok(error instanceof BatchItemError, `a BatchItemError, got ${String(error)}`);
       assert.equal(error.index, 1, 'the contested order');
       assert.ok(isAppError(error.cause) && error.cause.code === 'INV_CONCURRENT_DECISION');
