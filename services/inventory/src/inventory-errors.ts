@@ -23,6 +23,11 @@ export const InventoryErrors = {
   INV_ORDER_INVALID: { httpStatus: 500, retryable: false },
   /** Consumer (dead letter): CommitReservation for an order that has no reservation, or whose reservation failed. */
   INV_NOTHING_TO_COMMIT: { httpStatus: 500, retryable: false },
+  /**
+   * Consumer (never reaches a topic when the rerun succeeds): a concurrent transaction recorded a reservation
+   * for the order after this batch read its reservations; the record is run again on its own, where it sees it.
+   */
+  INV_CONCURRENT_DECISION: { httpStatus: 500, retryable: true },
   /** Consumer (dead letter): an event type this consumer does not handle reached it. */
   INV_UNEXPECTED_EVENT: { httpStatus: 500, retryable: false },
 } as const satisfies Record<string, { httpStatus: number; retryable: boolean }>;

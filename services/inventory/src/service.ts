@@ -45,8 +45,12 @@ export function createInventoryService(options: InventoryServiceOptions = {}): S
       const metrics = createInventoryMetrics(context.registry, context.pool);
       registerInventoryRoutes(context.app, { pool: context.pool });
       registerReservationRoutes(context.app, { pool: context.pool });
-      await context.consume('reserveStock', createReserveStockHandler({ events: context.events, metrics }));
-      await context.consume('settleReservations', createSettleReservationsHandler({ events: context.events, metrics }));
+      await context.consume('reserveStock', {
+        handleBatch: createReserveStockHandler({ events: context.events, metrics }),
+      });
+      await context.consume('settleReservations', {
+        handleBatch: createSettleReservationsHandler({ events: context.events, metrics }),
+      });
     },
   };
 }

@@ -5,7 +5,6 @@
 import type { PoolClient } from '@shop/platform/db/pool';
 import { platformError } from '@shop/platform/errors';
 import type { Money } from '../domain/money.ts';
-import type { StockBucket, StockMove } from '../domain/reservation-lifecycle.ts';
 import { inventoryError } from '../inventory-errors.ts';
 import { type Queryable, safeInteger } from './queryable.ts';
 
@@ -15,9 +14,6 @@ import { type Queryable, safeInteger } from './queryable.ts';
  * database; the key only has to differ from the platform's (727_001 migrations, 727_002 relay).
  */
 export const CATALOG_CURRENCY_LOCK_KEY = 727_101;
-/** Transaction-level advisory lock serialising the transactions that lock several products (see lockProducts). */
-export const STOCK_LOCK_KEY = 727_102;
-
 export interface Product {
   sku: string;
   name: string;
@@ -47,13 +43,6 @@ interface ProductRow {
 const COLUMNS = `sku, name, unit_price_minor::text AS unit_price_minor, currency, available, reserved, sold,
   total_units::text AS total_units, created_at, updated_at`;
 
-/** Column of each bucket; the only strings ever put into SQL text, from a closed set. */
-const BUCKET_COLUMNS: Readonly<Record<StockBucket, string>> = {
-  available: 'available',
-  reserved: 'reserved',
-  sold: 'sold',
-};
-
 function toProduct(row: ProductRow): Product {
   return {
     sku: row.sku,
@@ -69,51 +58,57 @@ function toProduct(row: ProductRow): Product {
 }
 
 /**
- * Locks the rows of `skus` that exist, in SKU order, and returns them by SKU. Every transaction that
- * locks several products does it through here, so all of them take the locks in one global order and
- * two orders sharing SKUs wait for each other instead of deadlocking. (PostgreSQL locks the rows as
- * the sorted result is produced, so ORDER BY decides the locking order.)
- *
- * That order holds within one order, not across the several orders the consumer runner handles in one
- * batch transaction (order A's SKUs, then order B's): two batches could each hold a product the other
- * needs. So every such transaction first takes one transaction-level advisory lock (STOCK_LOCK_KEY), held
- * to its commit: stock-moving transactions run one at a time, which they mostly did anyway on the few
- * hot products, and a cycle is impossible.
+ * Locks the rows of `skus` that exist, in SKU order, in one statement, and returns them by SKU: a reserve
+ * batch's one locking statement, taken before any write. With lockReservations (reservation rows, then
+ * product rows, for commits and releases) every stock-moving transaction takes its row locks in one global
+ * order, so batches sharing SKUs wait for each other instead of deadlocking, with no global lock; the rule
+ * and why it suffices are at lockReservations. (PostgreSQL locks the rows as the sorted result is produced,
+ * so ORDER BY decides the locking order.)
  */
-export async function lockProducts(client: PoolClient, skus: readonly string[]): Promise<Map<string, Product>> {
-  // The gate comes first: the uncorrelated EXISTS is a one-time filter evaluated before the first row is
-  // read, so the advisory lock is held before any product row is locked.
+export async function lockStock(client: PoolClient, skus: readonly string[]): Promise<Map<string, Product>> {
+  if (skus.length === 0) return new Map();
   const result = await client.query<ProductRow>(
-    `WITH gate AS MATERIALIZED (SELECT pg_advisory_xact_lock($2) AS locked)
-     SELECT ${COLUMNS} FROM products
-     WHERE sku = ANY($1::text[]) AND EXISTS (SELECT 1 FROM gate)
-     ORDER BY sku FOR UPDATE OF products`,
-    [[...new Set(skus)], STOCK_LOCK_KEY],
+    `SELECT ${COLUMNS} FROM products WHERE sku = ANY($1::text[]) ORDER BY sku FOR UPDATE`,
+    [[...new Set(skus)]],
   );
   return new Map(result.rows.map((row) => [row.sku, toProduct(row)]));
 }
 
+/** The net change of one product's buckets in a transaction; the three always sum to zero. */
+export interface StockDelta {
+  sku: string;
+  available: number;
+  reserved: number;
+  sold: number;
+}
+
 /**
- * Moves each line's quantity between two buckets of its product. The rows must be locked by the
- * caller (lockProducts); a line whose product is missing is a bug and fails the transaction, and so
- * does a move that would take a bucket below zero (CHECK).
+ * Applies every product's net change with one statement. The rows must be locked by the caller
+ * (lockStock, lockReservations); one delta per SKU (an UPDATE … FROM applies one joined row per product,
+ * so two deltas of one SKU would lose one). A delta whose product is missing is a bug and fails the
+ * transaction, and so does a bucket going below zero or units appearing (CHECK).
  */
-export async function moveStock(
-  client: PoolClient,
-  lines: readonly { sku: string; quantity: number }[],
-  move: StockMove,
-): Promise<void> {
-  if (lines.length === 0) return;
-  const from = BUCKET_COLUMNS[move.from];
-  const to = BUCKET_COLUMNS[move.to];
+export async function applyStockDeltas(client: PoolClient, deltas: readonly StockDelta[]): Promise<void> {
+  const changed = deltas.filter((delta) => delta.available !== 0 || delta.reserved !== 0 || delta.sold !== 0);
+  if (changed.length === 0) return;
+  if (new Set(changed.map((delta) => delta.sku)).size !== changed.length) {
+    throw platformError('PLT_UNEXPECTED', 'applyStockDeltas got several deltas for one SKU');
+  }
   const result = await client.query(
-    `UPDATE products p SET ${from} = p.${from} - m.quantity, ${to} = p.${to} + m.quantity, updated_at = now()
-     FROM unnest($1::text[], $2::integer[]) AS m(sku, quantity)
-     WHERE p.sku = m.sku`,
-    [lines.map((line) => line.sku), lines.map((line) => line.quantity)],
+    `UPDATE products p
+     SET available = p.available + d.available, reserved = p.reserved + d.reserved, sold = p.sold + d.sold,
+         updated_at = now()
+     FROM unnest($1::text[], $2::integer[], $3::integer[], $4::integer[]) AS d(sku, available, reserved, sold)
+     WHERE p.sku = d.sku`,
+    [
+      changed.map((delta) => delta.sku),
+      changed.map((delta) => delta.available),
+      changed.map((delta) => delta.reserved),
+      changed.map((delta) => delta.sold),
+    ],
   );
-  if (result.rowCount !== lines.length) {
-    throw platformError('PLT_UNEXPECTED', `moveStock updated ${result.rowCount} products for ${lines.length} lines`);
+  if (result.rowCount !== changed.length) {
+    throw platformError('PLT_UNEXPECTED', `applyStockDeltas updated ${result.rowCount} products for ${changed.length}`);
   }
 }
 

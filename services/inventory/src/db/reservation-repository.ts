@@ -1,13 +1,12 @@
 /**
- * SQL for reservations and their lines. The order id is the primary key: inserting a second row for
- * an order is impossible, and `insertReservation` reports it instead of failing, so the caller can
- * treat a second OrderPlaced for a decided order as the duplicate it is.
+ * SQL for reservations and their lines, in sets (one statement for a whole batch). The order id is the
+ * primary key: inserting a second row for an order is impossible, and `insertReservations` reports which
+ * rows it inserted instead of failing, so the caller can tell a lost race from a decision.
  */
 import type { PoolClient } from '@shop/platform/db/pool';
 import type { Money } from '../domain/money.ts';
 import type { LineFailure } from '../domain/reservation-decision.ts';
 import type { ReservationStatus } from '../domain/reservation-lifecycle.ts';
-import { STOCK_LOCK_KEY } from './product-repository.ts';
 import { type Queryable, safeInteger } from './queryable.ts';
 
 /** One requested line as recorded: priced when stock was held, with its failure when it failed. */
@@ -38,52 +37,77 @@ export interface NewReservation {
   createdByEventId: string;
 }
 
-/** The status of the order's reservation, read without locking (a fast duplicate check). */
-export async function findReservationStatus(db: Queryable, orderId: string): Promise<ReservationStatus | undefined> {
-  const result = await db.query<{ status: ReservationStatus }>('SELECT status FROM reservations WHERE order_id = $1', [
-    orderId,
-  ]);
-  return result.rows[0]?.status;
+/**
+ * The statuses of the orders' reservations that exist, read without locking (the duplicate check of a
+ * batch). A reservation inserted by a transaction that commits after this read is not seen: the insert
+ * of insertReservations then reports it.
+ */
+export async function findReservationStatuses(
+  db: Queryable,
+  orderIds: readonly string[],
+): Promise<Map<string, ReservationStatus>> {
+  if (orderIds.length === 0) return new Map();
+  const result = await db.query<{ order_id: string; status: ReservationStatus }>(
+    'SELECT order_id, status FROM reservations WHERE order_id = ANY($1::uuid[])',
+    [[...new Set(orderIds)]],
+  );
+  return new Map(result.rows.map((row) => [row.order_id, row.status]));
 }
 
 /**
- * Inserts the reservation and its lines; false (and nothing written) when the order already has one.
- * A concurrent insert for the same order makes this wait for that transaction, then report false.
+ * Inserts the reservations and their lines with one statement; returns the order ids inserted. An order
+ * that already has a reservation is skipped (nothing of it written). Rows are inserted in order id order,
+ * as every batch inserts them: two transactions inserting overlapping sets of new orders then wait on the
+ * first contested key in the same order and cannot deadlock; a conflict with a transaction still in
+ * progress waits for its end. At most one reservation per order id in `reservations`.
  */
-export async function insertReservation(client: PoolClient, reservation: NewReservation): Promise<boolean> {
-  const lines = reservation.lines;
-  // One statement (a round trip is the cost under load): the lines are inserted only when the head was.
-  const result = await client.query<{ inserted: string }>(
+export async function insertReservations(
+  client: PoolClient,
+  reservations: readonly NewReservation[],
+): Promise<Set<string>> {
+  if (reservations.length === 0) return new Set();
+  const heads = [...reservations].sort((a, b) => (a.orderId < b.orderId ? -1 : a.orderId > b.orderId ? 1 : 0));
+  const lines = heads.flatMap((reservation) =>
+    reservation.lines.map((line, lineNo) => ({ orderId: reservation.orderId, lineNo, line })),
+  );
+  // The lines are inserted only for the heads that were (the join with `head`), in the same statement.
+  const result = await client.query<{ order_id: string }>(
     `WITH head AS (
        INSERT INTO reservations (order_id, status, total_minor, currency, created_by_event_id, committed_at, released_at)
-       VALUES ($1, $2, $3, $4, $5,
-               CASE WHEN $2 = 'COMMITTED' THEN now() END,
-               CASE WHEN $2 = 'RELEASED' THEN now() END)
+       SELECT h.order_id, h.status, h.total_minor, h.currency, h.event_id,
+              CASE WHEN h.status = 'COMMITTED' THEN now() END,
+              CASE WHEN h.status = 'RELEASED' THEN now() END
+       FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::uuid[]) WITH ORDINALITY
+         AS h(order_id, status, total_minor, currency, event_id, position)
+       ORDER BY h.position
        ON CONFLICT (order_id) DO NOTHING
        RETURNING order_id
      ), lines AS (
        INSERT INTO reservation_lines
          (order_id, line_no, sku, quantity, unit_price_minor, currency, failure_reason, available_at_attempt)
-       SELECT head.order_id, l.line_no - 1, l.sku, l.quantity, l.price, l.currency, l.reason, l.available
-       FROM head CROSS JOIN unnest($6::text[], $7::integer[], $8::bigint[], $9::text[], $10::text[], $11::integer[])
-         WITH ORDINALITY AS l(sku, quantity, price, currency, reason, available, line_no)
+       SELECT l.order_id, l.line_no, l.sku, l.quantity, l.price, l.currency, l.reason, l.available
+       FROM unnest($6::uuid[], $7::smallint[], $8::text[], $9::integer[], $10::bigint[], $11::text[], $12::text[],
+                   $13::integer[]) AS l(order_id, line_no, sku, quantity, price, currency, reason, available)
+       JOIN head ON head.order_id = l.order_id
      )
-     SELECT count(*) AS inserted FROM head`,
+     SELECT order_id::text FROM head`,
     [
-      reservation.orderId,
-      reservation.status,
-      reservation.total?.amountMinor ?? null,
-      reservation.total?.currency ?? null,
-      reservation.createdByEventId,
-      lines.map((line) => line.sku),
-      lines.map((line) => line.quantity),
-      lines.map((line) => line.unitPrice?.amountMinor ?? null),
-      lines.map((line) => line.unitPrice?.currency ?? null),
-      lines.map((line) => line.failure?.reason ?? null),
-      lines.map((line) => line.failure?.available ?? null),
+      heads.map((head) => head.orderId),
+      heads.map((head) => head.status),
+      heads.map((head) => head.total?.amountMinor ?? null),
+      heads.map((head) => head.total?.currency ?? null),
+      heads.map((head) => head.createdByEventId),
+      lines.map((entry) => entry.orderId),
+      lines.map((entry) => entry.lineNo),
+      lines.map((entry) => entry.line.sku),
+      lines.map((entry) => entry.line.quantity),
+      lines.map((entry) => entry.line.unitPrice?.amountMinor ?? null),
+      lines.map((entry) => entry.line.unitPrice?.currency ?? null),
+      lines.map((entry) => entry.line.failure?.reason ?? null),
+      lines.map((entry) => entry.line.failure?.available ?? null),
     ],
   );
-  return Number(result.rows[0]?.inserted ?? 0) > 0;
+  return new Set(result.rows.map((row) => row.order_id));
 }
 
 /** What a commit or release needs: the status and the held lines, with the reservation row locked. */
@@ -93,41 +117,85 @@ export interface HeldReservation {
 }
 
 /**
- * Locks the order's reservation row (so two commands for one order apply one after the other) and
- * reads its lines; undefined when the order has none. Takes the stock lock (STOCK_LOCK_KEY) first, in the
- * same statement, as every stock-moving transaction does before its first row lock: with several orders in
- * one transaction, a reservation row locked before the stock lock could close a cycle with a transaction
- * that holds the stock lock and waits for this order's row. The lines never change once written (they are
- * inserted with the head), so reading them with the statement's snapshot is safe.
+ * Locks the reservation rows of `orderIds` that exist (order id order), then the product rows their held
+ * units are in (SKU order), in one statement, and returns the reservations by order id with their lines.
+ *
+ * Deadlock freedom without a global lock rests on one rule every stock-moving batch follows: all its row locks
+ * are taken in its first statement, in one global order (reservation rows by order id, then product rows by
+ * SKU); after it, the batch first inserts the reservations it did not find (in order id order, so two batches
+ * inserting the same new order ids wait for each other on the first one and cannot form a cycle), and only
+ * then writes rows it holds. A reserve batch locks only products; it can wait for a commit or release batch
+ * only on a reservation that batch inserted or changed, and such a batch is past its lock statement and does
+ * not wait for the reserve batch any more, except on an insert, where the order id order holds. (A batch that
+ * locked its reservations, wrote, and only then locked products, or locked order by order, could wait for
+ * products while holding what another batch waits for.)
+ *
+ * The gate (`SELECT count(*) FROM held`, an uncorrelated subquery and thus a one-time filter evaluated
+ * before the first product row is read) reads `held` to its end, so every reservation row is locked before
+ * any product row. A reservation changed by a concurrent transaction while we waited for its lock is
+ * returned as that transaction left it. The lines never change once written (they are inserted with the
+ * head), so reading them with the statement's snapshot is safe; only RESERVED and COMMITTED reservations
+ * hold units, so only their products are locked.
  */
-export async function lockReservation(client: PoolClient, orderId: string): Promise<HeldReservation | undefined> {
-  const result = await client.query<{ status: ReservationStatus; lines: { sku: string; quantity: number }[] }>(
-    `WITH gate AS MATERIALIZED (SELECT pg_advisory_xact_lock($2) AS locked)
-     SELECT r.status,
+export async function lockReservations(
+  client: PoolClient,
+  orderIds: readonly string[],
+): Promise<Map<string, HeldReservation>> {
+  if (orderIds.length === 0) return new Map();
+  const result = await client.query<{
+    order_id: string;
+    status: ReservationStatus;
+    lines: { sku: string; quantity: number }[];
+  }>(
+    `WITH held AS MATERIALIZED (
+       SELECT r.order_id, r.status FROM reservations r
+       WHERE r.order_id = ANY($1::uuid[])
+       ORDER BY r.order_id
+       FOR UPDATE OF r
+     ), stock AS MATERIALIZED (
+       SELECT p.sku FROM products p
+       WHERE (SELECT count(*) FROM held) >= 0
+         AND p.sku IN (SELECT l.sku FROM reservation_lines l JOIN held h ON h.order_id = l.order_id
+                       WHERE h.status IN ('RESERVED', 'COMMITTED'))
+       ORDER BY p.sku
+       FOR UPDATE OF p
+     )
+     SELECT h.order_id::text, h.status,
             COALESCE((SELECT json_agg(json_build_object('sku', l.sku, 'quantity', l.quantity) ORDER BY l.line_no)
-                      FROM reservation_lines l WHERE l.order_id = r.order_id), '[]'::json) AS lines
-     FROM reservations r
-     WHERE r.order_id = $1 AND EXISTS (SELECT 1 FROM gate)
-     FOR UPDATE OF r`,
-    [orderId, STOCK_LOCK_KEY],
+                      FROM reservation_lines l WHERE l.order_id = h.order_id), '[]'::json) AS lines
+     FROM held h
+     WHERE (SELECT count(*) FROM stock) >= 0`,
+    [[...new Set(orderIds)]],
   );
-  const row = result.rows[0];
-  if (row === undefined) return undefined;
-  return { status: row.status, lines: row.lines };
+  return new Map(result.rows.map((row) => [row.order_id, { status: row.status, lines: row.lines }]));
 }
 
-/** Moves a locked reservation to `next`, stamping the time of the transition. */
-export async function setReservationStatus(
+/** The final status of one locked reservation after a batch, and which transitions the batch made. */
+export interface ReservationTransition {
+  orderId: string;
+  status: 'COMMITTED' | 'RELEASED';
+  committed: boolean;
+  released: boolean;
+}
+
+/** Moves locked reservations to their new status with one statement, stamping each transition's time. */
+export async function setReservationStatuses(
   client: PoolClient,
-  orderId: string,
-  next: 'COMMITTED' | 'RELEASED',
+  transitions: readonly ReservationTransition[],
 ): Promise<void> {
+  if (transitions.length === 0) return;
   await client.query(
-    `UPDATE reservations SET status = $2, updated_at = now(),
-       committed_at = CASE WHEN $2 = 'COMMITTED' THEN now() ELSE committed_at END,
-       released_at = CASE WHEN $2 = 'RELEASED' THEN now() ELSE released_at END
-     WHERE order_id = $1`,
-    [orderId, next],
+    `UPDATE reservations r SET status = t.status, updated_at = now(),
+       committed_at = CASE WHEN t.committed THEN now() ELSE r.committed_at END,
+       released_at = CASE WHEN t.released THEN now() ELSE r.released_at END
+     FROM unnest($1::uuid[], $2::text[], $3::boolean[], $4::boolean[]) AS t(order_id, status, committed, released)
+     WHERE r.order_id = t.order_id`,
+    [
+      transitions.map((transition) => transition.orderId),
+      transitions.map((transition) => transition.status),
+      transitions.map((transition) => transition.committed),
+      transitions.map((transition) => transition.released),
+    ],
   );
 }
 
