@@ -90,12 +90,21 @@ export class SimulatedPaymentProvider implements PaymentProvider {
   async authorizeAndCapture(request: ChargeRequest, { idempotencyKey }: IdempotencyOptions): Promise<ChargeResult> {
     await this.#enter('authorizeAndCapture');
     const decision = this.#decide(idempotencyKey, request);
-    // First writer wins: a concurrent or repeated call with the key reads the stored result instead.
-    await this.#pool.query(
-      `INSERT INTO simulated_provider_charges
-         (idempotency_key, customer_id, amount_minor, currency, outcome, decline_reason, reference)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (idempotency_key) DO NOTHING`,
+    // First writer wins: a concurrent or repeated call with the key gets the stored result instead. One
+    // statement: the insert, or else the row already there. When a concurrent first call commits while
+    // this insert waits on its key, the row is newer than this statement's snapshot and comes back from
+    // neither branch; the separate read then sees it.
+    const inserted = await this.#pool.query<ChargeRow>(
+      `WITH inserted AS (
+         INSERT INTO simulated_provider_charges
+           (idempotency_key, customer_id, amount_minor, currency, outcome, decline_reason, reference)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (idempotency_key) DO NOTHING
+         RETURNING *
+       )
+       SELECT * FROM inserted
+       UNION ALL
+       SELECT * FROM simulated_provider_charges WHERE idempotency_key = $1 AND NOT EXISTS (SELECT 1 FROM inserted)`,
       [
         idempotencyKey,
         request.customerId,
@@ -106,7 +115,7 @@ export class SimulatedPaymentProvider implements PaymentProvider {
         `ch_${randomUUID()}`,
       ],
     );
-    const row = await this.#chargeRow(idempotencyKey);
+    const row = inserted.rows[0] ?? (await this.#chargeRow(idempotencyKey));
     if (row === undefined) throw paymentError('PAY_PROVIDER_UNAVAILABLE', `Charge ${idempotencyKey} vanished`);
     if (
       row.customer_id !== request.customerId ||
