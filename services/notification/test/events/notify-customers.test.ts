@@ -276,7 +276,12 @@ test('an event type the catalog does not route to notifyCustomers should be refu
       error instanceof AppError && error.code === 'NTF_UNEXPECTED_EVENT_TYPE' && error.retryable === false,
   );
   const handler = createNotifyCustomersHandler(async () => assert.fail('nothing is delivered'));
-  await assert.rejects(handler(placed, {} as never), { code: 'NTF_UNEXPECTED_EVENT_TYPE' });
+  const item = { index: 4, event: placed, meta: {} as never, record: {} as never };
+  const result = await handler([item], {} as never);
+  assert.equal(result?.rejected?.length, 1);
+  assert.equal(result?.rejected?.[0]?.index, 4);
+  const error = result?.rejected?.[0]?.error;
+  assert.ok(error instanceof AppError && error.code === 'NTF_UNEXPECTED_EVENT_TYPE' && !error.retryable);
 });
 
 async function readDeadLetters(t: import('node:test').TestContext, topic: string, count: number) {
