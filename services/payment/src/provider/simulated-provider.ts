@@ -10,6 +10,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Pool } from '@shop/platform/db/pool';
+import { isAppError } from '@shop/platform/errors';
+import { classifyFailure } from '@shop/platform/kafka/failure';
+import type { QueryResult, QueryResultRow } from 'pg';
 import { DECLINE_MESSAGES } from '../domain/decline-messages.ts';
 import type { Money } from '../domain/money.ts';
 import {
@@ -94,7 +97,8 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     // statement: the insert, or else the row already there. When a concurrent first call commits while
     // this insert waits on its key, the row is newer than this statement's snapshot and comes back from
     // neither branch; the separate read then sees it.
-    const inserted = await this.#pool.query<ChargeRow>(
+    const inserted = await this.#query<ChargeRow>(
+      'authorizeAndCapture',
       `WITH inserted AS (
          INSERT INTO simulated_provider_charges
            (idempotency_key, customer_id, amount_minor, currency, outcome, decline_reason, reference)
@@ -115,7 +119,7 @@ export class SimulatedPaymentProvider implements PaymentProvider {
         `ch_${randomUUID()}`,
       ],
     );
-    const row = inserted.rows[0] ?? (await this.#chargeRow(idempotencyKey));
+    const row = inserted.rows[0] ?? (await this.#chargeRow('authorizeAndCapture', idempotencyKey));
     if (row === undefined) throw paymentError('PAY_PROVIDER_UNAVAILABLE', `Charge ${idempotencyKey} vanished`);
     if (
       row.customer_id !== request.customerId ||
@@ -131,7 +135,7 @@ export class SimulatedPaymentProvider implements PaymentProvider {
 
   async findCharge(idempotencyKey: string): Promise<ChargeResult | undefined> {
     await this.#enter('findCharge');
-    const row = await this.#chargeRow(idempotencyKey);
+    const row = await this.#chargeRow('findCharge', idempotencyKey);
     return row === undefined ? undefined : chargeResult(row);
   }
 
@@ -142,7 +146,8 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     // remainder and together return more than was captured. A repeated key is answered from its row; one
     // committed by a concurrent call while this one waited is newer than the statement's snapshot, so the
     // insert finds the conflict, writes nothing, and the separate read below returns it.
-    const result = await this.#pool.query<RefundRow & { kind: 'inserted' | 'existing' | 'mismatch' }>(
+    const result = await this.#query<RefundRow & { kind: 'inserted' | 'existing' | 'mismatch' }>(
+      'refund',
       `WITH existing AS (
          SELECT * FROM simulated_provider_refunds WHERE idempotency_key = $1
        ), charge AS (
@@ -179,7 +184,13 @@ export class SimulatedPaymentProvider implements PaymentProvider {
         `Refund in ${request.amount.currency} of a charge in ${mismatch.currency}`,
       );
     }
-    const stored = row ?? (await refundRow(this.#pool, idempotencyKey));
+    const stored =
+      row ??
+      (
+        await this.#query<RefundRow>('refund', 'SELECT * FROM simulated_provider_refunds WHERE idempotency_key = $1', [
+          idempotencyKey,
+        ])
+      ).rows[0];
     if (stored === undefined) throw paymentError('PAY_PROVIDER_UNAVAILABLE', `Refund ${idempotencyKey} vanished`);
     return refundResult(stored);
   }
@@ -192,20 +203,28 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     }
   }
 
-  async #chargeRow(idempotencyKey: string): Promise<ChargeRow | undefined> {
-    const result = await this.#pool.query<ChargeRow>(
+  async #chargeRow(operation: string, idempotencyKey: string): Promise<ChargeRow | undefined> {
+    const result = await this.#query<ChargeRow>(
+      operation,
       'SELECT * FROM simulated_provider_charges WHERE idempotency_key = $1',
       [idempotencyKey],
     );
     return result.rows[0];
   }
-}
 
-async function refundRow(client: Pick<Pool, 'query'>, idempotencyKey: string): Promise<RefundRow | undefined> {
-  const result = await client.query<RefundRow>('SELECT * FROM simulated_provider_refunds WHERE idempotency_key = $1', [
-    idempotencyKey,
-  ]);
-  return result.rows[0];
+  /**
+   * The gateway's store plays an external system, so its failures are the gateway's: retryable
+   * PAY_PROVIDER_UNAVAILABLE (a pool wait that timed out under load must not dead-letter a charge). Our own
+   * database being unreachable stays an infrastructure error, which the consumer retries in place.
+   */
+  async #query<R extends QueryResultRow>(operation: string, text: string, values: unknown[]): Promise<QueryResult<R>> {
+    try {
+      return await this.#pool.query<R>(text, values);
+    } catch (error) {
+      if (isAppError(error) || classifyFailure(error).kind === 'infrastructure') throw error;
+      throw paymentError('PAY_PROVIDER_UNAVAILABLE', `Simulated gateway failed during ${operation}`, { cause: error });
+    }
+  }
 }
 
 function chargeResult(row: ChargeRow): ChargeResult {

@@ -123,6 +123,20 @@ test('simulated provider', async (t) => {
     assert.equal((await clocked.authorizeAndCapture(charge(), { idempotencyKey: key })).outcome, 'CAPTURED');
   });
 
+  await t.test('should fail as a retryable PAY_PROVIDER_UNAVAILABLE when its own store fails', async () => {
+    const db = await createTestDatabase(t, 'payprov_gone');
+    await db.pool.end();
+    const broken = new SimulatedPaymentProvider(db.pool);
+    await assert.rejects(
+      broken.authorizeAndCapture(charge(), { idempotencyKey: randomUUID() }),
+      (error) => isAppError(error) && error.code === 'PAY_PROVIDER_UNAVAILABLE' && error.retryable,
+    );
+    await assert.rejects(
+      broken.refund({ chargeKey: randomUUID(), amount: EUR(100) }, { idempotencyKey: randomUUID() }),
+      (error) => isAppError(error) && error.code === 'PAY_PROVIDER_UNAVAILABLE' && error.retryable,
+    );
+  });
+
   await t.test('should decline every charge at decline rate 1, with an issuer reason, capturing nothing', async () => {
     const declining = new SimulatedPaymentProvider(pool, { declineRate: 1 });
     const chargeKey = randomUUID();
