@@ -28,7 +28,7 @@ import type { Pool, PoolClient } from '@shop/platform/db/pool';
 import { inTransaction } from '@shop/platform/db/pool';
 import type { AppError } from '@shop/platform/errors';
 import { classifyFailure } from '@shop/platform/kafka/failure';
-import type { Logger } from '@shop/platform/logger';
+import { type Logger, withLogContext } from '@shop/platform/logger';
 import { sendWithTimeout } from '../channels/send-with-timeout.ts';
 import {
   type AttemptSource,
@@ -188,7 +188,13 @@ export function createNotificationDeliverer(options: NotificationDelivererOption
         pending.push({ index: item.index, planned, source });
       }
     }
-    const outcomes = await mapBounded(pending, SEND_CONCURRENCY, (work) => send(work, context.logger));
+    // Each send logs with its order and event, as a per-event handler would.
+    const outcomes = await mapBounded(pending, SEND_CONCURRENCY, (work) =>
+      withLogContext(
+        { orderId: work.planned.orderId, eventId: work.source.eventId, correlationId: work.source.correlationId },
+        () => send(work, context.logger),
+      ),
+    );
     const accepted = outcomes.filter((outcome): outcome is Accepted => 'providerMessageId' in outcome);
     const failed = outcomes.filter((outcome): outcome is Failed => 'error' in outcome);
     if (failed.length > 0) {

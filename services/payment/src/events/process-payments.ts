@@ -36,6 +36,7 @@ import type { BatchResult, Rejection } from '@shop/platform/consume/types';
 import type { EventBatchHandler, EventBatchItem } from '@shop/platform/events/catalog-consumer';
 import type { AnyAppendEventInput, EventWriter } from '@shop/platform/events/event-writer';
 import { classifyFailure } from '@shop/platform/kafka/failure';
+import { withLogContext } from '@shop/platform/logger';
 import {
   findPaymentsAndRefunds,
   lockPaymentIds,
@@ -127,10 +128,17 @@ export function createProcessPaymentsHandler(dependencies: ProcessPaymentsDepend
       states.set(id, state);
       for (const { item, command } of group) {
         try {
-          const reply =
+          const { meta } = item;
+          const logContext = {
+            orderId: command.payload.orderId,
+            eventId: meta.eventId,
+            correlationId: meta.correlationId,
+          };
+          const reply = await withLogContext(logContext, () =>
             command.type === 'ChargePayment'
-              ? await charge(command.payload, item.meta, state, context)
-              : await refund(command.payload, item.meta, state, context);
+              ? charge(command.payload, meta, state, context)
+              : refund(command.payload, meta, state, context),
+          );
           outcomes.set(item.index, { reply });
         } catch (error) {
           // Our own database or broker: the batch is retried in place (the gateway keys make that safe).
