@@ -4,7 +4,7 @@ import { type BatchOutcome, type FailedRecord, type PreparedRecord, settleBatch 
 import { PartitionQueue } from './partition-worker.ts';
 import { openRecordSource, partitionKey, type RecordSource } from './ports.ts';
 import { Abandoned, retryInPlace, sleep } from './retry-in-place.ts';
-import type { ConsumerRunnerOptions, KafkaRecord, RecordFailure } from './types.ts';
+import type { ConsumerRunnerOptions, Decoded, KafkaRecord, RecordFailure } from './types.ts';
 
 /**
  * Records of one batch, i.e. of one transaction. Large enough that the fixed cost of a transaction (BEGIN,
@@ -68,6 +68,8 @@ export class ConsumerRunner<Event> {
   #healthy = false;
   #supervisor: Promise<void> | undefined;
   #stopSignal: (() => void) | undefined;
+  /** Restarts the stream from the committed offsets (a batch failed in a way that leaves nothing to skip to). */
+  #breakStream: ((error: Error) => void) | undefined;
 
   constructor(options: ConsumerRunnerOptions<Event>) {
     this.#options = options;
@@ -80,6 +82,11 @@ export class ConsumerRunner<Event> {
   /** True while the stream is consuming; false while it is being restarted after an error. */
   get healthy(): boolean {
     return this.#healthy;
+  }
+
+  /** Whether this member owns the partition now (false while the stream is being restarted). */
+  owns(topic: string, partition: number): boolean {
+    return this.#source?.owns(topic, partition) ?? false;
   }
 
   /** Joins the group and starts consuming; resolves once the first stream is running. */
@@ -127,7 +134,10 @@ export class ConsumerRunner<Event> {
       const stopped = new Promise<undefined>((resolve) => {
         this.#stopSignal = () => resolve(undefined);
       });
-      const died = await Promise.race([this.#source?.died ?? stopped, stopped]);
+      const broken = new Promise<Error>((resolve) => {
+        this.#breakStream = resolve;
+      });
+      const died = await Promise.race([this.#source?.died ?? stopped, broken, stopped]);
       if (!this.#running || died === undefined) return;
       this.#healthy = false;
       this.#generation++;
@@ -233,7 +243,9 @@ export class ConsumerRunner<Event> {
       this.#source?.wake();
       const running: Promise<void> = this.#runBatch(batch, this.#generation)
         .catch((error) => {
-          this.#options.logger.error({ err: error, consumer: this.#options.name }, 'batch failed unexpectedly');
+          // Its records are neither settled nor queued any more: moving on would let a later batch commit an
+          // offset past them. Start over from the committed offsets instead (the inbox skips what is done).
+          this.#breakStream?.(new Error('a batch failed unexpectedly', { cause: error }));
         })
         .finally(() => {
           for (const queue of members) {
@@ -275,7 +287,7 @@ export class ConsumerRunner<Event> {
     const prepared: Array<PreparedRecord<Event>> = [];
     const failed: FailedRecord[] = [];
     for (const record of records) {
-      const decoded = this.#options.decode(record);
+      const decoded = this.#decode(record);
       if (decoded.ok) prepared.push({ record, decoded });
       else failed.push({ record, failure: { kind: 'poison', code: decoded.code, message: decoded.reason } });
     }
@@ -323,6 +335,16 @@ export class ConsumerRunner<Event> {
       if (!(error instanceof Abandoned)) throw error;
     }
     await this.#commitOffsets(records, dealt);
+  }
+
+  /** A decoder that throws (rather than report) is treated as having reported the record undecodable. */
+  #decode(record: KafkaRecord): Decoded<Event> {
+    try {
+      return this.#options.decode(record);
+    } catch (error) {
+      const failure = classifyFailure(error).error;
+      return { ok: false, code: failure.code, reason: failure.message };
+    }
   }
 
   /** Commits, per partition, the offset after the last record of its settled prefix in this batch. */

@@ -103,9 +103,9 @@ interface Envelope {
 }
 
 /**
- * A catalog consumer with its whole failure path: the main group on the source topics, and one group per
- * retry tier (each draining its own tier topic, so a record waiting out its delay never blocks the source
- * partitions). All share one router: transient failures climb the tiers, poison and exhausted records go to
+ * A catalog consumer with its whole failure path: the main group on the source topics, and one group for
+ * its retry tiers (a record waiting out its delay holds back only its own partition, never the source
+ * topics, which are another group's, nor another tier). Both share one router: transient failures climb the tiers, poison and exhausted records go to
  * the dead-letter topic, infrastructure failures are retried in place by each runner.
  */
 export class CatalogConsumer {
@@ -175,15 +175,18 @@ export class CatalogConsumer {
         groupId: namespace.group(definition.groupId),
         topics: definition.sources.map((source) => namespace.topic(topicName(source))),
       }),
-      ...tiers.map(
-        (tier) =>
-          new ConsumerRunner<Envelope>({
-            ...common,
-            groupId: namespace.group(tier.consumers[0]?.groupId ?? `${definition.groupId}.${tier.name}`),
-            topics: [namespace.topic(tier.name)],
-            dueAt: retryDueAt,
-          }),
-      ),
+      // One member drains every tier: the runner waits per partition for a record's due time, so a tier
+      // waiting out its delay never holds back another tier (nor, in its own group, the source topics).
+      ...(tiers.length === 0
+        ? []
+        : [
+            new ConsumerRunner<Envelope>({
+              ...common,
+              groupId: namespace.group(tiers[0]?.consumers[0]?.groupId ?? `${definition.groupId}.retry`),
+              topics: tiers.map((tier) => namespace.topic(tier.name)),
+              dueAt: retryDueAt,
+            }),
+          ]),
     ];
   }
 

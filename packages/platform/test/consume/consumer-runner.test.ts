@@ -392,3 +392,31 @@ test('runner should not hold a transaction slot while a partition waits for a re
   await eventually(async () => ((await effects(s)).includes(1) ? true : undefined), 20_000, 'the later record handled');
   assert.ok(Date.now() >= dueAt);
 });
+
+test('runner should dead-letter a record whose decoder throws, and handle the rest of its batch', async (t) => {
+  const s = await setup(t);
+  const router = new CollectingRouter();
+  await s.send([1, 2, 3].map((n) => ({ value: JSON.stringify({ n }), key: 'one-partition' })));
+  const r = new ConsumerRunner<TestEvent>({
+    name: 'test-consumer',
+    groupId: s.groupId,
+    topics: [s.topic],
+    connection: s.connection,
+    pool: s.db.pool,
+    logger,
+    decode: (record) => {
+      if (record.value.toString() === '{"n":2}') throw new Error('decoder bug (injected)');
+      return decode(record);
+    },
+    failures: router,
+    handleBatch: adaptRecordHandler<TestEvent>((event, context) => insertEffect(event, context.client)),
+  });
+  await r.start();
+  t.after(() => r.stop());
+  await eventually(async () => ((await committedTotal(s)) === 3 ? true : undefined), 20_000, 'all three committed');
+  assert.deepEqual(await effects(s), [1, 3]);
+  assert.deepEqual(
+    router.routed.map((routed) => [routed.value, routed.failure.kind, routed.failure.code]),
+    [['{"n":2}', 'poison', 'PLT_UNEXPECTED']],
+  );
+});
