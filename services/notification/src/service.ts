@@ -88,7 +88,7 @@ export function createNotificationService(options: NotificationServiceOptions = 
         sendTimeoutMs: options.sendTimeoutMs ?? CHANNEL_SEND_TIMEOUT_MS,
       });
       registerNotificationRoutes(context.app, { pool: context.pool });
-      await context.consume('notifyCustomers', createNotifyCustomersHandler(deliver));
+      await context.consume('notifyCustomers', { handleBatch: createNotifyCustomersHandler(deliver) });
     },
   };
 }

@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { loadEnv } from '@shop/platform/config';
-import type { Pool } from '@shop/platform/db/pool';
+import { createPool, type Pool } from '@shop/platform/db/pool';
 import { platformMigrations } from '@shop/platform/platform-migrations';
 import type { ServiceDefinition } from '@shop/platform/service';
 import Type from 'typebox';
@@ -12,7 +12,7 @@ import { registerPaymentRoutes } from './api/payment-routes.ts';
 import { simulatedDecision } from './domain/simulated-decision.ts';
 import { instrumentProvider } from './events/instrumented-provider.ts';
 import { createPaymentMetrics } from './events/payment-metrics.ts';
-import { createProcessPaymentsHandler } from './events/process-payments.ts';
+import { createProcessPaymentsHandler, PROVIDER_CONCURRENCY } from './events/process-payments.ts';
 import type { PaymentProvider } from './provider/payment-provider.ts';
 import { DEFAULT_PROVIDER_TIMEOUT_MS, withProviderTimeout } from './provider/provider-timeout.ts';
 import { DEFAULT_SIMULATED_SEED, SimulatedPaymentProvider } from './provider/simulated-provider.ts';
@@ -38,9 +38,17 @@ export const PaymentEnvSchema = Type.Object({
   PAYMENT_DECLINE_CUSTOMER_IDS: Type.String({ default: '', pattern: DECLINE_CUSTOMER_IDS_PATTERN }),
 });
 
+/**
+ * Connections of the simulated gateway's own pool. It plays an external gateway, so it never takes a
+ * connection from the service's pool, where a batch transaction waiting for its gateway calls would
+ * otherwise compete with them; one batch has at most PROVIDER_CONCURRENCY calls in flight.
+ */
+export const SIMULATED_PROVIDER_POOL_SIZE = PROVIDER_CONCURRENCY;
+
 export interface PaymentServiceOptions {
   /**
-   * Builds the gateway on the service's pool. Default: the simulated gateway configured from
+   * Builds the gateway on a pool of its own (SIMULATED_PROVIDER_POOL_SIZE connections to the service's
+   * database, where the simulated gateway keeps its state). Default: the simulated gateway configured from
    * PAYMENT_DECLINE_RATE, PAYMENT_PROVIDER_LATENCY_MS and PAYMENT_PROVIDER_SEED.
    */
   provider?: (pool: Pool) => PaymentProvider;
@@ -62,9 +70,14 @@ export function createPaymentService(options: PaymentServiceOptions = {}): Servi
     async start(context) {
       // The boot path is the one place that reads the environment (see CONVENTIONS, config).
       const env = loadEnv(PaymentEnvSchema, context.env);
+      const gatewayPool = createPool(context.config.databaseUrl, {
+        max: SIMULATED_PROVIDER_POOL_SIZE,
+        applicationName: `${context.config.service} simulated-gateway`,
+      });
+      context.shutdown.register('simulated gateway pool', () => gatewayPool.end());
       const gateway =
-        options.provider?.(context.pool) ??
-        new SimulatedPaymentProvider(context.pool, {
+        options.provider?.(gatewayPool) ??
+        new SimulatedPaymentProvider(gatewayPool, {
           latencyMs: env.PAYMENT_PROVIDER_LATENCY_MS,
           decide: simulatedDecision(
             env.PAYMENT_PROVIDER_SEED,
@@ -80,15 +93,14 @@ export function createPaymentService(options: PaymentServiceOptions = {}): Servi
       const provider = withProviderTimeout(gateway, options.providerTimeoutMs ?? env.PAYMENT_PROVIDER_TIMEOUT_MS);
       const metrics = createPaymentMetrics(context.registry);
       registerPaymentRoutes(context.app, { pool: context.pool });
-      await context.consume(
-        'processPayments',
-        createProcessPaymentsHandler({
+      await context.consume('processPayments', {
+        handleBatch: createProcessPaymentsHandler({
           events: context.events,
           provider: instrumentProvider(provider, metrics),
           metrics,
           now: options.now ?? (() => new Date()),
         }),
-      );
+      });
     },
   };
 }

@@ -1,38 +1,51 @@
 /**
- * Delivers the planned notifications of one outcome event, inside the consumer's transaction.
+ * Delivers the planned notifications of a batch of outcome events, inside the batch's transaction.
  *
  * Exactly one notification per (order, outcome, channel) rests on three things:
- * 1. the notifications table's primary key, checked under a per-notification lock before any send, so a
- *    notification recorded as 'sent' is never sent again, whichever event, replay or instance asks;
- * 2. the 'sent' record written in the consumer's transaction, which also holds the inbox row: both commit
- *    or neither does;
+ * 1. the notifications table's primary key, checked under a per-notification lock before any send (one
+ *    statement locks every notification of the batch and reads their statuses), so a notification recorded
+ *    as 'sent' is never sent again, whichever event, replay, split batch or instance asks;
+ * 2. the 'sent' records written in the batch's transaction (one statement), which also holds the inbox rows:
+ *    both commit or neither does;
  * 3. the deterministic idempotency key given to the provider, so a send repeated because its record was
  *    lost (crash or failure between the provider's acceptance and our commit) is recognisable as the same
  *    message.
  *
- * When a channel fails, the event is retried (retry tiers) or dead-lettered by the runner, which rolls the
- * consumer's transaction back. The attempts of this event are then recorded in a separate transaction
- * first: a channel that did get its message accepted is marked 'sent', so the retry does not send it again
- * (an SMS outage must not turn into one e-mail per retry), and the failing one is marked 'failed' with its
- * error, for the API and operators.
+ * A notification planned by several items of one batch (the same outcome under two event ids) is sent for
+ * the first of them only. Sends run concurrently, at most SEND_CONCURRENCY at once.
+ *
+ * When a channel fails, the batch's transaction will roll back. Every attempt of the batch is therefore
+ * recorded in a separate transaction first: a notification whose message was accepted is marked 'sent', and
+ * the failing one 'failed' with its error, for the API and operators. Then `BatchItemError` names the first
+ * item that failed; the runner re-runs the items before it and after it without it, and the failing item
+ * alone. Invariant: no channel is called twice for a notification because of that split or re-run, since
+ * the re-runs find every accepted notification 'sent' and skip it (an SMS outage must not turn into one
+ * e-mail per retry, nor one per split). The failing item's own accepted channels are skipped the same way
+ * when it is retried.
  */
+import { BatchItemError } from '@shop/platform/consume/types';
 import type { Pool, PoolClient } from '@shop/platform/db/pool';
 import { inTransaction } from '@shop/platform/db/pool';
 import type { AppError } from '@shop/platform/errors';
-import type { Logger } from '@shop/platform/logger';
+import { classifyFailure } from '@shop/platform/kafka/failure';
+import { type Logger, withLogContext } from '@shop/platform/logger';
 import { sendWithTimeout } from '../channels/send-with-timeout.ts';
 import {
   type AttemptSource,
-  findNotificationStatuses,
-  lockNotifications,
-  recordFailed,
-  recordSent,
+  lockNotificationStatuses,
+  recordFailedMany,
   recordSentMany,
 } from '../db/notification-repository.ts';
 import type { ChannelKind, NotificationChannel } from '../domain/channel.ts';
 import type { PlannedNotification } from '../domain/plan-notifications.ts';
 import { isNotificationError, notificationError } from '../errors.ts';
 import type { NotificationMetrics } from '../metrics.ts';
+
+/**
+ * Most provider calls of one batch in flight at once: enough to overlap providers' latency, few enough
+ * not to flood one provider (or the development channel's small pool) from one batch.
+ */
+export const SEND_CONCURRENCY = 8;
 
 /** The channel used for each kind of notification. */
 export type NotificationChannels = Readonly<Record<ChannelKind, NotificationChannel>>;
@@ -46,23 +59,36 @@ export interface NotificationDelivererOptions {
   sendTimeoutMs: number;
 }
 
-/** What the deliverer needs from the consumer: its open transaction and the event's identity. */
+/** What the deliverer needs from the consumer: the batch's open transaction. */
 export interface DeliveryContext {
   client: PoolClient;
   logger: Logger;
+}
+
+/** The notifications one item (outcome event) of the batch asks for. */
+export interface DeliveryItem {
+  /** The item's `BatchItem.index`, named by `BatchItemError` when one of its sends fails. */
+  index: number;
+  planned: readonly PlannedNotification[];
   eventId: string;
   correlationId: string | undefined;
 }
 
-export type DeliverNotifications = (planned: readonly PlannedNotification[], context: DeliveryContext) => Promise<void>;
+/**
+ * Delivers every item's notifications; returns when all of them are sent and recorded on the transaction,
+ * throws `BatchItemError` for the first item with a failed send (after recording the batch's attempts).
+ */
+export type DeliverNotifications = (items: readonly DeliveryItem[], context: DeliveryContext) => Promise<void>;
 
 interface Accepted {
+  index: number;
   planned: PlannedNotification;
   source: AttemptSource;
   providerMessageId: string;
 }
 
 interface Failed {
+  index: number;
   planned: PlannedNotification;
   source: AttemptSource;
   error: AppError;
@@ -84,7 +110,7 @@ function asChannelError(error: unknown, channel: NotificationChannel): AppError 
   );
 }
 
-/** The error the event fails with: a retryable one when any channel may still succeed, so it gets its retries. */
+/** The error an item fails with: a retryable one when any of its channels may still succeed, so it gets its retries. */
 function eventError(failures: readonly Failed[]): AppError {
   const chosen = failures.find((failure) => failure.error.retryable) ?? failures[0];
   if (chosen === undefined) throw new Error('eventError needs at least one failure');
@@ -94,6 +120,12 @@ function eventError(failures: readonly Failed[]): AppError {
 export function createNotificationDeliverer(options: NotificationDelivererOptions): DeliverNotifications {
   const { channels, metrics, pool, sendTimeoutMs } = options;
 
+  /**
+   * Records the batch's attempts on their own transaction, before the batch's rolls back. When that fails,
+   * the accepted messages will be re-sent with their idempotency keys: the documented window, not a loss.
+   * An infrastructure failure is thrown (our database is down: the batch is retried in place rather than
+   * split); any other one is logged and the item's channel error stands.
+   */
   async function recordAttemptsBeforeRollback(
     accepted: readonly Accepted[],
     failed: readonly Failed[],
@@ -101,20 +133,20 @@ export function createNotificationDeliverer(options: NotificationDelivererOption
   ): Promise<void> {
     try {
       await inTransaction(pool, async (client) => {
-        for (const item of accepted) await recordSent(client, item.planned, item.source, item.providerMessageId);
-        for (const item of failed) await recordFailed(client, item.planned, item.source, item.error);
+        await recordSentMany(client, accepted);
+        await recordFailedMany(client, failed);
       });
     } catch (error) {
-      // The event still fails with its channel error below and is retried; without these records the retry
-      // re-sends the accepted messages with their idempotency keys: the documented window, not a loss.
       logger.error(
         { err: error, keys: accepted.map((item) => item.planned.key) },
         'could not record notification attempts before the retry; accepted messages will be re-sent with the same key',
       );
+      if (classifyFailure(error).kind === 'infrastructure') throw error;
     }
   }
 
-  async function send(item: PlannedNotification, source: AttemptSource, logger: Logger): Promise<Accepted | Failed> {
+  async function send(work: Pending, logger: Logger): Promise<Accepted | Failed> {
+    const { index, planned: item, source } = work;
     const channel = channels[item.channel];
     const started = performance.now();
     try {
@@ -125,46 +157,72 @@ export function createNotificationDeliverer(options: NotificationDelivererOption
         { key: item.key, channel: item.channel, providerMessageId: receipt.providerMessageId },
         'notification accepted by the provider',
       );
-      return { planned: item, source, providerMessageId: receipt.providerMessageId };
+      return { index, planned: item, source, providerMessageId: receipt.providerMessageId };
     } catch (error) {
       const failure = asChannelError(error, channel);
       metrics.sendDuration(item.channel, 'failed', (performance.now() - started) / 1_000);
       metrics.failed(item.channel, failure.code);
-      return { planned: item, source, error: failure };
+      return { index, planned: item, source, error: failure };
     }
   }
 
-  return async function deliverNotifications(planned, context) {
-    // Locks in one global order (by key), so two handlers of overlapping notifications never wait in a cycle.
-    const keys = planned.map((item) => item.key);
-    await lockNotifications(context.client, keys);
-    const statuses = await findNotificationStatuses(context.client, keys);
-    const toSend: PlannedNotification[] = [];
-    for (const item of planned) {
-      if (statuses.get(item.key.toLowerCase()) === 'sent') {
-        metrics.skipped(item.channel, item.outcome);
-        context.logger.debug({ key: item.key, channel: item.channel }, 'notification already sent; skipped');
-      } else {
-        toSend.push(item);
+  return async function deliverNotifications(items, context) {
+    const keys = items.flatMap((item) => item.planned.map((planned) => planned.key));
+    const statuses = await lockNotificationStatuses(context.client, keys);
+    const pending: Pending[] = [];
+    const claimed = new Set<string>();
+    for (const item of items) {
+      for (const planned of item.planned) {
+        const key = planned.key.toLowerCase();
+        if (statuses.get(key) === 'sent' || claimed.has(key)) {
+          metrics.skipped(planned.channel, planned.outcome);
+          context.logger.debug({ key: planned.key, channel: planned.channel }, 'notification already sent; skipped');
+          continue;
+        }
+        claimed.add(key);
+        const source = {
+          eventId: item.eventId,
+          correlationId: item.correlationId,
+          provider: channels[planned.channel].provider,
+        };
+        pending.push({ index: item.index, planned, source });
       }
     }
-    // Channels are independent providers: sending them concurrently halves the time the transaction (and
-    // the partition behind it) waits when both are slow.
-    const outcomes = await Promise.all(
-      toSend.map((item) =>
-        send(
-          item,
-          { eventId: context.eventId, correlationId: context.correlationId, provider: channels[item.channel].provider },
-          context.logger,
-        ),
+    // Each send logs with its order and event, as a per-event handler would.
+    const outcomes = await mapBounded(pending, SEND_CONCURRENCY, (work) =>
+      withLogContext(
+        { orderId: work.planned.orderId, eventId: work.source.eventId, correlationId: work.source.correlationId },
+        () => send(work, context.logger),
       ),
     );
     const accepted = outcomes.filter((outcome): outcome is Accepted => 'providerMessageId' in outcome);
     const failed = outcomes.filter((outcome): outcome is Failed => 'error' in outcome);
     if (failed.length > 0) {
       await recordAttemptsBeforeRollback(accepted, failed, context.logger);
-      throw eventError(failed);
+      const first = Math.min(...failed.map((failure) => failure.index));
+      throw new BatchItemError(first, eventError(failed.filter((failure) => failure.index === first)));
     }
     await recordSentMany(context.client, accepted);
   };
+}
+
+/** A notification to send for one item of the batch. */
+interface Pending {
+  index: number;
+  planned: PlannedNotification;
+  source: AttemptSource;
+}
+
+/** `work` for every entry, at most `limit` at once; results in entry order. `work` must not throw. */
+async function mapBounded<T, R>(entries: readonly T[], limit: number, work: (entry: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(entries.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < entries.length) {
+      const at = next++;
+      results[at] = await work(entries[at] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, entries.length) }, worker));
+  return results;
 }

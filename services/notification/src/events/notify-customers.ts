@@ -1,16 +1,17 @@
 /**
- * The `notifyCustomers` consumer: one e-mail, and one SMS when a phone is given, per order outcome.
- * Every event type the catalog routes here is handled; anything else is refused as poison
+ * The `notifyCustomers` consumer: one e-mail, and one SMS when a phone is given, per order outcome, a
+ * fetched batch at a time (see deliver-notifications.ts for how a batch is sent and recorded).
+ * Every event type the catalog routes here is handled; anything else is rejected as poison
  * (NTF_UNEXPECTED_EVENT_TYPE, dead-lettered with the reason), never skipped: a type added to the outcome
  * topic without a template must be noticed, not silently lose its customers' notifications.
  */
 import type { DecodedEvent } from '@shop/contracts';
-import type { EventHandler } from '@shop/platform/events/catalog-consumer';
-import { withLogContext } from '@shop/platform/logger';
+import type { Rejection } from '@shop/platform/consume/types';
+import type { EventBatchHandler } from '@shop/platform/events/catalog-consumer';
 import type { OutcomeEvent } from '../domain/outcome.ts';
 import { planNotifications } from '../domain/plan-notifications.ts';
 import { notificationError } from '../errors.ts';
-import type { DeliverNotifications } from './deliver-notifications.ts';
+import type { DeliverNotifications, DeliveryItem } from './deliver-notifications.ts';
 
 /** The outcome event of `event`, or NTF_UNEXPECTED_EVENT_TYPE. */
 export function toOutcomeEvent(event: DecodedEvent): OutcomeEvent {
@@ -28,16 +29,26 @@ export function toOutcomeEvent(event: DecodedEvent): OutcomeEvent {
   }
 }
 
-export function createNotifyCustomersHandler(deliver: DeliverNotifications): EventHandler {
-  return async (event, context) => {
-    const outcome = toOutcomeEvent(event);
-    await withLogContext({ orderId: outcome.payload.orderId }, () =>
-      deliver(planNotifications(outcome), {
-        client: context.client,
-        logger: context.logger,
-        eventId: context.meta.eventId,
-        correlationId: context.meta.correlationId,
-      }),
-    );
+export function createNotifyCustomersHandler(deliver: DeliverNotifications): EventBatchHandler {
+  return async (items, { client, logger }) => {
+    const rejected: Rejection[] = [];
+    const deliveries: DeliveryItem[] = [];
+    for (const item of items) {
+      let outcome: OutcomeEvent;
+      try {
+        outcome = toOutcomeEvent(item.event);
+      } catch (error) {
+        rejected.push({ index: item.index, error });
+        continue;
+      }
+      deliveries.push({
+        index: item.index,
+        planned: planNotifications(outcome),
+        eventId: item.meta.eventId,
+        correlationId: item.meta.correlationId,
+      });
+    }
+    if (deliveries.length > 0) await deliver(deliveries, { client, logger });
+    return rejected.length === 0 ? {} : { rejected };
   };
 }

@@ -234,6 +234,43 @@ test('a send the provider accepted but we did not record should be re-sent with 
   assert.equal(await deadLetterCount(namespace), 0);
 });
 
+test('a batch of 20 outcomes whose 8th e-mail fails once should send every notification once and that e-mail once more', async (t) => {
+  const calls = new Map<string, number>();
+  const events = Array.from({ length: 20 }, () => orderConfirmed());
+  const failingKey = notificationKey((events[7] as (typeof events)[number]).payload.orderId, 'OrderConfirmed', 'email');
+  let failed = false;
+  const { service, namespace, publish } = await startHarness(t, {
+    channels: (configured) => {
+      const counted = (inner: NotificationChannel): NotificationChannel => ({
+        kind: inner.kind,
+        provider: inner.provider,
+        async send(message, options) {
+          calls.set(options.idempotencyKey, (calls.get(options.idempotencyKey) ?? 0) + 1);
+          if (options.idempotencyKey === failingKey && !failed) {
+            failed = true;
+            throw notificationError('NTF_CHANNEL_UNAVAILABLE', 'e-mail provider unreachable (injected)');
+          }
+          return inner.send(message, options);
+        },
+      });
+      return { email: counted(configured.email), sms: counted(configured.sms) };
+    },
+  });
+  await publish(...events);
+
+  for (const event of events) await waitForSent(service.url, event.payload.orderId, 2);
+  assert.equal(calls.size, 40);
+  for (const [key, count] of calls) assert.equal(count, key === failingKey ? 2 : 1, `channel calls for ${key}`);
+  for (const event of events) {
+    const delivered = await devMailbox(service, event.payload.orderId, 'OrderConfirmed');
+    assert.deepEqual(
+      delivered.map((message) => message.submissions),
+      [1, 1],
+    );
+  }
+  assert.equal(await deadLetterCount(namespace), 0);
+});
+
 test('a recipient the provider rejects for good should dead-letter the event at once and keep the other channel sent', async (t) => {
   let email: ReturnType<typeof flaky> | undefined;
   const { service, namespace, publish } = await startHarness(t, {
@@ -276,7 +313,12 @@ test('an event type the catalog does not route to notifyCustomers should be refu
       error instanceof AppError && error.code === 'NTF_UNEXPECTED_EVENT_TYPE' && error.retryable === false,
   );
   const handler = createNotifyCustomersHandler(async () => assert.fail('nothing is delivered'));
-  await assert.rejects(handler(placed, {} as never), { code: 'NTF_UNEXPECTED_EVENT_TYPE' });
+  const item = { index: 4, event: placed, meta: {} as never, record: {} as never };
+  const result = await handler([item], {} as never);
+  assert.equal(result?.rejected?.length, 1);
+  assert.equal(result?.rejected?.[0]?.index, 4);
+  const error = result?.rejected?.[0]?.error;
+  assert.ok(error instanceof AppError && error.code === 'NTF_UNEXPECTED_EVENT_TYPE' && !error.retryable);
 });
 
 async function readDeadLetters(t: import('node:test').TestContext, topic: string, count: number) {

@@ -79,20 +79,59 @@ function toRefund(row: RefundRow): RefundRecord {
 }
 
 /**
- * Serialises every command about one payment id until the transaction ends, whether or not a payment
+ * Serialises every command about these payment ids until the transaction ends, whether or not a payment
  * row exists yet: a charge or refund from the main topic and one from a retry tier then apply one after
  * the other, and the second sees what the first recorded (no unique-key race, no double reply work).
+ * One statement for the whole batch; the locks are taken in sorted id order, one unnest row after the
+ * other, so two batches with overlapping ids never wait on each other in a cycle.
  */
-export async function lockPaymentId(client: PoolClient, paymentId: string): Promise<void> {
-  await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`payment:${paymentId}`]);
+export async function lockPaymentIds(client: PoolClient, paymentIds: readonly string[]): Promise<void> {
+  if (paymentIds.length === 0) return;
+  const keys = [...new Set(paymentIds.map((id) => `payment:${id.toLowerCase()}`))].sort();
+  await client.query('SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) AS k', [keys]);
 }
 
-/** The payment with this id, if one was recorded (call lockPaymentId first when acting on it). */
-export async function findPayment(db: Queryable, paymentId: string): Promise<PaymentRecord | undefined> {
-  const result = await db.query<PaymentRow>('SELECT * FROM payments WHERE payment_id = $1', [paymentId]);
-  const row = result.rows[0];
-  return row === undefined ? undefined : toPayment(row);
+/** What is recorded for the payment and refund ids of one batch. */
+export interface RecordedPayments {
+  /** By lowercase payment id. */
+  payments: Map<string, PaymentRecord>;
+  /** By lowercase refund id. */
+  refunds: Map<string, RefundRecord>;
 }
+
+/**
+ * The payments and refunds recorded under these ids, in one statement. Must run as its own statement after
+ * lockPaymentIds: a statement's snapshot is taken when it starts, so a read folded into the locking
+ * statement could miss a row committed while it waited for a lock.
+ */
+export async function findPaymentsAndRefunds(
+  client: PoolClient,
+  paymentIds: readonly string[],
+  refundIds: readonly string[],
+): Promise<RecordedPayments> {
+  const recorded: RecordedPayments = { payments: new Map(), refunds: new Map() };
+  if (paymentIds.length === 0 && refundIds.length === 0) return recorded;
+  const result = await client.query<{ kind: 'payment' | 'refund'; row: JsonRow }>(
+    `SELECT 'payment' AS kind, to_jsonb(p) AS row FROM payments p WHERE p.payment_id = ANY($1::uuid[])
+     UNION ALL
+     SELECT 'refund', to_jsonb(r) FROM refunds r WHERE r.refund_id = ANY($2::uuid[])`,
+    [paymentIds, refundIds],
+  );
+  for (const { kind, row } of result.rows) {
+    const withDate = { ...row, created_at: new Date(row.created_at as string) };
+    if (kind === 'payment') {
+      const payment = toPayment(withDate as unknown as PaymentRow);
+      recorded.payments.set(payment.paymentId.toLowerCase(), payment);
+    } else {
+      const refund = toRefund(withDate as unknown as RefundRow);
+      recorded.refunds.set(refund.refundId.toLowerCase(), refund);
+    }
+  }
+  return recorded;
+}
+
+/** A row as `to_jsonb` renders it: numbers stay numbers, timestamps become ISO strings. */
+type JsonRow = Record<string, unknown>;
 
 export interface NewPayment {
   paymentId: string;
@@ -102,36 +141,9 @@ export interface NewPayment {
   amount: Money;
   declineReason: PaymentDeclineReason | null;
   providerReference: string | null;
+  /** Refunded already in the same batch (a refund that followed the charge before either was written). */
+  refundedMinor: number;
   causedByEventId: string;
-}
-
-/** Inserts the payment unless one with its id exists; returns the row that is there afterwards. */
-export async function recordPayment(db: Queryable, payment: NewPayment): Promise<PaymentRecord> {
-  await db.query(
-    `INSERT INTO payments (payment_id, order_id, customer_id, status, amount_minor, currency, decline_reason,
-                           provider_reference, caused_by_event_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (payment_id) DO NOTHING`,
-    [
-      payment.paymentId,
-      payment.orderId,
-      payment.customerId,
-      payment.status,
-      payment.amount.amountMinor,
-      payment.amount.currency,
-      payment.declineReason,
-      payment.providerReference,
-      payment.causedByEventId,
-    ],
-  );
-  const stored = await findPayment(db, payment.paymentId);
-  if (stored === undefined) throw new Error(`payment ${payment.paymentId} missing right after its insert`);
-  return stored;
-}
-
-export async function findRefund(db: Queryable, refundId: string): Promise<RefundRecord | undefined> {
-  const result = await db.query<RefundRow>('SELECT * FROM refunds WHERE refund_id = $1', [refundId]);
-  const row = result.rows[0];
-  return row === undefined ? undefined : toRefund(row);
 }
 
 export interface NewRefund {
@@ -144,28 +156,69 @@ export interface NewRefund {
   causedByEventId: string;
 }
 
-/** Records the refund and adds its amount to the payment's refunded total (when the payment is known). */
-export async function recordRefund(db: Queryable, refund: NewRefund): Promise<void> {
-  await db.query(
-    `INSERT INTO refunds (refund_id, payment_id, order_id, requested_minor, amount_minor, currency,
-                          provider_reference, caused_by_event_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+/** Everything one batch writes: new payments, new refunds, refunded amounts added to recorded payments. */
+export interface PaymentWrites {
+  payments: readonly NewPayment[];
+  refunds: readonly NewRefund[];
+  /** Amount to add to `refunded_minor` of payments recorded before this batch, by payment id. */
+  refunded: ReadonlyMap<string, number>;
+}
+
+/**
+ * Writes a batch's results in one statement. The payments are new (the caller holds their locks and read
+ * none), so a conflict fails the statement instead of hiding a broken invariant; refunded amounts are
+ * added only to payments recorded before the batch (a payment inserted by the same statement is not
+ * visible to its UPDATE, which is why NewPayment carries its refunded amount).
+ */
+export async function writePaymentResults(client: PoolClient, writes: PaymentWrites): Promise<void> {
+  const { payments, refunds } = writes;
+  const refunded = [...writes.refunded].filter(([, delta]) => delta > 0);
+  if (payments.length === 0 && refunds.length === 0 && refunded.length === 0) return;
+  const result = await client.query<{ updated: string }>(
+    `WITH new_payments AS (
+       INSERT INTO payments (payment_id, order_id, customer_id, status, amount_minor, currency, decline_reason,
+                             provider_reference, refunded_minor, caused_by_event_id)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::bigint[], $6::text[], $7::text[],
+                            $8::text[], $9::bigint[], $10::uuid[])
+       RETURNING 1
+     ), new_refunds AS (
+       INSERT INTO refunds (refund_id, payment_id, order_id, requested_minor, amount_minor, currency,
+                            provider_reference, caused_by_event_id)
+       SELECT * FROM unnest($11::uuid[], $12::uuid[], $13::uuid[], $14::bigint[], $15::bigint[], $16::text[],
+                            $17::text[], $18::uuid[])
+       RETURNING 1
+     ), refunded AS (
+       UPDATE payments p SET refunded_minor = p.refunded_minor + d.delta
+       FROM unnest($19::uuid[], $20::bigint[]) AS d(payment_id, delta)
+       WHERE p.payment_id = d.payment_id
+       RETURNING 1
+     )
+     SELECT (SELECT count(*) FROM refunded)::text AS updated`,
     [
-      refund.refundId,
-      refund.paymentId,
-      refund.orderId,
-      refund.requestedMinor,
-      refund.amount.amountMinor,
-      refund.amount.currency,
-      refund.providerReference,
-      refund.causedByEventId,
+      payments.map((p) => p.paymentId),
+      payments.map((p) => p.orderId),
+      payments.map((p) => p.customerId),
+      payments.map((p) => p.status),
+      payments.map((p) => p.amount.amountMinor),
+      payments.map((p) => p.amount.currency),
+      payments.map((p) => p.declineReason),
+      payments.map((p) => p.providerReference),
+      payments.map((p) => p.refundedMinor),
+      payments.map((p) => p.causedByEventId),
+      refunds.map((r) => r.refundId),
+      refunds.map((r) => r.paymentId),
+      refunds.map((r) => r.orderId),
+      refunds.map((r) => r.requestedMinor),
+      refunds.map((r) => r.amount.amountMinor),
+      refunds.map((r) => r.amount.currency),
+      refunds.map((r) => r.providerReference),
+      refunds.map((r) => r.causedByEventId),
+      refunded.map(([paymentId]) => paymentId),
+      refunded.map(([, delta]) => delta),
     ],
   );
-  if (refund.amount.amountMinor > 0) {
-    await db.query('UPDATE payments SET refunded_minor = refunded_minor + $2 WHERE payment_id = $1', [
-      refund.paymentId,
-      refund.amount.amountMinor,
-    ]);
+  if (Number(result.rows[0]?.updated) !== refunded.length) {
+    throw new Error('a payment read under its lock vanished before its refunded amount was added');
   }
 }
 

@@ -9,7 +9,10 @@
  * (that is the case the idempotency key exists for). A restart therefore forgets nothing.
  */
 import { randomUUID } from 'node:crypto';
-import { inTransaction, type Pool } from '@shop/platform/db/pool';
+import type { Pool } from '@shop/platform/db/pool';
+import { isAppError } from '@shop/platform/errors';
+import { classifyFailure } from '@shop/platform/kafka/failure';
+import type { QueryResult, QueryResultRow } from 'pg';
 import { DECLINE_MESSAGES } from '../domain/decline-messages.ts';
 import type { Money } from '../domain/money.ts';
 import {
@@ -90,12 +93,22 @@ export class SimulatedPaymentProvider implements PaymentProvider {
   async authorizeAndCapture(request: ChargeRequest, { idempotencyKey }: IdempotencyOptions): Promise<ChargeResult> {
     await this.#enter('authorizeAndCapture');
     const decision = this.#decide(idempotencyKey, request);
-    // First writer wins: a concurrent or repeated call with the key reads the stored result instead.
-    await this.#pool.query(
-      `INSERT INTO simulated_provider_charges
-         (idempotency_key, customer_id, amount_minor, currency, outcome, decline_reason, reference)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (idempotency_key) DO NOTHING`,
+    // First writer wins: a concurrent or repeated call with the key gets the stored result instead. One
+    // statement: the insert, or else the row already there. When a concurrent first call commits while
+    // this insert waits on its key, the row is newer than this statement's snapshot and comes back from
+    // neither branch; the separate read then sees it.
+    const inserted = await this.#query<ChargeRow>(
+      'authorizeAndCapture',
+      `WITH inserted AS (
+         INSERT INTO simulated_provider_charges
+           (idempotency_key, customer_id, amount_minor, currency, outcome, decline_reason, reference)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (idempotency_key) DO NOTHING
+         RETURNING *
+       )
+       SELECT * FROM inserted
+       UNION ALL
+       SELECT * FROM simulated_provider_charges WHERE idempotency_key = $1 AND NOT EXISTS (SELECT 1 FROM inserted)`,
       [
         idempotencyKey,
         request.customerId,
@@ -106,7 +119,7 @@ export class SimulatedPaymentProvider implements PaymentProvider {
         `ch_${randomUUID()}`,
       ],
     );
-    const row = await this.#chargeRow(idempotencyKey);
+    const row = inserted.rows[0] ?? (await this.#chargeRow('authorizeAndCapture', idempotencyKey));
     if (row === undefined) throw paymentError('PAY_PROVIDER_UNAVAILABLE', `Charge ${idempotencyKey} vanished`);
     if (
       row.customer_id !== request.customerId ||
@@ -122,47 +135,64 @@ export class SimulatedPaymentProvider implements PaymentProvider {
 
   async findCharge(idempotencyKey: string): Promise<ChargeResult | undefined> {
     await this.#enter('findCharge');
-    const row = await this.#chargeRow(idempotencyKey);
+    const row = await this.#chargeRow('findCharge', idempotencyKey);
     return row === undefined ? undefined : chargeResult(row);
   }
 
   async refund(request: RefundRequest, { idempotencyKey }: IdempotencyOptions): Promise<RefundResult> {
     await this.#enter('refund');
-    return inTransaction(this.#pool, async (client) => {
-      // The charge row lock serialises refunds of one charge, so two refunds cannot both see the same
-      // remainder and together return more than was captured.
-      const charge = (
-        await client.query<ChargeRow>(
-          'SELECT * FROM simulated_provider_charges WHERE idempotency_key = $1 FOR UPDATE',
-          [request.chargeKey],
-        )
-      ).rows[0];
-      const existing = await refundRow(client, idempotencyKey);
-      if (existing !== undefined) return refundResult(existing);
-      let amountMinor = 0;
-      if (charge?.outcome === 'CAPTURED') {
-        if (charge.currency !== request.amount.currency) {
-          throw paymentError(
-            'PAY_CURRENCY_MISMATCH',
-            `Refund in ${request.amount.currency} of a charge in ${charge.currency}`,
-          );
-        }
-        const refunded = await client.query<{ total: string }>(
-          'SELECT COALESCE(SUM(amount_minor), 0)::text AS total FROM simulated_provider_refunds WHERE charge_key = $1',
-          [request.chargeKey],
-        );
-        const left = Number(charge.amount_minor) - Number(refunded.rows[0]?.total ?? 0);
-        amountMinor = Math.max(0, Math.min(left, request.amount.amountMinor));
-      }
-      await client.query(
-        `INSERT INTO simulated_provider_refunds (idempotency_key, charge_key, amount_minor, currency, reference)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING`,
-        [idempotencyKey, request.chargeKey, amountMinor, request.amount.currency, `re_${randomUUID()}`],
+    // One statement. The charge row's lock serialises refunds of one charge, and after waiting for it the
+    // row is read at its latest version, refunded total included, so two refunds cannot both see the same
+    // remainder and together return more than was captured. A repeated key is answered from its row; one
+    // committed by a concurrent call while this one waited is newer than the statement's snapshot, so the
+    // insert finds the conflict, writes nothing, and the separate read below returns it.
+    const result = await this.#query<RefundRow & { kind: 'inserted' | 'existing' | 'mismatch' }>(
+      'refund',
+      `WITH existing AS (
+         SELECT * FROM simulated_provider_refunds WHERE idempotency_key = $1
+       ), charge AS (
+         SELECT outcome, currency, amount_minor - refunded_minor AS left_minor
+         FROM simulated_provider_charges WHERE idempotency_key = $2 FOR UPDATE
+       ), mismatch AS (
+         SELECT currency FROM charge WHERE outcome = 'CAPTURED' AND currency <> $4
+       ), decided AS (
+         SELECT CASE WHEN charge.outcome = 'CAPTURED' THEN GREATEST(0, LEAST(charge.left_minor, $3::bigint)) ELSE 0 END
+                  AS amount_minor
+         FROM (SELECT 1) AS one LEFT JOIN charge ON true
+         WHERE NOT EXISTS (SELECT 1 FROM existing) AND NOT EXISTS (SELECT 1 FROM mismatch)
+       ), inserted AS (
+         INSERT INTO simulated_provider_refunds (idempotency_key, charge_key, amount_minor, currency, reference)
+         SELECT $1, $2, amount_minor, $4, $5 FROM decided
+         ON CONFLICT (idempotency_key) DO NOTHING
+         RETURNING *
+       ), counted AS (
+         UPDATE simulated_provider_charges c SET refunded_minor = c.refunded_minor + i.amount_minor
+         FROM inserted i WHERE c.idempotency_key = $2 AND i.amount_minor > 0
+       )
+       SELECT 'inserted' AS kind, idempotency_key, charge_key, amount_minor, currency, reference FROM inserted
+       UNION ALL
+       SELECT 'existing', idempotency_key, charge_key, amount_minor, currency, reference FROM existing
+       UNION ALL
+       SELECT 'mismatch', NULL, NULL, NULL, currency, NULL FROM mismatch`,
+      [idempotencyKey, request.chargeKey, request.amount.amountMinor, request.amount.currency, `re_${randomUUID()}`],
+    );
+    const row = result.rows.find((candidate) => candidate.kind !== 'mismatch');
+    const mismatch = result.rows.find((candidate) => candidate.kind === 'mismatch');
+    if (row === undefined && mismatch !== undefined) {
+      throw paymentError(
+        'PAY_CURRENCY_MISMATCH',
+        `Refund in ${request.amount.currency} of a charge in ${mismatch.currency}`,
       );
-      const stored = await refundRow(client, idempotencyKey);
-      if (stored === undefined) throw paymentError('PAY_PROVIDER_UNAVAILABLE', `Refund ${idempotencyKey} vanished`);
-      return refundResult(stored);
-    });
+    }
+    const stored =
+      row ??
+      (
+        await this.#query<RefundRow>('refund', 'SELECT * FROM simulated_provider_refunds WHERE idempotency_key = $1', [
+          idempotencyKey,
+        ])
+      ).rows[0];
+    if (stored === undefined) throw paymentError('PAY_PROVIDER_UNAVAILABLE', `Refund ${idempotencyKey} vanished`);
+    return refundResult(stored);
   }
 
   /** Latency first, then the outage check: like a gateway that times out rather than refusing at once. */
@@ -173,20 +203,28 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     }
   }
 
-  async #chargeRow(idempotencyKey: string): Promise<ChargeRow | undefined> {
-    const result = await this.#pool.query<ChargeRow>(
+  async #chargeRow(operation: string, idempotencyKey: string): Promise<ChargeRow | undefined> {
+    const result = await this.#query<ChargeRow>(
+      operation,
       'SELECT * FROM simulated_provider_charges WHERE idempotency_key = $1',
       [idempotencyKey],
     );
     return result.rows[0];
   }
-}
 
-async function refundRow(client: Pick<Pool, 'query'>, idempotencyKey: string): Promise<RefundRow | undefined> {
-  const result = await client.query<RefundRow>('SELECT * FROM simulated_provider_refunds WHERE idempotency_key = $1', [
-    idempotencyKey,
-  ]);
-  return result.rows[0];
+  /**
+   * The gateway's store plays an external system, so its failures are the gateway's: retryable
+   * PAY_PROVIDER_UNAVAILABLE (a pool wait that timed out under load must not dead-letter a charge). Our own
+   * database being unreachable stays an infrastructure error, which the consumer retries in place.
+   */
+  async #query<R extends QueryResultRow>(operation: string, text: string, values: unknown[]): Promise<QueryResult<R>> {
+    try {
+      return await this.#pool.query<R>(text, values);
+    } catch (error) {
+      if (isAppError(error) || classifyFailure(error).kind === 'infrastructure') throw error;
+      throw paymentError('PAY_PROVIDER_UNAVAILABLE', `Simulated gateway failed during ${operation}`, { cause: error });
+    }
+  }
 }
 
 function chargeResult(row: ChargeRow): ChargeResult {

@@ -7,13 +7,15 @@ import { createTestDatabase, eventually } from '@shop/platform/testing';
 import { withProviderTimeout } from '../../src/provider/provider-timeout.ts';
 import { SimulatedPaymentProvider } from '../../src/provider/simulated-provider.ts';
 
-const MIGRATION = new URL('../../src/db/migrations/0001_payments.sql', import.meta.url);
+const MIGRATIONS = ['0001_payments.sql', '0002_simulated_refunded_total.sql'].map(
+  (file) => new URL(`../../src/db/migrations/${file}`, import.meta.url),
+);
 const GATEWAY_LATENCY_MS = 300;
 const DEADLINE_MS = 50;
 
 test('a gateway call past its deadline should fail as retryable, and the retry with the same key should get the late capture', async (t) => {
   const db = await createTestDatabase(t, 'paytimeout');
-  await db.pool.query(await readFile(MIGRATION, 'utf8'));
+  for (const migration of MIGRATIONS) await db.pool.query(await readFile(migration, 'utf8'));
   const slow = withProviderTimeout(
     new SimulatedPaymentProvider(db.pool, { latencyMs: GATEWAY_LATENCY_MS }),
     DEADLINE_MS,

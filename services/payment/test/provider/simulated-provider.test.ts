@@ -6,12 +6,14 @@ import { isAppError } from '@shop/platform/errors';
 import { createTestDatabase } from '@shop/platform/testing';
 import { SimulatedPaymentProvider, type SimulatedProviderOptions } from '../../src/provider/simulated-provider.ts';
 
-const MIGRATION = new URL('../../src/db/migrations/0001_payments.sql', import.meta.url);
+const MIGRATIONS = ['0001_payments.sql', '0002_simulated_refunded_total.sql'].map(
+  (file) => new URL(`../../src/db/migrations/${file}`, import.meta.url),
+);
 const EUR = (amountMinor: number) => ({ amountMinor, currency: 'EUR' });
 
 async function provider(t: TestContext, options: SimulatedProviderOptions = {}) {
   const db = await createTestDatabase(t, 'payprov');
-  await db.pool.query(await readFile(MIGRATION, 'utf8'));
+  for (const migration of MIGRATIONS) await db.pool.query(await readFile(migration, 'utf8'));
   const count = async (table: string) =>
     Number((await db.pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`)).rows[0]?.n);
   return { gateway: new SimulatedPaymentProvider(db.pool, options), pool: db.pool, count };
@@ -73,6 +75,31 @@ test('simulated provider', async (t) => {
     assert.deepEqual(again, first);
   });
 
+  await t.test('should answer concurrent refunds with one key once, moving the money once', async () => {
+    const chargeKey = randomUUID();
+    const refundKey = randomUUID();
+    await gateway.authorizeAndCapture(charge(5000), { idempotencyKey: chargeKey });
+    const results = await Promise.all(
+      [1, 2, 3].map(() => gateway.refund({ chargeKey, amount: EUR(2000) }, { idempotencyKey: refundKey })),
+    );
+    assert.deepEqual(results[1], results[0]);
+    assert.deepEqual(results[2], results[0]);
+    assert.equal(results[0]?.amount.amountMinor, 2000);
+    const left = await gateway.refund({ chargeKey, amount: EUR(5000) }, { idempotencyKey: randomUUID() });
+    assert.equal(left.amount.amountMinor, 3000, 'the repeated key refunded once');
+  });
+
+  await t.test('should refuse a refund in another currency than the capture, as a non-retryable error', async () => {
+    const chargeKey = randomUUID();
+    await gateway.authorizeAndCapture(charge(5000), { idempotencyKey: chargeKey });
+    await assert.rejects(
+      gateway.refund({ chargeKey, amount: { amountMinor: 100, currency: 'USD' } }, { idempotencyKey: randomUUID() }),
+      (error) => isAppError(error) && error.code === 'PAY_CURRENCY_MISMATCH' && !error.retryable,
+    );
+    const all = await gateway.refund({ chargeKey, amount: EUR(5000) }, { idempotencyKey: randomUUID() });
+    assert.equal(all.amount.amountMinor, 5000, 'the refused refund moved nothing');
+  });
+
   await t.test('should refund 0 of a charge it never captured', async () => {
     const refund = await gateway.refund(
       { chargeKey: randomUUID(), amount: EUR(5000) },
@@ -94,6 +121,20 @@ test('simulated provider', async (t) => {
     assert.equal(await count('simulated_provider_charges'), before, 'nothing captured during the outage');
     now = new Date('2026-01-01T00:00:30Z');
     assert.equal((await clocked.authorizeAndCapture(charge(), { idempotencyKey: key })).outcome, 'CAPTURED');
+  });
+
+  await t.test('should fail as a retryable PAY_PROVIDER_UNAVAILABLE when its own store fails', async () => {
+    const db = await createTestDatabase(t, 'payprov_gone');
+    await db.pool.end();
+    const broken = new SimulatedPaymentProvider(db.pool);
+    await assert.rejects(
+      broken.authorizeAndCapture(charge(), { idempotencyKey: randomUUID() }),
+      (error) => isAppError(error) && error.code === 'PAY_PROVIDER_UNAVAILABLE' && error.retryable,
+    );
+    await assert.rejects(
+      broken.refund({ chargeKey: randomUUID(), amount: EUR(100) }, { idempotencyKey: randomUUID() }),
+      (error) => isAppError(error) && error.code === 'PAY_PROVIDER_UNAVAILABLE' && error.retryable,
+    );
   });
 
   await t.test('should decline every charge at decline rate 1, with an issuer reason, capturing nothing', async () => {
