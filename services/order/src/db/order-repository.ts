@@ -4,6 +4,7 @@
  */
 import type { PoolClient } from '@shop/platform/db/pool';
 import { platformError } from '@shop/platform/errors';
+import type { OutboxMessage } from '@shop/platform/outbox/outbox-writer';
 import type { CancelReason, Contact, Money, OrderLine, OrderStatus } from '../domain/order.ts';
 import type { OpenStep, SagaChange, SagaSnapshot, SagaState, SagaStep, StepStatus } from '../domain/order-saga.ts';
 import type { PlaceOrderCommand } from '../domain/place-order.ts';
@@ -60,68 +61,91 @@ function toRecord(row: OrderRow): OrderRecord {
   };
 }
 
-export type IdempotencyClaim =
-  | { readonly claimed: true }
-  | { readonly claimed: false; readonly orderId: string; readonly fingerprint: string };
+/** The outbox row of an event, encoded by the platform's event writer (`EventWriter.encode`). */
+export type OutboxRow = OutboxMessage;
+
+export type PlacementResult =
+  | { readonly placed: true }
+  | { readonly placed: false; readonly orderId: string; readonly fingerprint: string };
 
 /**
- * Claims `(customerId, key)` for a new order, or returns who holds it. A concurrent claim of the same key
- * blocks on the primary key until the holder's transaction ends: if it committed, this one sees its row;
- * if it rolled back, this one claims the key. Must run inside the transaction that writes the order.
+ * Places an order in ONE statement (so one round trip and, run on the pool outside an explicit transaction,
+ * one implicit transaction): the idempotency key (when given), the PENDING order with its lines, its saga and
+ * the saga's first step, and the OrderPlaced outbox row. Either all of them commit or none does.
+ *
+ * With a key, the claim is `INSERT … ON CONFLICT DO UPDATE … RETURNING`: a concurrent request holding the
+ * same key makes this statement wait until it ends; if it committed, the conflicting row is locked and
+ * returned (DO UPDATE returns the row even though this statement's snapshot predates it, which a plain
+ * sub-select would not see), and nothing else is written (every other insert reads `placed`, which is empty
+ * when the key belongs to another order); if it rolled back, this request claims the key. The update is a
+ * no-op on the holder's values, so the key keeps naming the first order.
  */
-export async function claimIdempotencyKey(
-  client: Queryable,
-  claim: { customerId: string; key: string; fingerprint: string; orderId: string },
-): Promise<IdempotencyClaim> {
-  const inserted = await client.query(
-    `INSERT INTO idempotency_keys (customer_id, idempotency_key, request_fingerprint, order_id)
-     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-    [claim.customerId, claim.key, claim.fingerprint, claim.orderId],
+export async function placeOrderAtomically(
+  db: Queryable,
+  order: {
+    id: string;
+    command: PlaceOrderCommand;
+    saga: { state: SagaState; step: SagaStep; deadlineAt: Date };
+    idempotency?: { key: string; fingerprint: string };
+    /** OrderPlaced: its event id is recorded as the first step's request. */
+    placed: OutboxRow;
+  },
+): Promise<PlacementResult> {
+  const { id, command, saga, idempotency, placed } = order;
+  const { rows } = await db.query<{
+    placed_id: string | null;
+    holder_id: string | null;
+    holder_fingerprint: string | null;
+  }>(
+    `WITH claim AS (
+       INSERT INTO idempotency_keys (customer_id, idempotency_key, request_fingerprint, order_id)
+       SELECT $2::uuid, $9::text, $10::text, $1::uuid WHERE $9::text IS NOT NULL
+       ON CONFLICT (customer_id, idempotency_key) DO UPDATE SET order_id = idempotency_keys.order_id
+       RETURNING order_id, request_fingerprint
+     ), placed AS (
+       SELECT $1::uuid AS id WHERE NOT EXISTS (SELECT 1 FROM claim WHERE claim.order_id <> $1::uuid)
+     ), new_order AS (
+       INSERT INTO orders (id, customer_id, status, lines, contact, created_at, updated_at)
+       SELECT id, $2::uuid, 'PENDING', $3::jsonb, $4::jsonb, now(), now() FROM placed
+       RETURNING id
+     ), new_saga AS (
+       INSERT INTO order_sagas (order_id, state, created_at, updated_at)
+       SELECT id, $5::text, now(), now() FROM placed
+     ), first_step AS (
+       INSERT INTO order_saga_steps (order_id, step, attempt, status, started_at, request_event_id, deadline_at)
+       SELECT id, $6::text, 1, 'STARTED', now(), $7::uuid, $8::timestamptz FROM placed
+     ), placed_event AS (
+       INSERT INTO outbox (event_id, event_type, topic, message_key, payload, headers)
+       SELECT $7::uuid, $11::text, $12::text, $13::text, $14::bytea, $15::jsonb FROM placed
+     )
+     SELECT (SELECT id FROM new_order) AS placed_id,
+            (SELECT order_id FROM claim) AS holder_id,
+            (SELECT request_fingerprint FROM claim) AS holder_fingerprint`,
+    [
+      id,
+      command.customerId,
+      JSON.stringify(command.lines),
+      JSON.stringify(command.contact),
+      saga.state,
+      saga.step,
+      placed.eventId,
+      saga.deadlineAt,
+      idempotency?.key ?? null,
+      idempotency?.fingerprint ?? null,
+      placed.eventType,
+      placed.topic,
+      placed.key,
+      placed.payload,
+      JSON.stringify(placed.headers),
+    ],
   );
-  if (inserted.rowCount === 1) return { claimed: true };
-  // READ COMMITTED: this statement's snapshot is taken after the conflicting transaction committed.
-  const { rows } = await client.query<{ order_id: string; request_fingerprint: string }>(
-    'SELECT order_id, request_fingerprint FROM idempotency_keys WHERE customer_id = $1 AND idempotency_key = $2',
-    [claim.customerId, claim.key],
-  );
-  const holder = rows[0];
-  if (holder === undefined) {
-    // Keys are never deleted, so a conflict without a visible row cannot happen; fail loudly if it does.
-    throw platformError(
-      'PLT_UNEXPECTED',
-      `idempotency key conflict for customer ${claim.customerId} without a visible holder`,
-    );
+  const row = rows[0];
+  if (row?.placed_id === id) return { placed: true };
+  if (row?.holder_id == null || row.holder_fingerprint === null) {
+    // Keys are never deleted, so a key that blocked the order always names its holder; fail loudly if not.
+    throw platformError('PLT_UNEXPECTED', `order ${id} was neither placed nor blocked by an idempotency key`);
   }
-  return { claimed: false, orderId: holder.order_id, fingerprint: holder.request_fingerprint };
-}
-
-/** Inserts a PENDING order and its saga in state `saga.state`. */
-export async function insertOrder(
-  client: Queryable,
-  order: { id: string; command: PlaceOrderCommand; saga: { state: SagaState } },
-): Promise<void> {
-  const { id, command } = order;
-  await client.query(
-    `INSERT INTO orders (id, customer_id, status, lines, contact, created_at, updated_at)
-     VALUES ($1, $2, 'PENDING', $3, $4, now(), now())`,
-    [id, command.customerId, JSON.stringify(command.lines), JSON.stringify(command.contact)],
-  );
-  await client.query(
-    'INSERT INTO order_sagas (order_id, state, created_at, updated_at) VALUES ($1, $2, now(), now())',
-    [id, order.saga.state],
-  );
-}
-
-/** Records that a saga step was started by the event `requestEventId` (first attempt), due by `deadlineAt`. */
-export async function startSagaStep(
-  client: Queryable,
-  step: { orderId: string; step: SagaStep; requestEventId: string; deadlineAt: Date },
-): Promise<void> {
-  await client.query(
-    `INSERT INTO order_saga_steps (order_id, step, attempt, status, started_at, request_event_id, deadline_at)
-     VALUES ($1, $2, 1, 'STARTED', now(), $3, $4)`,
-    [step.orderId, step.step, step.requestEventId, step.deadlineAt],
-  );
+  return { placed: false, orderId: row.holder_id, fingerprint: row.holder_fingerprint };
 }
 
 export async function findOrder(db: Queryable, id: string): Promise<OrderRecord | undefined> {
