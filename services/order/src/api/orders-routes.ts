@@ -12,7 +12,7 @@ import type { Logger } from '@shop/platform/logger';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Compile } from 'typebox/compile';
 import { findOrder, isCustomersOrder, listOrders } from '../db/order-repository.ts';
-import type { StatusNotifications } from '../db/order-status-listener.ts';
+import type { StatusNotifications } from '../db/settlement-wakeups.ts';
 import { PENDING_RETRY_AFTER_SECONDS } from '../domain/order.ts';
 import { toPlaceOrderCommand } from '../domain/place-order.ts';
 import { orderError } from '../errors.ts';
