@@ -68,84 +68,104 @@ export type PlacementResult =
   | { readonly placed: true }
   | { readonly placed: false; readonly orderId: string; readonly fingerprint: string };
 
+/** An order to place, with its saga's first step and its OrderPlaced outbox row. */
+export interface NewOrder {
+  readonly id: string;
+  readonly command: PlaceOrderCommand;
+  readonly deadlineAt: Date;
+  readonly idempotency?: { readonly key: string; readonly fingerprint: string };
+  /** OrderPlaced: its event id is recorded as the first step's request. */
+  readonly placed: OutboxRow;
+}
+
 /**
- * Places an order in ONE statement (so one round trip and, run on the pool outside an explicit transaction,
- * one implicit transaction): the idempotency key (when given), the PENDING order with its lines, its saga and
- * the saga's first step, and the OrderPlaced outbox row. Either all of them commit or none does.
+ * Places orders in ONE statement (one round trip and, run on the pool outside an explicit transaction, one
+ * implicit transaction): for each, the idempotency key (when given), the PENDING order with its lines, its saga
+ * in `saga.state` with the first step `saga.step`, and the OrderPlaced outbox row. All of them commit or none.
+ * Returns one result per order, in order.
  *
  * With a key, the claim is `INSERT … ON CONFLICT DO UPDATE … RETURNING`: a concurrent request holding the
  * same key makes this statement wait until it ends; if it committed, the conflicting row is locked and
  * returned (DO UPDATE returns the row even though this statement's snapshot predates it, which a plain
- * sub-select would not see), and nothing else is written (every other insert reads `placed`, which is empty
- * when the key belongs to another order); if it rolled back, this request claims the key. The update is a
- * no-op on the holder's values, so the key keeps naming the first order.
+ * sub-select would not see), and nothing else is written for that order (the other inserts read `placed`,
+ * which leaves out every order whose key belongs to another); if it rolled back, this order claims the key.
+ * The update is a no-op on the holder's values, so the key keeps naming the first order. Keys are claimed in
+ * (customer, key) order, so two statements claiming overlapping keys wait for each other, never deadlock.
+ * Callers never pass one (customer, key) twice in one call (one statement cannot claim a row twice).
  */
-export async function placeOrderAtomically(
+export async function placeOrders(
   db: Queryable,
-  order: {
-    id: string;
-    command: PlaceOrderCommand;
-    saga: { state: SagaState; step: SagaStep; deadlineAt: Date };
-    idempotency?: { key: string; fingerprint: string };
-    /** OrderPlaced: its event id is recorded as the first step's request. */
-    placed: OutboxRow;
-  },
-): Promise<PlacementResult> {
-  const { id, command, saga, idempotency, placed } = order;
+  saga: { state: SagaState; step: SagaStep },
+  orders: readonly NewOrder[],
+): Promise<PlacementResult[]> {
+  if (orders.length === 0) return [];
   const { rows } = await db.query<{
-    placed_id: string | null;
+    id: string;
+    placed: boolean;
     holder_id: string | null;
     holder_fingerprint: string | null;
   }>(
-    `WITH claim AS (
+    `WITH input AS (
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::jsonb[], $4::jsonb[], $5::text[], $6::text[], $7::uuid[],
+                            $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::bytea[], $13::jsonb[])
+         WITH ORDINALITY AS i(id, customer_id, lines, contact, idempotency_key, fingerprint, event_id, deadline_at,
+                              event_type, topic, message_key, payload, headers, seq)
+     ), claim AS (
        INSERT INTO idempotency_keys (customer_id, idempotency_key, request_fingerprint, order_id)
-       SELECT $2::uuid, $9::text, $10::text, $1::uuid WHERE $9::text IS NOT NULL
+       SELECT customer_id, idempotency_key, fingerprint, id FROM input WHERE idempotency_key IS NOT NULL
+       ORDER BY customer_id, idempotency_key
        ON CONFLICT (customer_id, idempotency_key) DO UPDATE SET order_id = idempotency_keys.order_id
-       RETURNING order_id, request_fingerprint
+       RETURNING customer_id, idempotency_key, order_id, request_fingerprint
      ), placed AS (
-       SELECT $1::uuid AS id WHERE NOT EXISTS (SELECT 1 FROM claim WHERE claim.order_id <> $1::uuid)
+       SELECT i.* FROM input i
+       WHERE NOT EXISTS (SELECT 1 FROM claim c WHERE c.customer_id = i.customer_id
+                           AND c.idempotency_key = i.idempotency_key AND c.order_id <> i.id)
      ), new_order AS (
        INSERT INTO orders (id, customer_id, status, lines, contact, created_at, updated_at)
-       SELECT id, $2::uuid, 'PENDING', $3::jsonb, $4::jsonb, now(), now() FROM placed
+       SELECT id, customer_id, 'PENDING', lines, contact, now(), now() FROM placed ORDER BY seq
        RETURNING id
      ), new_saga AS (
        INSERT INTO order_sagas (order_id, state, created_at, updated_at)
-       SELECT id, $5::text, now(), now() FROM placed
+       SELECT id, $14::text, now(), now() FROM placed ORDER BY seq
      ), first_step AS (
        INSERT INTO order_saga_steps (order_id, step, attempt, status, started_at, request_event_id, deadline_at)
-       SELECT id, $6::text, 1, 'STARTED', now(), $7::uuid, $8::timestamptz FROM placed
+       SELECT id, $15::text, 1, 'STARTED', now(), event_id, deadline_at FROM placed ORDER BY seq
      ), placed_event AS (
        INSERT INTO outbox (event_id, event_type, topic, message_key, payload, headers)
-       SELECT $7::uuid, $11::text, $12::text, $13::text, $14::bytea, $15::jsonb FROM placed
+       SELECT event_id, event_type, topic, message_key, payload, headers FROM placed ORDER BY seq
      )
-     SELECT (SELECT id FROM new_order) AS placed_id,
-            (SELECT order_id FROM claim) AS holder_id,
-            (SELECT request_fingerprint FROM claim) AS holder_fingerprint`,
+     SELECT i.id, n.id IS NOT NULL AS placed, c.order_id AS holder_id, c.request_fingerprint AS holder_fingerprint
+     FROM input i
+     LEFT JOIN new_order n ON n.id = i.id
+     LEFT JOIN claim c ON c.customer_id = i.customer_id AND c.idempotency_key = i.idempotency_key
+     ORDER BY i.seq`,
     [
-      id,
-      command.customerId,
-      JSON.stringify(command.lines),
-      JSON.stringify(command.contact),
+      orders.map((order) => order.id),
+      orders.map((order) => order.command.customerId),
+      orders.map((order) => JSON.stringify(order.command.lines)),
+      orders.map((order) => JSON.stringify(order.command.contact)),
+      orders.map((order) => order.idempotency?.key ?? null),
+      orders.map((order) => order.idempotency?.fingerprint ?? null),
+      orders.map((order) => order.placed.eventId),
+      orders.map((order) => order.deadlineAt),
+      orders.map((order) => order.placed.eventType),
+      orders.map((order) => order.placed.topic),
+      orders.map((order) => order.placed.key),
+      orders.map((order) => order.placed.payload),
+      orders.map((order) => JSON.stringify(order.placed.headers)),
       saga.state,
       saga.step,
-      placed.eventId,
-      saga.deadlineAt,
-      idempotency?.key ?? null,
-      idempotency?.fingerprint ?? null,
-      placed.eventType,
-      placed.topic,
-      placed.key,
-      placed.payload,
-      JSON.stringify(placed.headers),
     ],
   );
-  const row = rows[0];
-  if (row?.placed_id === id) return { placed: true };
-  if (row?.holder_id == null || row.holder_fingerprint === null) {
-    // Keys are never deleted, so a key that blocked the order always names its holder; fail loudly if not.
-    throw platformError('PLT_UNEXPECTED', `order ${id} was neither placed nor blocked by an idempotency key`);
-  }
-  return { placed: false, orderId: row.holder_id, fingerprint: row.holder_fingerprint };
+  return orders.map((order, index) => {
+    const row = rows[index];
+    if (row?.id === order.id && row.placed) return { placed: true };
+    if (row?.holder_id == null || row.holder_fingerprint === null) {
+      // Keys are never deleted, so a key that blocked an order always names its holder; fail loudly if not.
+      throw platformError('PLT_UNEXPECTED', `order ${order.id} was neither placed nor blocked by an idempotency key`);
+    }
+    return { placed: false, orderId: row.holder_id, fingerprint: row.holder_fingerprint };
+  });
 }
 
 export async function findOrder(db: Queryable, id: string): Promise<OrderRecord | undefined> {

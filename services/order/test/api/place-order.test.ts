@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { placeOrder } from '../../src/api/place-order.ts';
+import { OrderPlacements, placeOrder } from '../../src/api/place-order.ts';
 import type { Queryable } from '../../src/db/order-repository.ts';
 import { DEFAULT_SAGA_SETTINGS } from '../../src/domain/order-saga.ts';
 import { type PlaceOrderCommand, toPlaceOrderCommand } from '../../src/domain/place-order.ts';
@@ -113,5 +113,56 @@ test('placing an order', async (t) => {
     assert.equal(new Set(results.map((result) => result.orderId)).size, 1);
     assert.equal(results.filter((result) => !result.replayed).length, 1);
     assert.deepEqual(await countRows(results[0]?.orderId ?? ''), { orders: 1, sagas: 1, steps: 1, events: 1, keys: 1 });
+  });
+
+  await t.test(
+    'requests arriving while a placement statement runs should share the next one (group commit)',
+    async () => {
+      const placements = new OrderPlacements({
+        pool: counting,
+        events: database.events,
+        reservationTimeoutMs: DEFAULT_SAGA_SETTINGS.reservationTimeoutMs,
+        maxInFlight: 1,
+      });
+      statements = 0;
+      const commands = Array.from({ length: 20 }, () => command());
+      // The first is sent alone at once; the other 19 arrive while it runs and go together in the next one.
+      const placed = await Promise.all(commands.map((each) => placements.place(each, undefined)));
+      assert.equal(statements, 2);
+      assert.equal(new Set(placed.map((each) => each.orderId)).size, 20);
+      for (const each of placed) {
+        assert.deepEqual(await countRows(each.orderId), { orders: 1, sagas: 1, steps: 1, events: 1, keys: 0 });
+      }
+    },
+  );
+
+  await t.test('a key repeated within one group-commit statement should place one order and replay it', async () => {
+    const placements = new OrderPlacements({
+      pool: counting,
+      events: database.events,
+      reservationTimeoutMs: DEFAULT_SAGA_SETTINGS.reservationTimeoutMs,
+      maxInFlight: 1,
+    });
+    statements = 0;
+    const key = `key-${randomUUID()}`;
+    const body = command();
+    const [, first, again, reused] = await Promise.allSettled([
+      placements.place(command(), undefined), // occupies the first statement
+      placements.place(body, key),
+      placements.place(body, key),
+      placements.place({ ...body, lines: [{ sku: 'MUG-RED', quantity: 9 }] }, key),
+    ]);
+    assert.equal(statements, 2, 'the three requests with the key shared one statement');
+    assert.equal(first.status, 'fulfilled');
+    assert.equal(again.status, 'fulfilled');
+    if (first.status !== 'fulfilled' || again.status !== 'fulfilled') return;
+    assert.equal(first.value.replayed, false);
+    assert.deepEqual(again.value, { orderId: first.value.orderId, replayed: true });
+    assert.equal(reused.status, 'rejected');
+    assert.equal((reused as PromiseRejectedResult).reason.code, 'ORD_IDEMPOTENCY_KEY_REUSED');
+    const total = await database.pool.query('SELECT count(*)::int AS n FROM orders WHERE customer_id = $1', [
+      body.customerId,
+    ]);
+    assert.equal(total.rows[0].n, 1);
   });
 });
