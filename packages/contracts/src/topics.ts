@@ -273,9 +273,18 @@ function eventsReadBy(reader: ConsumerDefinition): EventType[] {
   return reader.sources.flatMap((id) => BUSINESS_TOPICS.find((candidate) => candidate.id === id)?.events ?? []);
 }
 
-/** Group id of the consumer group that drains retry tier `tier` of `reader`; equal to the tier topic's name. */
-function retryGroupId(reader: ConsumerDefinition, tier: RetryTier): string {
+/** Name of retry tier `tier`'s topic of `reader`. */
+function retryTopicName(reader: ConsumerDefinition, tier: RetryTier): string {
   return `${reader.groupId}.retry-${tier}`;
+}
+
+/**
+ * Group id of the one consumer group that drains every retry tier of `reader`. One group member for all
+ * tiers (instead of one per tier) polls a third as often when idle; the tiers stay independent because the
+ * runner handles each partition on its own, so a tier waiting for a record to be due blocks no other.
+ */
+function retryGroupId(reader: ConsumerDefinition): string {
+  return `${reader.groupId}.retry`;
 }
 
 function failureTopicsOf(reader: ConsumerDefinition): TopicDefinition[] {
@@ -285,16 +294,16 @@ function failureTopicsOf(reader: ConsumerDefinition): TopicDefinition[] {
   const deadLetterName = `${reader.groupId}.dlt`;
   const retryPartitions = requiredPartitions(recordsPerOrder, RETRY_TRAFFIC_SHARE);
   const retries = RETRY_TIERS.map((tier): TopicDefinition => {
-    const name = retryGroupId(reader, tier);
+    const name = retryTopicName(reader, tier);
     const isLast = tier === RETRY_TIERS[RETRY_TIERS.length - 1];
     const next: TopicId = isLast ? deadLetterId : `${reader.id}Retry${(tier + 1) as RetryTier}`;
-    const nextName = isLast ? deadLetterName : retryGroupId(reader, (tier + 1) as RetryTier);
+    const nextName = isLast ? deadLetterName : retryTopicName(reader, (tier + 1) as RetryTier);
     return {
       id: `${reader.id}Retry${tier}`,
       name,
       kind: 'retry',
       owner: reader.service,
-      consumers: [{ groupId: retryGroupId(reader, tier), service: reader.service, consumerId: reader.id }],
+      consumers: [{ groupId: retryGroupId(reader), service: reader.service, consumerId: reader.id }],
       partitions: retryPartitions,
       replicationFactor: REPLICATION_FACTOR,
       minInsyncReplicas: MIN_INSYNC_REPLICAS,
@@ -304,7 +313,8 @@ function failureTopicsOf(reader: ConsumerDefinition): TopicDefinition[] {
       events,
       rationale:
         `Retry tier ${tier} of ${reader.groupId}: a record that failed with a retryable per-message error waits here ` +
-        `until ${retryDelayMs(tier) / 1000} s after it was written, then group ${name} handles it again; if that fails ` +
+        `until ${retryDelayMs(tier) / 1000} s after it was written, then group ${retryGroupId(reader)} (all tiers of ` +
+        `this consumer; each partition waits for its own records only) handles it again; if that fails ` +
         `too it moves on to ${nextName}. Belongs to ${reader.service}, so a retry reaches this consumer only, never the ` +
         `other consumers of the source topic. Keeps the source record's key. Partitions: ` +
         `${describePartitionCalculation(recordsPerOrder, RETRY_TRAFFIC_SHARE)}.`,
@@ -329,7 +339,7 @@ function failureTopicsOf(reader: ConsumerDefinition): TopicDefinition[] {
       `Dead letters of ${reader.groupId}: records that can never succeed (not JSON, schema-invalid, unknown type or ` +
       `version, a business rule that cannot pass) and records that failed every retry tier, with their original key, ` +
       `value and headers plus the reason headers. No consumer group: the dlt CLI reads it by offset and replays to ` +
-      `${retryGroupId(reader, 1)} by default. ${DEAD_LETTER_PARTITIONS} partition: only exceptions arrive here, and ` +
+      `${retryTopicName(reader, 1)} by default. ${DEAD_LETTER_PARTITIONS} partition: only exceptions arrive here, and ` +
       `one partition keeps them one ordered log. Retention 30 days: time to triage, fix and replay.`,
     failurePath: { consumerId: reader.id },
   };
@@ -395,26 +405,35 @@ export interface ConsumerGroupDefinition {
   readonly service: ServiceName;
   /** The consumer it belongs to. */
   readonly consumerId: ConsumerId;
-  /** `main` reads the business topics; `retry` drains one retry tier. */
+  /** `main` reads the business topics; `retry` drains the consumer's retry tiers. */
   readonly role: 'main' | 'retry';
   /** The topics it reads. */
   readonly topics: readonly TopicId[];
 }
 
-/** Every consumer group of the platform: each consumer's main group, then its retry-tier groups. */
+/** Every consumer group of the platform: each consumer's main group, then the group of its retry tiers. */
 export const CONSUMER_GROUPS: readonly ConsumerGroupDefinition[] = Object.freeze(
-  CONSUMERS.flatMap((reader): ConsumerGroupDefinition[] => [
-    { groupId: reader.groupId, service: reader.service, consumerId: reader.id, role: 'main', topics: reader.sources },
-    ...retryTopicsOf(reader.id).map(
-      (tierTopic): ConsumerGroupDefinition => ({
-        groupId: tierTopic.consumers[0]?.groupId ?? tierTopic.name,
+  CONSUMERS.flatMap((reader): ConsumerGroupDefinition[] => {
+    const tiers = retryTopicsOf(reader.id);
+    const main: ConsumerGroupDefinition = {
+      groupId: reader.groupId,
+      service: reader.service,
+      consumerId: reader.id,
+      role: 'main',
+      topics: reader.sources,
+    };
+    if (tiers.length === 0) return [main];
+    return [
+      main,
+      {
+        groupId: tiers[0]?.consumers[0]?.groupId ?? retryGroupId(reader),
         service: reader.service,
         consumerId: reader.id,
         role: 'retry',
-        topics: [tierTopic.id],
-      }),
-    ),
-  ]),
+        topics: tiers.map((tier) => tier.id),
+      },
+    ];
+  }),
 );
 
 /** Every consumer group id of the platform. */

@@ -139,10 +139,12 @@ describe('failure paths', () => {
     }
   });
 
-  test('each retry tier should be drained by its own group of the consuming service, and dead letters by none', () => {
+  test("a consumer's retry tiers should be drained by one retry group of the consuming service, and dead letters by none", () => {
     for (const reader of CONSUMERS) {
       for (const tier of retryTopicsOf(reader.id)) {
-        assert.deepEqual(tier.consumers, [{ groupId: tier.name, service: reader.service, consumerId: reader.id }]);
+        assert.deepEqual(tier.consumers, [
+          { groupId: `${reader.groupId}.retry`, service: reader.service, consumerId: reader.id },
+        ]);
       }
       assert.deepEqual(deadLetterTopicOf(reader.id).consumers, []);
     }

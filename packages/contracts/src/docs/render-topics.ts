@@ -100,10 +100,15 @@ function failureTable(): string {
   );
 }
 
-function retryPurpose(tierId: TopicId | undefined): string {
-  const tier = tierId === undefined ? undefined : topic(tierId).failurePath;
-  if (tier?.tier === undefined || tier.delayMs === undefined) return '';
-  return `Retry tier ${tier.tier} of ${consumerGroupOf(tier.consumerId)}: handles its failed records again ${duration(tier.delayMs)} after they failed.`;
+function retryPurpose(tierIds: readonly TopicId[]): string {
+  const tiers = tierIds.flatMap((id) => {
+    const tier = topic(id).failurePath;
+    return tier?.tier === undefined || tier.delayMs === undefined ? [] : [tier];
+  });
+  const first = tiers[0];
+  if (first === undefined) return '';
+  const delays = tiers.map((tier) => `tier ${tier.tier} after ${duration(tier.delayMs as number)}`).join(', ');
+  return `Retry tiers of ${consumerGroupOf(first.consumerId)}: handles its failed records again (${delays}); each tier's partitions wait for their own records only.`;
 }
 
 function consumerGroupOf(consumerId: string): string {
@@ -118,7 +123,7 @@ function groupsTable(): string {
       group.service,
       group.role,
       group.topics.map((id) => code(topic(id).name)).join('<br>'),
-      cell(group.role === 'main' ? (reader?.purpose ?? '') : retryPurpose(group.topics[0])),
+      cell(group.role === 'main' ? (reader?.purpose ?? '') : retryPurpose(group.topics)),
     ];
   });
   return table(['Group id', 'Service', 'Role', 'Reads', 'Purpose'], rows);

@@ -8,7 +8,9 @@
  * read, decisions in memory, set-based writes, one outbox insert (`EventWriter.appendAll`).
  */
 import type { Message } from '@platformatic/kafka';
-import type { PoolClient } from '../db/pool.ts';
+import type { Registry } from 'prom-client';
+import type { Pool, PoolClient } from '../db/pool.ts';
+import type { KafkaConnection } from '../kafka/clients.ts';
 import type { Logger } from '../logger.ts';
 
 export type KafkaRecord = Message<string, Buffer, string, Buffer>;
@@ -78,4 +80,79 @@ export class BatchItemError extends Error {
     this.name = 'BatchItemError';
     this.index = index;
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The runner's own types: how it is configured, and the ports it depends on.
+
+/** The outcome of decoding a record (with `@shop/contracts`), done before any transaction is opened. */
+export type Decoded<Event> =
+  | { ok: true; event: Event; eventId: string; correlationId?: string }
+  | { ok: false; code: string; reason: string };
+
+/** What a per-record handler gets; see `adaptRecordHandler`, which runs such handlers in a batch. */
+export interface HandlerContext {
+  /** The batch's transaction: the handler's writes (and its outbox events) go on it; its inbox row is on it. */
+  client: PoolClient;
+  record: KafkaRecord;
+  logger: Logger;
+  eventId: string;
+}
+
+/** A per-record handler, for consumers that do not (yet) work in sets. */
+export type RecordHandler<Event> = (event: Event, context: HandlerContext) => Promise<void>;
+
+/** A failure the runner hands over: where it goes is the router's decision (retry topic or dead letter). */
+export interface RecordFailure {
+  kind: 'poison' | 'transient';
+  code: string;
+  message: string;
+  stack?: string;
+}
+
+/**
+ * Sends a failed record on to its next stop (a retry topic or the dead-letter topic). It must resolve only
+ * once the broker acknowledged the copy: the runner commits the source offset after it.
+ */
+export interface FailureRouter {
+  route(record: KafkaRecord, failure: RecordFailure): Promise<'retried' | 'dead-lettered'>;
+}
+
+export interface ConsumerRunnerOptions<Event> {
+  /** Names the consumer in the inbox, logs and metrics, e.g. `inventory-service.order-placed`. */
+  name: string;
+  groupId: string;
+  topics: readonly string[];
+  connection: KafkaConnection;
+  pool: Pool;
+  logger: Logger;
+  decode(record: KafkaRecord): Decoded<Event>;
+  /** Handles the new records of a batch on its transaction; see `BatchHandler` for the contract. */
+  handleBatch: BatchHandler<Event>;
+  failures: FailureRouter;
+  /** Records of one batch (one transaction). Default: MAX_BATCH_RECORDS. */
+  maxBatchRecords?: number;
+  /** Records held in memory per partition before its fetching stops. Default: PARTITION_BUFFER_RECORDS. */
+  partitionBufferRecords?: number;
+  /**
+   * Batches (transactions) in flight at once, each over partitions the others do not hold. Default: no cap
+   * beyond the partitions themselves (a partition is in at most one batch) and the pool's size.
+   */
+  maxConcurrentBatches?: number;
+  /** Longest a fetch waits on the broker when nothing is there. Default: CONSUMER_MAX_WAIT_MS. */
+  maxWaitMs?: number;
+  /** Default: none. */
+  registry?: Registry;
+  /**
+   * For retry tiers: the time (ms since epoch) before which a record must not be handled. Its partition
+   * waits (no other partition does); later records of a tier are due later anyway, since they were written
+   * later with the same delay.
+   */
+  dueAt?(record: KafkaRecord): number | undefined;
+  /**
+   * Fault-injection seam for crash tests: called for each record after its batch's transaction committed
+   * and before its offset is committed — the window in which a crash leaves a redelivery that only the
+   * inbox makes harmless.
+   */
+  afterTransaction?(record: KafkaRecord): void;
 }

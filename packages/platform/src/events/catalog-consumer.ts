@@ -10,14 +10,21 @@ import {
   topicName,
 } from '@shop/contracts';
 import type { Registry } from 'prom-client';
-import { type BatchContext, BatchItemError, type BatchResult } from '../consume/types.ts';
+import { ConsumerRunner } from '../consume/consumer-runner.ts';
+import { adaptRecordHandler } from '../consume/record-handler.ts';
+import type {
+  BatchContext,
+  BatchHandler,
+  BatchResult,
+  Decoded,
+  HandlerContext,
+  KafkaRecord,
+} from '../consume/types.ts';
 import type { Pool } from '../db/pool.ts';
 import type { KafkaConnection, KafkaProducer } from '../kafka/clients.ts';
-import { ConsumerRunner, type Decoded, type HandlerContext, type KafkaRecord } from '../kafka/consumer-runner.ts';
-import { classifyFailure } from '../kafka/failure.ts';
 import { RetryDeadLetterRouter, retryDueAt } from '../kafka/failure-router.ts';
 import type { KafkaNamespace } from '../kafka/namespace.ts';
-import { type Logger, withLogContext } from '../logger.ts';
+import type { Logger } from '../logger.ts';
 
 export interface EventHandlerContext extends HandlerContext {
   /** The event's metadata (ids for causation, correlation and the inbox). */
@@ -51,20 +58,20 @@ export type EventBatchHandler = (
  * thrown as it is (the whole batch is retried in place).
  */
 export function adaptEventHandler(handle: EventHandler): EventBatchHandler {
-  return async (items, { client, logger }) => {
-    for (const item of items) {
-      const { meta, record } = item;
-      try {
-        await withLogContext({ eventId: meta.eventId, correlationId: meta.correlationId }, () =>
-          handle(item.event, { client, record, logger, eventId: meta.eventId, meta }),
-        );
-      } catch (error) {
-        if (classifyFailure(error).kind === 'infrastructure') throw error;
-        throw new BatchItemError(item.index, error);
-      }
-    }
-    return undefined;
-  };
+  const perRecord = adaptRecordHandler<Envelope>((envelope, context) =>
+    handle(envelope.event, { ...context, meta: envelope.meta }),
+  );
+  return (items, context) =>
+    perRecord(
+      items.map((item) => ({
+        index: item.index,
+        event: { event: item.event, meta: item.meta },
+        eventId: item.meta.eventId,
+        correlationId: item.meta.correlationId,
+        record: item.record,
+      })),
+      context,
+    );
 }
 
 /** Exactly one of the two: a per-record handler (adapted with `adaptEventHandler`) or a batch handler. */
@@ -86,7 +93,7 @@ export interface CatalogConsumerBaseOptions {
   registry?: Registry;
   /** Delay of each retry tier. Default: the catalog's RETRY_DELAYS_MS. Tests shorten them. */
   retryDelaysMs?: readonly number[];
-  /** See ConsumerRunnerOptions.afterTransaction (crash tests only). */
+  /** See `ConsumerRunnerOptions.afterTransaction` in consume/types.ts (crash tests only). */
   afterTransaction?(record: KafkaRecord): void;
 }
 
@@ -96,9 +103,9 @@ interface Envelope {
 }
 
 /**
- * A catalog consumer with its whole failure path: the main group on the source topics, and one group per
- * retry tier (each draining its own tier topic, so a record waiting out its delay never blocks the source
- * partitions). All share one router: transient failures climb the tiers, poison and exhausted records go to
+ * A catalog consumer with its whole failure path: the main group on the source topics, and one group for
+ * its retry tiers (a record waiting out its delay holds back only its own partition, never the source
+ * topics, which are another group's, nor another tier). Both share one router: transient failures climb the tiers, poison and exhausted records go to
  * the dead-letter topic, infrastructure failures are retried in place by each runner.
  */
 export class CatalogConsumer {
@@ -139,21 +146,17 @@ export class CatalogConsumer {
     if ((options.handle === undefined) === (options.handleBatch === undefined)) {
       throw new Error('CatalogConsumer needs exactly one of handle and handleBatch');
     }
-    const handleBatch = options.handleBatch;
-    const handle =
-      handleBatch === undefined
-        ? (envelope: Envelope, context: HandlerContext) =>
-            (options.handle as EventHandler)(envelope.event, { ...context, meta: envelope.meta })
-        : async (envelope: Envelope, context: HandlerContext) => {
-            const item = { index: 0, event: envelope.event, meta: envelope.meta, record: context.record };
-            try {
-              const result = await handleBatch([item], { client: context.client, logger: context.logger });
-              const rejected = result?.rejected?.[0];
-              if (rejected !== undefined) throw rejected.error;
-            } catch (error) {
-              throw error instanceof BatchItemError ? error.cause : error;
-            }
-          };
+    const eventBatch = options.handleBatch ?? adaptEventHandler(options.handle as EventHandler);
+    const handleBatch: BatchHandler<Envelope> = (items, context) =>
+      eventBatch(
+        items.map((item) => ({
+          index: item.index,
+          event: item.event.event,
+          meta: item.event.meta,
+          record: item.record,
+        })),
+        context,
+      );
     const common = {
       // The inbox is shared by the main consumer and its tiers: an event handled in a tier is a duplicate in the others.
       name: definition.groupId,
@@ -161,7 +164,7 @@ export class CatalogConsumer {
       pool: options.pool,
       logger: options.logger,
       decode,
-      handle,
+      handleBatch,
       failures: router,
       ...(options.registry === undefined ? {} : { registry: options.registry }),
       ...(options.afterTransaction === undefined ? {} : { afterTransaction: options.afterTransaction }),
@@ -172,15 +175,18 @@ export class CatalogConsumer {
         groupId: namespace.group(definition.groupId),
         topics: definition.sources.map((source) => namespace.topic(topicName(source))),
       }),
-      ...tiers.map(
-        (tier) =>
-          new ConsumerRunner<Envelope>({
-            ...common,
-            groupId: namespace.group(tier.consumers[0]?.groupId ?? `${definition.groupId}.${tier.name}`),
-            topics: [namespace.topic(tier.name)],
-            dueAt: retryDueAt,
-          }),
-      ),
+      // One member drains every tier: the runner waits per partition for a record's due time, so a tier
+      // waiting out its delay never holds back another tier (nor, in its own group, the source topics).
+      ...(tiers.length === 0
+        ? []
+        : [
+            new ConsumerRunner<Envelope>({
+              ...common,
+              groupId: namespace.group(tiers[0]?.consumers[0]?.groupId ?? `${definition.groupId}.retry`),
+              topics: tiers.map((tier) => namespace.topic(tier.name)),
+              dueAt: retryDueAt,
+            }),
+          ]),
     ];
   }
 

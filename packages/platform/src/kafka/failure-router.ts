@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { FAILURE_HEADERS, MAX_FAILURE_MESSAGE_LENGTH } from '@shop/contracts/failure-headers';
 import { Counter, type Registry } from 'prom-client';
+import type { FailureRouter, KafkaRecord, RecordFailure } from '../consume/types.ts';
 import type { KafkaProducer } from './clients.ts';
-import type { FailureRouter, KafkaRecord, RecordFailure } from './consumer-runner.ts';
 
 /** Stack frames hashed into the fingerprint; deeper frames are framework plumbing. */
 const FINGERPRINT_FRAMES = 8;

@@ -155,3 +155,51 @@ test('a record failing transiently twice goes through the retry tiers and is han
   });
   assert.equal(Number(offsets[0]?.partitions[0]?.offset), 0, 'nothing dead-lettered');
 });
+
+test('a batch handler rejecting one item sends it to the dead-letter topic while the rest of its batch is handled', async (t) => {
+  const namespace = await createTestNamespace(t, 'test-batch');
+  const db = await createTestDatabase(t, 'batch');
+  await migrate(db.pool, [platformMigrations]);
+  const connection = await testKafkaConnection();
+  const producer = createProducer(connection);
+  t.after(() => producer.close());
+  const handled: string[] = [];
+  const key = randomUUID();
+  const records = [orderPlaced(key), orderPlaced(key), orderPlaced(key)];
+  const rejectedId = JSON.parse(records[1]?.value.toString() ?? '{}').orderId as string;
+  const consumer = new CatalogConsumer({
+    consumer: 'reserveStock',
+    handleBatch: async (items) => {
+      const rejected = items.filter((item) => item.meta.eventId === records[1]?.headers['event-id']?.toString());
+      for (const item of items) if (!rejected.includes(item)) handled.push(item.meta.eventId);
+      return {
+        rejected: rejected.map((item) => ({
+          index: item.index,
+          error: new AppError('INV_TEST_RULE', 'never passes', { retryable: false }),
+        })),
+      };
+    },
+    connection,
+    namespace,
+    pool: db.pool,
+    logger,
+    producer,
+    retryDelaysMs: SHORT_RETRY_DELAYS_MS,
+  });
+  await consumer.start();
+  t.after(() => consumer.stop());
+  await producer.send({
+    messages: records.map((record) => ({
+      topic: namespace.topic(topicName('orderPlaced')),
+      key,
+      value: record.value,
+      headers: new Map(Object.entries(record.headers)),
+    })),
+  });
+  const dead = await readAll(t, namespace.topic(deadLetterTopicOf('reserveStock').name), 1);
+  assert.equal(dead[0]?.headers.get(FAILURE_HEADERS.errorCode)?.toString(), 'INV_TEST_RULE');
+  assert.equal(JSON.parse(dead[0]?.value.toString() ?? '{}').orderId, rejectedId);
+  await eventually(async () => (handled.length === 2 ? true : undefined), 20_000, 'the other two handled');
+  const inbox = await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM inbox');
+  assert.equal(Number(inbox.rows[0]?.n), 2, 'no inbox row for the rejected record');
+});

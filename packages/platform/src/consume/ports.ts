@@ -1,0 +1,144 @@
+/**
+ * The runner's port to Kafka: the few things it needs from a group member, built on @platformatic/kafka.
+ *
+ * The client has no per-partition pause (pausing its stream stops every partition). A partition whose
+ * buffer is full is instead left out of the fetch requests, at the one call the stream makes to the
+ * broker (`consumer.fetch`): its fetch position does not move, so fetching it again later resumes exactly
+ * where it stopped, and the other partitions keep being fetched meanwhile. The hot-partition test in
+ * test/consume fails if the client stops fetching through that call.
+ */
+import type { MessagesStream } from '@platformatic/kafka';
+import { createConsumer, type KafkaConnection, type KafkaConsumer } from '../kafka/clients.ts';
+import type { KafkaRecord } from './types.ts';
+
+export const CONSUMER_SESSION_TIMEOUT_MS = 15_000;
+/** A third of the session timeout, as Kafka's own clients default to: three missed beats before eviction. */
+export const CONSUMER_HEARTBEAT_INTERVAL_MS = 3_000;
+/**
+ * Longest a fetch waits on the broker when no partition has new records. The broker answers as soon as a
+ * record arrives (minBytes 1), so this does not delay delivery; it only sets how often an idle consumer
+ * polls, and how long a newly assigned or un-throttled partition may wait for the poll in flight to end.
+ */
+export const CONSUMER_MAX_WAIT_MS = 5_000;
+/** The poll wait while a partition is throttled, so it is fetched again soon after its buffer drains. */
+export const THROTTLED_MAX_WAIT_MS = 100;
+/** Bytes one fetch may bring per partition, which bounds what a partition gets past its buffer share. */
+export const FETCH_MAX_BYTES_PER_PARTITION = 1_048_576;
+
+export function partitionKey(topic: string, partition: number): string {
+  return `${topic}:${partition}`;
+}
+
+export interface RecordSourceOptions {
+  connection: KafkaConnection;
+  groupId: string;
+  topics: readonly string[];
+  /** Default: CONSUMER_MAX_WAIT_MS. */
+  maxWaitMs?: number;
+  /** True while a partition's buffer is full: it is left out of fetches until this turns false. */
+  isFull(key: string): boolean;
+  onRecord(record: KafkaRecord): void;
+  /** The group's assignment may have changed: partitions no longer owned must be dropped. */
+  onRebalance(): void;
+}
+
+/** A group member's stream of records with per-partition fetch control. */
+export interface RecordSource {
+  /** Whether this member currently owns the partition. */
+  owns(topic: string, partition: number): boolean;
+  /** Commits the offset after `record` (the next to read) for the group. */
+  commit(record: KafkaRecord): Promise<void>;
+  /** A full partition has room again: fetch it without waiting for the poll in flight. */
+  wake(): void;
+  /** Moves a partition's fetch position back to `offset` (never forward). */
+  rewind(topic: string, partition: number, offset: bigint): void;
+  /** Resolves with the error that killed the stream (the client gave up after its retries). */
+  readonly died: Promise<Error>;
+  close(): Promise<void>;
+}
+
+type FetchCallback = (error: Error | null, response?: unknown) => void;
+interface FetchRequestTopic {
+  topicId: string;
+  partitions: Array<{ partition: number }>;
+}
+
+/** Joins the group and starts fetching; resolves once the stream is running. */
+export async function openRecordSource(options: RecordSourceOptions): Promise<RecordSource> {
+  const consumer: KafkaConsumer = createConsumer(options.connection, options.groupId, {
+    sessionTimeout: CONSUMER_SESSION_TIMEOUT_MS,
+    heartbeatInterval: CONSUMER_HEARTBEAT_INTERVAL_MS,
+    maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION,
+  });
+  const maxWaitMs = options.maxWaitMs ?? CONSUMER_MAX_WAIT_MS;
+  try {
+    const metadata = await consumer.metadata({ topics: [...options.topics] });
+    const topicNames = new Map<string, string>();
+    for (const [name, topic] of metadata.topics) topicNames.set(topic.id, name);
+    let waiting: (() => void) | undefined;
+    const fetch = consumer.fetch.bind(consumer) as unknown as (
+      options: Record<string, unknown>,
+      callback: FetchCallback,
+    ) => void;
+    // Throttling at the fetch call; see the module comment.
+    (consumer as unknown as { fetch: unknown }).fetch = (request: Record<string, unknown>, callback: FetchCallback) => {
+      let throttled = false;
+      const topics: FetchRequestTopic[] = [];
+      for (const entry of request.topics as FetchRequestTopic[]) {
+        const name = topicNames.get(entry.topicId);
+        const partitions = entry.partitions.filter(
+          (p) => name === undefined || !options.isFull(partitionKey(name, p.partition)),
+        );
+        if (partitions.length < entry.partitions.length) throttled = true;
+        if (partitions.length > 0) topics.push({ ...entry, partitions });
+      }
+      if (topics.length === 0) {
+        // Every partition is full: ask the broker nothing, and answer the stream with an empty fetch once a
+        // partition has room (or after a poll's time, as the broker would have).
+        const timer = setTimeout(() => waiting?.(), maxWaitMs);
+        waiting = () => {
+          waiting = undefined;
+          clearTimeout(timer);
+          callback(null, { responses: [] });
+        };
+        return;
+      }
+      fetch(
+        { ...request, topics, ...(throttled ? { maxWaitTime: Math.min(maxWaitMs, THROTTLED_MAX_WAIT_MS) } : {}) },
+        callback,
+      );
+    };
+    // The default mode ('latest') ignores committed offsets: resume from them, and start a new group at the
+    // beginning so nothing published before its first start is missed.
+    const stream: MessagesStream<string, Buffer, string, Buffer> = await consumer.consume({
+      topics: [...options.topics],
+      mode: 'committed',
+      fallbackMode: 'earliest',
+      maxWaitTime: maxWaitMs,
+    });
+    // After a join the assignment is the new one (the client sets it before emitting the event).
+    consumer.on('consumer:group:join', () => options.onRebalance());
+    const died = new Promise<Error>((resolve) => stream.once('error', resolve));
+    stream.on('data', (record: KafkaRecord) => options.onRecord(record));
+    return {
+      owns: (topic, partition) =>
+        consumer.assignments?.some((a) => a.topic === topic && a.partitions.includes(partition)) ?? false,
+      commit: (record) => record.commit() as Promise<void>,
+      wake: () => waiting?.(),
+      rewind: (topic, partition, offset) => {
+        const key = partitionKey(topic, partition);
+        const current = stream.offsetsToFetch.get(key);
+        if (current === undefined || offset < current) stream.offsetsToFetch.set(key, offset);
+      },
+      died,
+      close: async () => {
+        waiting?.();
+        await stream.close().catch(() => {});
+        await consumer.close(true).catch(() => {});
+      },
+    };
+  } catch (error) {
+    await consumer.close(true).catch(() => {});
+    throw error;
+  }
+}
