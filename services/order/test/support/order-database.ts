@@ -15,11 +15,11 @@ import {
   newEventMeta,
   type ServiceName,
 } from '@shop/contracts';
+import type { KafkaRecord } from '@shop/platform/consume/types';
 import { migrate } from '@shop/platform/db/migrate';
 import type { Pool } from '@shop/platform/db/pool';
 import type { EventBatchItem } from '@shop/platform/events/catalog-consumer';
 import { createEventWriter, type EventWriter } from '@shop/platform/events/event-writer';
-import type { KafkaRecord } from '@shop/platform/kafka/consumer-runner';
 import { kafkaNamespace } from '@shop/platform/kafka/namespace';
 import { createLogger, type Logger } from '@shop/platform/logger';
 import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
