@@ -352,86 +352,68 @@ export interface SagaWrites {
   readonly stepUpdates: readonly StepUpdate[];
   /** In start order; attempts of one (order, step) are numbered in this order after the existing ones. */
   readonly stepInserts: readonly StepInsert[];
+  /** The commands and outcome events, in publishing order (encoded by `EventWriter.encode`). */
+  readonly outbox: readonly OutboxRow[];
 }
 
 /**
- * Writes decided changes of many sagas in two statements: one over unnest(...) arrays updating the sagas,
- * the orders and the open step attempts they closed or parked, then one inserting the attempts they started
- * (after the closes: at most one attempt per step may be open). The caller holds the sagas' locks
- * (`lockSagas`), so the attempt numbers read here are current. Returns, for each order that became final,
- * the seconds from its creation to now (for the latency histogram).
+ * Writes decided changes of many sagas in ONE statement over unnest(...) arrays: the outbox rows, the sagas,
+ * the orders, the open step attempts closed or parked, and the attempts started. The caller holds the
+ * sagas' locks (`lockSagas`), so the attempt numbers read here are current, and the outbox rows of one order
+ * take their ids in decision order.
+ *
+ * At most one attempt per step may be open (a unique index), so the started attempts are inserted only
+ * after the closes: `step_insert` reads `step_update`'s result, which makes PostgreSQL run the update to
+ * completion first (sub-statements of one WITH otherwise run in no defined order); the closed rows are then
+ * deleted versions of this transaction, which the unique check does not count. Returns, for each order that
+ * became final, the seconds from its creation to now (for the latency histogram).
  */
 export async function writeSagaChanges(client: Queryable, writes: SagaWrites): Promise<Map<string, number>> {
   const settled = new Map<string, number>();
-  const { sagas, orders, stepUpdates, stepInserts } = writes;
-  if (sagas.length > 0 || orders.length > 0 || stepUpdates.length > 0) {
-    const { rows } = await client.query<{ order_id: string; settled_seconds: string }>(
-      `WITH saga_update AS (
-         UPDATE order_sagas s SET
-           state = u.state, payment_id = u.payment_id, charge_expires_at = u.charge_expires_at,
-           captured_amount_minor = u.captured, refund_id = u.refund_id, refunded_amount_minor = u.refunded,
-           cancel_requested_at = CASE WHEN u.cancel_requested THEN COALESCE(s.cancel_requested_at, now()) END,
-           pending_cancel_code = u.pending_code, pending_cancel_message = u.pending_message,
-           resume_state = u.resume_state, operator_retries = u.operator_retries, updated_at = now()
-         FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::timestamptz[], $5::bigint[], $6::uuid[], $7::bigint[],
-                     $8::boolean[], $9::text[], $10::text[], $11::text[], $12::integer[])
-           AS u(order_id, state, payment_id, charge_expires_at, captured, refund_id, refunded, cancel_requested,
-                pending_code, pending_message, resume_state, operator_retries)
-         WHERE s.order_id = u.order_id
-       ), order_update AS (
-         UPDATE orders o SET
-           status = u.status,
-           total_amount_minor = COALESCE(u.total_minor, o.total_amount_minor),
-           total_currency = COALESCE(u.total_currency, o.total_currency),
-           cancel_reason_code = COALESCE(u.reason_code, o.cancel_reason_code),
-           cancel_reason_message = COALESCE(u.reason_message, o.cancel_reason_message),
-           updated_at = now(),
-           settled_at = CASE WHEN u.status = 'PENDING' THEN NULL ELSE COALESCE(o.settled_at, now()) END
-         FROM unnest($13::uuid[], $14::text[], $15::bigint[], $16::text[], $17::text[], $18::text[], $19::boolean[])
-           AS u(order_id, status, total_minor, total_currency, reason_code, reason_message, settles)
-         WHERE o.id = u.order_id
-         RETURNING o.id, CASE WHEN u.settles THEN EXTRACT(EPOCH FROM o.settled_at - o.created_at) END AS settled_seconds
-       ), step_update AS (
-         UPDATE order_saga_steps st SET
-           status = u.status,
-           finished_at = CASE WHEN u.status = 'STARTED' THEN NULL ELSE now() END,
-           deadline_at = NULL,
-           reply_event_id = CASE WHEN u.status IN ('SUCCEEDED', 'FAILED') THEN u.reply_event_id END
-         FROM unnest($20::uuid[], $21::text[], $22::text[], $23::uuid[]) AS u(order_id, step, status, reply_event_id)
-         WHERE st.order_id = u.order_id AND st.step = u.step AND st.status = 'STARTED'
-       )
-       SELECT id AS order_id, settled_seconds FROM order_update WHERE settled_seconds IS NOT NULL`,
-      [
-        sagas.map((saga) => saga.orderId),
-        sagas.map((saga) => saga.state),
-        sagas.map((saga) => saga.paymentId ?? null),
-        sagas.map((saga) => saga.chargeExpiresAt ?? null),
-        sagas.map((saga) => saga.captured?.amountMinor ?? null),
-        sagas.map((saga) => saga.refundId ?? null),
-        sagas.map((saga) => saga.refunded?.amountMinor ?? null),
-        sagas.map((saga) => saga.cancelRequested),
-        sagas.map((saga) => saga.pendingCancelReason?.code ?? null),
-        sagas.map((saga) => saga.pendingCancelReason?.message ?? null),
-        sagas.map((saga) => saga.resumeState ?? null),
-        sagas.map((saga) => saga.operatorRetries),
-        orders.map((order) => order.orderId),
-        orders.map((order) => order.status),
-        orders.map((order) => order.total?.amountMinor ?? null),
-        orders.map((order) => order.total?.currency ?? null),
-        orders.map((order) => order.cancelReason?.code ?? null),
-        orders.map((order) => order.cancelReason?.message ?? null),
-        orders.map((order) => order.settles),
-        stepUpdates.map((update) => update.orderId),
-        stepUpdates.map((update) => update.step),
-        stepUpdates.map((update) => update.status),
-        stepUpdates.map((update) => update.replyEventId ?? null),
-      ],
-    );
-    for (const row of rows) settled.set(row.order_id, Number(row.settled_seconds));
+  const { sagas, orders, stepUpdates, stepInserts, outbox } = writes;
+  if (sagas.length === 0 && orders.length === 0 && stepUpdates.length === 0 && stepInserts.length === 0) {
+    return settled;
   }
-  if (stepInserts.length > 0) {
-    await client.query(
-      `INSERT INTO order_saga_steps
+  const { rows } = await client.query<{ order_id: string; settled_seconds: string }>(
+    `WITH outbox_rows AS (
+       INSERT INTO outbox (event_id, event_type, topic, message_key, payload, headers)
+       SELECT * FROM unnest($30::uuid[], $31::text[], $32::text[], $33::text[], $34::bytea[], $35::jsonb[])
+     ), saga_update AS (
+       UPDATE order_sagas s SET
+         state = u.state, payment_id = u.payment_id, charge_expires_at = u.charge_expires_at,
+         captured_amount_minor = u.captured, refund_id = u.refund_id, refunded_amount_minor = u.refunded,
+         cancel_requested_at = CASE WHEN u.cancel_requested THEN COALESCE(s.cancel_requested_at, now()) END,
+         pending_cancel_code = u.pending_code, pending_cancel_message = u.pending_message,
+         resume_state = u.resume_state, operator_retries = u.operator_retries, updated_at = now()
+       FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::timestamptz[], $5::bigint[], $6::uuid[], $7::bigint[],
+                   $8::boolean[], $9::text[], $10::text[], $11::text[], $12::integer[])
+         AS u(order_id, state, payment_id, charge_expires_at, captured, refund_id, refunded, cancel_requested,
+              pending_code, pending_message, resume_state, operator_retries)
+       WHERE s.order_id = u.order_id
+     ), order_update AS (
+       UPDATE orders o SET
+         status = u.status,
+         total_amount_minor = COALESCE(u.total_minor, o.total_amount_minor),
+         total_currency = COALESCE(u.total_currency, o.total_currency),
+         cancel_reason_code = COALESCE(u.reason_code, o.cancel_reason_code),
+         cancel_reason_message = COALESCE(u.reason_message, o.cancel_reason_message),
+         updated_at = now(),
+         settled_at = CASE WHEN u.status = 'PENDING' THEN NULL ELSE COALESCE(o.settled_at, now()) END
+       FROM unnest($13::uuid[], $14::text[], $15::bigint[], $16::text[], $17::text[], $18::text[], $19::boolean[])
+         AS u(order_id, status, total_minor, total_currency, reason_code, reason_message, settles)
+       WHERE o.id = u.order_id
+       RETURNING o.id, CASE WHEN u.settles THEN EXTRACT(EPOCH FROM o.settled_at - o.created_at) END AS settled_seconds
+     ), step_update AS (
+       UPDATE order_saga_steps st SET
+         status = u.status,
+         finished_at = CASE WHEN u.status = 'STARTED' THEN NULL ELSE now() END,
+         deadline_at = NULL,
+         reply_event_id = CASE WHEN u.status IN ('SUCCEEDED', 'FAILED') THEN u.reply_event_id END
+       FROM unnest($20::uuid[], $21::text[], $22::text[], $23::uuid[]) AS u(order_id, step, status, reply_event_id)
+       WHERE st.order_id = u.order_id AND st.step = u.step AND st.status = 'STARTED'
+       RETURNING st.order_id
+     ), step_insert AS (
+       INSERT INTO order_saga_steps
          (order_id, step, attempt, status, started_at, finished_at, request_event_id, reply_event_id, deadline_at)
        SELECT u.order_id, u.step,
               COALESCE((SELECT max(x.attempt) FROM order_saga_steps x WHERE x.order_id = u.order_id AND x.step = u.step), 0)
@@ -439,18 +421,50 @@ export async function writeSagaChanges(client: Queryable, writes: SagaWrites): P
               u.status, now(), CASE WHEN u.status = 'STARTED' THEN NULL ELSE now() END, u.request_event_id,
               CASE WHEN u.status IN ('SUCCEEDED', 'FAILED') THEN u.reply_event_id END,
               CASE WHEN u.status = 'STARTED' THEN u.deadline_at END
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::timestamptz[]) WITH ORDINALITY
-         AS u(order_id, step, status, request_event_id, reply_event_id, deadline_at, seq)`,
-      [
-        stepInserts.map((insert) => insert.orderId),
-        stepInserts.map((insert) => insert.step),
-        stepInserts.map((insert) => insert.status),
-        stepInserts.map((insert) => insert.requestEventId),
-        stepInserts.map((insert) => insert.replyEventId ?? null),
-        stepInserts.map((insert) => insert.deadlineAt ?? null),
-      ],
-    );
-  }
+       FROM unnest($24::uuid[], $25::text[], $26::text[], $27::uuid[], $28::uuid[], $29::timestamptz[]) WITH ORDINALITY
+         AS u(order_id, step, status, request_event_id, reply_event_id, deadline_at, seq)
+       WHERE (SELECT count(*) FROM step_update) >= 0
+     )
+     SELECT id AS order_id, settled_seconds FROM order_update WHERE settled_seconds IS NOT NULL`,
+    [
+      sagas.map((saga) => saga.orderId),
+      sagas.map((saga) => saga.state),
+      sagas.map((saga) => saga.paymentId ?? null),
+      sagas.map((saga) => saga.chargeExpiresAt ?? null),
+      sagas.map((saga) => saga.captured?.amountMinor ?? null),
+      sagas.map((saga) => saga.refundId ?? null),
+      sagas.map((saga) => saga.refunded?.amountMinor ?? null),
+      sagas.map((saga) => saga.cancelRequested),
+      sagas.map((saga) => saga.pendingCancelReason?.code ?? null),
+      sagas.map((saga) => saga.pendingCancelReason?.message ?? null),
+      sagas.map((saga) => saga.resumeState ?? null),
+      sagas.map((saga) => saga.operatorRetries),
+      orders.map((order) => order.orderId),
+      orders.map((order) => order.status),
+      orders.map((order) => order.total?.amountMinor ?? null),
+      orders.map((order) => order.total?.currency ?? null),
+      orders.map((order) => order.cancelReason?.code ?? null),
+      orders.map((order) => order.cancelReason?.message ?? null),
+      orders.map((order) => order.settles),
+      stepUpdates.map((update) => update.orderId),
+      stepUpdates.map((update) => update.step),
+      stepUpdates.map((update) => update.status),
+      stepUpdates.map((update) => update.replyEventId ?? null),
+      stepInserts.map((insert) => insert.orderId),
+      stepInserts.map((insert) => insert.step),
+      stepInserts.map((insert) => insert.status),
+      stepInserts.map((insert) => insert.requestEventId),
+      stepInserts.map((insert) => insert.replyEventId ?? null),
+      stepInserts.map((insert) => insert.deadlineAt ?? null),
+      outbox.map((row) => row.eventId),
+      outbox.map((row) => row.eventType),
+      outbox.map((row) => row.topic),
+      outbox.map((row) => row.key),
+      outbox.map((row) => row.payload),
+      outbox.map((row) => JSON.stringify(row.headers)),
+    ],
+  );
+  for (const row of rows) settled.set(row.order_id, Number(row.settled_seconds));
   return settled;
 }
 

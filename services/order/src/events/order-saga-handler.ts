@@ -10,7 +10,7 @@
  * batches over overlapping sagas wait for each other, never deadlock), and their open steps read with a
  * second one; then each reply is decided in memory, in batch order, on its saga as the earlier replies of
  * the batch left it (two replies for one saga apply one after the other, exactly as in two transactions);
- * then everything is written with one outbox insert and two set-based statements (saga-effects.ts).
+ * then everything, outbox rows included, is written with one set-based statement (saga-effects.ts).
  *
  * A reply acts only on the step attempt open for it (domain/order-saga.ts). A duplicate with a new event id
  * (a service answered a re-sent command again), a late reply after the saga moved on, or replies arriving

@@ -8,15 +8,14 @@
  * a deadline and a cancellation cannot disagree on what "start the refund" means.
  *
  * Work in sets: `SagaWriteSet.apply` folds each decided change onto the saga's in-memory state (the next
- * input of the same saga is decided on the result), and `flush` writes everything with one outbox insert and
- * two set-based statements, whatever the number of changes.
+ * input of the same saga is decided on the result), and `flush` writes everything, outbox rows included, with
+ * one set-based statement, whatever the number of changes.
  */
 import type { EventMeta, EventPayload } from '@shop/contracts';
 import type { PoolClient } from '@shop/platform/db/pool';
 import { platformError } from '@shop/platform/errors';
 import type { EncodedOutboxEvent, EventCause, EventWriter } from '@shop/platform/events/event-writer';
 import type { Logger } from '@shop/platform/logger';
-import { appendToOutbox } from '@shop/platform/outbox/outbox-writer';
 import {
   type LockedSaga,
   type OrderWrite,
@@ -253,19 +252,14 @@ export class SagaWriteSet {
   }
 
   /**
-   * Writes every applied change on `client`: one outbox insert, then the sagas, orders and steps in two
-   * statements (nothing at all when no change was applied). Arranges the wake-up of the orders whose
+   * Writes every applied change on `client` in one statement: the outbox rows, the sagas, the orders and
+   * the steps (nothing at all when no change was applied). Arranges the wake-up of the orders whose
    * status changed for when the transaction ends, and returns their ids.
    */
   async flush(client: PoolClient): Promise<string[]> {
     const tracks = [...this.#tracks.values()];
     if (tracks.length === 0) return [];
     const { metrics, wakeups } = this.#dependencies;
-    // After the locks (taken before any decision): the outbox ids of one order follow the decision order.
-    await appendToOutbox(
-      client,
-      this.#events.map((event) => event.message),
-    );
     const orders: OrderWrite[] = [];
     for (const track of tracks) {
       const { initial, current } = track;
@@ -283,6 +277,8 @@ export class SagaWriteSet {
       orders,
       stepUpdates: tracks.flatMap((track) => [...track.updates.values()]),
       stepInserts: this.#inserts,
+      // After the locks (taken before any decision): the outbox ids of one order follow the decision order.
+      outbox: this.#events.map((event) => event.message),
     });
     for (const track of tracks) {
       const seconds = settled.get(track.current.orderId);
