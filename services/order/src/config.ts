@@ -45,7 +45,8 @@ export const OrderEnvSchema = Type.Object({
   SAGA_DEADLINE_SCAN_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 1_000 }),
   /**
    * Load shedding: POST /orders answers 503 ORD_OVERLOADED (Retry-After) at once while this many requests
-   * already wait for a database connection, instead of queueing into the pool's 5 s timeout.
+   * already wait for a database connection (or ten times as many orders for the next group-commit
+   * statement), instead of queueing into the pool's 5 s timeout.
    */
   ORDER_MAX_DB_QUEUE: Type.Integer({ minimum: 1, maximum: 10_000, default: DEFAULT_MAX_DB_QUEUE }),
 });

@@ -11,7 +11,7 @@ import { closeConnectionsOnShutdown } from './api/close-on-shutdown.ts';
 import { registerHttpMetrics } from './api/http-metrics.ts';
 import { registerOrderRoutes } from './api/orders-routes.ts';
 import { loadOrderSettings } from './config.ts';
-import { OrderStatusListener } from './db/order-status-listener.ts';
+import { SettlementWakeupHub } from './db/settlement-wakeups.ts';
 import { registerStateGauges } from './db/state-gauges.ts';
 import { createOrderSagaHandler } from './events/order-saga-handler.ts';
 import { SagaDeadlineScanner } from './events/saga-deadlines.ts';
@@ -29,17 +29,17 @@ export const orderService: ServiceDefinition = {
     const { app, pool, events, registry, logger, shutdown } = context;
     // The boot path is the one place that reads the environment (see CONVENTIONS, config).
     const settings = loadOrderSettings(context.env);
-    const notifications = new OrderStatusListener({ databaseUrl: context.config.databaseUrl, logger });
-    await notifications.start();
-    // Registered before the HTTP server's closer, so it runs after it: the session outlives the requests.
-    shutdown.register('order status listener', () => notifications.stop());
+    // Wakes long-polls in-process after the transactions that settle their orders, and polls for orders
+    // settled by another instance. Registered before the HTTP server's closer, so it runs after it.
+    const notifications = new SettlementWakeupHub({ pool, logger });
+    shutdown.register('settlement wake-ups', async () => notifications.stop());
     // Long-polls would hold `app.close()` for up to their wait: answer them as soon as closing starts.
     closeConnectionsOnShutdown(app, () => notifications.releaseAll());
 
     const metrics = createOrderMetrics(registry, { waiters: () => notifications.subscriptions });
     registerStateGauges(registry, pool);
     registerHttpMetrics(app, registry);
-    const saga = { events, metrics, settings: settings.saga };
+    const saga = { events, metrics, settings: settings.saga, wakeups: notifications };
     registerOrderRoutes(app, {
       pool,
       events,
@@ -49,7 +49,7 @@ export const orderService: ServiceDefinition = {
       logger,
       maxDbQueue: settings.maxDbQueue,
     });
-    await context.consume('orderSaga', createOrderSagaHandler(saga));
+    await context.consume('orderSaga', { handleBatch: createOrderSagaHandler(saga) });
     const deadlines = new SagaDeadlineScanner({ ...saga, pool, logger, intervalMs: settings.deadlineScanIntervalMs });
     deadlines.start();
     shutdown.register('saga deadline scanner', () => deadlines.stop());

@@ -35,13 +35,24 @@ export interface EventWriter {
    * outbox insert (none when `inputs` is empty), in array order (which is their publishing order per key).
    */
   appendAll(client: PoolClient, inputs: ReadonlyArray<AnyAppendEventInput>): Promise<EventMeta[]>;
+  /**
+   * Validates and encodes the event exactly as `append` does, without writing it: for a caller that writes
+   * the outbox row itself inside a larger statement (it must still be on the transaction of the change).
+   */
+  encode<T extends EventType>(input: AppendEventInput<T>): EncodedOutboxEvent;
+}
+
+/** An event ready for the outbox: its metadata and the row `append` would insert. */
+export interface EncodedOutboxEvent {
+  meta: EventMeta;
+  message: OutboxMessage;
 }
 
 /** An `AppendEventInput` of any event type, for `appendAll`. */
 export type AnyAppendEventInput = { [T in EventType]: AppendEventInput<T> }[EventType];
 
 export function createEventWriter(options: { service: ServiceName; namespace: KafkaNamespace }): EventWriter {
-  const encode = <T extends EventType>(input: AppendEventInput<T>): { meta: EventMeta; message: OutboxMessage } => {
+  const encode = <T extends EventType>(input: AppendEventInput<T>): EncodedOutboxEvent => {
     // A caused event continues the cause's flow and trace (a child span); a new flow starts a new trace.
     const context =
       'cause' in input.causedBy ? causedBy(input.causedBy.cause) : { correlationId: input.causedBy.correlationId };
@@ -64,6 +75,7 @@ export function createEventWriter(options: { service: ServiceName; namespace: Ka
     };
   };
   return {
+    encode,
     async append(client, input) {
       const { meta, message } = encode(input);
       await appendToOutbox(client, [message]);

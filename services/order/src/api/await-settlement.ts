@@ -1,19 +1,19 @@
 /**
  * Long-polling `GET /orders/{id}?wait=`: answer as soon as the order leaves PENDING, or when the wait ends.
- * No database connection is held while waiting: the order is re-read only when woken.
+ * No database connection is held while waiting: the order is re-read only when woken (by the in-process
+ * wake-up after a settling transaction, or by the hub's poll for orders settled elsewhere), or at a slow
+ * safety interval of its own.
  */
 import type { OrderRecord } from '../db/order-repository.ts';
-import type { StatusNotifications } from '../db/order-status-listener.ts';
+import type { StatusNotifications } from '../db/settlement-wakeups.ts';
 
 /** Longest `?wait=` accepted, in seconds: below common proxy idle timeouts (60 s). */
 export const MAX_WAIT_SECONDS = 30;
 /**
- * While the listening session is up, notifications wake waiters; this re-read only covers a notification
- * lost without the session noticing, so it can be slow.
+ * A waiter's own re-read interval. The hub wakes it within its poll interval whoever settled the order; this
+ * only covers a hub whose poll keeps failing, so it can be slow.
  */
 export const WAIT_SAFETY_POLL_MS = 5_000;
-/** While the listening session is down, waiters re-read this often (the fallback path). */
-export const WAIT_FALLBACK_POLL_MS = 500;
 /** Most requests waiting at once per process; past it a request answers at once (its client falls back to Retry-After). */
 export const MAX_WAITERS = 10_000;
 
@@ -24,8 +24,6 @@ export interface AwaitSettlementOptions {
   /** Reads the order (one short query per wake-up). */
   find(): Promise<OrderRecord | undefined>;
   notifications: StatusNotifications;
-  /** Default: WAIT_FALLBACK_POLL_MS. */
-  fallbackPollMs?: number;
   /** Default: WAIT_SAFETY_POLL_MS. */
   safetyPollMs?: number;
 }
@@ -43,10 +41,7 @@ export async function awaitSettlement(options: AwaitSettlementOptions): Promise<
       if (order === undefined || order.status !== 'PENDING') return order;
       const remaining = deadline - performance.now();
       if (remaining <= 0) return order;
-      const pollMs = notifications.connected
-        ? (options.safetyPollMs ?? WAIT_SAFETY_POLL_MS)
-        : (options.fallbackPollMs ?? WAIT_FALLBACK_POLL_MS);
-      const woke = await subscription.next(Math.min(remaining, pollMs));
+      const woke = await subscription.next(Math.min(remaining, options.safetyPollMs ?? WAIT_SAFETY_POLL_MS));
       if (woke === 'closing') return options.find();
     }
   } finally {

@@ -12,7 +12,7 @@ import type { Logger } from '@shop/platform/logger';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Compile } from 'typebox/compile';
 import { findOrder, isCustomersOrder, listOrders } from '../db/order-repository.ts';
-import type { StatusNotifications } from '../db/order-status-listener.ts';
+import type { StatusNotifications } from '../db/settlement-wakeups.ts';
 import { PENDING_RETRY_AFTER_SECONDS } from '../domain/order.ts';
 import { toPlaceOrderCommand } from '../domain/place-order.ts';
 import { orderError } from '../errors.ts';
@@ -30,7 +30,7 @@ import {
   PlaceOrderHeaders,
 } from './order-schemas.ts';
 import { type OrderView, orderResponse, toOrderView } from './order-view.ts';
-import { placeOrder } from './place-order.ts';
+import { OrderPlacements } from './place-order.ts';
 import { registerSagaRoutes } from './saga-routes.ts';
 
 export interface OrderRoutesDependencies {
@@ -43,6 +43,12 @@ export interface OrderRoutesDependencies {
   /** Requests waiting for a database connection at which new orders are refused (ORD_OVERLOADED). */
   maxDbQueue: number;
 }
+
+/**
+ * Placements queued for the next group-commit statement, per allowed database waiter, before new orders are
+ * refused: one queued statement carries many orders, so its queue is measured in orders, not connections.
+ */
+export const QUEUED_PLACEMENTS_PER_WAITER = 10;
 
 /** Seconds a refused client is asked to wait (Retry-After of ORD_OVERLOADED). */
 export const OVERLOADED_RETRY_AFTER_SECONDS = 1;
@@ -65,6 +71,11 @@ function noStore(reply: FastifyReply): void {
 
 export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRoutesDependencies): void {
   const { pool, metrics } = dependencies;
+  const placements = new OrderPlacements({
+    pool,
+    events: dependencies.events,
+    reservationTimeoutMs: dependencies.saga.settings.reservationTimeoutMs,
+  });
 
   app.post('/orders', { schema: { body: PlaceOrderBody, headers: PlaceOrderHeaders } }, async (request, reply) => {
     const result = toPlaceOrderCommand(request.body as PlaceOrderBody);
@@ -73,7 +84,10 @@ export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRou
     if (!contractContact.Check(command.contact)) {
       throw orderError('ORD_INVALID_CONTACT', 'contact.email is not an address we can send to');
     }
-    if (pool.waitingCount >= dependencies.maxDbQueue) {
+    if (
+      pool.waitingCount >= dependencies.maxDbQueue ||
+      placements.waiting >= dependencies.maxDbQueue * QUEUED_PLACEMENTS_PER_WAITER
+    ) {
       // Shed load before taking a place in the queue: the orders already accepted keep their latency, and the
       // client learns at once (with a retryable code) instead of after the pool's 5 s timeout.
       metrics.shed.inc();
@@ -81,11 +95,7 @@ export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRou
       throw orderError('ORD_OVERLOADED', 'Too many orders right now; retry in a moment (Retry-After)');
     }
     const key = request.headers[IDEMPOTENCY_KEY_HEADER];
-    const placed = await placeOrder(
-      { pool, events: dependencies.events, reservationTimeoutMs: dependencies.saga.settings.reservationTimeoutMs },
-      command,
-      typeof key === 'string' ? key : undefined,
-    );
+    const placed = await placements.place(command, typeof key === 'string' ? key : undefined);
     if (placed.replayed) {
       metrics.idempotentReplays.inc();
       reply.header('idempotent-replayed', 'true');

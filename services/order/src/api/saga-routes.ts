@@ -13,7 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import { findOrder, lockSaga, type OrderRecord } from '../db/order-repository.ts';
 import { type DecisionContext, onCancelRequest, onOperatorRetry, type SagaDecision } from '../domain/order-saga.ts';
 import { orderError } from '../errors.ts';
-import { applySagaDecision, type SagaEffectsDependencies } from '../events/saga-effects.ts';
+import { type SagaEffectsDependencies, SagaWriteSet } from '../events/saga-effects.ts';
 import { OrderParams } from './order-schemas.ts';
 import { type OrderView, orderResponse } from './order-view.ts';
 
@@ -35,7 +35,11 @@ export function registerSagaRoutes(app: FastifyInstance, dependencies: SagaRoute
       if (locked === undefined) throw orderError('ORD_NOT_FOUND', `No order ${orderId}`);
       const decision = decide(locked, { now: new Date(), settings: saga.settings, newId: () => crypto.randomUUID() });
       if (decision.kind === 'reject') throw orderError(decision.code, decision.message, { orderId });
-      if (decision.kind === 'change') await applySagaDecision(saga, client, locked, decision, { logger });
+      if (decision.kind === 'change') {
+        const writes = new SagaWriteSet(saga, logger);
+        writes.apply(locked, decision);
+        await writes.flush(client);
+      }
     });
     const order = await findOrder(pool, orderId);
     if (order === undefined) throw orderError('ORD_NOT_FOUND', `No order ${orderId}`);

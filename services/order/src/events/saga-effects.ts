@@ -1,18 +1,29 @@
 /**
- * Applies a saga decision inside the caller's transaction (the consumer's, the deadline scanner's or an
- * HTTP request's): the rows, the commands of the started steps and the outcome event (both through the
- * outbox, so they are published if and only if the change commits), and the status notification.
+ * Applies saga decisions inside the caller's transaction (the consumer's batch, the deadline scanner's or an
+ * HTTP request's): the rows, the commands of the started steps and the outcome events (both through the
+ * outbox, so they are published if and only if the changes commit), and, once the transaction has ended,
+ * the in-process wake-up of the requests waiting for those orders.
  *
  * Every input goes through here, whatever its source: one place decides what a change writes, so a reply,
  * a deadline and a cancellation cannot disagree on what "start the refund" means.
+ *
+ * Work in sets: `SagaWriteSet.apply` folds each decided change onto the saga's in-memory state (the next
+ * input of the same saga is decided on the result), and `flush` writes everything, outbox rows included, with
+ * one set-based statement, whatever the number of changes.
  */
 import type { EventMeta, EventPayload } from '@shop/contracts';
 import type { PoolClient } from '@shop/platform/db/pool';
 import { platformError } from '@shop/platform/errors';
-import type { EventCause, EventWriter } from '@shop/platform/events/event-writer';
+import type { EncodedOutboxEvent, EventCause, EventWriter } from '@shop/platform/events/event-writer';
 import type { Logger } from '@shop/platform/logger';
-import { applySagaChange, type LockedSaga, type StartedAttempt } from '../db/order-repository.ts';
-import { notifyStatusChanged } from '../db/order-status-listener.ts';
+import {
+  type LockedSaga,
+  type OrderWrite,
+  type StepInsert,
+  type StepUpdate,
+  writeSagaChanges,
+} from '../db/order-repository.ts';
+import type { CancelReason, FinalOrderStatus } from '../domain/order.ts';
 import {
   type SagaChange,
   type SagaDecision,
@@ -22,10 +33,17 @@ import {
 } from '../domain/order-saga.ts';
 import { type OrderMetrics, recordSettlement } from '../metrics.ts';
 
+/** Wakes the requests waiting for orders once the transaction that changed them has ended. */
+export interface SettlementWakeups {
+  afterTransaction(client: PoolClient, orderIds: readonly string[]): void;
+}
+
 export interface SagaEffectsDependencies {
   events: EventWriter;
   metrics: OrderMetrics;
   settings: SagaSettings;
+  /** Default: none (waiters then see the change at their next poll). */
+  wakeups?: SettlementWakeups;
 }
 
 function required<T>(value: T | undefined, what: string): T {
@@ -33,18 +51,17 @@ function required<T>(value: T | undefined, what: string): T {
   return value;
 }
 
-/** Appends the command that starts `step` for the saga as it is after the change. */
-async function appendCommand(
+/** Encodes the command that starts `step` for the saga as it is after the change. */
+function encodeCommand(
   events: EventWriter,
-  client: PoolClient,
   saga: LockedSaga,
   step: SagaStep,
   causedBy: EventCause,
-): Promise<EventMeta> {
+): EncodedOutboxEvent {
   const orderId = saga.orderId;
   switch (step) {
     case 'CHARGE_PAYMENT':
-      return events.append(client, {
+      return events.encode({
         type: 'ChargePayment',
         payload: {
           orderId,
@@ -56,7 +73,7 @@ async function appendCommand(
         causedBy,
       });
     case 'REFUND_PAYMENT':
-      return events.append(client, {
+      return events.encode({
         type: 'RefundPayment',
         payload: {
           orderId,
@@ -69,22 +86,21 @@ async function appendCommand(
         causedBy,
       });
     case 'COMMIT_STOCK':
-      return events.append(client, { type: 'CommitReservation', payload: { orderId }, causedBy });
+      return events.encode({ type: 'CommitReservation', payload: { orderId }, causedBy });
     case 'RELEASE_STOCK':
-      return events.append(client, { type: 'ReleaseReservation', payload: { orderId }, causedBy });
+      return events.encode({ type: 'ReleaseReservation', payload: { orderId }, causedBy });
     case 'RESERVE_STOCK':
       // Started only by OrderPlaced, when the order is placed; never re-sent (see onStepDeadline).
       throw platformError('PLT_UNEXPECTED', 'RESERVE_STOCK is started only by placing the order');
   }
 }
 
-async function appendOutcome(
+function encodeOutcome(
   events: EventWriter,
-  client: PoolClient,
   saga: LockedSaga,
   outcome: NonNullable<SagaChange['outcome']>,
   causedBy: EventCause,
-): Promise<void> {
+): EncodedOutboxEvent {
   const contact = { ...saga.contact };
   if (outcome.type === 'OrderConfirmed') {
     const payload: EventPayload<'OrderConfirmed'> = {
@@ -93,11 +109,10 @@ async function appendOutcome(
       lines: saga.lines.map((line) => ({ ...line })),
       total: { ...required(saga.total, 'total') },
     };
-    await events.append(client, { type: 'OrderConfirmed', payload, causedBy });
-    return;
+    return events.encode({ type: 'OrderConfirmed', payload, causedBy });
   }
   const refunded = saga.refunded !== undefined && saga.refunded.amountMinor > 0 ? { ...saga.refunded } : undefined;
-  await events.append(client, {
+  return events.encode({
     type: 'OrderCancelled',
     payload: {
       orderId: saga.orderId,
@@ -109,55 +124,189 @@ async function appendOutcome(
   });
 }
 
+/** Where a saga stands in this transaction: as locked, as it is after the changes so far, and what to write. */
+interface SagaTrack {
+  readonly initial: LockedSaga;
+  current: LockedSaga;
+  totalSet: boolean;
+  cancelReason?: CancelReason;
+  /** The final status the order first reached in this transaction (for the settlement histogram). */
+  settledAs?: FinalOrderStatus;
+  /** Open attempts by step: one that existed before this transaction, or one this transaction inserts. */
+  readonly open: Map<SagaStep, { readonly existing: true } | { readonly insert: StepInsert }>;
+  /** The final update of each attempt that was open before this transaction. */
+  readonly updates: Map<SagaStep, StepUpdate>;
+}
+
 /**
- * Writes `change` for the locked `saga`. `cause` is the reply that caused it, if any (its id is recorded
- * on the steps it finishes, and the commands continue its trace); other inputs continue the order's flow.
+ * The changes of one transaction, folded per saga in the order they were applied. One set per transaction,
+ * flushed once.
  */
-export async function applySagaDecision(
-  dependencies: SagaEffectsDependencies,
-  client: PoolClient,
-  saga: LockedSaga,
-  change: SagaChange,
-  input: { cause?: EventMeta; logger: Logger },
-): Promise<void> {
-  const { events, metrics } = dependencies;
-  const causedBy: EventCause = input.cause === undefined ? { correlationId: saga.orderId } : { cause: input.cause };
-  const after = sagaAfter(saga, change);
-  const started: StartedAttempt[] = [];
-  for (const start of change.starts) {
-    const command = await appendCommand(events, client, after, start.step, causedBy);
-    started.push({ step: start.step, deadlineAt: start.deadlineAt, requestEventId: command.eventId });
+export class SagaWriteSet {
+  readonly #dependencies: SagaEffectsDependencies;
+  readonly #logger: Logger;
+  readonly #tracks = new Map<string, SagaTrack>();
+  readonly #events: EncodedOutboxEvent[] = [];
+  readonly #inserts: StepInsert[] = [];
+  readonly #afterFlush: Array<() => void> = [];
+
+  constructor(dependencies: SagaEffectsDependencies, logger: Logger) {
+    this.#dependencies = dependencies;
+    this.#logger = logger;
   }
-  if (change.releaseStray === true) {
-    await events.append(client, { type: 'ReleaseReservation', payload: { orderId: saga.orderId }, causedBy });
-    metrics.strayReleases.inc();
-    input.logger.warn(
-      { orderId: saga.orderId, sagaState: saga.state },
-      'stock reserved after the saga gave up on it; released again',
-    );
+
+  /** The saga as the changes applied so far left it, or `undefined` if none was applied to it. */
+  current(orderId: string): LockedSaga | undefined {
+    return this.#tracks.get(orderId)?.current;
   }
-  const { settledAfterSeconds } = await applySagaChange(client, saga, change, after, {
-    ...(input.cause === undefined ? {} : { replyEventId: input.cause.eventId }),
-    started,
-  });
-  if (change.outcome !== undefined) await appendOutcome(events, client, after, change.outcome, causedBy);
-  for (const closed of change.closes) {
-    if (closed.status === 'TIMED_OUT') metrics.stepTimeouts.inc({ step: closed.step });
+
+  /**
+   * Applies `change`, decided on `saga` (the locked saga, or `current(orderId)` once a change was applied to
+   * it), and returns the saga after it. `cause` is the reply that caused it, if any: its id is recorded on
+   * the steps it finishes, and the commands continue its trace; other inputs continue the order's flow.
+   * Atomic: when it throws (a command that would violate its contract), nothing of the change was recorded.
+   */
+  apply(saga: LockedSaga, change: SagaChange, cause?: EventMeta): LockedSaga {
+    const { events, metrics } = this.#dependencies;
+    const causedBy: EventCause = cause === undefined ? { correlationId: saga.orderId } : { cause };
+    const after = sagaAfter(saga, change);
+    // Everything that can throw first: the events, in publishing order (commands, stray release, outcome).
+    const commands = change.starts.map((start) => ({
+      start,
+      encoded: encodeCommand(events, after, start.step, causedBy),
+    }));
+    const stray =
+      change.releaseStray === true
+        ? events.encode({ type: 'ReleaseReservation', payload: { orderId: saga.orderId }, causedBy })
+        : undefined;
+    const outcome = change.outcome === undefined ? undefined : encodeOutcome(events, after, change.outcome, causedBy);
+
+    const track = this.#track(saga);
+    track.current = after;
+    for (const command of commands) this.#events.push(command.encoded);
+    if (stray !== undefined) this.#events.push(stray);
+    if (outcome !== undefined) this.#events.push(outcome);
+    if (change.fields.total !== undefined) track.totalSet = true;
+    if (change.outcome?.type === 'OrderCancelled') track.cancelReason = change.outcome.reason;
+    if (track.settledAs === undefined && after.orderStatus !== 'PENDING' && after.orderStatus !== saga.orderStatus) {
+      track.settledAs = after.orderStatus;
+    }
+    const replyEventId = cause?.eventId;
+    for (const closed of change.closes) {
+      const open = track.open.get(closed.step);
+      if (open === undefined) continue;
+      track.open.delete(closed.step);
+      if ('existing' in open) {
+        track.updates.set(closed.step, {
+          orderId: saga.orderId,
+          step: closed.step,
+          status: closed.status,
+          ...(replyEventId === undefined ? {} : { replyEventId }),
+        });
+      } else {
+        open.insert.status = closed.status;
+        delete open.insert.deadlineAt;
+        if (replyEventId !== undefined) open.insert.replyEventId = replyEventId;
+      }
+    }
+    for (const parked of change.parks) {
+      const open = track.open.get(parked);
+      if (open === undefined) continue;
+      if ('existing' in open) track.updates.set(parked, { orderId: saga.orderId, step: parked, status: 'STARTED' });
+      else delete open.insert.deadlineAt;
+    }
+    for (const { start, encoded } of commands) {
+      const insert: StepInsert = {
+        orderId: saga.orderId,
+        step: start.step,
+        status: 'STARTED',
+        requestEventId: encoded.meta.eventId,
+        deadlineAt: start.deadlineAt,
+      };
+      this.#inserts.push(insert);
+      track.open.set(start.step, { insert });
+    }
+
+    // Counted and logged once the writes are done (still before the commit: a commit that then fails, which
+    // is rare, is retried and may count twice).
+    this.#afterFlush.push(() => {
+      if (stray !== undefined) {
+        metrics.strayReleases.inc();
+        this.#logger.warn(
+          { orderId: saga.orderId, sagaState: saga.state },
+          'stock reserved after the saga gave up on it; released again',
+        );
+      }
+      for (const closed of change.closes) {
+        if (closed.status === 'TIMED_OUT') metrics.stepTimeouts.inc({ step: closed.step });
+      }
+      for (const parked of change.parks) {
+        metrics.compensationFailures.inc({ step: parked });
+        this.#logger.error(
+          { orderId: saga.orderId, step: parked },
+          'saga step unanswered after every attempt: COMPENSATION_FAILED, waiting for an operator (npm run cli -- saga retry)',
+        );
+      }
+    });
+    return after;
   }
-  for (const parked of change.parks) {
-    metrics.compensationFailures.inc({ step: parked });
-    input.logger.error(
-      { orderId: saga.orderId, step: parked },
-      'saga step unanswered after every attempt: COMPENSATION_FAILED, waiting for an operator (npm run cli -- saga retry)',
-    );
+
+  /**
+   * Writes every applied change on `client` in one statement: the outbox rows, the sagas, the orders and
+   * the steps (nothing at all when no change was applied). Arranges the wake-up of the orders whose
+   * status changed for when the transaction ends, and returns their ids.
+   */
+  async flush(client: PoolClient): Promise<string[]> {
+    const tracks = [...this.#tracks.values()];
+    if (tracks.length === 0) return [];
+    const { metrics, wakeups } = this.#dependencies;
+    const orders: OrderWrite[] = [];
+    for (const track of tracks) {
+      const { initial, current } = track;
+      if (current.orderStatus === initial.orderStatus && !track.totalSet) continue;
+      orders.push({
+        orderId: current.orderId,
+        status: current.orderStatus,
+        ...(track.totalSet && current.total !== undefined ? { total: current.total } : {}),
+        ...(track.cancelReason === undefined ? {} : { cancelReason: track.cancelReason }),
+        settles: initial.orderStatus === 'PENDING' && current.orderStatus !== 'PENDING',
+      });
+    }
+    const settled = await writeSagaChanges(client, {
+      sagas: tracks.map((track) => track.current),
+      orders,
+      stepUpdates: tracks.flatMap((track) => [...track.updates.values()]),
+      stepInserts: this.#inserts,
+      // After the locks (taken before any decision): the outbox ids of one order follow the decision order.
+      outbox: this.#events.map((event) => event.message),
+    });
+    for (const track of tracks) {
+      const seconds = settled.get(track.current.orderId);
+      if (seconds !== undefined && track.current.orderStatus !== 'PENDING') {
+        recordSettlement(metrics, track.settledAs ?? track.current.orderStatus, seconds);
+      }
+    }
+    for (const done of this.#afterFlush) done();
+    const changed = tracks
+      .filter((track) => track.current.orderStatus !== track.initial.orderStatus)
+      .map((track) => track.current.orderId);
+    if (changed.length > 0) wakeups?.afterTransaction(client, changed);
+    return changed;
   }
-  if (after.orderStatus !== saga.orderStatus || after.state !== saga.state) {
-    // Delivered at commit to every instance's listener; long-polls on this order answer at once.
-    await notifyStatusChanged(client, saga.orderId);
-  }
-  // Counted before the commit: a commit that then fails (rare) is retried and may count twice.
-  if (settledAfterSeconds !== undefined && after.orderStatus !== 'PENDING') {
-    recordSettlement(metrics, after.orderStatus, settledAfterSeconds);
+
+  #track(saga: LockedSaga): SagaTrack {
+    let track = this.#tracks.get(saga.orderId);
+    if (track === undefined) {
+      track = {
+        initial: saga,
+        current: saga,
+        totalSet: false,
+        open: new Map(saga.openSteps.map((open) => [open.step, { existing: true } as const])),
+        updates: new Map(),
+      };
+      this.#tracks.set(saga.orderId, track);
+    }
+    return track;
   }
 }
 

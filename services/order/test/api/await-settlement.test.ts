@@ -3,22 +3,17 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { awaitSettlement } from '../../src/api/await-settlement.ts';
 import type { OrderRecord } from '../../src/db/order-repository.ts';
-import type { StatusNotifications, StatusSubscription, WakeReason } from '../../src/db/order-status-listener.ts';
+import type { StatusNotifications, StatusSubscription, WakeReason } from '../../src/db/settlement-wakeups.ts';
 
-/** Notifications whose session is up or down as the test says, and that wake only when the test says. */
+/** Wake-ups that come only when the test says. */
 class ScriptedNotifications implements StatusNotifications {
-  connected: boolean;
   subscriptions = 0;
   #wakers: Array<(reason: WakeReason) => void> = [];
-
-  constructor(connected: boolean) {
-    this.connected = connected;
-  }
 
   subscribe(): StatusSubscription {
     this.subscriptions++;
     return {
-      next: (timeoutMs) =>
+      next: (timeoutMs: number) =>
         new Promise<WakeReason>((resolve) => {
           const timer = setTimeout(() => resolve('timeout'), timeoutMs);
           this.#wakers.push((reason) => {
@@ -49,15 +44,15 @@ function order(status: OrderRecord['status']): OrderRecord {
   };
 }
 
-test('awaitSettlement should still see the settlement by polling when no notification ever arrives (NOTIFY is a hint)', async () => {
-  const notifications = new ScriptedNotifications(false);
+test('awaitSettlement should still see the settlement by its own polling when no wake-up ever arrives', async () => {
+  const notifications = new ScriptedNotifications();
   const settleAt = performance.now() + 300;
   let reads = 0;
   const started = performance.now();
   const result = await awaitSettlement({
     orderId: 'o',
     waitMs: 5_000,
-    fallbackPollMs: 50,
+    safetyPollMs: 50,
     notifications,
     find: async () => {
       reads++;
@@ -71,15 +66,14 @@ test('awaitSettlement should still see the settlement by polling when no notific
   assert.equal(notifications.subscriptions, 0, 'subscription closed');
 });
 
-test('awaitSettlement should re-read only when woken while the listening session is up', async () => {
-  const notifications = new ScriptedNotifications(true);
+test('awaitSettlement should re-read only when woken, not in between', async () => {
+  const notifications = new ScriptedNotifications();
   let status: OrderRecord['status'] = 'PENDING';
   let reads = 0;
   const waiting = awaitSettlement({
     orderId: 'o',
     waitMs: 5_000,
     safetyPollMs: 5_000,
-    fallbackPollMs: 10,
     notifications,
     find: async () => {
       reads++;
@@ -87,7 +81,7 @@ test('awaitSettlement should re-read only when woken while the listening session
     },
   });
   await new Promise((resolve) => setTimeout(resolve, 200));
-  assert.equal(reads, 1, 'no polling while connected and not woken');
+  assert.equal(reads, 1, 'no re-read before a wake-up or the safety interval');
   status = 'CANCELLED';
   notifications.wake('notified');
   const result = await waiting;
@@ -97,7 +91,7 @@ test('awaitSettlement should re-read only when woken while the listening session
 
 test('awaitSettlement should answer PENDING when the wait ends, and at once when the server is closing', async () => {
   const pendingOrder = order('PENDING');
-  const notifications = new ScriptedNotifications(true);
+  const notifications = new ScriptedNotifications();
   let started = performance.now();
   const timedOut = await awaitSettlement({ orderId: 'o', waitMs: 200, notifications, find: async () => pendingOrder });
   let elapsed = performance.now() - started;
@@ -114,7 +108,7 @@ test('awaitSettlement should answer PENDING when the wait ends, and at once when
 });
 
 test('awaitSettlement should return at once for an order that does not exist or is already final', async () => {
-  const notifications = new ScriptedNotifications(true);
+  const notifications = new ScriptedNotifications();
   assert.equal(
     await awaitSettlement({ orderId: 'o', waitMs: 5_000, notifications, find: async () => undefined }),
     undefined,

@@ -11,6 +11,7 @@ import type { Message } from '@platformatic/kafka';
 import { deadLetterTopicOf, encodeEvent, FAILURE_HEADERS, newEventMeta } from '@shop/contracts';
 import { createConsumer } from '@shop/platform/kafka/clients';
 import { eventually, testKafkaConnection, uniqueName } from '@shop/platform/testing';
+import pg from 'pg';
 import { orderBody } from '../support/order-api.ts';
 import { startOrderStack } from '../support/order-stack.ts';
 
@@ -164,9 +165,34 @@ test('the order saga consumer', async (t) => {
     assert.equal(response.status, 200);
     assert.equal(response.body.status, 'CONFIRMED');
     assert.equal(response.headers.get('retry-after'), null);
-    // The listener's safety poll is 5 s, so only the NOTIFY can have answered this early.
+    // Answered by the in-process wake-up after the settling commit, long before the wait ends.
     assert.ok(response.elapsedMs >= 300 && response.elapsedMs < 3_000, `answered after ${response.elapsedMs} ms`);
   });
+
+  await t.test(
+    'GET ?wait should answer when the order is settled by another connection (another instance), not this process',
+    async () => {
+      const { orderId } = await place();
+      const waiting = api.get(`/orders/${orderId}?wait=10`);
+      await sleep(300);
+      const elsewhere = new pg.Client({ connectionString: service.context.config.databaseUrl });
+      await elsewhere.connect();
+      try {
+        await elsewhere.query(
+          `UPDATE orders SET status = 'CANCELLED', cancel_reason_code = 'PROCESSING_TIMEOUT',
+             cancel_reason_message = 'settled elsewhere', settled_at = now(), updated_at = now() WHERE id = $1`,
+          [orderId],
+        );
+      } finally {
+        await elsewhere.end();
+      }
+      const response = await waiting;
+      assert.equal(response.status, 200);
+      assert.equal(response.body.status, 'CANCELLED');
+      // This process never saw the write: the hub's poll (300 ms) found it, well before the 10 s wait.
+      assert.ok(response.elapsedMs >= 300 && response.elapsedMs < 3_000, `answered after ${response.elapsedMs} ms`);
+    },
+  );
 
   await t.test('GET ?wait should answer PENDING with Retry-After when nothing settles within the wait', async () => {
     const { orderId } = await place();

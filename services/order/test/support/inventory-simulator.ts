@@ -20,6 +20,8 @@ export interface InventorySimulator {
   fail(orderId: string, failures?: EventPayload<'InventoryFailed'>['failures']): Promise<string>;
   /** Publishes any encoded event to its namespaced topic (e.g. a payment reply); returns its event id. */
   publish(encoded: EncodedRecord): Promise<string>;
+  /** Publishes many encoded events with one produce call, so they arrive together (as under load). */
+  publishAll(encoded: readonly EncodedRecord[]): Promise<void>;
 }
 
 export async function startInventorySimulator(t: TestContext, namespace: KafkaNamespace): Promise<InventorySimulator> {
@@ -33,17 +35,19 @@ export async function startInventorySimulator(t: TestContext, namespace: KafkaNa
     return first as RecordedEvent & { event: { type: 'OrderPlaced' } };
   }
 
-  async function publish(encoded: EncodedRecord): Promise<string> {
+  async function publishAll(encoded: readonly EncodedRecord[]): Promise<void> {
     await producer.send({
-      messages: [
-        {
-          topic: namespace.topic(encoded.topic),
-          key: encoded.key,
-          value: encoded.value,
-          headers: new Map(Object.entries(encoded.headers)),
-        },
-      ],
+      messages: encoded.map((each) => ({
+        topic: namespace.topic(each.topic),
+        key: each.key,
+        value: each.value,
+        headers: new Map(Object.entries(each.headers)),
+      })),
     });
+  }
+
+  async function publish(encoded: EncodedRecord): Promise<string> {
+    await publishAll([encoded]);
     return encoded.meta.eventId;
   }
 
@@ -51,6 +55,7 @@ export async function startInventorySimulator(t: TestContext, namespace: KafkaNa
     orderPlaced,
     placed,
     publish,
+    publishAll,
     async reserve(orderId, options = {}) {
       const cause = await placed(orderId);
       const unitPrice = { amountMinor: options.unitPriceMinor ?? 1_250, currency: options.currency ?? 'EUR' };

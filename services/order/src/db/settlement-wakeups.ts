@@ -1,0 +1,202 @@
+/**
+ * Wakes long-polling requests (`GET /orders/{id}?wait=`) when their order's status changes, without NOTIFY:
+ * a transaction that sends NOTIFY takes a cluster-wide lock while it commits, so every settling commit of
+ * every database on the server would queue behind the others.
+ *
+ * Two paths, and a waiter needs either one:
+ * - in-process: code that changed orders on a pooled connection calls `afterTransaction(client, ids)`; the
+ *   waiters of those orders are woken when that connection goes back to the pool, i.e. once its transaction
+ *   has ended (committed, or rolled back: then the waiter re-reads, still finds PENDING and waits on);
+ * - polling, for orders settled elsewhere (another instance of the service): while anyone waits, ONE
+ *   statement every `pollMs` reads which of the waited-for orders are no longer PENDING, and wakes theirs.
+ *   A thousand waiters cost one query per tick, not a thousand.
+ *
+ * A wake-up is a hint to re-read the order, never the status itself: waiters always answer what they read.
+ */
+import type { Pool, PoolClient } from '@shop/platform/db/pool';
+import type { Logger } from '@shop/platform/logger';
+
+/** How often the waited-for orders are re-read while anyone waits (the cross-instance path). */
+export const SETTLEMENT_POLL_MS = 300;
+
+/** Why a waiter woke: its order changed (or may have), its timeout passed, or the server is closing. */
+export type WakeReason = 'notified' | 'timeout' | 'closing';
+
+/** One waiting request's interest in one order. */
+export interface StatusSubscription {
+  /**
+   * Resolves at the next wake-up, or at once if one arrived since the previous call (so a wake-up between
+   * reading the order and calling `next` is not lost), or with 'timeout' after `timeoutMs`.
+   * 'closing' is final: every later call resolves with it at once.
+   */
+  next(timeoutMs: number): Promise<WakeReason>;
+  close(): void;
+}
+
+/** What a waiter needs (tests substitute scripted wake-ups). */
+export interface StatusNotifications {
+  readonly subscriptions: number;
+  subscribe(orderId: string): StatusSubscription;
+}
+
+class Subscription implements StatusSubscription {
+  #pending: 'notified' | 'closing' | undefined;
+  #resolve: ((reason: WakeReason) => void) | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #onClose: () => void;
+
+  constructor(onClose: () => void, closing: boolean) {
+    this.#onClose = onClose;
+    if (closing) this.#pending = 'closing';
+  }
+
+  wake(reason: 'notified' | 'closing'): void {
+    const resolve = this.#resolve;
+    if (resolve !== undefined) {
+      this.#resolve = undefined;
+      clearTimeout(this.#timer);
+      resolve(reason);
+    }
+    if (reason === 'closing' || resolve === undefined) {
+      if (this.#pending !== 'closing') this.#pending = reason;
+    }
+  }
+
+  next(timeoutMs: number): Promise<WakeReason> {
+    const pending = this.#pending;
+    if (pending !== undefined) {
+      if (pending !== 'closing') this.#pending = undefined;
+      return Promise.resolve(pending);
+    }
+    return new Promise((resolve) => {
+      this.#resolve = resolve;
+      this.#timer = setTimeout(() => {
+        this.#resolve = undefined;
+        resolve('timeout');
+      }, timeoutMs);
+    });
+  }
+
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#resolve?.('closing');
+    this.#resolve = undefined;
+    this.#onClose();
+  }
+}
+
+export interface SettlementWakeupOptions {
+  /** The service's pool: its 'release' events end the transactions, and the poll reads through it. */
+  pool: Pool;
+  logger: Logger;
+  /** Default: SETTLEMENT_POLL_MS. */
+  pollMs?: number;
+}
+
+export class SettlementWakeupHub implements StatusNotifications {
+  readonly #pool: Pool;
+  readonly #logger: Logger;
+  readonly #pollMs: number;
+  readonly #byOrder = new Map<string, Set<Subscription>>();
+  /** Orders changed by the transaction running on each checked-out connection, woken on its release. */
+  readonly #afterRelease = new WeakMap<PoolClient, string[]>();
+  readonly #onRelease = (_error: Error | undefined, client: PoolClient) => {
+    const orderIds = this.#afterRelease.get(client);
+    if (orderIds === undefined) return;
+    this.#afterRelease.delete(client);
+    this.wake(orderIds);
+  };
+  #count = 0;
+  #closing = false;
+  #pollTimer: NodeJS.Timeout | undefined;
+  #polling = false;
+
+  constructor(options: SettlementWakeupOptions) {
+    this.#pool = options.pool;
+    this.#logger = options.logger;
+    this.#pollMs = options.pollMs ?? SETTLEMENT_POLL_MS;
+    this.#pool.on('release', this.#onRelease);
+  }
+
+  /** Subscriptions open now (waiting requests). */
+  get subscriptions(): number {
+    return this.#count;
+  }
+
+  subscribe(orderId: string): StatusSubscription {
+    let set = this.#byOrder.get(orderId);
+    if (set === undefined) {
+      set = new Set();
+      this.#byOrder.set(orderId, set);
+    }
+    const subscriptions = set;
+    this.#count++;
+    const subscription: Subscription = new Subscription(() => {
+      if (!subscriptions.delete(subscription)) return;
+      this.#count--;
+      if (subscriptions.size === 0 && this.#byOrder.get(orderId) === subscriptions) this.#byOrder.delete(orderId);
+    }, this.#closing);
+    subscriptions.add(subscription);
+    this.#schedulePoll();
+    return subscription;
+  }
+
+  /**
+   * Wakes the waiters of `orderIds` once the transaction on `client` (a connection checked out of this
+   * hub's pool) has ended: when the connection is released.
+   */
+  afterTransaction(client: PoolClient, orderIds: readonly string[]): void {
+    if (orderIds.length === 0) return;
+    const pending = this.#afterRelease.get(client);
+    if (pending === undefined) this.#afterRelease.set(client, [...orderIds]);
+    else pending.push(...orderIds);
+  }
+
+  /** Wakes the waiters of `orderIds` now (their change is already committed). */
+  wake(orderIds: Iterable<string>): void {
+    for (const orderId of orderIds) {
+      for (const subscription of this.#byOrder.get(orderId) ?? []) subscription.wake('notified');
+    }
+  }
+
+  /** Wakes every waiter for good so requests answer now (the HTTP server is closing). */
+  releaseAll(): void {
+    this.#closing = true;
+    for (const set of this.#byOrder.values()) for (const subscription of set) subscription.wake('closing');
+  }
+
+  stop(): void {
+    this.releaseAll();
+    clearTimeout(this.#pollTimer);
+    this.#pollTimer = undefined;
+    this.#pool.off('release', this.#onRelease);
+  }
+
+  #schedulePoll(): void {
+    if (this.#pollTimer !== undefined || this.#polling || this.#closing) return;
+    this.#pollTimer = setTimeout(() => {
+      this.#pollTimer = undefined;
+      void this.#poll();
+    }, this.#pollMs);
+    this.#pollTimer.unref();
+  }
+
+  async #poll(): Promise<void> {
+    const orderIds = [...this.#byOrder.keys()];
+    if (orderIds.length === 0 || this.#closing) return;
+    this.#polling = true;
+    try {
+      const { rows } = await this.#pool.query<{ id: string }>(
+        `SELECT id FROM orders WHERE id = ANY($1::uuid[]) AND status <> 'PENDING'`,
+        [orderIds],
+      );
+      this.wake(rows.map((row) => row.id));
+    } catch (error) {
+      // Waiters still re-read at their own (slow) safety interval and answer when their wait ends.
+      this.#logger.warn({ err: error }, 'settlement poll failed; retrying at the next tick');
+    } finally {
+      this.#polling = false;
+    }
+    if (this.#byOrder.size > 0) this.#schedulePoll();
+  }
+}
