@@ -3,15 +3,29 @@
  * check, then every service (each creates and migrates its own database) with prefixed logs — and prints
  * the URLs. Ctrl-C stops the services and the Kafka this command started; nothing is left behind.
  * If any service or the broker dies, everything is stopped and the command exits non-zero.
+ *
+ * `npm start -- --with-prometheus` also runs a local Prometheus (scripts/prometheus.ts) scraping every
+ * service and the lag monitor with ops/prometheus/alerts.yml loaded, its data under .run/prometheus/.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { type KafkaHandle, startKafka } from '../infra/kafka/src/index.ts';
 import { CommonEnvSchema, loadEnv } from '../packages/platform/src/config.ts';
 import { provisionTopics } from '../packages/platform/src/kafka/provisioning/provision.ts';
 import { describeAction, isApplicable } from '../packages/platform/src/kafka/provisioning/topic-plan.ts';
 import { checkPostgres } from '../packages/platform/src/preflight.ts';
 import { formatLogLine } from './log-format.ts';
+import {
+  DEFAULT_PROMETHEUS_PORT,
+  freePort,
+  type PrometheusHandle,
+  PrometheusStartError,
+  prometheusConfig,
+  startPrometheus,
+} from './prometheus.ts';
 import { STACK_SERVICES, STACK_TOOLS } from './stack.ts';
 
 /** A service that is not healthy this long after spawning is reported as failed. */
@@ -31,6 +45,7 @@ interface Running {
 
 const children: Running[] = [];
 let kafka: KafkaHandle | undefined;
+let prometheus: PrometheusHandle | undefined;
 let stopping = false;
 
 function say(line: string): void {
@@ -114,6 +129,10 @@ async function stopChild(running: Running): Promise<void> {
 async function stopAll(exitCode: number): Promise<never> {
   if (!stopping) {
     stopping = true;
+    if (prometheus !== undefined) {
+      say('stopping Prometheus');
+      await prometheus.stop();
+    }
     say('stopping services');
     // Reverse start order: the Order Service (which feeds the others) stops last, after its consumers.
     await Promise.all([...children].reverse().map(stopChild));
@@ -126,8 +145,39 @@ async function stopAll(exitCode: number): Promise<never> {
   process.exit(exitCode);
 }
 
+/** Prometheus's directory (configuration and TSDB), kept across runs like the other local state in .run/. */
+const PROMETHEUS_DIR = join(fileURLToPath(REPO_ROOT), '.run', 'prometheus');
+
+async function startLocalPrometheus(running: readonly Running[]): Promise<PrometheusHandle> {
+  const port = await freePort(Number(process.env.PROMETHEUS_PORT ?? DEFAULT_PROMETHEUS_PORT));
+  try {
+    const handle = await startPrometheus({
+      config: prometheusConfig({ targets: running.map((r) => ({ job: r.label, url: r.url })) }),
+      dir: PROMETHEUS_DIR,
+      port,
+      onLogLine: (line) => process.stdout.write(`${formatLogLine(`[${'prometheus'.padEnd(12)}]`, line)}\n`),
+    });
+    void handle.exited.then((code) => {
+      if (!stopping) {
+        process.stderr.write(`[start] Prometheus exited unexpectedly (code ${code}); stopping everything\n`);
+        void stopAll(1);
+      }
+    });
+    return handle;
+  } catch (error) {
+    if (error instanceof PrometheusStartError) fail(error.message, error.hint);
+    throw error;
+  }
+}
+
 async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopAll(0));
+  let flags: { 'with-prometheus': boolean };
+  try {
+    flags = parseArgs({ options: { 'with-prometheus': { type: 'boolean', default: false } } }).values;
+  } catch (error) {
+    fail((error as Error).message, 'the only option is --with-prometheus (npm start -- --with-prometheus)');
+  }
   const env = loadEnv(CommonEnvSchema);
 
   say('checking PostgreSQL');
@@ -176,11 +226,19 @@ async function main(): Promise<void> {
     ...STACK_TOOLS.map((spec) => startProcess(spec, kafka?.bootstrapServers ?? [])),
   ];
   await Promise.all(running.map(waitHealthy));
+  if (flags['with-prometheus']) {
+    say('starting Prometheus');
+    prometheus = await startLocalPrometheus(running);
+  }
 
   say('the stack is up:');
   say(`  kafka         ${kafka.bootstrapServers.join(',')} (${kafka.source})`);
   for (const r of running)
     say(`  ${r.label.padEnd(13)} ${r.url}   (health: ${r.url}/health, metrics: ${r.url}/metrics)`);
+  if (prometheus !== undefined)
+    say(
+      `  ${'prometheus'.padEnd(13)} ${prometheus.url}   (alerts: ${prometheus.url}/alerts, targets: ${prometheus.url}/targets)`,
+    );
   say('press Ctrl-C to stop');
 }
 

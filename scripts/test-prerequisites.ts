@@ -98,11 +98,18 @@ function checkMaven(probe: Probe): Missing | undefined {
   };
 }
 
-function checkPromtool(probe: Probe): Missing | undefined {
-  if (probe.which('promtool') !== undefined) return undefined;
+/**
+ * Both commands come from Debian's `prometheus` package: promtool checks and unit-tests the alert rules, the
+ * server runs them live against a test stack (tests/e2e/prometheus-live.test.ts).
+ */
+const PROMETHEUS_COMMANDS = ['promtool', 'prometheus'] as const;
+
+function checkPrometheus(probe: Probe): Missing | undefined {
+  const absent = PROMETHEUS_COMMANDS.filter((command) => probe.which(command) === undefined);
+  if (absent.length === 0) return undefined;
   return {
-    what: 'promtool (checks and unit-tests the alert rules in ops/prometheus)',
-    found: 'no "promtool" on PATH',
+    what: 'promtool and prometheus (check, unit-test and run the alert rules in ops/prometheus)',
+    found: `no ${absent.map((command) => `"${command}"`).join(' and no ')} on PATH`,
     fix: 'apt-get install -y prometheus',
   };
 }
@@ -153,7 +160,7 @@ export async function checkPrerequisites(probe: Probe, config: PreflightConfig):
     checkPostgres(probe, config.databaseUrl),
     config.externalKafka === undefined ? undefined : checkExternalKafka(probe, config.externalKafka),
   ]);
-  return [checkJava(probe), checkMaven(probe), checkPromtool(probe), postgres, kafka].filter(
+  return [checkJava(probe), checkMaven(probe), checkPrometheus(probe), postgres, kafka].filter(
     (missing): missing is Missing => missing !== undefined,
   );
 }

@@ -8,6 +8,8 @@
  *   npm test                      everything
  *   npm test -- --only <glob>     just the matching test files (after the static checks)
  *   npm test -- --no-static       skip type check, lint and boundaries
+ *   npm run test:unit             (--unit) only the tests that need neither Kafka nor PostgreSQL (UNIT_TEST_GLOBS):
+ *                                 no preflight, no broker, after the static checks
  */
 import { spawnSync } from 'node:child_process';
 import { glob } from 'node:fs/promises';
@@ -25,6 +27,14 @@ const TEST_GLOBS = [
   'tests/**/*.test.ts',
 ];
 /**
+ * The tests that need neither Kafka nor PostgreSQL, told apart by folder because the folder is what the
+ * dependency check enforces: a service's test/domain/ may import only domain code (no Kafka, HTTP, SQL or
+ * platform; tools/src/check-boundaries.ts scans services/ tests included), and @shop/contracts depends on
+ * TypeBox and Node built-ins alone. Other folders mix pure tests with ones on the real broker and database,
+ * so they are not guessed at: they run with `npm test`.
+ */
+const UNIT_TEST_GLOBS = ['services/*/test/domain/**/*.test.ts', 'packages/contracts/test/**/*.test.ts'];
+/**
  * Test files run in parallel processes. They mostly wait on Kafka and PostgreSQL, so more files than the
  * machine's 2 cores keeps it busy without starving the broker.
  */
@@ -33,8 +43,14 @@ const TEST_CONCURRENCY = 4;
 const TEST_TIMEOUT_MS = 180_000;
 
 const { values } = parseArgs({
-  options: { only: { type: 'string' }, 'no-static': { type: 'boolean', default: false } },
+  options: {
+    only: { type: 'string' },
+    unit: { type: 'boolean', default: false },
+    'no-static': { type: 'boolean', default: false },
+  },
 });
+const unitOnly = values.unit;
+const selectedGlobs = values.only ? [values.only] : unitOnly ? UNIT_TEST_GLOBS : TEST_GLOBS;
 
 function step(name: string, command: string, args: string[], env = process.env): void {
   process.stdout.write(`\n== ${name}\n`);
@@ -48,7 +64,7 @@ function step(name: string, command: string, args: string[], env = process.env):
 
 async function testFiles(): Promise<string[]> {
   const files: string[] = [];
-  for (const pattern of values.only ? [values.only] : TEST_GLOBS) {
+  for (const pattern of selectedGlobs) {
     for await (const file of glob(pattern, { cwd: REPO_ROOT, exclude: (name) => name.includes('node_modules') })) {
       files.push(file);
     }
@@ -58,20 +74,23 @@ async function testFiles(): Promise<string[]> {
 
 let kafka: KafkaHandle | undefined;
 try {
-  // First, before minutes of static checks: a machine that lacks something fails in seconds, told all of it.
-  process.stdout.write('== prerequisites\n');
+  if (values.only && unitOnly) throw new Error('--only and --unit select the test files two ways: give one');
   const env = loadEnv(CommonEnvSchema);
-  const externalKafka = externalBootstrapServers();
-  const missing = await checkPrerequisites(systemProbe(), {
-    databaseUrl: env.DATABASE_URL,
-    ...(externalKafka === undefined ? {} : { externalKafka }),
-  });
-  if (missing.length > 0) {
-    process.stderr.write(`\n${formatMissing(missing)}`);
-    process.exitCode = 1;
-    throw new Error('prerequisites failed');
+  if (!unitOnly) {
+    // First, before minutes of static checks: a machine that lacks something fails in seconds, told all of it.
+    process.stdout.write('== prerequisites\n');
+    const externalKafka = externalBootstrapServers();
+    const missing = await checkPrerequisites(systemProbe(), {
+      databaseUrl: env.DATABASE_URL,
+      ...(externalKafka === undefined ? {} : { externalKafka }),
+    });
+    if (missing.length > 0) {
+      process.stderr.write(`\n${formatMissing(missing)}`);
+      process.exitCode = 1;
+      throw new Error('prerequisites failed');
+    }
+    process.stdout.write(`all present (PostgreSQL at ${new URL(env.DATABASE_URL).host})\n`);
   }
-  process.stdout.write(`all present (PostgreSQL at ${new URL(env.DATABASE_URL).host})\n`);
 
   const npx = 'npx';
   if (!values['no-static']) {
@@ -80,16 +99,20 @@ try {
     step('dependency boundaries', process.execPath, ['tools/src/check-boundaries.ts']);
   }
 
-  process.stdout.write('\n== Kafka\n');
-  kafka = await startKafka();
+  if (!unitOnly) {
+    process.stdout.write('\n== Kafka\n');
+    kafka = await startKafka();
+  }
 
   const files = await testFiles();
-  if (files.length === 0) throw new Error(`No test files match ${values.only ?? TEST_GLOBS.join(', ')}`);
+  if (files.length === 0) throw new Error(`No test files match ${selectedGlobs.join(', ')}`);
   step(
-    `tests (${files.length} files, node --test)`,
+    `${unitOnly ? 'unit tests' : 'tests'} (${files.length} files, node --test)`,
     process.execPath,
     ['--test', `--test-concurrency=${TEST_CONCURRENCY}`, `--test-timeout=${TEST_TIMEOUT_MS}`, ...files],
-    { ...process.env, KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers.join(','), DATABASE_URL: env.DATABASE_URL },
+    kafka === undefined
+      ? process.env
+      : { ...process.env, KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers.join(','), DATABASE_URL: env.DATABASE_URL },
   );
 } catch (error) {
   const hint = (error as { hint?: string }).hint;

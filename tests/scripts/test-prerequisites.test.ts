@@ -38,7 +38,7 @@ function fakeProbe(
   };
 }
 
-const EVERYTHING = { java: JAVA_17, mvn: '', promtool: '' };
+const EVERYTHING = { java: JAVA_17, mvn: '', promtool: '', prometheus: '' };
 
 test('the preflight should find nothing missing on a machine with every prerequisite', async () => {
   assert.deepEqual(await checkPrerequisites(fakeProbe(EVERYTHING), { databaseUrl: DATABASE_URL }), []);
@@ -61,15 +61,30 @@ test('the preflight should name every missing prerequisite at once, each with th
   );
   const message = formatMissing(missing);
   assert.match(message, /^npm test cannot run: 4 prerequisite\(s\) missing\. Nothing was tested\./);
-  assert.match(message, /promtool .*\n\s+found: no "promtool" on PATH\n\s+fix: {3}apt-get install -y prometheus\n/);
+  assert.match(
+    message,
+    /promtool and prometheus .*\n\s+found: no "promtool" and no "prometheus" on PATH\n\s+fix: {3}apt-get install -y prometheus\n/,
+  );
   assert.match(message, /PostgreSQL at postgres:\/\/postgres@127\.0\.0\.1:5432.*\n\s+found: ECONNREFUSED/);
 });
 
 test('the preflight should report promtool alone when only promtool is missing', async () => {
-  const missing = await checkPrerequisites(fakeProbe({ java: JAVA_17, mvn: '' }), { databaseUrl: DATABASE_URL });
+  const missing = await checkPrerequisites(fakeProbe({ java: JAVA_17, mvn: '', prometheus: '' }), {
+    databaseUrl: DATABASE_URL,
+  });
   assert.deepEqual(
-    missing.map((item) => item.fix),
-    ['apt-get install -y prometheus'],
+    missing.map((item) => [item.found, item.fix]),
+    [['no "promtool" on PATH', 'apt-get install -y prometheus']],
+  );
+});
+
+test('the preflight should report the prometheus server when only it is missing (the live alerting test runs it)', async () => {
+  const missing = await checkPrerequisites(fakeProbe({ java: JAVA_17, mvn: '', promtool: '' }), {
+    databaseUrl: DATABASE_URL,
+  });
+  assert.deepEqual(
+    missing.map((item) => [item.found, item.fix]),
+    [['no "prometheus" on PATH', 'apt-get install -y prometheus']],
   );
 });
 
@@ -92,7 +107,7 @@ test('the preflight should ask the Java of JAVA_HOME before the one on PATH', as
 });
 
 test('the preflight should not need Maven once the Kafka jars are in the cache', async () => {
-  const probe = fakeProbe({ java: JAVA_17, promtool: '' }, { kafkaJarsCached: () => true });
+  const probe = fakeProbe({ java: JAVA_17, promtool: '', prometheus: '' }, { kafkaJarsCached: () => true });
   assert.deepEqual(await checkPrerequisites(probe, { databaseUrl: DATABASE_URL }), []);
 });
 

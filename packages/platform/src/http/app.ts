@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
-import { classifyError, isAppError } from '../errors.ts';
+import { classifyError, type ErrorTable, isAppError, PlatformErrors } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 /** Requests larger than this are refused with 413 before they are parsed. */
@@ -42,19 +42,131 @@ const ERROR_BODY_SCHEMA = {
   },
 } as const;
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The stable error codes the route's handler answers with (routeErrors), documented as its error
+     * responses together with those every route shares (documentedErrors). Documentation only: it changes
+     * neither validation nor what the route sends. Default: none beyond the shared ones.
+     */
+    errors?: RouteErrors;
+  }
+}
+
+/** Error codes with the HTTP status each one answers with. */
+export type RouteErrors = Readonly<Record<string, { readonly httpStatus: number }>>;
+
+/**
+ * Every route of a service's API reads or writes its database: with the database (or, for a route that
+ * publishes, the broker) unreachable it answers 503 with this code (classifyError).
+ */
+const API_ROUTE_ERRORS: RouteErrors = { PLT_INFRASTRUCTURE: PlatformErrors.PLT_INFRASTRUCTURE };
+
+/**
+ * The route's entry for `config.errors`: the named codes of the service's catalogue with their statuses
+ * (from the catalogue, so a changed status changes the documents), plus PLT_INFRASTRUCTURE, which every
+ * API route can answer. Codes are checked against the catalogue by the compiler.
+ */
+export function routeErrors<Table extends ErrorTable>(
+  table: Table,
+  ...codes: Array<keyof Table & string>
+): RouteErrors {
+  const errors: Record<string, { httpStatus: number }> = { ...API_ROUTE_ERRORS };
+  for (const code of codes) errors[code] = { httpStatus: table[code]?.httpStatus ?? 500 };
+  return errors;
+}
+
+/** Codes the error handler below sends for a route with request schemas or a body, whatever the route. */
+const VALIDATION_ERROR = { HTTP_VALIDATION_FAILED: { httpStatus: 400 } } as const;
+/** Fastify's own body errors (their FST_ codes pass through the error handler unchanged). */
+const BODY_ERRORS: RouteErrors = {
+  FST_ERR_CTP_EMPTY_JSON_BODY: { httpStatus: 400 },
+  FST_ERR_CTP_INVALID_JSON_BODY: { httpStatus: 400 },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { httpStatus: 400 },
+  FST_ERR_CTP_BODY_TOO_LARGE: { httpStatus: 413 },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { httpStatus: 415 },
+};
+
+/** What the documents need to know of a route, noted as each route is declared. */
+interface RouteShape {
+  validated: boolean;
+  hasBody: boolean;
+  errors: RouteErrors;
+}
+
+/**
+ * The error codes a route can answer with, by status: its own (config.errors), the validation error when
+ * it validates any part of the request, and Fastify's body errors when it takes a body. A 500 is the
+ * `default` response of every operation (PLT_UNEXPECTED: a bug, never a client's fault).
+ */
+export function documentedErrors(route: RouteShape): Map<number, string[]> {
+  const all: RouteErrors = {
+    ...(route.validated ? VALIDATION_ERROR : {}),
+    ...(route.hasBody ? BODY_ERRORS : {}),
+    ...route.errors,
+  };
+  const byStatus = new Map<number, string[]>();
+  for (const [code, { httpStatus }] of Object.entries(all)) {
+    if (httpStatus < 400 || httpStatus === 500) continue;
+    byStatus.set(httpStatus, [...(byStatus.get(httpStatus) ?? []), code]);
+  }
+  for (const codes of byStatus.values()) codes.sort();
+  return new Map([...byStatus].sort(([a], [b]) => a - b));
+}
+
+/** A Fastify path (`/orders/:id`) as an OpenAPI path (`/orders/{id}`), as @fastify/swagger writes it. */
+function openApiPath(url: string): string {
+  return url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}
+
+function errorResponse(status: number, codes: readonly string[]): unknown {
+  return {
+    description: `${STATUS_TEXT[status] ?? 'Error'}: ${codes.map((code) => `\`${code}\``).join(', ')}`,
+    content: {
+      'application/json': {
+        schema: {
+          $ref: '#/components/schemas/ErrorBody',
+          properties: { error: { properties: { code: { enum: codes } } } },
+        },
+      },
+    },
+  };
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad request',
+  404: 'Not found',
+  409: 'Conflict',
+  413: 'Body too large',
+  415: 'Unsupported media type',
+  422: 'Unprocessable request',
+  503: 'Unavailable, retry later',
+  504: 'Timed out, retry later',
+};
+
 type OpenApiDocument = {
   components?: { schemas?: Record<string, unknown> };
   paths?: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
 };
 
-/** Every operation answers errors with ErrorBody (setErrorHandler below); the route schemas do not say so. */
-function withErrorResponses<Document extends OpenApiDocument>(document: Document): Document {
-  for (const operations of Object.values(document.paths ?? {})) {
-    for (const operation of Object.values(operations)) {
+/**
+ * Every operation answers errors with ErrorBody (setErrorHandler below); the route schemas do not say so.
+ * Each operation gets one response per status it can fail with, listing the codes (documentedErrors), and
+ * the `default` response for the unexpected.
+ */
+function withErrorResponses<Document extends OpenApiDocument>(
+  document: Document,
+  routes: ReadonlyMap<string, RouteShape>,
+): Document {
+  for (const [path, operations] of Object.entries(document.paths ?? {})) {
+    for (const [method, operation] of Object.entries(operations)) {
+      const route = routes.get(`${method.toUpperCase()} ${path}`);
+      const errors = route === undefined ? [] : [...documentedErrors(route)];
       operation.responses = {
         ...operation.responses,
+        ...Object.fromEntries(errors.map(([status, codes]) => [String(status), errorResponse(status, codes)])),
         default: {
-          description: 'An error, with its stable code',
+          description: 'An unexpected error (`PLT_UNEXPECTED`, 500), with its stable code',
           content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } },
         },
       };
@@ -81,13 +193,23 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     // Strict validation: unknown fields are refused, never silently dropped or coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
   });
+  const routes = new Map<string, RouteShape>();
+  app.addHook('onRoute', (route) => {
+    const schema = route.schema ?? {};
+    const shape: RouteShape = {
+      validated: ['body', 'querystring', 'params', 'headers'].some((part) => part in schema),
+      hasBody: 'body' in schema,
+      errors: route.config?.errors ?? {},
+    };
+    for (const method of [route.method].flat()) routes.set(`${method} ${openApiPath(route.url)}`, shape);
+  });
   // Awaited before any route exists: @fastify/swagger learns the routes from the onRoute hook, which Fastify
   // runs as each route is declared, so a route declared before the plugin has loaded would be missing.
   await app.register(swagger, {
     openapi: { openapi: '3.1.0', info: { title: `${options.service} API`, version: API_VERSION } },
     transformObject: (document) =>
       'openapiObject' in document
-        ? withErrorResponses(document.openapiObject as OpenApiDocument)
+        ? withErrorResponses(document.openapiObject as OpenApiDocument, routes)
         : document.swaggerObject,
   });
   await app.register(swaggerUi, { routePrefix: API_DOCS_PATH });

@@ -8,9 +8,10 @@
  * moves stock in and out of the shop. Until then, expose the service only on a trusted network.
  */
 import type { Pool } from '@shop/platform/db/pool';
+import { routeErrors } from '@shop/platform/http/app';
 import type { FastifyInstance } from 'fastify';
 import { findProduct, listProducts } from '../db/product-repository.ts';
-import { inventoryError } from '../inventory-errors.ts';
+import { InventoryErrors, inventoryError } from '../inventory-errors.ts';
 import { putProduct } from './put-product.ts';
 import { DEFAULT_PAGE_SIZE, ListQuery, ProductPage, ProductView, PutProductBody, SkuParams } from './schemas.ts';
 import { productView } from './views.ts';
@@ -18,7 +19,10 @@ import { productView } from './views.ts';
 export function registerInventoryRoutes(app: FastifyInstance, { pool }: { pool: Pool }): void {
   app.get<{ Querystring: ListQuery }>(
     '/inventory',
-    { schema: { querystring: ListQuery, response: { 200: ProductPage } } },
+    {
+      schema: { querystring: ListQuery, response: { 200: ProductPage } },
+      config: { errors: routeErrors(InventoryErrors) },
+    },
     async (request): Promise<ProductPage> => {
       const limit = request.query.limit === undefined ? DEFAULT_PAGE_SIZE : Number(request.query.limit);
       // One more than the page tells whether another page follows without a count query.
@@ -31,7 +35,10 @@ export function registerInventoryRoutes(app: FastifyInstance, { pool }: { pool: 
 
   app.get<{ Params: SkuParams }>(
     '/inventory/:sku',
-    { schema: { params: SkuParams, response: { 200: ProductView } } },
+    {
+      schema: { params: SkuParams, response: { 200: ProductView } },
+      config: { errors: routeErrors(InventoryErrors, 'INV_SKU_NOT_FOUND') },
+    },
     async (request): Promise<ProductView> => {
       const product = await findProduct(pool, request.params.sku);
       if (product === undefined) {
@@ -43,7 +50,10 @@ export function registerInventoryRoutes(app: FastifyInstance, { pool }: { pool: 
 
   app.put<{ Params: SkuParams; Body: PutProductBody }>(
     '/inventory/:sku',
-    { schema: { params: SkuParams, body: PutProductBody, response: { 200: ProductView, 201: ProductView } } },
+    {
+      schema: { params: SkuParams, body: PutProductBody, response: { 200: ProductView, 201: ProductView } },
+      config: { errors: routeErrors(InventoryErrors, 'INV_PRICE_REQUIRED', 'INV_CURRENCY_MISMATCH') },
+    },
     async (request, reply) => {
       const { product, created } = await putProduct(pool, request.params.sku, request.body);
       return reply.status(created ? 201 : 200).send(productView(product));

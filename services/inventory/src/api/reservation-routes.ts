@@ -4,16 +4,20 @@
  * and tests: the order saga learns the same facts from the events, never from this endpoint.
  */
 import type { Pool } from '@shop/platform/db/pool';
+import { routeErrors } from '@shop/platform/http/app';
 import type { FastifyInstance } from 'fastify';
 import { findReservation } from '../db/reservation-repository.ts';
-import { inventoryError } from '../inventory-errors.ts';
+import { InventoryErrors, inventoryError } from '../inventory-errors.ts';
 import { OrderIdParams, ReservationView } from './schemas.ts';
 import { reservationView } from './views.ts';
 
 export function registerReservationRoutes(app: FastifyInstance, { pool }: { pool: Pool }): void {
   app.get<{ Params: OrderIdParams }>(
     '/reservations/:orderId',
-    { schema: { params: OrderIdParams, response: { 200: ReservationView } } },
+    {
+      schema: { params: OrderIdParams, response: { 200: ReservationView } },
+      config: { errors: routeErrors(InventoryErrors, 'INV_RESERVATION_NOT_FOUND') },
+    },
     async (request): Promise<ReservationView> => {
       const reservation = await findReservation(pool, request.params.orderId);
       if (reservation === undefined) {

@@ -5,9 +5,11 @@
  * "none yet" is a normal state, not a missing resource.
  */
 import type { Pool } from '@shop/platform/db/pool';
+import { routeErrors } from '@shop/platform/http/app';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { listNotificationsOfOrder } from '../db/notification-repository.ts';
+import { NOTIFICATION_ERRORS } from '../errors.ts';
 
 /** A UUID in any letter case; stored ids are lowercase, so the query is lowercased before use. */
 const UUID_ANY_CASE = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
@@ -20,7 +22,7 @@ export const NotificationsQuery = Type.Object(
 export function registerNotificationRoutes(app: FastifyInstance, options: { pool: Pool }): void {
   app.get<{ Querystring: { orderId: string } }>(
     '/notifications',
-    { schema: { querystring: NotificationsQuery } },
+    { schema: { querystring: NotificationsQuery }, config: { errors: routeErrors(NOTIFICATION_ERRORS) } },
     async (request) => {
       const orderId = request.query.orderId.toLowerCase();
       return { orderId, notifications: await listNotificationsOfOrder(options.pool, orderId) };

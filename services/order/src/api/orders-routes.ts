@@ -8,6 +8,7 @@
 import { CustomerContact } from '@shop/contracts/values';
 import type { Pool } from '@shop/platform/db/pool';
 import type { EventWriter } from '@shop/platform/events/event-writer';
+import { routeErrors } from '@shop/platform/http/app';
 import type { Logger } from '@shop/platform/logger';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Compile } from 'typebox/compile';
@@ -15,7 +16,7 @@ import { findOrder, isCustomersOrder, listOrders } from '../db/order-repository.
 import type { StatusNotifications } from '../db/settlement-wakeups.ts';
 import { PENDING_RETRY_AFTER_SECONDS } from '../domain/order.ts';
 import { toPlaceOrderCommand } from '../domain/place-order.ts';
-import { orderError } from '../errors.ts';
+import { ORDER_ERRORS, orderError } from '../errors.ts';
 import type { SagaEffectsDependencies } from '../events/saga-effects.ts';
 import type { OrderMetrics } from '../metrics.ts';
 import { awaitSettlement, MAX_WAIT_SECONDS } from './await-settlement.ts';
@@ -69,6 +70,18 @@ function noStore(reply: FastifyReply): void {
   reply.header('cache-control', 'no-store');
 }
 
+/** The stable codes each route answers with beside the shared ones (documented in its OpenAPI responses). */
+const PLACE_ORDER_ERRORS = routeErrors(
+  ORDER_ERRORS,
+  'ORD_LINE_QUANTITY_TOO_LARGE',
+  'ORD_INVALID_PHONE',
+  'ORD_INVALID_CONTACT',
+  'ORD_OVERLOADED',
+  'ORD_IDEMPOTENCY_KEY_REUSED',
+);
+const GET_ORDER_ERRORS = routeErrors(ORDER_ERRORS, 'ORD_WAIT_TOO_LONG', 'ORD_NOT_FOUND');
+const LIST_ORDERS_ERRORS = routeErrors(ORDER_ERRORS, 'ORD_PAGE_LIMIT_OUT_OF_RANGE', 'ORD_UNKNOWN_CURSOR');
+
 export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRoutesDependencies): void {
   const { pool, metrics } = dependencies;
   const placements = new OrderPlacements({
@@ -77,7 +90,11 @@ export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRou
     reservationTimeoutMs: dependencies.saga.settings.reservationTimeoutMs,
   });
 
-  app.post('/orders', { schema: { body: PlaceOrderBody, headers: PlaceOrderHeaders } }, async (request, reply) => {
+  const placeOrderRoute = {
+    schema: { body: PlaceOrderBody, headers: PlaceOrderHeaders },
+    config: { errors: PLACE_ORDER_ERRORS },
+  };
+  app.post('/orders', placeOrderRoute, async (request, reply) => {
     const result = toPlaceOrderCommand(request.body as PlaceOrderBody);
     if (!result.ok) throw orderError(result.code, result.message);
     const { command } = result;
@@ -109,7 +126,11 @@ export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRou
       .send({ orderId: placed.orderId, status: 'PENDING' });
   });
 
-  app.get('/orders/:id', { schema: { params: OrderParams, querystring: GetOrderQuery } }, async (request, reply) => {
+  const getOrderRoute = {
+    schema: { params: OrderParams, querystring: GetOrderQuery },
+    config: { errors: GET_ORDER_ERRORS },
+  };
+  app.get('/orders/:id', getOrderRoute, async (request, reply) => {
     const orderId = (request.params as OrderParams).id.toLowerCase();
     const { wait } = request.query as GetOrderQuery;
     const waitSeconds = wait === undefined ? 0 : Number(wait);
@@ -128,7 +149,8 @@ export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRou
     return reply.send(await orderResponse(pool, order));
   });
 
-  app.get('/orders', { schema: { querystring: ListOrdersQuery } }, async (request, reply) => {
+  const listOrdersRoute = { schema: { querystring: ListOrdersQuery }, config: { errors: LIST_ORDERS_ERRORS } };
+  app.get('/orders', listOrdersRoute, async (request, reply) => {
     const query = request.query as ListOrdersQuery;
     const customerId = query.customerId.toLowerCase();
     const limit = query.limit === undefined ? DEFAULT_PAGE_SIZE : Number(query.limit);

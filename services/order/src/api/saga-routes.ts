@@ -8,11 +8,12 @@
  * Both decide under the order's row lock in one transaction with their commands (outbox), like a reply.
  */
 import { inTransaction, type Pool } from '@shop/platform/db/pool';
+import { routeErrors } from '@shop/platform/http/app';
 import type { Logger } from '@shop/platform/logger';
 import type { FastifyInstance } from 'fastify';
 import { findOrder, lockSaga, type OrderRecord } from '../db/order-repository.ts';
 import { type DecisionContext, onCancelRequest, onOperatorRetry, type SagaDecision } from '../domain/order-saga.ts';
-import { orderError } from '../errors.ts';
+import { ORDER_ERRORS, orderError } from '../errors.ts';
 import { type SagaEffectsDependencies, SagaWriteSet } from '../events/saga-effects.ts';
 import { OrderParams } from './order-schemas.ts';
 import { type OrderView, orderResponse } from './order-view.ts';
@@ -24,6 +25,16 @@ export interface SagaRoutesDependencies {
 }
 
 type Decide = (saga: Parameters<typeof onCancelRequest>[0], context: DecisionContext) => SagaDecision;
+
+/** The stable codes each route answers with beside the shared ones (documented in its OpenAPI responses). */
+const cancelRoute = {
+  schema: { params: OrderParams },
+  config: { errors: routeErrors(ORDER_ERRORS, 'ORD_NOT_FOUND', 'ORD_SAGA_NEEDS_OPERATOR') },
+};
+const retryRoute = {
+  schema: { params: OrderParams },
+  config: { errors: routeErrors(ORDER_ERRORS, 'ORD_NOT_FOUND', 'ORD_SAGA_NOT_FAILED') },
+};
 
 export function registerSagaRoutes(app: FastifyInstance, dependencies: SagaRoutesDependencies): void {
   const { pool, saga, logger } = dependencies;
@@ -46,7 +57,7 @@ export function registerSagaRoutes(app: FastifyInstance, dependencies: SagaRoute
     return { order, view: await orderResponse(pool, order) };
   }
 
-  app.post('/orders/:id/cancel', { schema: { params: OrderParams } }, async (request, reply) => {
+  app.post('/orders/:id/cancel', cancelRoute, async (request, reply) => {
     const orderId = (request.params as OrderParams).id.toLowerCase();
     const { order, view } = await drive(orderId, onCancelRequest);
     return reply
@@ -55,7 +66,7 @@ export function registerSagaRoutes(app: FastifyInstance, dependencies: SagaRoute
       .send(view);
   });
 
-  app.post('/sagas/:id/retry', { schema: { params: OrderParams } }, async (request, reply) => {
+  app.post('/sagas/:id/retry', retryRoute, async (request, reply) => {
     const orderId = (request.params as OrderParams).id.toLowerCase();
     const { view } = await drive(orderId, onOperatorRetry);
     request.log.warn({ orderId }, 'operator retried a COMPENSATION_FAILED saga');

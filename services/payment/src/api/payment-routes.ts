@@ -1,8 +1,10 @@
 /** HTTP: `GET /payments?orderId=<uuid>`, the payments and refunds of one order (support and reconciliation). */
 import type { Pool } from '@shop/platform/db/pool';
+import { routeErrors } from '@shop/platform/http/app';
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { type PaymentRecord, paymentsOfOrder, type RefundRecord, refundsOfOrder } from '../db/payment-repository.ts';
+import { PaymentErrors } from '../payment-errors.ts';
 
 const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 
@@ -16,11 +18,15 @@ export interface PaymentRoutesOptions {
 }
 
 export function registerPaymentRoutes(app: FastifyInstance, { pool }: PaymentRoutesOptions): void {
-  app.get('/payments', { schema: { querystring: PaymentsQuery } }, async (request) => {
-    const { orderId } = request.query as Static<typeof PaymentsQuery>;
-    const [payments, refunds] = await Promise.all([paymentsOfOrder(pool, orderId), refundsOfOrder(pool, orderId)]);
-    return { orderId, payments: payments.map(paymentView), refunds: refunds.map(refundView) };
-  });
+  app.get(
+    '/payments',
+    { schema: { querystring: PaymentsQuery }, config: { errors: routeErrors(PaymentErrors) } },
+    async (request) => {
+      const { orderId } = request.query as Static<typeof PaymentsQuery>;
+      const [payments, refunds] = await Promise.all([paymentsOfOrder(pool, orderId), refundsOfOrder(pool, orderId)]);
+      return { orderId, payments: payments.map(paymentView), refunds: refunds.map(refundView) };
+    },
+  );
 }
 
 function paymentView(payment: PaymentRecord) {
