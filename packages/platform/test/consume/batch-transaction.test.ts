@@ -70,7 +70,7 @@ async function setup(t: TestContext, partitions = 1) {
   const router = new CollectingRouter();
   const start = async (
     handleBatch: BatchHandler<TestEvent>,
-    options: { initialBatchRecords?: number; maxConcurrentBatches?: number } = {},
+    options: { initialBatchRecords?: number; maxConcurrentBatches?: number; failures?: FailureRouter } = {},
   ) => {
     const runner = new ConsumerRunner<TestEvent>({
       name: 'test-consumer',
@@ -333,4 +333,35 @@ test('with a slow handler and fewer batch slots than partitions, every partition
   // fixed order, it would wait for the first two partitions to drain (16 records).
   assert.ok(served.length <= 8, `${served.length} records handled before the last partition's first: ${served}`);
   await eventually(async () => ((await s.committed()) === 32 ? true : undefined), 30_000, 'everything committed');
+});
+
+test('a record routed while Kafka is unavailable holds no database connection while the routing is retried', async (t) => {
+  const s = await setup(t);
+  await s.send(range(1, 5));
+  let failures = 2;
+  const checkedOutWhileFailing: number[] = [];
+  const router: FailureRouter = {
+    async route() {
+      if (failures > 0) {
+        failures--;
+        checkedOutWhileFailing.push(s.db.pool.totalCount - s.db.pool.idleCount);
+        throw platformError('PLT_KAFKA_UNREACHABLE', 'broker down (injected)');
+      }
+      return 'dead-lettered';
+    },
+  };
+  await s.start(
+    async (items, { client }) => {
+      const bad = items.find((item) => item.event.n === 3);
+      await insertAll(
+        items.filter((item) => item !== bad),
+        client,
+      );
+      return { rejected: bad === undefined ? [] : [{ index: bad.index, error: new AppError('TEST_RULE', 'no') }] };
+    },
+    { failures: router },
+  );
+  await eventually(async () => ((await s.committed()) === 5 ? true : undefined), 20_000, 'offsets committed');
+  assert.deepEqual(checkedOutWhileFailing, [0, 0], 'no connection checked out while routing was retried');
+  assert.deepEqual(await s.effects(), [1, 2, 4, 5]);
 });
