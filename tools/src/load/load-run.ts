@@ -40,6 +40,10 @@ export interface LoadOptions {
   /** Reconcile notifications too (one GET per settled order). */
   checkNotifications: boolean;
   onProgress?(progress: LoadProgress): void;
+  /** Called once, when the first order is about to be sent (the timeline's second 0). */
+  onStart?(at: Date): void;
+  /** Called once, when every order is final (or the drain ended), before the reconciliation starts. */
+  onSettled?(at: Date): void;
 }
 
 export interface LoadProgress {
@@ -158,6 +162,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const startedAt = new Date();
   const cpuAtStart = process.cpuUsage();
   const t0 = performance.now();
+  options.onStart?.(new Date());
   const second = () => Math.floor((performance.now() - t0) / 1_000);
   const drainDeadline = () => t0 + (options.durationSeconds + options.drainSeconds) * 1_000;
 
@@ -238,6 +243,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       },
     });
     await Promise.all(pending);
+    options.onSettled?.(new Date());
   } finally {
     clearInterval(progress);
   }
