@@ -13,7 +13,7 @@ import { TOOLS_LOG4J2_CONFIG } from '../../../infra/kafka/src/repo-paths.ts';
 import { runJavaMain } from '../../../infra/kafka/src/run-java-main.ts';
 import { percentile } from '../load/latency-recorder.ts';
 import { awaitOrder, listProducts, placeOrder, type StackUrls, setAvailable } from '../load/stack-client.ts';
-import { childrenOf, readMachineStat, readProcessStat, ticksToMs } from './proc-stat.ts';
+import { readMachineStat, readProcessStat, readProcessTree, ticksToMs } from './proc-stat.ts';
 
 export const PGBENCH_CLIENTS = 8;
 /** Rows per statement in the batched variant, which gives PostgreSQL's cost per row rather than per commit. */
@@ -61,11 +61,15 @@ export interface IdleLatency {
   medianMs: number;
 }
 
+/** The whole server's CPU so far: the postmaster, its reaped children and its live ones. */
 function postgresTicks(postmasterPid: number): number {
-  const postmaster = readProcessStat(postmasterPid);
-  if (postmaster === undefined) return 0;
-  return postmaster.ticks + postmaster.childTicks + childrenOf(postmasterPid).reduce((sum, c) => sum + c.ticks, 0);
+  const tree = readProcessTree(postmasterPid);
+  if (tree === undefined) return 0;
+  return tree.parent.ticks + tree.parent.childTicks + tree.children.reduce((sum, c) => sum + c.ticks, 0);
 }
+
+/** pgbench's backends finish exiting (and their last CPU is counted) within this after pgbench returns. */
+const BACKEND_EXIT_MS = 500;
 
 function capture(command: string, args: readonly string[]): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
@@ -146,8 +150,9 @@ export async function measurePgbench(options: PgbenchOptions): Promise<PgbenchCe
     'postgres',
     database,
   ]);
-  const pgTicks = postgresTicks(options.postmasterPid) - pgBefore;
   const machineTicks = readMachineStat().busyTicks - machineBefore.busyTicks;
+  await new Promise((resolve) => setTimeout(resolve, BACKEND_EXIT_MS));
+  const pgTicks = postgresTicks(options.postmasterPid) - pgBefore;
   if (code !== 0) throw new Error(`pgbench exited with ${code}:\n${output.slice(-1_500)}`);
   const { transactions, tps } = parsePgbenchOutput(output);
   const rows = transactions * options.rowsPerCommit;

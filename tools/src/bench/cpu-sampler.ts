@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 import type { BackendSample, CpuSample } from './cpu-attribution.ts';
-import { childrenOf, readMachineStat, readProcessStat } from './proc-stat.ts';
+import { readMachineStat, readProcessStat, readProcessTree } from './proc-stat.ts';
 
 /** Short enough that a pooled backend living a few seconds is seen; cheap enough not to disturb (~1 ms). */
 export const SAMPLE_INTERVAL_MS = 250;
@@ -59,14 +59,14 @@ export class CpuSampler {
         if (stat !== undefined) processes[label] = stat.ticks;
       }
       let postgres: CpuSample['postgres'];
-      const postmaster = postmasterPid === undefined ? undefined : readProcessStat(postmasterPid);
-      if (postmaster !== undefined && postmasterPid !== undefined) {
-        const children: BackendSample[] = childrenOf(postmasterPid).map((child) => ({
+      const tree = postmasterPid === undefined ? undefined : readProcessTree(postmasterPid);
+      if (tree !== undefined) {
+        const children: BackendSample[] = tree.children.map((child) => ({
           pid: child.pid,
           database: activity.get(child.pid),
           ticks: child.ticks,
         }));
-        postgres = { postmasterTicks: postmaster.ticks, exitedChildrenTicks: postmaster.childTicks, children };
+        postgres = { postmasterTicks: tree.parent.ticks, exitedChildrenTicks: tree.parent.childTicks, children };
       }
       this.samples.push({
         at: Date.now(),

@@ -142,3 +142,25 @@ export function pidListeningOn(port: number): number | undefined {
   }
   return undefined;
 }
+
+/** Attempts at a consistent reading of a parent and its children before giving up (and taking the last). */
+const CONSISTENT_READ_ATTEMPTS = 5;
+
+/**
+ * A parent (the postmaster) and its live children, read consistently: a child that exits and is reaped
+ * while /proc is being scanned would be in neither the parent's cutime nor the children read (its whole CPU
+ * lost), so the reading is repeated until the parent's cutime did not move across the scan.
+ */
+export function readProcessTree(pid: number): { parent: ProcessStat; children: ProcessStat[] } | undefined {
+  let last: { parent: ProcessStat; children: ProcessStat[] } | undefined;
+  for (let attempt = 0; attempt < CONSISTENT_READ_ATTEMPTS; attempt++) {
+    const before = readProcessStat(pid);
+    if (before === undefined) return undefined;
+    const children = childrenOf(pid);
+    const after = readProcessStat(pid);
+    if (after === undefined) return undefined;
+    last = { parent: after, children };
+    if (after.childTicks === before.childTicks) return last;
+  }
+  return last;
+}
