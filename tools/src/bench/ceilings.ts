@@ -155,6 +155,7 @@ export async function measurePgbench(options: PgbenchOptions): Promise<PgbenchCe
   const pgTicks = postgresTicks(options.postmasterPid) - pgBefore;
   if (code !== 0) throw new Error(`pgbench exited with ${code}:\n${output.slice(-1_500)}`);
   const { transactions, tps } = parsePgbenchOutput(output);
+  await dropPgbenchDatabase(options.serverUrl, database);
   const rows = transactions * options.rowsPerCommit;
   return {
     clients: PGBENCH_CLIENTS,
@@ -167,6 +168,20 @@ export async function measurePgbench(options: PgbenchOptions): Promise<PgbenchCe
     postgresCpuUsPerRow: (ticksToMs(pgTicks) * 1_000) / rows,
     machineCpuUsPerCommit: (ticksToMs(machineTicks) * 1_000) / transactions,
   };
+}
+
+/**
+ * The rows are of no further use, and left behind they would bring an autovacuum worker into the sweep's
+ * PostgreSQL CPU.
+ */
+async function dropPgbenchDatabase(serverUrl: string, database: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: `${serverUrl}/postgres` });
+  await admin.connect();
+  try {
+    await admin.query(`drop database if exists ${database} with (force)`);
+  } finally {
+    await admin.end();
+  }
 }
 
 /**
