@@ -236,6 +236,10 @@ async function runRate(ctx: RunContext, rate: number, phase: RateResult['phase']
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  // Stopped with the rest on Ctrl-C or a failure (a no-op once it has exited).
+  cleanups.push(async () => {
+    worker.kill();
+  });
   const sampler = new CpuSampler({
     processes: () => ({ ...ctx.stack.pids, broker: ctx.brokerPid, generator: worker.pid, bench: process.pid }),
     postmasterPid: ctx.postgres.postmasterPid,
@@ -373,6 +377,9 @@ async function runRate(ctx: RunContext, rate: number, phase: RateResult['phase']
 }
 
 async function main(): Promise<void> {
+  // The code that runs is the code at start: read the commit now, not after the run.
+  const commit = git(['rev-parse', 'HEAD']) || 'unknown';
+  const dirty = git(['status', '--porcelain', '--untracked-files=no']) !== '';
   await mkdir(runDir, { recursive: true });
   await mkdir(reportDir, { recursive: true });
   const loadAverageAtStart = loadavg();
@@ -487,8 +494,8 @@ async function main(): Promise<void> {
     version: REPORT_VERSION,
     generatedAt: new Date().toISOString(),
     command,
-    commit: git(['rev-parse', 'HEAD']) || 'unknown',
-    dirty: git(['status', '--porcelain', '--untracked-files=no']) !== '',
+    commit,
+    dirty,
     machine: {
       cpus: cpus().length,
       model: cpus()[0]?.model.trim() ?? 'unknown',
