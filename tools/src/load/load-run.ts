@@ -202,6 +202,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       while (!FINAL_STATUSES.has(view.status) && performance.now() < drainDeadline()) {
         view = await awaitOrder(urls, orderId, AWAIT_SECONDS);
       }
+      // Only what the reconciliation needs is kept: a run holds every order, and whole views (saga steps
+      // included) for tens of thousands of them made the generator's garbage collector a large part of its CPU.
+      view = {
+        orderId,
+        status: view.status,
+        createdAt: view.createdAt,
+        settledAt: view.settledAt ?? null,
+        ...(view.total === undefined ? {} : { total: view.total }),
+      };
       orders.set(orderId, view);
       if (FINAL_STATUSES.has(view.status)) {
         completed++;
