@@ -1,0 +1,69 @@
+/**
+ * SQL statements per database from pg_stat_statements on the private server: a snapshot at each end of the
+ * steady-state window, and the difference. BEGIN and COMMIT are statements too (track_utility is on): each
+ * is a round trip the services pay for.
+ */
+import type pg from 'pg';
+
+export interface StatementRow {
+  database: string;
+  queryId: string;
+  query: string;
+  calls: number;
+}
+
+export async function resetStatements(admin: pg.Client): Promise<void> {
+  await admin.query('select pg_stat_statements_reset()');
+}
+
+export async function snapshotStatements(admin: pg.Client, databases: readonly string[]): Promise<StatementRow[]> {
+  const { rows } = await admin.query<{ database: string; queryid: string; query: string; calls: string }>(
+    `select d.datname as database, s.queryid::text as queryid, s.query, s.calls::text as calls
+       from pg_stat_statements s join pg_database d on d.oid = s.dbid
+      where d.datname = any($1::text[])`,
+    [databases],
+  );
+  return rows.map((r) => ({ database: r.database, queryId: r.queryid, query: r.query, calls: Number(r.calls) }));
+}
+
+/**
+ * Foreign-key checks: PostgreSQL's RI triggers run these inside the client's statement, so they are no round
+ * trip and no statement the services send; counted apart.
+ */
+export function isForeignKeyCheck(query: string): boolean {
+  return /^SELECT 1 FROM ONLY "[^"]+"\."[^"]+" x WHERE /.test(query);
+}
+
+export interface StatementsDelta {
+  /** Calls per database over the window: the statements the clients sent. */
+  perDatabase: Record<string, number>;
+  /** Foreign-key checks per database (isForeignKeyCheck), not in perDatabase. */
+  foreignKeyChecks: Record<string, number>;
+  /** The most-called statements over the window, most first. */
+  top: Array<{ database: string; query: string; calls: number }>;
+}
+
+/** Calls between two snapshots; a statement new in `after` counts whole (it was first run in between). */
+export function statementsDelta(
+  before: readonly StatementRow[],
+  after: readonly StatementRow[],
+  topCount = 12,
+): StatementsDelta {
+  const key = (r: StatementRow) => `${r.database}\u0000${r.queryId}`;
+  const callsBefore = new Map(before.map((r) => [key(r), r.calls]));
+  const perDatabase: Record<string, number> = {};
+  const foreignKeyChecks: Record<string, number> = {};
+  const rows: StatementsDelta['top'] = [];
+  for (const r of after) {
+    const calls = r.calls - (callsBefore.get(key(r)) ?? 0);
+    if (calls <= 0) continue;
+    if (isForeignKeyCheck(r.query)) {
+      foreignKeyChecks[r.database] = (foreignKeyChecks[r.database] ?? 0) + calls;
+      continue;
+    }
+    perDatabase[r.database] = (perDatabase[r.database] ?? 0) + calls;
+    rows.push({ database: r.database, query: r.query.replace(/\s+/g, ' ').slice(0, 160), calls });
+  }
+  rows.sort((a, b) => b.calls - a.calls);
+  return { perDatabase, foreignKeyChecks, top: rows.slice(0, topCount) };
+}
