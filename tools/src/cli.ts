@@ -8,9 +8,11 @@
  *   saga show|retry <orderId>            an order's saga; retry a COMPENSATION_FAILED one (see saga/saga-cli.ts)
  */
 import { CommonEnvSchema, loadEnv, parseBootstrapServers } from '@shop/platform/config';
+import { type KafkaNamespace, kafkaNamespace, NAMESPACE_PATTERN } from '@shop/platform/kafka/namespace';
 import { provisionTopics } from '@shop/platform/kafka/provisioning/provision';
 import { describeAction, isApplicable } from '@shop/platform/kafka/provisioning/topic-plan';
 import { Command } from 'commander';
+import Type from 'typebox';
 import { dltCommand } from './dlt/dlt-cli.ts';
 import { lagCommand } from './lag/lag-cli.ts';
 import { loadCommand } from './load/load-command.ts';
@@ -19,10 +21,34 @@ import { sagaCommand } from './saga/saga-cli.ts';
 /** `topics plan --exit-code` exits with this when the cluster differs from the catalog. */
 const EXIT_DRIFT = 2;
 
-function connection() {
-  const env = loadEnv(CommonEnvSchema);
-  return { bootstrapServers: parseBootstrapServers(env.KAFKA_BOOTSTRAP_SERVERS), clientId: 'shop-cli' };
+const CliEnvSchema = Type.Object({
+  ...CommonEnvSchema.properties,
+  /** Topic and group prefix, as the services read it; empty in production. */
+  KAFKA_NAMESPACE: Type.String({ default: '', pattern: NAMESPACE_PATTERN }),
+});
+
+/**
+ * The cluster and the namespace the services of this environment use: a plan or apply against the
+ * unprefixed catalog while the services run under KAFKA_NAMESPACE would create topics nobody reads.
+ */
+function target(namespaceOption: string | undefined): {
+  connection: { bootstrapServers: string[]; clientId: string };
+  namespace: KafkaNamespace;
+} {
+  const env = loadEnv(CliEnvSchema);
+  const prefix = namespaceOption ?? env.KAFKA_NAMESPACE;
+  if (!new RegExp(NAMESPACE_PATTERN).test(prefix)) {
+    throw new Error(`--namespace ${JSON.stringify(prefix)} does not match ${NAMESPACE_PATTERN}`);
+  }
+  return {
+    connection: { bootstrapServers: parseBootstrapServers(env.KAFKA_BOOTSTRAP_SERVERS), clientId: 'shop-cli' },
+    namespace: kafkaNamespace(prefix),
+  };
 }
+const NAMESPACE_OPTION = [
+  '--namespace <prefix>',
+  'topic prefix (default: $KAFKA_NAMESPACE, empty in production)',
+] as const;
 
 const program = new Command('shop').description('Operator tools for the Kafka commerce system');
 const topics = program.command('topics').description('Provision the topic catalog of @shop/contracts');
@@ -32,8 +58,9 @@ topics
   .description('Print the difference between the catalog and the live cluster')
   .option('--json', 'print the plan as JSON')
   .option('--exit-code', `exit ${EXIT_DRIFT} when there is drift`)
-  .action(async (options: { json?: boolean; exitCode?: boolean }) => {
-    const result = await provisionTopics({ connection: connection() });
+  .option(...NAMESPACE_OPTION)
+  .action(async (options: { json?: boolean; exitCode?: boolean; namespace?: string }) => {
+    const result = await provisionTopics(target(options.namespace));
     if (options.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     } else {
@@ -47,8 +74,9 @@ topics
 topics
   .command('apply')
   .description('Create missing topics, add partitions and fix configs; never deletes or shrinks')
-  .action(async () => {
-    const result = await provisionTopics({ connection: connection(), apply: true });
+  .option(...NAMESPACE_OPTION)
+  .action(async (options: { namespace?: string }) => {
+    const result = await provisionTopics({ ...target(options.namespace), apply: true });
     for (const warning of result.warnings) process.stdout.write(`warning: ${warning}\n`);
     for (const action of result.applied) process.stdout.write(`applied ${describeAction(action)}\n`);
     const refused = result.actions.filter((action) => !isApplicable(action));

@@ -1,0 +1,41 @@
+/**
+ * `topics plan|apply` provision the catalog under the namespace the services use (KAFKA_NAMESPACE, or
+ * --namespace): an apply that ignored it created the unprefixed catalog beside a namespaced stack.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { allTopics } from '@shop/contracts';
+import { parseBootstrapServers } from '@shop/platform/config';
+import { createAdmin } from '@shop/platform/kafka/clients';
+
+const run = promisify(execFile);
+const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+const bootstrapServers = parseBootstrapServers(process.env.KAFKA_BOOTSTRAP_SERVERS ?? 'localhost:9092');
+
+test('topics apply should create the catalog under KAFKA_NAMESPACE, and plan should then show no drift', async (t) => {
+  const namespace = `topics-cli-${process.pid}-${Date.now().toString(36)}`;
+  const admin = createAdmin({ bootstrapServers, clientId: 'topics-cli-test' });
+  const expected = allTopics().map((topic) => `${namespace}.${topic.name}`);
+  t.after(async () => {
+    const existing = new Set(await admin.listTopics());
+    const created = expected.filter((name) => existing.has(name));
+    if (created.length > 0) await admin.deleteTopics({ topics: created });
+    await admin.close();
+  });
+  const env = { ...process.env, KAFKA_NAMESPACE: namespace };
+
+  const applied = await run(process.execPath, [CLI, 'topics', 'apply'], { env });
+  assert.ok(applied.stdout.includes(`applied + create ${namespace}.`), applied.stdout);
+  const existing = new Set(await admin.listTopics());
+  assert.deepEqual(
+    expected.filter((name) => !existing.has(name)),
+    [],
+    'every catalog topic exists under the namespace',
+  );
+
+  const planned = await run(process.execPath, [CLI, 'topics', 'plan', '--namespace', namespace], { env: process.env });
+  assert.match(planned.stdout, /No drift/);
+});
