@@ -17,6 +17,14 @@ import { createLogger, type Logger } from './logger.ts';
 import { OutboxRelay } from './outbox/outbox-relay.ts';
 import { checkKafka, checkPostgres } from './preflight.ts';
 import { createShutdown, type Shutdown } from './shutdown.ts';
+import {
+  flushTracing,
+  serviceTracer,
+  startTracing,
+  TracingEnvSchema,
+  type TracingSettings,
+  tracingSettings,
+} from './tracing.ts';
 
 /** What a service declares about itself; `runService` does the rest of the boot. */
 export interface ServiceDefinition {
@@ -45,6 +53,8 @@ export interface ServiceConfig {
   outboxRelayEnabled: boolean;
   /** Crash-test fault injection (see FAULT_KILL_AFTER_COMMIT); undefined in production. */
   faultKillAfterCommit?: string;
+  /** Where traces go (the OTEL_* variables); undefined when tracing is off, the default. */
+  tracing?: TracingSettings;
 }
 
 export interface ServiceContext {
@@ -90,6 +100,7 @@ export interface RunningService {
 function serviceEnvSchema(definition: ServiceDefinition): TObject<TProperties> {
   return Type.Object({
     ...CommonEnvSchema.properties,
+    ...TracingEnvSchema.properties,
     HOST: Type.String({ default: '127.0.0.1' }),
     /** 0 picks a free port (tests). */
     PORT: Type.Integer({ default: definition.defaultPort, minimum: 0, maximum: 65_535 }),
@@ -131,7 +142,12 @@ export function loadServiceConfig(definition: ServiceDefinition, env: Env = proc
     ...(raw.RETRY_DELAYS_MS === undefined ? {} : { retryDelaysMs: String(raw.RETRY_DELAYS_MS).split(',').map(Number) }),
     outboxRelayEnabled: raw.OUTBOX_RELAY_ENABLED === true,
     ...(raw.FAULT_KILL_AFTER_COMMIT === undefined ? {} : { faultKillAfterCommit: String(raw.FAULT_KILL_AFTER_COMMIT) }),
+    ...withTracing(tracingSettings(raw, definition.name)),
   });
+}
+
+function withTracing(tracing: TracingSettings | undefined): { tracing?: TracingSettings } {
+  return tracing === undefined ? {} : { tracing };
 }
 
 /**
@@ -143,6 +159,8 @@ export async function startService(definition: ServiceDefinition, env: Env = pro
   const config = loadServiceConfig(definition, env);
   const logger = createLogger({ service: definition.name, level: config.logLevel });
   const shutdown = createShutdown({ logger });
+  // Before anything that makes spans is built: each component takes its tracer (or none) when created.
+  startTracing({ settings: config.tracing });
 
   await checkPostgres(config.databaseServerUrl);
   await checkKafka(config.kafka.bootstrapServers);
@@ -164,7 +182,13 @@ async function assemble(
   logger: Logger,
   shutdown: Shutdown,
 ): Promise<RunningService> {
-  const pool = createPool(config.databaseUrl, { applicationName: definition.name });
+  const tracer = serviceTracer(definition.name);
+  // Registered first so it runs last: the spans of everything stopped before it are exported.
+  if (tracer !== undefined) shutdown.register('traces', () => flushTracing());
+  const pool = createPool(config.databaseUrl, {
+    applicationName: definition.name,
+    ...(tracer === undefined ? {} : { tracer }),
+  });
   shutdown.register('postgres pool', () => pool.end());
   await migrate(pool, definition.migrations, logger);
 
@@ -179,6 +203,7 @@ async function assemble(
     logger,
     registry,
     service: definition.name,
+    ...(tracer === undefined ? {} : { tracer }),
   });
   if (config.outboxRelayEnabled) {
     relay.start();
@@ -187,7 +212,7 @@ async function assemble(
     logger.warn('outbox relay disabled (OUTBOX_RELAY_ENABLED=false): events stay in the outbox');
   }
 
-  const app = await createHttpApp({ service: definition.name, logger });
+  const app = await createHttpApp({ service: definition.name, logger, ...(tracer === undefined ? {} : { tracer }) });
   const consumers: CatalogConsumer[] = [];
   app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   app.get('/ready', async (_request, reply) => {
@@ -222,6 +247,7 @@ async function assemble(
         logger,
         producer,
         registry,
+        ...(tracer === undefined ? {} : { tracer }),
         ...(retryDelaysMs === undefined ? {} : { retryDelaysMs }),
         ...(config.faultKillAfterCommit === consumerId
           ? {

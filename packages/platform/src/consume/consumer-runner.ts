@@ -2,6 +2,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import { DEFAULT_POOL_SIZE } from '../db/pool.ts';
 import { classifyFailure } from '../kafka/failure.ts';
 import { type BatchOutcome, type FailedRecord, type PreparedRecord, settleBatch } from './batch-transaction.ts';
+import { markRecordDuplicate, markRecordFailed, withConsumerSpans } from './consumer-spans.ts';
 import { PartitionQueue } from './partition-worker.ts';
 import { openRecordSource, partitionKey, type RecordSource } from './ports.ts';
 import { Abandoned, retryInPlace, sleep } from './retry-in-place.ts';
@@ -253,7 +254,10 @@ export class ConsumerRunner<Event> {
       this.#dispatched++;
       // The partitions that had a full buffer may have room now.
       this.#source?.wake();
-      const running: Promise<void> = this.#runBatch(batch, this.#generation)
+      const generation = this.#generation;
+      const running: Promise<void> = withConsumerSpans(this.#options.tracer, this.#options.groupId, batch, () =>
+        this.#runBatch(batch, generation),
+      )
         .catch((error) => {
           // Its records are neither settled nor queued any more: moving on would let a later batch commit an
           // offset past them. Start over from the committed offsets instead (the inbox skips what is done).
@@ -331,6 +335,7 @@ export class ConsumerRunner<Event> {
       dealt.add(record);
     }
     for (const record of outcome.duplicates) {
+      markRecordDuplicate(record);
       this.#metrics?.records.inc({ consumer: name, outcome: 'duplicate' });
       dealt.add(record);
     }
@@ -401,6 +406,7 @@ export class ConsumerRunner<Event> {
   /** Hands a record to the failure router, retrying in place (no connection held) while Kafka is unavailable. */
   async #route(record: KafkaRecord, failure: RecordFailure, keepGoing: () => boolean): Promise<void> {
     const { name, logger } = this.#options;
+    markRecordFailed(record, failure);
     const outcome = await retryInPlace(() => this.#options.failures.route(record, failure), {
       keepGoing,
       retryable: () => true,

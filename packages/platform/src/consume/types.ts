@@ -7,6 +7,7 @@
  * records that are new, commits, and only then commits the offsets. The handler works in sets: one locking
  * read, decisions in memory, set-based writes, one outbox insert (`EventWriter.appendAll`).
  */
+import type { Tracer } from '@opentelemetry/api';
 import type { Message } from '@platformatic/kafka';
 import type { Registry } from 'prom-client';
 import type { Pool, PoolClient } from '../db/pool.ts';
@@ -151,6 +152,8 @@ export interface ConsumerRunnerOptions<Event> {
   maxWaitMs?: number;
   /** Default: none. */
   registry?: Registry;
+  /** Makes a consumer span per record (consumer-spans.ts). Default: none (no spans: tracing is off). */
+  tracer?: Tracer;
   /**
    * For retry tiers: the time (ms since epoch) before which a record must not be handled. Its partition
    * waits (no other partition does); later records of a tier are due later anyway, since they were written

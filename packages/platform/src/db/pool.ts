@@ -1,6 +1,8 @@
+import { type Attributes, SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import pg from 'pg';
 import { platformError } from '../errors.ts';
 import { clearOutboxAppend, signalOutboxCommit } from '../outbox/outbox-signal.ts';
+import { batchLinks, insideTrace } from '../tracing.ts';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -16,7 +18,17 @@ export interface PoolOptions {
   max?: number;
   /** Shown in pg_stat_activity. */
   applicationName?: string;
+  /** Makes a span per `inTransaction` on this pool. Default: none (no spans: tracing is off). */
+  tracer?: Tracer;
 }
+
+/** What a transaction span says about its database, per traced pool. */
+interface PoolTracing {
+  readonly tracer: Tracer;
+  readonly attributes: Attributes;
+}
+
+const tracedPools = new WeakMap<Pool, PoolTracing>();
 
 export function createPool(url: string, options: PoolOptions = {}): Pool {
   const pool = new pg.Pool({
@@ -29,6 +41,20 @@ export function createPool(url: string, options: PoolOptions = {}): Pool {
   // An idle client that loses its connection emits 'error' on the pool; unhandled, it would crash the
   // process. The next query on a fresh client reports the outage where it can be retried.
   pool.on('error', () => {});
+  if (options.tracer !== undefined) {
+    const parsed = new URL(url);
+    tracedPools.set(pool, {
+      tracer: options.tracer,
+      attributes: {
+        'db.system.name': 'postgresql',
+        'db.system': 'postgresql',
+        'db.namespace': decodeURIComponent(parsed.pathname.slice(1)),
+        'db.operation.name': 'transaction',
+        'server.address': parsed.hostname,
+        'server.port': Number(parsed.port || 5432),
+      },
+    });
+  }
   return pool;
 }
 
@@ -72,6 +98,28 @@ function guardCheckedOutClient(client: PoolClient): void {
  * appended to the outbox, the relays of `pool` are woken once COMMIT has returned (see outbox-signal.ts).
  */
 export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const tracing = tracedPools.get(pool);
+  if (tracing === undefined || !insideTrace()) return runTransaction(pool, fn);
+  // One span for the whole transaction (connection wait included), not one per statement: cheap, and what
+  // a trace needs to show where a request or a batch spent its time. Only inside a trace (a request, a
+  // batch): a background poller's transactions would each start a trace of one span.
+  const span = tracing.tracer.startSpan(`transaction ${tracing.attributes['db.namespace']}`, {
+    kind: SpanKind.CLIENT,
+    attributes: tracing.attributes,
+    links: [...batchLinks()],
+  });
+  try {
+    return await runTransaction(pool, fn);
+  } catch (error) {
+    span.recordException(error as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+async function runTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await connect(pool);
   let lost = false;
   // A mark left by earlier use of this connection outside inTransaction belongs to no transaction of ours.

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import {
   type ConsumerId,
   consumer as catalogConsumer,
@@ -91,6 +92,8 @@ export interface CatalogConsumerBaseOptions {
   /** Publishes to the retry tiers and the dead-letter topic. */
   producer: KafkaProducer;
   registry?: Registry;
+  /** Makes a consumer span per record. Default: none (tracing off). */
+  tracer?: Tracer;
   /** Delay of each retry tier. Default: the catalog's RETRY_DELAYS_MS. Tests shorten them. */
   retryDelaysMs?: readonly number[];
   /** See `ConsumerRunnerOptions.afterTransaction` in consume/types.ts (crash tests only). */
@@ -167,6 +170,7 @@ export class CatalogConsumer {
       handleBatch,
       failures: router,
       ...(options.registry === undefined ? {} : { registry: options.registry }),
+      ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
       ...(options.afterTransaction === undefined ? {} : { afterTransaction: options.afterTransaction }),
     };
     this.#runners = [

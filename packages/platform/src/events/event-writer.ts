@@ -1,4 +1,5 @@
 import {
+  type CausationContext,
   causedBy,
   type EventMeta,
   type EventPayload,
@@ -11,6 +12,7 @@ import {
 import type { PoolClient } from '../db/pool.ts';
 import type { KafkaNamespace } from '../kafka/namespace.ts';
 import { appendToOutbox, type OutboxMessage } from '../outbox/outbox-writer.ts';
+import { traceOfNewEvent } from '../tracing.ts';
 
 /** Where a new event comes from: the event that caused it (same flow), or the start of a new flow. */
 export type EventCause = { cause: EventMeta } | { correlationId: string };
@@ -53,10 +55,18 @@ export type AnyAppendEventInput = { [T in EventType]: AppendEventInput<T> }[Even
 
 export function createEventWriter(options: { service: ServiceName; namespace: KafkaNamespace }): EventWriter {
   const encode = <T extends EventType>(input: AppendEventInput<T>): EncodedOutboxEvent => {
-    // A caused event continues the cause's flow and trace (a child span); a new flow starts a new trace.
-    const context =
-      'cause' in input.causedBy ? causedBy(input.causedBy.cause) : { correlationId: input.causedBy.correlationId };
-    const meta = newEventMeta({ type: input.type, producer: options.service, ...context });
+    // A caused event continues the cause's flow and trace (a child span); a new flow starts a new trace. With
+    // tracing on, the parent is a real span: the consumer span of the record that caused the event, or (a new
+    // flow) the span active now, e.g. the HTTP request's; with tracing off, a new span id in the cause's trace.
+    const cause = 'cause' in input.causedBy ? input.causedBy.cause : undefined;
+    const { traceparent, tracestate, ...flow }: Partial<CausationContext> & { correlationId: string } =
+      cause === undefined
+        ? { correlationId: (input.causedBy as { correlationId: string }).correlationId }
+        : causedBy(cause);
+    const trace =
+      traceOfNewEvent(cause?.eventId) ??
+      (traceparent === undefined ? {} : tracestate === undefined ? { traceparent } : { traceparent, tracestate });
+    const meta = newEventMeta({ type: input.type, producer: options.service, ...flow, ...trace });
     const encoded = encodeEvent({
       meta,
       payload: input.payload,

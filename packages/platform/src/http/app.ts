@@ -1,8 +1,16 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import { context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import { classifyError, type ErrorTable, isAppError, PlatformErrors } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { remoteParent } from '../tracing.ts';
 
 /** Requests larger than this are refused with 413 before they are parsed. */
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
@@ -18,7 +26,15 @@ export interface HttpAppOptions {
   logger: Logger;
   /** Default: DEFAULT_BODY_LIMIT_BYTES. */
   bodyLimit?: number;
+  /**
+   * Makes a server span per request (continuing an incoming `traceparent`), active while the route's
+   * handler runs. Default: none (no spans: tracing is off).
+   */
+  tracer?: Tracer;
 }
+
+/** Probes and scrapes: a span each would bury the requests worth tracing. */
+const UNTRACED_ROUTES: ReadonlySet<string> = new Set(['/health', '/ready', '/metrics']);
 
 /** Every error body has this shape, so clients branch on `error.code`, never on the message. */
 export interface ErrorBody {
@@ -193,6 +209,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     // Strict validation: unknown fields are refused, never silently dropped or coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
   });
+  if (options.tracer !== undefined) traceRequests(app, options.tracer);
   const routes = new Map<string, RouteShape>();
   app.addHook('onRoute', (route) => {
     const schema = route.schema ?? {};
@@ -260,4 +277,68 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     return payload;
   });
   return app;
+}
+
+/**
+ * A server span per request, from `onRequest` to `onResponse` (or the client's abort), a child of the
+ * request's `traceparent` when it has a valid one. The span is the active one while the route's handler
+ * runs (its handler is wrapped as the route is declared), so the handler's transactions and the first
+ * event of a flow it writes belong to the request's trace.
+ */
+function traceRequests(app: FastifyInstance, tracer: Tracer): void {
+  const spans = new WeakMap<FastifyRequest, Span>();
+  const end = (request: FastifyRequest, statusCode?: number) => {
+    const span = spans.get(request);
+    if (span === undefined) return;
+    spans.delete(request);
+    if (statusCode === undefined) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: 'request aborted by the client' });
+    } else {
+      span.setAttribute('http.response.status_code', statusCode);
+      if (statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    span.end();
+  };
+  app.addHook('onRoute', (route) => {
+    if (UNTRACED_ROUTES.has(route.url)) return;
+    const handler = route.handler;
+    route.handler = function traced(this: FastifyInstance, request, reply) {
+      const span = spans.get(request);
+      return span === undefined
+        ? handler.call(this, request, reply)
+        : context.with(trace.setSpan(context.active(), span), () => handler.call(this, request, reply));
+    };
+  });
+  app.addHook('onRequest', async (request) => {
+    const route = request.routeOptions.url;
+    if (route !== undefined && UNTRACED_ROUTES.has(route)) return;
+    const header = request.headers.traceparent;
+    const state = request.headers.tracestate;
+    const parent = remoteParent(
+      typeof header === 'string' ? header : undefined,
+      typeof state === 'string' ? state : undefined,
+    );
+    const path = request.url.split('?', 1)[0] as string;
+    spans.set(
+      request,
+      tracer.startSpan(
+        route === undefined ? request.method : `${request.method} ${route}`,
+        {
+          kind: SpanKind.SERVER,
+          attributes: {
+            'http.request.method': request.method,
+            'url.path': path,
+            'url.scheme': 'http',
+            ...(route === undefined ? {} : { 'http.route': route }),
+          },
+        },
+        parent,
+      ),
+    );
+  });
+  app.addHook('onError', async (request, _reply, error) => {
+    spans.get(request)?.recordException(error);
+  });
+  app.addHook('onResponse', async (request, reply) => end(request, reply.statusCode));
+  app.addHook('onRequestAbort', async (request) => end(request));
 }

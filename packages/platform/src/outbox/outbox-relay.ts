@@ -1,3 +1,5 @@
+import { type Span, SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import { HEADERS } from '@shop/contracts';
 import pg from 'pg';
 import type { Registry } from 'prom-client';
 import { Counter, Gauge, Histogram } from 'prom-client';
@@ -5,6 +7,7 @@ import { DB_CONNECT_TIMEOUT_MS, type Pool } from '../db/pool.ts';
 import { classifyError } from '../errors.ts';
 import type { KafkaProducer } from '../kafka/clients.ts';
 import type { Logger } from '../logger.ts';
+import { remoteParent, traceHeadersOf } from '../tracing.ts';
 import { onOutboxCommit } from './outbox-signal.ts';
 
 /** Rows published per Kafka request; one `send` carries the whole batch. */
@@ -68,6 +71,11 @@ export interface OutboxRelayOptions {
   registry?: Registry;
   /** Service name, as the `service` label of the metrics. */
   service: string;
+  /**
+   * Makes a producer span per published row, a child of the row's stored traceparent, and publishes the
+   * row with that span as its traceparent. Default: none (no spans; the stored headers go out unchanged).
+   */
+  tracer?: Tracer;
 }
 
 interface OutboxRow {
@@ -96,7 +104,7 @@ interface OutboxRow {
  *   is kept, so the relay reads again as soon as the pass in flight ends.
  */
 export class OutboxRelay {
-  readonly #options: Required<Omit<OutboxRelayOptions, 'registry'>>;
+  readonly #options: Required<Omit<OutboxRelayOptions, 'registry' | 'tracer'>> & Pick<OutboxRelayOptions, 'tracer'>;
   readonly #metrics: RelayMetrics | undefined;
   #running = false;
   #session: pg.Client | undefined;
@@ -219,14 +227,25 @@ export class OutboxRelay {
     this.#metrics?.published.inc(acknowledged.length);
     if (rows.length === 0) return 0;
     const started = performance.now();
-    await producer.send({
-      messages: rows.map((row) => ({
-        topic: row.topic,
-        key: row.message_key,
-        value: row.payload,
-        headers: new Map(Object.entries(row.headers).map(([name, value]) => [name, Buffer.from(value)])),
-      })),
-    });
+    const spans = this.#options.tracer === undefined ? undefined : startProducerSpans(this.#options.tracer, rows);
+    try {
+      await producer.send({
+        messages: rows.map((row, index) => ({
+          topic: row.topic,
+          key: row.message_key,
+          value: row.payload,
+          headers: new Map(
+            Object.entries(spans === undefined ? row.headers : withTraceOf(row.headers, spans[index] as Span)).map(
+              ([name, value]) => [name, Buffer.from(value)],
+            ),
+          ),
+        })),
+      });
+    } catch (error) {
+      endProducerSpans(spans, error);
+      throw error;
+    }
+    endProducerSpans(spans);
     this.#metrics?.publishDuration.observe((performance.now() - started) / 1_000);
     this.#acknowledged = rows.map((row) => row.id);
     return rows.length;
@@ -306,6 +325,49 @@ export class OutboxRelay {
         resolve(true);
       };
     });
+  }
+}
+
+/** One producer span per row (`send <topic>`), each a child of the context the row's event was written in. */
+function startProducerSpans(tracer: Tracer, rows: readonly OutboxRow[]): Span[] {
+  const now = Date.now();
+  return rows.map((row) =>
+    tracer.startSpan(
+      `send ${row.topic}`,
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'send',
+          'messaging.operation.name': 'send',
+          'messaging.destination.name': row.topic,
+          'messaging.kafka.message.key': row.message_key,
+          ...(row.headers[HEADERS.eventId] === undefined
+            ? {}
+            : { 'messaging.message.id': row.headers[HEADERS.eventId] }),
+          // Time from the commit that wrote the row to this read: the outbox's share of the hop's latency.
+          'shop.outbox.wait_ms': Math.max(0, now - row.created_at.getTime()),
+        },
+      },
+      remoteParent(row.headers[HEADERS.traceparent], row.headers[HEADERS.tracestate]),
+    ),
+  );
+}
+
+/** The row's headers with its producer span as the trace parent: consumers continue the trace from the send. */
+function withTraceOf(headers: Record<string, string>, span: Span): Record<string, string> {
+  const { [HEADERS.tracestate]: _state, ...rest } = headers;
+  return { ...rest, ...traceHeadersOf(span) };
+}
+
+function endProducerSpans(spans: Span[] | undefined, error?: unknown): void {
+  if (spans === undefined) return;
+  for (const span of spans) {
+    if (error !== undefined) {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+    }
+    span.end();
   }
 }
 
