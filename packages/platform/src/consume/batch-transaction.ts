@@ -6,6 +6,7 @@
 import { inTransaction, type Pool } from '../db/pool.ts';
 import { classifyFailure } from '../kafka/failure.ts';
 import type { Logger } from '../logger.ts';
+import { markOutboxAppend } from '../outbox/outbox-signal.ts';
 import { claimInbox, releaseInbox } from './inbox.ts';
 import { retryInPlace } from './retry-in-place.ts';
 import {
@@ -158,6 +159,11 @@ async function runOnce<Event>(
     );
     onItems(positions);
     if (positions.length === 0) return { positions, rejected: [] };
+    // A consumer's handler nearly always replies through the outbox, not always through appendToOutbox
+    // (a handler may write its rows within its own set-based statement): the relays of the pool are woken
+    // after every batch that committed new records, so a reply never waits for the relay's poll. For a
+    // consumer that writes no outbox row, that costs its relay one empty read per batch.
+    markOutboxAppend(client);
     const items = positions.map((position, index): BatchItem<Event> => {
       const { record, decoded } = records[position] as PreparedRecord<Event>;
       return {

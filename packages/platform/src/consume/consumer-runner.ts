@@ -65,6 +65,8 @@ export class ConsumerRunner<Event> {
   #source: RecordSource | undefined;
   #partitions = new Map<string, PartitionQueue>();
   #batches = new Set<Promise<void>>();
+  /** Offset commits sent and not answered yet; `stop` waits for them. */
+  #commits = new Set<Promise<void>>();
   /** Changes when the stream is reopened: batches of an older stream give up instead of retrying. */
   #generation = 0;
   /** Records per batch now (see OFFSET_COMMIT_INTERVAL_MS); set in the constructor. */
@@ -130,6 +132,7 @@ export class ConsumerRunner<Event> {
   async #close(): Promise<void> {
     clearTimeout(this.#dueTimer);
     await Promise.all(this.#batches);
+    await Promise.all(this.#commits);
     this.#partitions.clear();
     const source = this.#source;
     this.#source = undefined;
@@ -295,6 +298,11 @@ export class ConsumerRunner<Event> {
   /**
    * Decodes, settles (transactions), routes the failures, then commits each partition's offset once. A
    * batch abandoned (stop, rebalance) during its retries commits no offset past what it did not settle.
+   *
+   * The batch ends when its offsets are sent, not when the broker answers: the partition's next batch need
+   * not wait a round trip for an offset that only bounds redelivery. The client keeps one OffsetCommit in
+   * flight per member and merges what is queued meanwhile (per partition, the highest offset), so commits of
+   * consecutive batches go out in order, several partitions and batches in one request under load.
    */
   async #runBatch(records: readonly KafkaRecord[], generation: number): Promise<void> {
     const { name, logger } = this.#options;
@@ -351,7 +359,8 @@ export class ConsumerRunner<Event> {
     } catch (error) {
       if (!(error instanceof Abandoned)) throw error;
     }
-    await this.#commitOffsets(records, dealt);
+    const committing = this.#commitOffsets(records, dealt).finally(() => this.#commits.delete(committing));
+    this.#commits.add(committing);
   }
 
   /** A decoder that throws (rather than report) is treated as having reported the record undecodable. */

@@ -8,6 +8,7 @@ import { migrate } from '../../src/db/migrate.ts';
 import { AppError, platformError } from '../../src/errors.ts';
 import { createAdmin, createProducer } from '../../src/kafka/clients.ts';
 import { createLogger } from '../../src/logger.ts';
+import { onOutboxCommit } from '../../src/outbox/outbox-signal.ts';
 import { platformMigrations } from '../../src/platform-migrations.ts';
 import {
   createTestDatabase,
@@ -123,6 +124,39 @@ test('runner should apply each event once and commit, so a restarted member repr
   t.after(() => second.stop());
   await eventually(async () => ((await effects(s)).includes(100) ? true : undefined), 20_000, 'new record processed');
   assert.deepEqual(await effects(s), [...Array.from({ length: 30 }, (_, n) => n), 100]);
+});
+
+test('runner should send the offsets of its last batches before stop resolves, though batches no longer wait for them', async (t) => {
+  const s = await setup(t);
+  await s.send(Array.from({ length: 6 }, (_, n) => ({ value: JSON.stringify({ n }), key: `k${n % 3}` })));
+  const member = runner(s, insertEffect);
+  await member.start();
+  await eventually(async () => ((await effects(s)).length === 6 ? true : undefined), 20_000, '6 effects');
+  // No wait for the commits here: stop itself must see them answered.
+  await member.stop();
+  assert.equal(await committedTotal(s), 6);
+});
+
+test('runner should wake the outbox relays of its pool once a batch committed, also when the handler wrote its outbox rows with its own SQL', async (t) => {
+  const s = await setup(t);
+  let committedWhenSignalled: number[] | undefined;
+  let signals = 0;
+  t.after(
+    onOutboxCommit(s.db.pool, () => {
+      signals++;
+      // Synchronously from the committing caller: what another connection reads now is what was committed.
+      void effects(s).then((seen) => {
+        committedWhenSignalled ??= seen;
+      });
+    }),
+  );
+  await s.send([{ value: JSON.stringify({ n: 7 }) }]);
+  const member = runner(s, insertEffect);
+  await member.start();
+  t.after(() => member.stop());
+  await eventually(async () => (committedWhenSignalled === undefined ? undefined : true), 20_000, 'a signal');
+  assert.deepEqual(committedWhenSignalled, [7]);
+  assert.equal(signals, 1);
 });
 
 test('runner should give a redelivered event (same event id) no second effect', async (t) => {
