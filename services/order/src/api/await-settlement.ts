@@ -4,7 +4,6 @@
  * wake-up after a settling transaction, or by the hub's poll for orders settled elsewhere), or at a slow
  * safety interval of its own.
  */
-import type { OrderRecord } from '../db/order-repository.ts';
 import type { StatusNotifications } from '../db/settlement-wakeups.ts';
 
 /** Longest `?wait=` accepted, in seconds: below common proxy idle timeouts (60 s). */
@@ -17,19 +16,21 @@ export const WAIT_SAFETY_POLL_MS = 5_000;
 /** Most requests waiting at once per process; past it a request answers at once (its client falls back to Retry-After). */
 export const MAX_WAITERS = 10_000;
 
-export interface AwaitSettlementOptions {
+export interface AwaitSettlementOptions<T extends { readonly status: string }> {
   orderId: string;
   /** How long to wait for a final status; 0 answers at once. */
   waitMs: number;
-  /** Reads the order (one short query per wake-up). */
-  find(): Promise<OrderRecord | undefined>;
+  /** Reads the order, as it is to be answered (one short query per wake-up). */
+  find(): Promise<T | undefined>;
   notifications: StatusNotifications;
   /** Default: WAIT_SAFETY_POLL_MS. */
   safetyPollMs?: number;
 }
 
 /** The order once it is final, or as it is when the wait ends; `undefined` when it does not exist. */
-export async function awaitSettlement(options: AwaitSettlementOptions): Promise<OrderRecord | undefined> {
+export async function awaitSettlement<T extends { readonly status: string }>(
+  options: AwaitSettlementOptions<T>,
+): Promise<T | undefined> {
   const { notifications } = options;
   if (options.waitMs <= 0 || notifications.subscriptions >= MAX_WAITERS) return options.find();
   const deadline = performance.now() + options.waitMs;

@@ -1,7 +1,6 @@
 /** The JSON an order is shown as (GET /orders/{id} and the listing). */
 
-import type { Queryable } from '../db/order-repository.ts';
-import { findSaga, type OrderRecord, type SagaStepRecord } from '../db/order-repository.ts';
+import type { OrderRecord, OrderWithSaga, SagaStepRecord } from '../db/order-repository.ts';
 import { PENDING_MESSAGE } from '../domain/order.ts';
 
 export interface SagaStepView {
@@ -59,10 +58,10 @@ function toStepView(step: SagaStepRecord): SagaStepView {
   };
 }
 
-/** The full view of one order: the order with its saga (one more query, so not used for listings). */
-export async function orderResponse(db: Queryable, order: OrderRecord): Promise<OrderView> {
+/** The full view of one order: the order with its saga (read by `findOrderWithSaga`; not used for listings). */
+export function orderResponse(order: OrderWithSaga): OrderView {
   const view = toOrderView(order);
-  const saga = await findSaga(db, order.id);
+  const { saga } = order;
   if (saga === undefined) return view;
   return {
     ...view,

@@ -12,7 +12,7 @@ import { routeErrors } from '@shop/platform/http/app';
 import type { Logger } from '@shop/platform/logger';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Compile } from 'typebox/compile';
-import { findOrder, isCustomersOrder, listOrders } from '../db/order-repository.ts';
+import { findOrderWithSaga, isCustomersOrder, listOrders } from '../db/order-repository.ts';
 import type { StatusNotifications } from '../db/settlement-wakeups.ts';
 import { PENDING_RETRY_AFTER_SECONDS } from '../domain/order.ts';
 import { toPlaceOrderCommand } from '../domain/place-order.ts';
@@ -140,13 +140,13 @@ export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRou
     const order = await awaitSettlement({
       orderId,
       waitMs: waitSeconds * 1_000,
-      find: () => findOrder(pool, orderId),
+      find: () => findOrderWithSaga(pool, orderId),
       notifications: dependencies.notifications,
     });
     if (order === undefined) throw orderError('ORD_NOT_FOUND', `No order ${orderId}`);
     noStore(reply);
     if (order.status === 'PENDING') reply.header('retry-after', String(PENDING_RETRY_AFTER_SECONDS));
-    return reply.send(await orderResponse(pool, order));
+    return reply.send(orderResponse(order));
   });
 
   const listOrdersRoute = { schema: { querystring: ListOrdersQuery }, config: { errors: LIST_ORDERS_ERRORS } };

@@ -11,7 +11,7 @@ import { inTransaction, type Pool } from '@shop/platform/db/pool';
 import { routeErrors } from '@shop/platform/http/app';
 import type { Logger } from '@shop/platform/logger';
 import type { FastifyInstance } from 'fastify';
-import { findOrder, lockSaga, type OrderRecord } from '../db/order-repository.ts';
+import { findOrderWithSaga, lockSaga, type OrderRecord } from '../db/order-repository.ts';
 import { type DecisionContext, onCancelRequest, onOperatorRetry, type SagaDecision } from '../domain/order-saga.ts';
 import { ORDER_ERRORS, orderError } from '../errors.ts';
 import { type SagaEffectsDependencies, SagaWriteSet } from '../events/saga-effects.ts';
@@ -52,9 +52,9 @@ export function registerSagaRoutes(app: FastifyInstance, dependencies: SagaRoute
         await writes.flush(client);
       }
     });
-    const order = await findOrder(pool, orderId);
+    const order = await findOrderWithSaga(pool, orderId);
     if (order === undefined) throw orderError('ORD_NOT_FOUND', `No order ${orderId}`);
-    return { order, view: await orderResponse(pool, order) };
+    return { order, view: orderResponse(order) };
   }
 
   app.post('/orders/:id/cancel', cancelRoute, async (request, reply) => {

@@ -104,8 +104,9 @@ export async function placeOrders(
     placed: boolean;
     holder_id: string | null;
     holder_fingerprint: string | null;
-  }>(
-    `WITH input AS (
+  }>({
+    name: 'order-place',
+    text: `WITH input AS (
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::jsonb[], $4::jsonb[], $5::text[], $6::text[], $7::uuid[],
                             $8::timestamptz[], $9::text[], $10::text[], $11::text[], $12::bytea[], $13::jsonb[])
          WITH ORDINALITY AS i(id, customer_id, lines, contact, idempotency_key, fingerprint, event_id, deadline_at,
@@ -139,7 +140,7 @@ export async function placeOrders(
      LEFT JOIN new_order n ON n.id = i.id
      LEFT JOIN claim c ON c.customer_id = i.customer_id AND c.idempotency_key = i.idempotency_key
      ORDER BY i.seq`,
-    [
+    values: [
       orders.map((order) => order.id),
       orders.map((order) => order.command.customerId),
       orders.map((order) => JSON.stringify(order.command.lines)),
@@ -156,7 +157,7 @@ export async function placeOrders(
       saga.state,
       saga.step,
     ],
-  );
+  });
   return orders.map((order, index) => {
     const row = rows[index];
     if (row?.id === order.id && row.placed) return { placed: true };
@@ -166,11 +167,6 @@ export async function placeOrders(
     }
     return { placed: false, orderId: row.holder_id, fingerprint: row.holder_fingerprint };
   });
-}
-
-export async function findOrder(db: Queryable, id: string): Promise<OrderRecord | undefined> {
-  const { rows } = await db.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders o WHERE o.id = $1`, [id]);
-  return rows[0] === undefined ? undefined : toRecord(rows[0]);
 }
 
 /** Whether order `id` exists and belongs to `customerId` (a valid `before` cursor). */
@@ -280,22 +276,24 @@ function toLockedSaga(row: SagaRow): LockedSaga {
 export async function lockSagas(client: Queryable, orderIds: readonly string[]): Promise<Map<string, LockedSaga>> {
   const locked = new Map<string, LockedSaga>();
   if (orderIds.length === 0) return locked;
-  const { rows } = await client.query<Omit<SagaRow, 'open_steps'>>(
-    `SELECT o.id AS order_id, o.customer_id, o.status, o.lines, o.contact, o.total_amount_minor, o.total_currency,
+  const { rows } = await client.query<Omit<SagaRow, 'open_steps'>>({
+    name: 'order-lock-sagas',
+    text: `SELECT o.id AS order_id, o.customer_id, o.status, o.lines, o.contact, o.total_amount_minor, o.total_currency,
             s.state, s.payment_id, s.charge_expires_at, s.captured_amount_minor, s.refund_id, s.refunded_amount_minor,
             s.cancel_requested_at, s.pending_cancel_code, s.pending_cancel_message, s.resume_state, s.operator_retries
      FROM orders o JOIN order_sagas s ON s.order_id = o.id
      WHERE o.id = ANY($1::uuid[])
      ORDER BY o.id
      FOR UPDATE`,
-    [[...new Set(orderIds)]],
-  );
+    values: [[...new Set(orderIds)]],
+  });
   if (rows.length === 0) return locked;
-  const open = await client.query<SagaRow['open_steps'][number] & { order_id: string }>(
-    `SELECT order_id, step, attempt, deadline_at FROM order_saga_steps
+  const open = await client.query<SagaRow['open_steps'][number] & { order_id: string }>({
+    name: 'order-open-steps',
+    text: `SELECT order_id, step, attempt, deadline_at FROM order_saga_steps
      WHERE order_id = ANY($1::uuid[]) AND status = 'STARTED'`,
-    [rows.map((row) => row.order_id)],
-  );
+    values: [rows.map((row) => row.order_id)],
+  });
   const openByOrder = new Map<string, SagaRow['open_steps']>();
   for (const step of open.rows) {
     const list = openByOrder.get(step.order_id) ?? [];
@@ -374,8 +372,9 @@ export async function writeSagaChanges(client: Queryable, writes: SagaWrites): P
   if (sagas.length === 0 && orders.length === 0 && stepUpdates.length === 0 && stepInserts.length === 0) {
     return settled;
   }
-  const { rows } = await client.query<{ order_id: string; settled_seconds: string }>(
-    `WITH outbox_rows AS (
+  const { rows } = await client.query<{ order_id: string; settled_seconds: string }>({
+    name: 'order-write-saga-changes',
+    text: `WITH outbox_rows AS (
        INSERT INTO outbox (event_id, event_type, topic, message_key, payload, headers)
        SELECT * FROM unnest($30::uuid[], $31::text[], $32::text[], $33::text[], $34::bytea[], $35::jsonb[])
      ), saga_update AS (
@@ -426,7 +425,7 @@ export async function writeSagaChanges(client: Queryable, writes: SagaWrites): P
        WHERE (SELECT count(*) FROM step_update) >= 0
      )
      SELECT id AS order_id, settled_seconds FROM order_update WHERE settled_seconds IS NOT NULL`,
-    [
+    values: [
       sagas.map((saga) => saga.orderId),
       sagas.map((saga) => saga.state),
       sagas.map((saga) => saga.paymentId ?? null),
@@ -463,7 +462,7 @@ export async function writeSagaChanges(client: Queryable, writes: SagaWrites): P
       outbox.map((row) => row.payload),
       outbox.map((row) => JSON.stringify(row.headers)),
     ],
-  );
+  });
   for (const row of rows) settled.set(row.order_id, Number(row.settled_seconds));
   return settled;
 }
@@ -478,37 +477,54 @@ export interface SagaStepRecord {
   readonly deadlineAt?: Date;
 }
 
-/** The saga's state and every step attempt, oldest first. */
-export async function findSaga(
-  db: Queryable,
-  orderId: string,
-): Promise<{ state: SagaState; refunded?: number; steps: SagaStepRecord[] } | undefined> {
-  const { rows } = await db.query<{
-    state: SagaState;
-    refunded_amount_minor: string | null;
-    steps: {
-      step: SagaStep;
-      attempt: number;
-      status: StepStatus;
-      started_at: string;
-      finished_at: string | null;
-      deadline_at: string | null;
-    }[];
-  }>(
-    `SELECT s.state, s.refunded_amount_minor,
-            COALESCE((SELECT json_agg(json_build_object('step', st.step, 'attempt', st.attempt, 'status', st.status,
-                        'started_at', st.started_at, 'finished_at', st.finished_at, 'deadline_at', st.deadline_at)
-                        ORDER BY st.started_at, st.attempt)
-                      FROM order_saga_steps st WHERE st.order_id = s.order_id), '[]'::json) AS steps
-     FROM order_sagas s WHERE s.order_id = $1`,
-    [orderId],
-  );
+/** The saga behind an order as GET /orders/{id} shows it: its state and every step attempt, oldest first. */
+export interface SagaRecord {
+  readonly state: SagaState;
+  readonly refunded?: number;
+  readonly steps: readonly SagaStepRecord[];
+}
+
+/** An order with its saga (absent only for an order written without one). */
+export interface OrderWithSaga extends OrderRecord {
+  readonly saga?: SagaRecord;
+}
+
+interface StepJson {
+  step: SagaStep;
+  attempt: number;
+  status: StepStatus;
+  started_at: string;
+  finished_at: string | null;
+  deadline_at: string | null;
+}
+
+/**
+ * The order and its saga in ONE statement (one round trip, and one snapshot: the saga shown is the one of the
+ * status shown). Long polls run it at least twice per order, so it is a named statement: each connection
+ * parses and plans it once, not on every read.
+ */
+export async function findOrderWithSaga(db: Queryable, id: string): Promise<OrderWithSaga | undefined> {
+  const { rows } = await db.query<
+    OrderRow & { saga_state: SagaState | null; refunded_amount_minor: string | null; steps: StepJson[] | null }
+  >({
+    name: 'order-find-with-saga',
+    text: `SELECT ${ORDER_COLUMNS}, s.state AS saga_state, s.refunded_amount_minor,
+                  (SELECT json_agg(json_build_object('step', st.step, 'attempt', st.attempt, 'status', st.status,
+                            'started_at', st.started_at, 'finished_at', st.finished_at, 'deadline_at', st.deadline_at)
+                            ORDER BY st.started_at, st.attempt)
+                   FROM order_saga_steps st WHERE st.order_id = s.order_id) AS steps
+           FROM orders o LEFT JOIN order_sagas s ON s.order_id = o.id
+           WHERE o.id = $1`,
+    values: [id],
+  });
   const row = rows[0];
   if (row === undefined) return undefined;
-  return {
-    state: row.state,
+  const order = toRecord(row);
+  if (row.saga_state === null) return order;
+  const saga: SagaRecord = {
+    state: row.saga_state,
     ...(row.refunded_amount_minor === null ? {} : { refunded: Number(row.refunded_amount_minor) }),
-    steps: row.steps.map((step) => ({
+    steps: (row.steps ?? []).map((step) => ({
       step: step.step,
       attempt: step.attempt,
       status: step.status,
@@ -517,6 +533,7 @@ export async function findSaga(
       ...(step.deadline_at === null ? {} : { deadlineAt: new Date(step.deadline_at) }),
     })),
   };
+  return { ...order, saga };
 }
 
 /** Open step attempts whose deadline has passed, oldest deadline first. */

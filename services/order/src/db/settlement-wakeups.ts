@@ -186,10 +186,12 @@ export class SettlementWakeupHub implements StatusNotifications {
     if (orderIds.length === 0 || this.#closing) return;
     this.#polling = true;
     try {
-      const { rows } = await this.#pool.query<{ id: string }>(
-        `SELECT id FROM orders WHERE id = ANY($1::uuid[]) AND status <> 'PENDING'`,
-        [orderIds],
-      );
+      // Named: planned once per connection, as it runs every tick.
+      const { rows } = await this.#pool.query<{ id: string }>({
+        name: 'order-settled-poll',
+        text: `SELECT id FROM orders WHERE id = ANY($1::uuid[]) AND status <> 'PENDING'`,
+        values: [orderIds],
+      });
       this.wake(rows.map((row) => row.id));
     } catch (error) {
       // Waiters still re-read at their own (slow) safety interval and answer when their wait ends.

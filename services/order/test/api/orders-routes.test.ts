@@ -84,6 +84,35 @@ test('the order API', async (t) => {
     assert.equal(upper.body.orderId, orderId, 'an id in upper case names the same order');
   });
 
+  await t.test('GET /orders/{id} should read the order and its saga with one statement', async () => {
+    const { orderId } = (await api.post('/orders', orderBody())).body;
+    // Statements naming this order by itself (background work names orders in arrays).
+    const reads: string[] = [];
+    const wrapped = new WeakSet<object>();
+    const count = (client: { query: (...args: unknown[]) => unknown }) => {
+      if (wrapped.has(client)) return;
+      wrapped.add(client);
+      const query = client.query;
+      client.query = (...args: unknown[]) => {
+        const config = args[0] as string | { text: string; values?: unknown[] };
+        const values = typeof config === 'string' ? args[1] : config.values;
+        if (Array.isArray(values) && values.includes(orderId)) {
+          reads.push(typeof config === 'string' ? config : config.text);
+        }
+        return query.apply(client, args);
+      };
+    };
+    pool.on('acquire', count);
+    try {
+      const response = await api.get(`/orders/${orderId}`);
+      assert.equal(response.status, 200);
+      assert.equal(response.body.saga.state, 'RESERVING');
+    } finally {
+      pool.off('acquire', count);
+    }
+    assert.equal(reads.length, 1, `one statement, not ${reads.length}: ${reads.join(' | ')}`);
+  });
+
   await t.test('POST /orders should merge lines naming the same SKU and store the phone in E.164', async () => {
     const body = orderBody({
       items: [
