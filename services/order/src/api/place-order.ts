@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { platformError } from '@shop/platform/errors';
 import type { EventWriter } from '@shop/platform/events/event-writer';
 import { classifyFailure } from '@shop/platform/kafka/failure';
+import { signalOutboxCommit } from '@shop/platform/outbox/outbox-signal';
 import { type NewOrder, type PlacementResult, placeOrders, type Queryable } from '../db/order-repository.ts';
 import { INITIAL_SAGA } from '../domain/order-saga.ts';
 import { type PlaceOrderCommand, requestFingerprint } from '../domain/place-order.ts';
@@ -77,6 +78,17 @@ function answer(order: NewOrder, result: PlacementResult): PlacedOrder {
 
 const SAGA_START = { state: INITIAL_SAGA.state, step: INITIAL_SAGA.step };
 
+/**
+ * Runs the placement statement (its own transaction) and, once it committed, wakes this process's outbox
+ * relay: the statement writes the OrderPlaced rows itself, outside `inTransaction`, so without the signal
+ * each order would wait for the relay's poll (up to its idle interval) before it is published.
+ */
+async function placeAndWake(pool: Queryable, orders: readonly NewOrder[]): Promise<PlacementResult[]> {
+  const results = await placeOrders(pool, SAGA_START, orders);
+  if (results.some((result) => result.placed)) signalOutboxCommit(pool as Parameters<typeof signalOutboxCommit>[0]);
+  return results;
+}
+
 /** Places one order alone, in one statement. */
 export async function placeOrder(
   dependencies: PlaceOrderDependencies,
@@ -84,7 +96,7 @@ export async function placeOrder(
   idempotencyKey: string | undefined,
 ): Promise<PlacedOrder> {
   const order = newOrder(dependencies, command, idempotencyKey);
-  const [result] = await placeOrders(dependencies.pool, SAGA_START, [order]);
+  const [result] = await placeAndWake(dependencies.pool, [order]);
   if (result === undefined)
     throw platformError('PLT_UNEXPECTED', 'the placement statement returned no result for an order');
   return answer(order, result);
@@ -160,9 +172,8 @@ export class OrderPlacements {
     }
     let results: PlacementResult[];
     try {
-      results = await placeOrders(
+      results = await placeAndWake(
         this.#options.pool,
-        SAGA_START,
         unique.map((pending) => pending.order),
       );
     } catch (error) {
@@ -207,7 +218,7 @@ export class OrderPlacements {
 
   async #alone(pending: Pending): Promise<void> {
     try {
-      const [result] = await placeOrders(this.#options.pool, SAGA_START, [pending.order]);
+      const [result] = await placeAndWake(this.#options.pool, [pending.order]);
       if (result === undefined)
         throw platformError('PLT_UNEXPECTED', 'the placement statement returned no result for an order');
       pending.resolve(answer(pending.order, result));
