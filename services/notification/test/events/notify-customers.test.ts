@@ -159,7 +159,9 @@ test('a channel failing transiently twice should deliver once after the retry ti
   const { orderId } = event.payload;
   await publish(event);
 
-  const records = await waitForSent(service.url, orderId, 2);
+  // The second send comes from the first retry tier, whose consumer group may still be joining on a machine
+  // busy with parallel test files (a fresh-clone suite run took longer than 20 s once): a bounded, longer wait.
+  const records = await waitForSent(service.url, orderId, 2, RETRY_TIER_WAIT_MS);
   const smsRecord = records.find((record) => record.channel === 'sms');
   assert.equal(sms?.calls, 3, 'failed in the source topic and retry tier 1, sent from tier 2');
   assert.equal(smsRecord?.attempts, 3);
@@ -205,6 +207,9 @@ test('a provider’s own connection error should be retried through the tiers as
   assert.equal(await deadLetterCount(namespace), 0);
 });
 
+/** Long enough for a retry tier's group to join and fetch on a busy machine. */
+const RETRY_TIER_WAIT_MS = 60_000;
+
 test('a send the provider accepted but we did not record should be re-sent with the same key and delivered once', async (t) => {
   let sms: ReturnType<typeof flaky> | undefined;
   const { service, namespace, publish } = await startHarness(t, {
@@ -222,7 +227,9 @@ test('a send the provider accepted but we did not record should be re-sent with 
   const { orderId } = event.payload;
   await publish(event);
 
-  const records = await waitForSent(service.url, orderId, 2);
+  // The second send comes from the first retry tier, whose consumer group may still be joining on a machine
+  // busy with parallel test files (a fresh-clone suite run took longer than 20 s once): a bounded, longer wait.
+  const records = await waitForSent(service.url, orderId, 2, RETRY_TIER_WAIT_MS);
   const smsRecord = records.find((record) => record.channel === 'sms');
   const [delivered, ...more] = await devMailbox(service, orderId, 'OrderConfirmed', ['sms']);
   assert.equal(more.length, 0);
