@@ -30,6 +30,8 @@ const CLOCK_STRETCH_MS = 4_000;
 /** Time lag growth per wall-clock second must be within this of 1 (readings are a poll interval apart). */
 const CLOCK_RATE_TOLERANCE = 0.25;
 const MS_PER_S = 1_000;
+/** Polls the group must read OK before the stop (more than the monitor's fewest samples to judge). */
+const SETTLED_POLLS = 4;
 /** Partitions of the order-outcomes topic (the catalog's). */
 const PARTITIONS = topic('orderOutcomes').partitions;
 
@@ -50,15 +52,22 @@ test('Notification Service stopped while orders flow: WARN then STOP, time lag g
   });
   const driver = await driveOrders(stack, ORDERS_PER_SECOND);
 
-  // Consuming: the group has committed every partition (a first commit has too little history to judge,
-  // UNKNOWN), has its member, and keeps up.
+  // Consuming: the group has committed every partition, has its member, and keeps up.
+  const consuming = (view: GroupView): boolean =>
+    view.status === 'OK' && view.members === 1 && view.lagByPartition.size === PARTITIONS;
+  await eventually(async () => (consuming((await read()).view) ? true : undefined), 30_000, 'notify-customers OK');
+  // And has done so for a few polls: a partition whose only commit is in the latest sample has too little
+  // history for every rule, so the stop must not come before the window holds more than that.
+  let consumingSince = Date.now();
   await eventually(
     async () => {
-      const { view } = await read();
-      return view.status === 'OK' && view.members === 1 && view.lagByPartition.size === PARTITIONS ? true : undefined;
+      if (!consuming((await read()).view)) consumingSince = Date.now();
+      if (Date.now() - consumingSince >= SETTLED_POLLS * POLL_INTERVAL_MS) return true;
+      await sleep(SCRAPE_EVERY_MS);
+      return undefined;
     },
     30_000,
-    'notify-customers OK with one member',
+    `notify-customers OK for ${SETTLED_POLLS} polls`,
   );
 
   const stoppedAt = Date.now();

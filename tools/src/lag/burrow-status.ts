@@ -19,10 +19,11 @@
  *           sample with lag 0 (a caught-up consumer has nothing to commit). Tracked beyond the window.
  *           The monitor sets `stopAfterMs` to the window's duration: the issue's "no commits for longer
  *           than the window" (Burrow's rule 4).
- * - UNKNOWN fewer than `minSamples` samples with a committed offset: too little history to judge.
  * - WARN    the group has no members and the partition lags, not yet for `stopAfterMs`: nobody consumes,
  *           and records pile up. A stopped consumer therefore shows WARN first and STOP once the window's
- *           duration has passed without a commit (the issue's "WARN then STOP"), rather than STOP at once.
+ *           duration has passed without a commit ("WARN then STOP"), rather than STOP at once. Judged
+ *           from one sample: no history is needed to see that nobody consumes.
+ * - UNKNOWN fewer than `minSamples` samples with a committed offset: too little history to judge.
  * - OK      members are present and the lag was 0 at some sample of the window (Burrow's rule 1): the
  *           consumer keeps up; records that arrived just before the latest sample are neither a stall nor
  *           a trend.
@@ -133,15 +134,17 @@ export function partitionStatus(
   if (now - progressAt >= stopAfterMs) {
     return { key, status: 'STOP', reason: `no commit for ${stuckS} s with lag` };
   }
-  if (known.length < minSamples) {
-    return { key, status: 'UNKNOWN', reason: `${known.length} of ${minSamples} samples needed` };
-  }
+  // No members while records wait needs no history to judge: nobody consumes and the lag can only grow. A
+  // partition first committed just before its consumer left must read WARN, not UNKNOWN.
   if (members === 0) {
     return {
       key,
       status: 'WARN',
       reason: `no members, lag ${last.lag}, no commit for ${stuckS} s (STOP at ${Math.round(stopAfterMs / 1_000)} s)`,
     };
+  }
+  if (known.length < minSamples) {
+    return { key, status: 'UNKNOWN', reason: `${known.length} of ${minSamples} samples needed` };
   }
   // Burrow's rule 1: a consumer that was caught up within the window is keeping up; the lag seen since
   // is records that arrived between two polls (a single late record would otherwise read as WARN).

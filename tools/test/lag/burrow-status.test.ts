@@ -138,6 +138,17 @@ test('status should go WARN then STOP when the consumer stops while records keep
   assert.deepEqual(seen, ['UNKNOWN', 'UNKNOWN', 'WARN', 'WARN', 'WARN', 'WARN', 'WARN', 'STOP']);
 });
 
+test('a partition first committed just before its consumer left should be WARN, not UNKNOWN', () => {
+  // A fresh-clone CI run saw OK OK UNKNOWN WARN: one partition of the stopped group had only its first
+  // commit in the window, and "too few samples" won over "nobody consumes".
+  const window = new StatusWindow({ windowSamples: 10, stopAfterMs: 60_000 });
+  window.add(sample(0, null, 1));
+  window.add(sample(1, [4, 0], 1));
+  window.add(sample(2, [4, 3], 0));
+  assert.equal(window.status().status, 'WARN');
+  assert.match(window.status().partitions[0]?.reason ?? '', /no members/);
+});
+
 test('a caught-up consumer that stops should go WARN then STOP, never straight to STOP', () => {
   // Several partitions of a caught-up group (lag 0 at every sample: nothing to commit on the quiet ones);
   // the consumer leaves at sample 5 and records keep arriving on every partition.
