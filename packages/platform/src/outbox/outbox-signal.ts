@@ -1,4 +1,8 @@
-import type { Pool, PoolClient } from '../db/pool.ts';
+import type pg from 'pg';
+
+// pg's own types, not db/pool.ts's aliases of them: the pool imports this module to signal after COMMIT.
+type Pool = pg.Pool;
+type PoolClient = pg.PoolClient;
 
 /**
  * In-process wake-up of the outbox relays after a commit that appended to the outbox, in place of a NOTIFY
