@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { eventually } from '@shop/platform/testing';
-import { CHARGE_EXPIRY_SKEW_MARGIN_MS } from '../../src/domain/order-saga.ts';
+import { CHARGE_EXPIRY_SKEW_MARGIN_MS } from '../../src/domain/saga/saga-timing.ts';
 import { orderBody } from '../support/order-api.ts';
 import { startOrderStack } from '../support/order-stack.ts';
 
