@@ -4,7 +4,7 @@
  */
 import { type Env, loadEnv } from '@shop/platform/config';
 import Type from 'typebox';
-import { DEFAULT_SAGA_SETTINGS, type SagaSettings } from './domain/order-saga.ts';
+import { DEFAULT_SAGA_SETTINGS, type SagaSettings } from './domain/saga/saga-timing.ts';
 
 /** Bounds of the timing settings: below, replies could not arrive at all; above, a stuck order goes unseen. */
 const MIN_TIMEOUT_MS = 100;

@@ -7,14 +7,15 @@
 import { fileURLToPath } from 'node:url';
 import { platformMigrations } from '@shop/platform/platform-migrations';
 import type { ServiceDefinition } from '@shop/platform/service';
-import { closeConnectionsOnShutdown } from './api/close-on-shutdown.ts';
 import { registerHttpMetrics } from './api/http-metrics.ts';
 import { registerOrderRoutes } from './api/orders-routes.ts';
+import { releaseWaitersOnClose } from './api/release-waiters-on-close.ts';
+import type { SagaUseCaseDependencies } from './app/saga-dependencies.ts';
 import { loadOrderSettings } from './config.ts';
-import { SettlementWakeupHub } from './db/settlement-wakeups.ts';
+import { SettlementWakeupHub } from './db/settlement-wakeup-hub.ts';
 import { registerStateGauges } from './db/state-gauges.ts';
-import { createOrderSagaHandler } from './events/order-saga-handler.ts';
-import { SagaDeadlineScanner } from './events/saga-deadlines.ts';
+import { createOrderSagaHandler } from './events/order-saga-consumer.ts';
+import { SagaDeadlineScanner } from './events/saga-deadline-scanner.ts';
 import { createOrderMetrics } from './metrics.ts';
 
 export const orderService: ServiceDefinition = {
@@ -27,30 +28,30 @@ export const orderService: ServiceDefinition = {
   ],
   async start(context) {
     const { app, pool, events, registry, logger, shutdown } = context;
-    // The boot path is the one place that reads the environment (see CONVENTIONS, config).
+    // The boot path is the one place that reads the environment.
     const settings = loadOrderSettings(context.env);
     // Wakes long-polls in-process after the transactions that settle their orders, and polls for orders
     // settled by another instance. Registered before the HTTP server's closer, so it runs after it.
-    const notifications = new SettlementWakeupHub({ pool, logger });
-    shutdown.register('settlement wake-ups', async () => notifications.stop());
+    const wakeups = new SettlementWakeupHub({ pool, logger });
+    shutdown.register('settlement wake-ups', async () => wakeups.stop());
     // Long-polls would hold `app.close()` for up to their wait: answer them as soon as closing starts.
-    closeConnectionsOnShutdown(app, () => notifications.releaseAll());
+    releaseWaitersOnClose(app, () => wakeups.releaseAll());
 
-    const metrics = createOrderMetrics(registry, { waiters: () => notifications.subscriptions });
+    const metrics = createOrderMetrics(registry, { waiters: () => wakeups.subscriptions });
     registerStateGauges(registry, pool);
     registerHttpMetrics(app, registry);
-    const saga = { events, metrics, settings: settings.saga, wakeups: notifications };
-    registerOrderRoutes(app, {
+    // What every use case that changes a saga needs, whichever adapter drives it.
+    const sagaDependencies: SagaUseCaseDependencies = {
       pool,
-      events,
-      notifications,
-      metrics,
-      saga,
       logger,
-      maxDbQueue: settings.maxDbQueue,
-    });
-    await context.consume('orderSaga', { handleBatch: createOrderSagaHandler(saga) });
-    const deadlines = new SagaDeadlineScanner({ ...saga, pool, logger, intervalMs: settings.deadlineScanIntervalMs });
+      events,
+      metrics,
+      settings: settings.saga,
+      wakeups,
+    };
+    registerOrderRoutes(app, { ...sagaDependencies, waiters: wakeups, maxDbQueue: settings.maxDbQueue });
+    await context.consume('orderSaga', { handleBatch: createOrderSagaHandler(sagaDependencies) });
+    const deadlines = new SagaDeadlineScanner({ ...sagaDependencies, intervalMs: settings.deadlineScanIntervalMs });
     deadlines.start();
     shutdown.register('saga deadline scanner', () => deadlines.stop());
   },

@@ -46,9 +46,18 @@ export function formatSaga(order: OrderView): string {
   return lines.join('\n');
 }
 
-function failure(status: number, body: unknown): Error {
-  const { code, message } = (body ?? {}) as { code?: string; message?: string };
-  return Object.assign(new Error(`HTTP ${status}: ${message ?? JSON.stringify(body)}`), code ? { code } : {});
+/**
+ * The error of a refused request. The Order Service answers `{"error":{"code","message"}}` (every service's
+ * error body); the code is carried on the error so the CLI prints it as `error [CODE]: ...`. A body of
+ * another shape (a proxy's page) is shown as it came.
+ */
+export function failure(status: number, body: unknown): Error & { code?: string } {
+  const { code, message } = ((body as { error?: unknown } | undefined)?.error ?? {}) as {
+    code?: unknown;
+    message?: unknown;
+  };
+  const text = typeof message === 'string' ? message : JSON.stringify(body);
+  return Object.assign(new Error(`HTTP ${status}: ${text}`), typeof code === 'string' ? { code } : {});
 }
 
 export function sagaCommand(): Command {

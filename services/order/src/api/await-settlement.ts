@@ -4,7 +4,7 @@
  * wake-up after a settling transaction, or by the hub's poll for orders settled elsewhere), or at a slow
  * safety interval of its own.
  */
-import type { StatusNotifications } from '../db/settlement-wakeups.ts';
+import type { SettlementSubscriptions } from '../app/settlement-wakeups.ts';
 
 /** Longest `?wait=` accepted, in seconds: below common proxy idle timeouts (60 s). */
 export const MAX_WAIT_SECONDS = 30;
@@ -22,7 +22,7 @@ export interface AwaitSettlementOptions<T extends { readonly status: string }> {
   waitMs: number;
   /** Reads the order, as it is to be answered (one short query per wake-up). */
   find(): Promise<T | undefined>;
-  notifications: StatusNotifications;
+  wakeups: SettlementSubscriptions;
   /** Default: WAIT_SAFETY_POLL_MS. */
   safetyPollMs?: number;
 }
@@ -31,11 +31,11 @@ export interface AwaitSettlementOptions<T extends { readonly status: string }> {
 export async function awaitSettlement<T extends { readonly status: string }>(
   options: AwaitSettlementOptions<T>,
 ): Promise<T | undefined> {
-  const { notifications } = options;
-  if (options.waitMs <= 0 || notifications.subscriptions >= MAX_WAITERS) return options.find();
+  const { wakeups } = options;
+  if (options.waitMs <= 0 || wakeups.subscriptions >= MAX_WAITERS) return options.find();
   const deadline = performance.now() + options.waitMs;
   // Subscribe before the first read: a settlement committed between the read and the wait still wakes us.
-  const subscription = notifications.subscribe(options.orderId);
+  const subscription = wakeups.subscribe(options.orderId);
   try {
     while (true) {
       const order = await options.find();

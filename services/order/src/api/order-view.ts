@@ -1,6 +1,6 @@
 /** The JSON an order is shown as (GET /orders/{id} and the listing). */
 
-import type { OrderRecord, OrderWithSaga, SagaStepRecord } from '../db/order-repository.ts';
+import type { OrderRecord, OrderWithSaga, SagaStepRecord } from '../app/order-queries.ts';
 import { PENDING_MESSAGE } from '../domain/order.ts';
 
 export interface SagaStepView {

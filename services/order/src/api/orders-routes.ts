@@ -6,19 +6,16 @@
  * - `POST /orders/{id}/cancel` and the operator's `POST /sagas/{id}/retry`: see saga-routes.ts.
  */
 import { CustomerContact } from '@shop/contracts/values';
-import type { Pool } from '@shop/platform/db/pool';
-import type { EventWriter } from '@shop/platform/events/event-writer';
 import { routeErrors } from '@shop/platform/http/app';
-import type { Logger } from '@shop/platform/logger';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Compile } from 'typebox/compile';
-import { findOrderWithSaga, isCustomersOrder, listOrders } from '../db/order-repository.ts';
-import type { StatusNotifications } from '../db/settlement-wakeups.ts';
+import { findOrder, listCustomerOrders } from '../app/order-queries.ts';
+import { OrderPlacements } from '../app/place-orders.ts';
+import type { SagaUseCaseDependencies } from '../app/saga-dependencies.ts';
+import type { SettlementSubscriptions } from '../app/settlement-wakeups.ts';
 import { PENDING_RETRY_AFTER_SECONDS } from '../domain/order.ts';
-import { toPlaceOrderCommand } from '../domain/place-order.ts';
+import { toPlaceOrderCommand } from '../domain/place-order-command.ts';
 import { ORDER_ERRORS, orderError } from '../errors.ts';
-import type { SagaEffectsDependencies } from '../events/saga-effects.ts';
-import type { OrderMetrics } from '../metrics.ts';
 import { awaitSettlement, MAX_WAIT_SECONDS } from './await-settlement.ts';
 import {
   DEFAULT_PAGE_SIZE,
@@ -31,16 +28,12 @@ import {
   PlaceOrderHeaders,
 } from './order-schemas.ts';
 import { type OrderView, orderResponse, toOrderView } from './order-view.ts';
-import { OrderPlacements } from './place-order.ts';
 import { registerSagaRoutes } from './saga-routes.ts';
 
-export interface OrderRoutesDependencies {
-  pool: Pool;
-  events: EventWriter;
-  notifications: StatusNotifications;
-  metrics: OrderMetrics;
-  saga: SagaEffectsDependencies;
-  logger: Logger;
+/** The saga's use-case dependencies (pool, events, metrics, settings, logger) and what the routes add. */
+export interface OrderRoutesDependencies extends SagaUseCaseDependencies {
+  /** What long-polling requests wait on. */
+  waiters: SettlementSubscriptions;
   /** Requests waiting for a database connection at which new orders are refused (ORD_OVERLOADED). */
   maxDbQueue: number;
 }
@@ -84,11 +77,7 @@ const LIST_ORDERS_ERRORS = routeErrors(ORDER_ERRORS, 'ORD_PAGE_LIMIT_OUT_OF_RANG
 
 export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRoutesDependencies): void {
   const { pool, metrics } = dependencies;
-  const placements = new OrderPlacements({
-    pool,
-    events: dependencies.events,
-    reservationTimeoutMs: dependencies.saga.settings.reservationTimeoutMs,
-  });
+  const placements = new OrderPlacements({ pool, events: dependencies.events, settings: dependencies.settings });
 
   const placeOrderRoute = {
     schema: { body: PlaceOrderBody, headers: PlaceOrderHeaders },
@@ -140,8 +129,8 @@ export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRou
     const order = await awaitSettlement({
       orderId,
       waitMs: waitSeconds * 1_000,
-      find: () => findOrderWithSaga(pool, orderId),
-      notifications: dependencies.notifications,
+      find: () => findOrder(pool, orderId),
+      wakeups: dependencies.waiters,
     });
     if (order === undefined) throw orderError('ORD_NOT_FOUND', `No order ${orderId}`);
     noStore(reply);
@@ -158,11 +147,12 @@ export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRou
       throw orderError('ORD_PAGE_LIMIT_OUT_OF_RANGE', `limit must be between 1 and ${MAX_PAGE_SIZE}`);
     }
     const before = query.before?.toLowerCase();
-    if (before !== undefined && !(await isCustomersOrder(pool, before, customerId))) {
-      throw orderError('ORD_UNKNOWN_CURSOR', `before names no order of customer ${customerId}`);
-    }
     // One extra row tells whether another page follows, without a count query.
-    const rows = await listOrders(pool, { customerId, limit: limit + 1, ...(before === undefined ? {} : { before }) });
+    const rows = await listCustomerOrders(pool, {
+      customerId,
+      limit: limit + 1,
+      ...(before === undefined ? {} : { before }),
+    });
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     const body: { orders: OrderView[]; nextBefore: string | null } = {
@@ -173,5 +163,5 @@ export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRou
     return reply.send(body);
   });
 
-  registerSagaRoutes(app, { pool, saga: dependencies.saga, logger: dependencies.logger });
+  registerSagaRoutes(app, dependencies);
 }

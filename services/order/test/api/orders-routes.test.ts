@@ -1,6 +1,6 @@
 /**
  * The order API on the real service (HTTP, PostgreSQL, Kafka): placement, validation, idempotency, reads
- * and listing. Settlement is covered in test/events/order-saga-handler.test.ts.
+ * and listing. Settlement is covered in test/events/order-saga-consumer.test.ts.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';

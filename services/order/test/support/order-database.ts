@@ -24,10 +24,10 @@ import { kafkaNamespace } from '@shop/platform/kafka/namespace';
 import { createLogger, type Logger } from '@shop/platform/logger';
 import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
 import { Registry } from 'prom-client';
-import { placeOrder } from '../../src/api/place-order.ts';
-import { DEFAULT_SAGA_SETTINGS } from '../../src/domain/order-saga.ts';
-import { toPlaceOrderCommand } from '../../src/domain/place-order.ts';
-import type { SagaEffectsDependencies } from '../../src/events/saga-effects.ts';
+import { placeOrder } from '../../src/app/place-orders.ts';
+import type { SagaUseCaseDependencies } from '../../src/app/saga-dependencies.ts';
+import { toPlaceOrderCommand } from '../../src/domain/place-order-command.ts';
+import { DEFAULT_SAGA_SETTINGS } from '../../src/domain/saga/saga-timing.ts';
 import { createOrderMetrics } from '../../src/metrics.ts';
 import { orderService } from '../../src/service.ts';
 import { orderBody } from './order-api.ts';
@@ -37,7 +37,8 @@ export interface OrderDatabase {
   pool: Pool;
   events: EventWriter;
   logger: Logger;
-  saga: SagaEffectsDependencies;
+  /** The saga's use-case dependencies, on this database (no wake-ups). */
+  saga: SagaUseCaseDependencies;
   registry: Registry;
   /** Places an order (POST /orders' use case) and returns its id. */
   place(overrides?: Record<string, unknown>): Promise<string>;
@@ -50,7 +51,7 @@ export async function createOrderDatabase(t: TestContext, prefix = 'order'): Pro
   const events = createEventWriter({ service: 'order-service', namespace: kafkaNamespace('') });
   const registry = new Registry();
   const metrics = createOrderMetrics(registry, { waiters: () => 0 });
-  const saga: SagaEffectsDependencies = { events, metrics, settings: DEFAULT_SAGA_SETTINGS };
+  const saga: SagaUseCaseDependencies = { pool: db.pool, logger, events, metrics, settings: DEFAULT_SAGA_SETTINGS };
   return {
     db,
     pool: db.pool,
@@ -62,7 +63,7 @@ export async function createOrderDatabase(t: TestContext, prefix = 'order'): Pro
       const result = toPlaceOrderCommand(orderBody(overrides));
       if (!result.ok) throw new Error(result.message);
       const placed = await placeOrder(
-        { pool: db.pool, events, reservationTimeoutMs: DEFAULT_SAGA_SETTINGS.reservationTimeoutMs },
+        { pool: db.pool, events, settings: DEFAULT_SAGA_SETTINGS },
         result.command,
         undefined,
       );

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { OrderPlacements, placeOrder } from '../../src/api/place-order.ts';
-import type { Queryable } from '../../src/db/order-repository.ts';
-import { DEFAULT_SAGA_SETTINGS } from '../../src/domain/order-saga.ts';
-import { type PlaceOrderCommand, toPlaceOrderCommand } from '../../src/domain/place-order.ts';
+import { OrderPlacements, placeOrder } from '../../src/app/place-orders.ts';
+import type { Queryable } from '../../src/db/queryable.ts';
+import { type PlaceOrderCommand, toPlaceOrderCommand } from '../../src/domain/place-order-command.ts';
+import { DEFAULT_SAGA_SETTINGS } from '../../src/domain/saga/saga-timing.ts';
 import { orderBody } from '../support/order-api.ts';
 import { createOrderDatabase } from '../support/order-database.ts';
 
@@ -30,11 +30,7 @@ test('placing an order', async (t) => {
   };
   const place = (placed: PlaceOrderCommand, key?: string) => {
     statements = 0;
-    return placeOrder(
-      { pool: counting, events: database.events, reservationTimeoutMs: DEFAULT_SAGA_SETTINGS.reservationTimeoutMs },
-      placed,
-      key,
-    );
+    return placeOrder({ pool: counting, events: database.events, settings: DEFAULT_SAGA_SETTINGS }, placed, key);
   };
   const countRows = async (orderId: string) => {
     const { rows } = await database.pool.query(
@@ -103,7 +99,7 @@ test('placing an order', async (t) => {
           {
             pool: database.pool,
             events: database.events,
-            reservationTimeoutMs: DEFAULT_SAGA_SETTINGS.reservationTimeoutMs,
+            settings: DEFAULT_SAGA_SETTINGS,
           },
           body,
           key,
@@ -121,7 +117,7 @@ test('placing an order', async (t) => {
       const placements = new OrderPlacements({
         pool: counting,
         events: database.events,
-        reservationTimeoutMs: DEFAULT_SAGA_SETTINGS.reservationTimeoutMs,
+        settings: DEFAULT_SAGA_SETTINGS,
         maxInFlight: 1,
       });
       statements = 0;
@@ -140,7 +136,7 @@ test('placing an order', async (t) => {
     const placements = new OrderPlacements({
       pool: counting,
       events: database.events,
-      reservationTimeoutMs: DEFAULT_SAGA_SETTINGS.reservationTimeoutMs,
+      settings: DEFAULT_SAGA_SETTINGS,
       maxInFlight: 1,
     });
     statements = 0;

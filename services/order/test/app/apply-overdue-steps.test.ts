@@ -1,16 +1,14 @@
 /**
- * The deadline scanner in sets, on a real database: one statement finds the overdue attempts, one
+ * The deadline use case in sets, on a real database: one statement finds the overdue attempts, one
  * transaction locks their sagas and applies every decision, folding two overdue steps of one saga.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { inTransaction, type PoolClient } from '@shop/platform/db/pool';
-import { lockSaga } from '../../src/db/order-repository.ts';
-import { onCancelRequest } from '../../src/domain/order-saga.ts';
-import { createOrderSagaHandler } from '../../src/events/order-saga-handler.ts';
-import { SagaDeadlineScanner } from '../../src/events/saga-deadlines.ts';
-import { SagaWriteSet } from '../../src/events/saga-effects.ts';
+import { applyOverdueSteps } from '../../src/app/apply-overdue-steps.ts';
+import { cancelOrder } from '../../src/app/cancel-order.ts';
+import { createOrderSagaHandler } from '../../src/events/order-saga-consumer.ts';
 import { batchItem, createOrderDatabase } from '../support/order-database.ts';
 
 const PRICE = { amountMinor: 1_000, currency: 'EUR' };
@@ -20,7 +18,7 @@ const LINES = [
 ];
 const TOTAL = { amountMinor: 3_000, currency: 'EUR' };
 
-test('the deadline scanner should apply every overdue attempt of a scan in one transaction', async (t) => {
+test('the deadline use case should apply every overdue attempt of a scan in one transaction', async (t) => {
   const database = await createOrderDatabase(t, 'order_deadlines');
   const { pool, logger } = database;
   const ids: string[] = [];
@@ -45,16 +43,7 @@ test('the deadline scanner should apply every overdue attempt of a scan in one t
       logger,
     }),
   );
-  await inTransaction(pool, async (client) => {
-    const saga = await lockSaga(client, cancelling);
-    assert.ok(saga);
-    const decision = onCancelRequest(saga, { now: new Date(), settings: database.saga.settings, newId: randomUUID });
-    assert.equal(decision.kind, 'change');
-    if (decision.kind !== 'change') return;
-    const writes = new SagaWriteSet(database.saga, logger);
-    writes.apply(saga, decision);
-    await writes.flush(client);
-  });
+  await cancelOrder(database.saga, cancelling);
   // Everything open is overdue now.
   await pool.query(`UPDATE order_saga_steps SET deadline_at = now() - interval '1 second' WHERE status = 'STARTED'`);
 
@@ -71,9 +60,8 @@ test('the deadline scanner should apply every overdue attempt of a scan in one t
   };
   pool.on('acquire', count);
   t.after(() => pool.off('acquire', count));
-  const scanner = new SagaDeadlineScanner({ ...database.saga, pool, logger, intervalMs: 60_000 });
   // pool.query (the find) checks a client out too, so every statement of the scan is counted.
-  const acted = await scanner.scanOnce();
+  const acted = await applyOverdueSteps(database.saga);
   assert.equal(acted, 5 + 2, 'five charges, and the refund and the release of the cancelled saga');
   // The find, then BEGIN, the lock, the open steps, the writes (outbox rows included), COMMIT.
   assert.equal(statements, 6);
@@ -103,5 +91,5 @@ test('the deadline scanner should apply every overdue attempt of a scan in one t
       ['RELEASE_STOCK', 2, 'STARTED'],
     ],
   );
-  assert.equal(await scanner.scanOnce(), 0, 'nothing is overdue any more');
+  assert.equal(await applyOverdueSteps(database.saga), 0, 'nothing is overdue any more');
 });

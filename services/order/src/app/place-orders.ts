@@ -7,15 +7,19 @@
  * together, in the next statement, and answers each only once the statement (its transaction) committed. An
  * idle service places each order alone and at once; a busy one shares one statement, one commit and one WAL
  * flush between many orders.
+ *
+ * The saga starts as the domain decides (`startSaga`): the statement writes what that decision says.
  */
 import { randomUUID } from 'node:crypto';
 import { platformError } from '@shop/platform/errors';
 import type { EventWriter } from '@shop/platform/events/event-writer';
 import { classifyFailure } from '@shop/platform/kafka/failure';
 import { signalOutboxCommit } from '@shop/platform/outbox/outbox-signal';
-import { type NewOrder, type PlacementResult, placeOrders, type Queryable } from '../db/order-repository.ts';
-import { INITIAL_SAGA } from '../domain/order-saga.ts';
-import { type PlaceOrderCommand, requestFingerprint } from '../domain/place-order.ts';
+import { type NewOrder, type PlacementResult, placeOrders } from '../db/placement-statement.ts';
+import type { Queryable } from '../db/queryable.ts';
+import { type PlaceOrderCommand, requestFingerprint } from '../domain/place-order-command.ts';
+import type { SagaSettings } from '../domain/saga/saga-timing.ts';
+import { startSaga } from '../domain/saga/start-saga.ts';
 import { orderError } from '../errors.ts';
 
 /** Orders placed by one statement at most: bounds the statement's size (13 arrays) and its lock time. */
@@ -30,8 +34,8 @@ export interface PlaceOrderDependencies {
   /** The pool (or anything that runs one statement as its own transaction). */
   pool: Queryable;
   events: EventWriter;
-  /** How long Inventory may take to answer OrderPlaced (the reservation step's deadline). */
-  reservationTimeoutMs: number;
+  /** The saga's settings: how long Inventory may take to answer OrderPlaced (the reservation's deadline). */
+  settings: Pick<SagaSettings, 'reservationTimeoutMs'>;
 }
 
 export interface PlacedOrder {
@@ -47,16 +51,16 @@ function newOrder(
   idempotencyKey: string | undefined,
 ): NewOrder {
   const orderId = randomUUID();
-  // The lines only: OrderPlaced goes to Inventory, which never sees who ordered (contracts, personal data).
+  const saga = startSaga(orderId, command, dependencies.settings);
   const placed = dependencies.events.encode({
     type: 'OrderPlaced',
-    payload: { orderId, lines: command.lines.map((line) => ({ sku: line.sku, quantity: line.quantity })) },
+    payload: { orderId, lines: saga.orderPlaced.lines.map((line) => ({ ...line })) },
     causedBy: { correlationId: orderId },
   });
   return {
     id: orderId,
     command,
-    deadlineAt: new Date(Date.now() + dependencies.reservationTimeoutMs),
+    saga,
     ...(idempotencyKey === undefined
       ? {}
       : { idempotency: { key: idempotencyKey, fingerprint: requestFingerprint(command) } }),
@@ -76,15 +80,13 @@ function answer(order: NewOrder, result: PlacementResult): PlacedOrder {
   return { orderId: result.orderId, replayed: true };
 }
 
-const SAGA_START = { state: INITIAL_SAGA.state, step: INITIAL_SAGA.step };
-
 /**
  * Runs the placement statement (its own transaction) and, once it committed, wakes this process's outbox
  * relay: the statement writes the OrderPlaced rows itself, outside `inTransaction`, so without the signal
  * each order would wait for the relay's poll (up to its idle interval) before it is published.
  */
 async function placeAndWake(pool: Queryable, orders: readonly NewOrder[]): Promise<PlacementResult[]> {
-  const results = await placeOrders(pool, SAGA_START, orders);
+  const results = await placeOrders(pool, orders);
   if (results.some((result) => result.placed)) signalOutboxCommit(pool as Parameters<typeof signalOutboxCommit>[0]);
   return results;
 }

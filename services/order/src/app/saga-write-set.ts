@@ -1,128 +1,27 @@
 /**
- * Applies saga decisions inside the caller's transaction (the consumer's batch, the deadline scanner's or an
- * HTTP request's): the rows, the commands of the started steps and the outcome events (both through the
- * outbox, so they are published if and only if the changes commit), and, once the transaction has ended,
- * the in-process wake-up of the requests waiting for those orders.
+ * Applies saga decisions inside the caller's transaction: the rows, the commands of the started steps and
+ * the outcome events (both through the outbox, so they are published if and only if the changes commit),
+ * and, once the transaction has ended, the in-process wake-up of the requests waiting for those orders.
  *
  * Every input goes through here, whatever its source: one place decides what a change writes, so a reply,
  * a deadline and a cancellation cannot disagree on what "start the refund" means.
  *
- * Work in sets: `SagaWriteSet.apply` folds each decided change onto the saga's in-memory state (the next
+ * Work in sets: `apply` folds each decided change onto the saga's in-memory state (`sagaAfter`: the next
  * input of the same saga is decided on the result), and `flush` writes everything, outbox rows included, with
  * one set-based statement, whatever the number of changes.
  */
-import type { EventMeta, EventPayload } from '@shop/contracts';
+import type { EventMeta } from '@shop/contracts';
 import type { PoolClient } from '@shop/platform/db/pool';
-import { platformError } from '@shop/platform/errors';
-import type { EncodedOutboxEvent, EventCause, EventWriter } from '@shop/platform/events/event-writer';
+import type { EncodedOutboxEvent, EventCause } from '@shop/platform/events/event-writer';
 import type { Logger } from '@shop/platform/logger';
-import {
-  type LockedSaga,
-  type OrderWrite,
-  type StepInsert,
-  type StepUpdate,
-  writeSagaChanges,
-} from '../db/order-repository.ts';
+import { sagaRepository } from '../db/saga-repository.ts';
 import type { CancelReason, FinalOrderStatus } from '../domain/order.ts';
-import {
-  type SagaChange,
-  type SagaDecision,
-  type SagaSettings,
-  type SagaStep,
-  sagaAfter,
-} from '../domain/order-saga.ts';
-import { type OrderMetrics, recordSettlement } from '../metrics.ts';
-
-/** Wakes the requests waiting for orders once the transaction that changed them has ended. */
-export interface SettlementWakeups {
-  afterTransaction(client: PoolClient, orderIds: readonly string[]): void;
-}
-
-export interface SagaEffectsDependencies {
-  events: EventWriter;
-  metrics: OrderMetrics;
-  settings: SagaSettings;
-  /** Default: none (waiters then see the change at their next poll). */
-  wakeups?: SettlementWakeups;
-}
-
-function required<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw platformError('PLT_UNEXPECTED', `the saga has no ${what} for its command`);
-  return value;
-}
-
-/** Encodes the command that starts `step` for the saga as it is after the change. */
-function encodeCommand(
-  events: EventWriter,
-  saga: LockedSaga,
-  step: SagaStep,
-  causedBy: EventCause,
-): EncodedOutboxEvent {
-  const orderId = saga.orderId;
-  switch (step) {
-    case 'CHARGE_PAYMENT':
-      return events.encode({
-        type: 'ChargePayment',
-        payload: {
-          orderId,
-          paymentId: required(saga.paymentId, 'paymentId'),
-          customerId: saga.customerId,
-          amount: { ...required(saga.total, 'total') },
-          expiresAt: required(saga.chargeExpiresAt, 'charge expiry').toISOString(),
-        },
-        causedBy,
-      });
-    case 'REFUND_PAYMENT':
-      return events.encode({
-        type: 'RefundPayment',
-        payload: {
-          orderId,
-          paymentId: required(saga.paymentId, 'paymentId'),
-          refundId: required(saga.refundId, 'refundId'),
-          // At most what was captured; when the capture is unknown (the charge was given up), the total:
-          // the Payment Service refunds only what it actually captured.
-          amount: { ...(saga.captured ?? required(saga.total, 'total')) },
-        },
-        causedBy,
-      });
-    case 'COMMIT_STOCK':
-      return events.encode({ type: 'CommitReservation', payload: { orderId }, causedBy });
-    case 'RELEASE_STOCK':
-      return events.encode({ type: 'ReleaseReservation', payload: { orderId }, causedBy });
-    case 'RESERVE_STOCK':
-      // Started only by OrderPlaced, when the order is placed; never re-sent (see onStepDeadline).
-      throw platformError('PLT_UNEXPECTED', 'RESERVE_STOCK is started only by placing the order');
-  }
-}
-
-function encodeOutcome(
-  events: EventWriter,
-  saga: LockedSaga,
-  outcome: NonNullable<SagaChange['outcome']>,
-  causedBy: EventCause,
-): EncodedOutboxEvent {
-  const contact = { ...saga.contact };
-  if (outcome.type === 'OrderConfirmed') {
-    const payload: EventPayload<'OrderConfirmed'> = {
-      orderId: saga.orderId,
-      contact,
-      lines: saga.lines.map((line) => ({ ...line })),
-      total: { ...required(saga.total, 'total') },
-    };
-    return events.encode({ type: 'OrderConfirmed', payload, causedBy });
-  }
-  const refunded = saga.refunded !== undefined && saga.refunded.amountMinor > 0 ? { ...saga.refunded } : undefined;
-  return events.encode({
-    type: 'OrderCancelled',
-    payload: {
-      orderId: saga.orderId,
-      contact,
-      reason: { ...outcome.reason },
-      ...(refunded === undefined ? {} : { refunded }),
-    },
-    causedBy,
-  });
-}
+import { sagaAfter } from '../domain/saga/saga-change.ts';
+import type { SagaChange, SagaStep } from '../domain/saga/saga-model.ts';
+import type { LockedSaga, OrderWrite, StartedAttempt, StepUpdate } from '../domain/saga/saga-store.ts';
+import { recordSettlement } from '../metrics.ts';
+import type { SagaDependencies } from './saga-dependencies.ts';
+import { encodeCommand, encodeOutcome } from './saga-events.ts';
 
 /** Where a saga stands in this transaction: as locked, as it is after the changes so far, and what to write. */
 interface SagaTrack {
@@ -133,7 +32,7 @@ interface SagaTrack {
   /** The final status the order first reached in this transaction (for the settlement histogram). */
   settledAs?: FinalOrderStatus;
   /** Open attempts by step: one that existed before this transaction, or one this transaction inserts. */
-  readonly open: Map<SagaStep, { readonly existing: true } | { readonly insert: StepInsert }>;
+  readonly open: Map<SagaStep, { readonly existing: true } | { readonly insert: StartedAttempt }>;
   /** The final update of each attempt that was open before this transaction. */
   readonly updates: Map<SagaStep, StepUpdate>;
 }
@@ -143,14 +42,14 @@ interface SagaTrack {
  * flushed once.
  */
 export class SagaWriteSet {
-  readonly #dependencies: SagaEffectsDependencies;
+  readonly #dependencies: SagaDependencies;
   readonly #logger: Logger;
   readonly #tracks = new Map<string, SagaTrack>();
   readonly #events: EncodedOutboxEvent[] = [];
-  readonly #inserts: StepInsert[] = [];
+  readonly #inserts: StartedAttempt[] = [];
   readonly #afterFlush: Array<() => void> = [];
 
-  constructor(dependencies: SagaEffectsDependencies, logger: Logger) {
+  constructor(dependencies: SagaDependencies, logger: Logger) {
     this.#dependencies = dependencies;
     this.#logger = logger;
   }
@@ -216,7 +115,7 @@ export class SagaWriteSet {
       else delete open.insert.deadlineAt;
     }
     for (const { start, encoded } of commands) {
-      const insert: StepInsert = {
+      const insert: StartedAttempt = {
         orderId: saga.orderId,
         step: start.step,
         status: 'STARTED',
@@ -272,11 +171,11 @@ export class SagaWriteSet {
         settles: initial.orderStatus === 'PENDING' && current.orderStatus !== 'PENDING',
       });
     }
-    const settled = await writeSagaChanges(client, {
+    const settled = await sagaRepository.writeSagaChanges(client, {
       sagas: tracks.map((track) => track.current),
       orders,
       stepUpdates: tracks.flatMap((track) => [...track.updates.values()]),
-      stepInserts: this.#inserts,
+      startedAttempts: this.#inserts,
       // After the locks (taken before any decision): the outbox ids of one order follow the decision order.
       outbox: this.#events.map((event) => event.message),
     });
@@ -308,16 +207,4 @@ export class SagaWriteSet {
     }
     return track;
   }
-}
-
-/** Logs and counts an input that changed nothing. */
-export function recordIgnored(
-  dependencies: Pick<SagaEffectsDependencies, 'metrics'>,
-  decision: Extract<SagaDecision, { kind: 'ignore' }>,
-  input: { orderId: string; type: string; logger: Logger },
-): void {
-  dependencies.metrics.ignoredReplies.inc({ type: input.type, contradicts: String(decision.contradicts) });
-  const log = { orderId: input.orderId, eventType: input.type, sagaState: decision.state };
-  if (decision.contradicts) input.logger.warn(log, 'input contradicts the saga; ignored');
-  else input.logger.info(log, 'duplicate or late input; ignored');
 }

@@ -15,31 +15,17 @@
  */
 import type { Pool, PoolClient } from '@shop/platform/db/pool';
 import type { Logger } from '@shop/platform/logger';
+import type {
+  SettlementSubscription,
+  SettlementSubscriptions,
+  SettlementWakeups,
+  WakeReason,
+} from '../app/settlement-wakeups.ts';
 
 /** How often the waited-for orders are re-read while anyone waits (the cross-instance path). */
 export const SETTLEMENT_POLL_MS = 300;
 
-/** Why a waiter woke: its order changed (or may have), its timeout passed, or the server is closing. */
-export type WakeReason = 'notified' | 'timeout' | 'closing';
-
-/** One waiting request's interest in one order. */
-export interface StatusSubscription {
-  /**
-   * Resolves at the next wake-up, or at once if one arrived since the previous call (so a wake-up between
-   * reading the order and calling `next` is not lost), or with 'timeout' after `timeoutMs`.
-   * 'closing' is final: every later call resolves with it at once.
-   */
-  next(timeoutMs: number): Promise<WakeReason>;
-  close(): void;
-}
-
-/** What a waiter needs (tests substitute scripted wake-ups). */
-export interface StatusNotifications {
-  readonly subscriptions: number;
-  subscribe(orderId: string): StatusSubscription;
-}
-
-class Subscription implements StatusSubscription {
+class Subscription implements SettlementSubscription {
   #pending: 'notified' | 'closing' | undefined;
   #resolve: ((reason: WakeReason) => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -93,7 +79,7 @@ export interface SettlementWakeupOptions {
   pollMs?: number;
 }
 
-export class SettlementWakeupHub implements StatusNotifications {
+export class SettlementWakeupHub implements SettlementSubscriptions, SettlementWakeups {
   readonly #pool: Pool;
   readonly #logger: Logger;
   readonly #pollMs: number;
@@ -123,7 +109,7 @@ export class SettlementWakeupHub implements StatusNotifications {
     return this.#count;
   }
 
-  subscribe(orderId: string): StatusSubscription {
+  subscribe(orderId: string): SettlementSubscription {
     let set = this.#byOrder.get(orderId);
     if (set === undefined) {
       set = new Set();

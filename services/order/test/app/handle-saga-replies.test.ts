@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { inTransaction } from '@shop/platform/db/pool';
 import type { EventBatchItem } from '@shop/platform/events/catalog-consumer';
-import { createOrderSagaHandler } from '../../src/events/order-saga-handler.ts';
+import { createOrderSagaHandler } from '../../src/events/order-saga-consumer.ts';
 import { batchItem, createOrderDatabase, type OrderDatabase } from '../support/order-database.ts';
 
 const UNIT_PRICE = { amountMinor: 1_000, currency: 'EUR' };

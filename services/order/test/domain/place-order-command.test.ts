@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type PlaceOrderRequest, requestFingerprint, toPlaceOrderCommand } from '../../src/domain/place-order.ts';
+import {
+  type PlaceOrderRequest,
+  requestFingerprint,
+  toPlaceOrderCommand,
+} from '../../src/domain/place-order-command.ts';
 
 const request: PlaceOrderRequest = {
   customerId: 'A760F54D-F7D6-4DF4-82D1-BCE9D52AC8D0',

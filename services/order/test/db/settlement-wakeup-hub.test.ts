@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import pg from 'pg';
-import { SettlementWakeupHub } from '../../src/db/settlement-wakeups.ts';
+import { SettlementWakeupHub } from '../../src/db/settlement-wakeup-hub.ts';
 import { createOrderDatabase } from '../support/order-database.ts';
 
 const CANCEL = `UPDATE orders SET status = 'CANCELLED', cancel_reason_code = 'PROCESSING_TIMEOUT',

@@ -1,0 +1,24 @@
+/** What every use case that changes a saga needs. */
+import type { Pool } from '@shop/platform/db/pool';
+import type { EventWriter } from '@shop/platform/events/event-writer';
+import type { Logger } from '@shop/platform/logger';
+import type { SagaSettings } from '../domain/saga/saga-timing.ts';
+import type { OrderMetrics } from '../metrics.ts';
+import type { SettlementWakeups } from './settlement-wakeups.ts';
+
+export interface SagaDependencies {
+  /** Encodes the saga's commands and outcome events for the outbox. */
+  events: EventWriter;
+  metrics: OrderMetrics;
+  settings: SagaSettings;
+  /** Default: none (waiters then see the change at their next poll). */
+  wakeups?: SettlementWakeups;
+  /** New payment and refund ids. Default: random UUIDs. */
+  newId?: () => string;
+}
+
+/** For use cases that open their own transaction (requests, the deadline scanner). */
+export interface SagaUseCaseDependencies extends SagaDependencies {
+  pool: Pool;
+  logger: Logger;
+}

@@ -1,0 +1,150 @@
+/**
+ * Reads of orders as the API shows them: one order with its saga, a customer's orders page by page. Each is
+ * one statement on whatever connection it is given (the pool: reads need no transaction).
+ */
+import type { CancelReason, Money, OrderLine, OrderStatus } from '../domain/order.ts';
+import type { SagaState, SagaStep, StepStatus } from '../domain/saga/saga-model.ts';
+import type { Queryable } from './queryable.ts';
+
+/** An order as the API shows it (no contact: personal data is not served over HTTP). */
+export interface OrderRecord {
+  readonly id: string;
+  readonly customerId: string;
+  readonly status: OrderStatus;
+  readonly lines: readonly OrderLine[];
+  readonly total?: Money;
+  readonly cancelReason?: CancelReason;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly settledAt?: Date;
+}
+
+interface OrderRow {
+  id: string;
+  customer_id: string;
+  status: OrderStatus;
+  lines: OrderLine[];
+  total_amount_minor: string | null;
+  total_currency: string | null;
+  cancel_reason_code: CancelReason['code'] | null;
+  cancel_reason_message: string | null;
+  created_at: Date;
+  updated_at: Date;
+  settled_at: Date | null;
+}
+
+const ORDER_COLUMNS = `o.id, o.customer_id, o.status, o.lines, o.total_amount_minor, o.total_currency,
+  o.cancel_reason_code, o.cancel_reason_message, o.created_at, o.updated_at, o.settled_at`;
+
+function toRecord(row: OrderRow): OrderRecord {
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    status: row.status,
+    lines: row.lines,
+    // bigint arrives as text; the contract bounds amounts to Number.MAX_SAFE_INTEGER, so Number is exact.
+    ...(row.total_amount_minor === null || row.total_currency === null
+      ? {}
+      : { total: { amountMinor: Number(row.total_amount_minor), currency: row.total_currency } }),
+    ...(row.cancel_reason_code === null || row.cancel_reason_message === null
+      ? {}
+      : { cancelReason: { code: row.cancel_reason_code, message: row.cancel_reason_message } }),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    ...(row.settled_at === null ? {} : { settledAt: row.settled_at }),
+  };
+}
+
+/** Whether order `id` exists and belongs to `customerId` (a valid `before` cursor). */
+export async function isCustomersOrder(db: Queryable, id: string, customerId: string): Promise<boolean> {
+  const { rowCount } = await db.query('SELECT 1 FROM orders WHERE id = $1 AND customer_id = $2', [id, customerId]);
+  return rowCount === 1;
+}
+
+/**
+ * Up to `limit` orders of `customerId`, newest first; with `before`, only those listed after that order
+ * (older, or as old with a smaller id), which makes pages stable while new orders arrive.
+ */
+export async function listOrders(
+  db: Queryable,
+  query: { customerId: string; limit: number; before?: string },
+): Promise<OrderRecord[]> {
+  const { rows } = await db.query<OrderRow>(
+    `SELECT ${ORDER_COLUMNS} FROM orders o
+     WHERE o.customer_id = $1
+       AND ($3::uuid IS NULL OR (o.created_at, o.id) < (SELECT c.created_at, c.id FROM orders c WHERE c.id = $3))
+     ORDER BY o.created_at DESC, o.id DESC
+     LIMIT $2`,
+    [query.customerId, query.limit, query.before ?? null],
+  );
+  return rows.map(toRecord);
+}
+
+/** One attempt of a saga step, as GET /orders/{id} shows it. */
+export interface SagaStepRecord {
+  readonly step: SagaStep;
+  readonly attempt: number;
+  readonly status: StepStatus;
+  readonly startedAt: Date;
+  readonly finishedAt?: Date;
+  readonly deadlineAt?: Date;
+}
+
+/** The saga behind an order as GET /orders/{id} shows it: its state and every step attempt, oldest first. */
+export interface SagaRecord {
+  readonly state: SagaState;
+  readonly refunded?: number;
+  readonly steps: readonly SagaStepRecord[];
+}
+
+/** An order with its saga (absent only for an order written without one). */
+export interface OrderWithSaga extends OrderRecord {
+  readonly saga?: SagaRecord;
+}
+
+interface StepJson {
+  step: SagaStep;
+  attempt: number;
+  status: StepStatus;
+  started_at: string;
+  finished_at: string | null;
+  deadline_at: string | null;
+}
+
+/**
+ * The order and its saga in ONE statement (one round trip, and one snapshot: the saga shown is the one of the
+ * status shown). Long polls run it at least twice per order, so it is a named statement: each connection
+ * parses and plans it once, not on every read.
+ */
+export async function findOrderWithSaga(db: Queryable, id: string): Promise<OrderWithSaga | undefined> {
+  const { rows } = await db.query<
+    OrderRow & { saga_state: SagaState | null; refunded_amount_minor: string | null; steps: StepJson[] | null }
+  >({
+    name: 'order-find-with-saga',
+    text: `SELECT ${ORDER_COLUMNS}, s.state AS saga_state, s.refunded_amount_minor,
+                  (SELECT json_agg(json_build_object('step', st.step, 'attempt', st.attempt, 'status', st.status,
+                            'started_at', st.started_at, 'finished_at', st.finished_at, 'deadline_at', st.deadline_at)
+                            ORDER BY st.started_at, st.attempt)
+                   FROM order_saga_steps st WHERE st.order_id = s.order_id) AS steps
+           FROM orders o LEFT JOIN order_sagas s ON s.order_id = o.id
+           WHERE o.id = $1`,
+    values: [id],
+  });
+  const row = rows[0];
+  if (row === undefined) return undefined;
+  const order = toRecord(row);
+  if (row.saga_state === null) return order;
+  const saga: SagaRecord = {
+    state: row.saga_state,
+    ...(row.refunded_amount_minor === null ? {} : { refunded: Number(row.refunded_amount_minor) }),
+    steps: (row.steps ?? []).map((step) => ({
+      step: step.step,
+      attempt: step.attempt,
+      status: step.status,
+      startedAt: new Date(step.started_at),
+      ...(step.finished_at === null ? {} : { finishedAt: new Date(step.finished_at) }),
+      ...(step.deadline_at === null ? {} : { deadlineAt: new Date(step.deadline_at) }),
+    })),
+  };
+  return { ...order, saga };
+}
