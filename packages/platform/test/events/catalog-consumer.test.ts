@@ -203,3 +203,26 @@ test('a batch handler rejecting one item sends it to the dead-letter topic while
   const inbox = await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM inbox');
   assert.equal(Number(inbox.rows[0]?.n), 2, 'no inbox row for the rejected record');
 });
+
+test('a handler throwing a ContractError dead-letters the record with its CTR_ code, at once and never retried', async (t) => {
+  const { namespace, producer, source } = await setup(t, async (event) => {
+    if (event.type !== 'OrderPlaced') return;
+    // A reply that breaks its own schema: encoding throws before anything reaches the outbox.
+    encodeEvent({
+      meta: newEventMeta({ type: 'OrderPlaced', producer: 'order-service', correlationId: event.payload.orderId }),
+      payload: { orderId: event.payload.orderId, lines: [{ sku: 'MUG-RED', quantity: 0 }] },
+    });
+  });
+  const record = orderPlaced();
+  await producer.send({
+    messages: [
+      { topic: source, key: record.key, value: record.value, headers: new Map(Object.entries(record.headers)) },
+    ],
+  });
+  const [dead] = await readAll(t, namespace.topic(deadLetterTopicOf('reserveStock').name), 1);
+  const header = (name: string) => dead?.headers.get(name)?.toString();
+  assert.equal(header(FAILURE_HEADERS.errorCode), 'CTR_SCHEMA_INVALID');
+  assert.equal(header(FAILURE_HEADERS.kind), 'poison');
+  assert.equal(header(FAILURE_HEADERS.attempts), '1', 'straight from the source topic, no retry tier');
+  assert.equal(header(FAILURE_HEADERS.originalTopic), source);
+});
