@@ -103,7 +103,13 @@ export class ConsumerRunner<Event> {
   /** Joins the group and starts consuming; resolves once the first stream is running. */
   async start(): Promise<void> {
     this.#running = true;
-    await this.#open();
+    try {
+      await this.#open();
+    } catch (error) {
+      // `openRecordSource` closed its own client: nothing of this member is left to stop.
+      this.#running = false;
+      throw error;
+    }
     this.#supervisor = this.#supervise();
   }
 
@@ -117,7 +123,7 @@ export class ConsumerRunner<Event> {
 
   async #open(): Promise<void> {
     const { connection, groupId, topics } = this.#options;
-    this.#source = await openRecordSource({
+    this.#source = await (this.#options.openSource ?? openRecordSource)({
       connection,
       groupId,
       topics,

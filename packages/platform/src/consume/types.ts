@@ -13,6 +13,7 @@ import type { Registry } from 'prom-client';
 import type { Pool, PoolClient } from '../db/pool.ts';
 import type { KafkaConnection } from '../kafka/clients.ts';
 import type { Logger } from '../logger.ts';
+import type { RecordSource, RecordSourceOptions } from './ports.ts';
 
 export type KafkaRecord = Message<string, Buffer, string, Buffer>;
 
@@ -166,4 +167,6 @@ export interface ConsumerRunnerOptions<Event> {
    * inbox makes harmless.
    */
   afterTransaction?(record: KafkaRecord): void;
+  /** Opens the group member's stream (the runner's port to Kafka). Default: `openRecordSource`. Tests inject faults here. */
+  openSource?(options: RecordSourceOptions): Promise<RecordSource>;
 }

@@ -17,6 +17,7 @@ import type {
   BatchContext,
   BatchHandler,
   BatchResult,
+  ConsumerRunnerOptions,
   Decoded,
   HandlerContext,
   KafkaRecord,
@@ -98,6 +99,8 @@ export interface CatalogConsumerBaseOptions {
   retryDelaysMs?: readonly number[];
   /** See `ConsumerRunnerOptions.afterTransaction` in consume/types.ts (crash tests only). */
   afterTransaction?(record: KafkaRecord): void;
+  /** See `ConsumerRunnerOptions.openSource` (fault-injection tests only). */
+  openSource?: ConsumerRunnerOptions<unknown>['openSource'];
 }
 
 interface Envelope {
@@ -172,6 +175,7 @@ export class CatalogConsumer {
       ...(options.registry === undefined ? {} : { registry: options.registry }),
       ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
       ...(options.afterTransaction === undefined ? {} : { afterTransaction: options.afterTransaction }),
+      ...(options.openSource === undefined ? {} : { openSource: options.openSource }),
     };
     this.#runners = [
       new ConsumerRunner<Envelope>({
@@ -194,8 +198,17 @@ export class CatalogConsumer {
     ];
   }
 
+  /**
+   * Starts every runner. All or nothing: when one fails to start, the others are stopped (once their own
+   * start has settled) before the error is thrown, so a failed start leaves no group member behind and the
+   * caller, which never got a started consumer, has nothing to close.
+   */
   async start(): Promise<void> {
-    await Promise.all(this.#runners.map((runner) => runner.start()));
+    const started = await Promise.allSettled(this.#runners.map((runner) => runner.start()));
+    const failure = started.find((outcome) => outcome.status === 'rejected');
+    if (failure === undefined) return;
+    await Promise.allSettled(this.#runners.map((runner) => runner.stop()));
+    throw failure.reason;
   }
 
   async stop(): Promise<void> {
