@@ -147,6 +147,7 @@ export interface ConsumerRunnerOptions<Event> {
    * every ready partition, so with a fast handler one or two are in flight; with a slow one (batches cut to
    * a few records) one per partition would be, each holding a connection. Default: half the pool's size
    * (at least 1), which leaves the other half to the service's HTTP requests and its outbox relay.
+   * A batch routing its failed records (after its transactions, no connection held) does not count.
    */
   maxConcurrentBatches?: number;
   /** Longest a fetch waits on the broker when nothing is there. Default: CONSUMER_MAX_WAIT_MS. */
