@@ -8,10 +8,12 @@ import {
   type EventMeta,
   RETRY_DELAYS_MS,
   retryTopicsOf,
+  topic,
   topicName,
 } from '@shop/contracts';
 import type { Registry } from 'prom-client';
 import { ConsumerRunner } from '../consume/consumer-runner.ts';
+import { InboxPruner } from '../consume/inbox-pruner.ts';
 import { adaptRecordHandler } from '../consume/record-handler.ts';
 import type {
   BatchContext,
@@ -116,6 +118,7 @@ interface Envelope {
  */
 export class CatalogConsumer {
   readonly #runners: ConsumerRunner<Envelope>[];
+  readonly #inboxPruner: InboxPruner;
 
   constructor(options: CatalogConsumerOptions) {
     const definition = catalogConsumer(options.consumer);
@@ -177,6 +180,12 @@ export class CatalogConsumer {
       ...(options.afterTransaction === undefined ? {} : { afterTransaction: options.afterTransaction }),
       ...(options.openSource === undefined ? {} : { openSource: options.openSource }),
     };
+    this.#inboxPruner = new InboxPruner({
+      pool: options.pool,
+      logger: options.logger,
+      consumer: definition.groupId,
+      retentionMs: inboxRetentionMs(options.consumer),
+    });
     this.#runners = [
       new ConsumerRunner<Envelope>({
         ...common,
@@ -206,16 +215,29 @@ export class CatalogConsumer {
   async start(): Promise<void> {
     const started = await Promise.allSettled(this.#runners.map((runner) => runner.start()));
     const failure = started.find((outcome) => outcome.status === 'rejected');
-    if (failure === undefined) return;
+    if (failure === undefined) {
+      this.#inboxPruner.start();
+      return;
+    }
     await Promise.allSettled(this.#runners.map((runner) => runner.stop()));
     throw failure.reason;
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.#runners.map((runner) => runner.stop()));
+    await Promise.all([this.#inboxPruner.stop(), ...this.#runners.map((runner) => runner.stop())]);
   }
 
   get healthy(): boolean {
     return this.#runners.every((runner) => runner.healthy);
   }
+}
+
+/**
+ * How long a consumer's inbox rows are kept: the longest retention of the topics it reads (its sources and
+ * its retry tiers, which share its inbox). A record older than that is gone from Kafka and cannot be
+ * redelivered, so its row can no longer catch a duplicate.
+ */
+export function inboxRetentionMs(consumerId: ConsumerId): number {
+  const read = [...catalogConsumer(consumerId).sources.map((source) => topic(source)), ...retryTopicsOf(consumerId)];
+  return Math.max(...read.map((definition) => definition.retentionMs));
 }
