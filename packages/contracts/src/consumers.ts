@@ -10,7 +10,7 @@
  * source's owner.
  */
 import type { ServiceName } from './services.ts';
-import type { BusinessTopicId } from './topics.ts';
+import type { BusinessTopicId } from './topics-business.ts';
 
 /**
  * Default delay of each retry tier, in milliseconds: a record waits this long after it was written to

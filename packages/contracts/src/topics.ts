@@ -27,6 +27,9 @@ import {
   requiredPartitions,
 } from './partitioning.ts';
 import type { ServiceName } from './services.ts';
+import { BUSINESS_TOPIC_SPECS, type BusinessTopicId } from './topics-business.ts';
+
+export type { BusinessTopicId } from './topics-business.ts';
 
 const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
@@ -73,102 +76,6 @@ export const PARTITION_KEY_FIELD = 'orderId';
 /** What a topic carries: facts (`event`), requests to act (`command`), or a consumer's failure path. */
 export type TopicKind = 'event' | 'command' | 'retry' | 'dead-letter';
 
-interface BusinessTopicSpec {
-  readonly id: string;
-  readonly name: string;
-  readonly kind: 'event' | 'command';
-  readonly owner: ServiceName;
-  readonly partitions: number;
-  /** Records this topic receives per order at peak: the input of the partition calculation. */
-  readonly recordsPerOrder: number;
-  readonly events: readonly EventType[];
-  readonly why: string;
-}
-
-const BUSINESS_TOPIC_SPECS = [
-  {
-    id: 'orderPlaced',
-    name: 'order-service.order-placed',
-    kind: 'event',
-    owner: 'order-service',
-    partitions: 6,
-    recordsPerOrder: 1,
-    events: ['OrderPlaced'],
-    why:
-      "Starts every order's flow. The Inventory Service reacts to it on its own (choreography): the Order Service " +
-      'neither knows nor waits for its consumers. Carries no customer contact, so Inventory never receives personal data.',
-  },
-  {
-    id: 'reservationResults',
-    name: 'inventory-service.reservation-results',
-    kind: 'event',
-    owner: 'inventory-service',
-    partitions: 9,
-    recordsPerOrder: 2,
-    events: ['InventoryReserved', 'InventoryFailed', 'ReservationCommitted', 'ReservationReleased'],
-    why:
-      "Everything Inventory tells the order saga about one order's reservation: reserved or failed (the answer to " +
-      'OrderPlaced) and the replies to CommitReservation and ReleaseReservation. One topic rather than separate ' +
-      'reserved and failed topics: Kafka orders records only within one partition of one topic, the saga must see an ' +
-      "order's reservation facts in the order they happened (a release must never overtake the reservation it " +
-      'undoes), and no consumer wants only one outcome; the event-type header lets a consumer skip types unparsed.',
-  },
-  {
-    id: 'inventoryCommands',
-    name: 'order-service.inventory-commands',
-    kind: 'command',
-    owner: 'order-service',
-    partitions: 6,
-    recordsPerOrder: 1,
-    events: ['CommitReservation', 'ReleaseReservation'],
-    why:
-      "The order saga (orchestration) tells Inventory to commit a paid order's reservation or, as compensation, to " +
-      'release it. One topic for both, keyed by order id, so a release is never applied before the commit it undoes. ' +
-      'Named after the Order Service, its only writer; Inventory owns the replies.',
-  },
-  {
-    id: 'paymentCommands',
-    name: 'order-service.payment-commands',
-    kind: 'command',
-    owner: 'order-service',
-    partitions: 6,
-    recordsPerOrder: 1,
-    events: ['ChargePayment', 'RefundPayment'],
-    why:
-      'The order saga asks the Payment Service to charge or, as compensation, to refund. One topic keyed by order id ' +
-      'so a refund is never processed before the charge it compensates (a retry tier can still reorder them, which ' +
-      'ChargePayment.expiresAt and the refund-by-paymentId rule make harmless). Named after its only writer.',
-  },
-  {
-    id: 'paymentResults',
-    name: 'payment-service.payment-results',
-    kind: 'event',
-    owner: 'payment-service',
-    partitions: 6,
-    recordsPerOrder: 1,
-    events: ['PaymentCaptured', 'PaymentDeclined', 'PaymentRefunded'],
-    why:
-      "The Payment Service's answers to the saga: captured, declined, refunded. One topic keyed by order id, for the " +
-      'same ordering reason as the reservation results.',
-  },
-  {
-    id: 'orderOutcomes',
-    name: 'order-service.order-outcomes',
-    kind: 'event',
-    owner: 'order-service',
-    partitions: 6,
-    recordsPerOrder: 1,
-    events: ['OrderConfirmed', 'OrderCancelled'],
-    why:
-      "The order's outcome for the customer: confirmed, or cancelled with the reason and any refund; the Notification " +
-      'Service reacts on its own (choreography). One topic for both so that a confirmation and a later cancellation ' +
-      "with refund reach the customer in that order. The only topic with the customer's contact: kept apart from " +
-      'order-placed so Inventory never reads personal data, and an ACL can grant it to the Notification Service alone.',
-  },
-] as const satisfies readonly BusinessTopicSpec[];
-
-/** Logical id of a business (event or command) topic, e.g. `'orderPlaced'`. */
-export type BusinessTopicId = (typeof BUSINESS_TOPIC_SPECS)[number]['id'];
 /** Logical id of a consumer's retry tier, e.g. `'reserveStockRetry1'`. */
 export type RetryTopicId = `${ConsumerId}Retry${RetryTier}`;
 /** Logical id of a consumer's dead-letter topic, e.g. `'reserveStockDeadLetter'`. */

@@ -269,9 +269,10 @@ async function assemble(
   };
   await definition.start(context);
 
-  const url = await app.listen({ host: config.host, port: config.port });
-  // Registered last so it runs first: stop taking requests before consumers and pools go away.
+  // Registered last so it runs first: stop taking requests before consumers and pools go away. Registered
+  // before `listen`, so a listen that fails (port taken) still closes the app with everything else.
   shutdown.register('http server', () => app.close());
+  const url = await app.listen({ host: config.host, port: config.port });
   logger.info({ url }, `${definition.name} listening`);
   return { context, url, stop: () => shutdown.run('stop') };
 }

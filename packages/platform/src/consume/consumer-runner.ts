@@ -65,6 +65,13 @@ export class ConsumerRunner<Event> {
   #source: RecordSource | undefined;
   #partitions = new Map<string, PartitionQueue>();
   #batches = new Set<Promise<void>>();
+  /**
+   * Batches in their transaction phase (settling), at most #maxConcurrent. A batch leaves it once its
+   * transactions are done, before it routes its failures: routing may retry for as long as Kafka is down,
+   * and must not keep another partition's batch from its transaction meanwhile. The batch's partitions stay
+   * busy until its offsets are sent, so nothing of theirs moves past a record not yet routed.
+   */
+  #transacting = 0;
   /** Offset commits sent and not answered yet; `stop` waits for them. */
   #commits = new Set<Promise<void>>();
   /** Changes when the stream is reopened: batches of an older stream give up instead of retrying. */
@@ -103,7 +110,13 @@ export class ConsumerRunner<Event> {
   /** Joins the group and starts consuming; resolves once the first stream is running. */
   async start(): Promise<void> {
     this.#running = true;
-    await this.#open();
+    try {
+      await this.#open();
+    } catch (error) {
+      // `openRecordSource` closed its own client: nothing of this member is left to stop.
+      this.#running = false;
+      throw error;
+    }
     this.#supervisor = this.#supervise();
   }
 
@@ -117,7 +130,7 @@ export class ConsumerRunner<Event> {
 
   async #open(): Promise<void> {
     const { connection, groupId, topics } = this.#options;
-    this.#source = await openRecordSource({
+    this.#source = await (this.#options.openSource ?? openRecordSource)({
       connection,
       groupId,
       topics,
@@ -213,7 +226,7 @@ export class ConsumerRunner<Event> {
   #dispatch(): void {
     if (!this.#running) return;
     const { dueAt } = this.#options;
-    while (this.#batches.size < this.#maxConcurrent) {
+    while (this.#transacting < this.#maxConcurrent) {
       const now = Date.now();
       const ready = [...this.#partitions.values()].filter(
         (queue) =>
@@ -258,8 +271,16 @@ export class ConsumerRunner<Event> {
       // The partitions that had a full buffer may have room now.
       this.#source?.wake();
       const generation = this.#generation;
+      this.#transacting++;
+      let transacting = true;
+      const settled = () => {
+        if (!transacting) return;
+        transacting = false;
+        this.#transacting--;
+        this.#scheduleDispatch();
+      };
       const running: Promise<void> = withConsumerSpans(this.#options.tracer, this.#options.groupId, batch, () =>
-        this.#runBatch(batch, generation),
+        this.#runBatch(batch, generation, settled),
       )
         .catch((error) => {
           // Its records are neither settled nor queued any more: moving on would let a later batch commit an
@@ -267,6 +288,7 @@ export class ConsumerRunner<Event> {
           this.#breakStream?.(new Error('a batch failed unexpectedly', { cause: error }));
         })
         .finally(() => {
+          settled();
           for (const queue of members) {
             queue.busy = false;
             queue.inFlightFrom = undefined;
@@ -304,7 +326,7 @@ export class ConsumerRunner<Event> {
    * flight per member and merges what is queued meanwhile (per partition, the highest offset), so commits of
    * consecutive batches go out in order, several partitions and batches in one request under load.
    */
-  async #runBatch(records: readonly KafkaRecord[], generation: number): Promise<void> {
+  async #runBatch(records: readonly KafkaRecord[], generation: number, settled: () => void): Promise<void> {
     const { name, logger } = this.#options;
     const keepGoing = () => this.#running && this.#generation === generation;
     this.#metrics?.batchSize.observe({ consumer: name }, records.length);
@@ -337,6 +359,8 @@ export class ConsumerRunner<Event> {
       if (error instanceof Abandoned) return;
       throw error;
     }
+    // No transaction of this batch is left: its slot goes to the next batch while this one routes.
+    settled();
     for (const record of outcome.processed) {
       this.#options.afterTransaction?.(record);
       this.#metrics?.records.inc({ consumer: name, outcome: 'processed' });

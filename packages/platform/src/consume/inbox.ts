@@ -3,7 +3,7 @@
  * written on the batch's own transaction, so an event's effects and its inbox row commit together, and a
  * redelivery (after a crash between database commit and offset commit, or a rebalance) has no second effect.
  */
-import type { PoolClient } from '../db/pool.ts';
+import type { Pool, PoolClient } from '../db/pool.ts';
 import type { KafkaRecord } from './types.ts';
 
 export interface InboxEntry {
@@ -49,4 +49,17 @@ export async function claimInbox(
 export async function releaseInbox(client: PoolClient, consumer: string, eventIds: readonly string[]): Promise<void> {
   if (eventIds.length === 0) return;
   await client.query('DELETE FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])', [consumer, eventIds]);
+}
+
+/**
+ * Deletes up to `limit` of `consumer`'s inbox rows processed before `olderThan`; returns how many it deleted.
+ * One short statement per call, so pruning a large backlog never holds a long transaction or many locks.
+ */
+export async function pruneInboxBatch(pool: Pool, consumer: string, olderThan: Date, limit: number): Promise<number> {
+  const { rowCount } = await pool.query(
+    `DELETE FROM inbox WHERE ctid IN (
+       SELECT ctid FROM inbox WHERE consumer = $1 AND processed_at < $2 LIMIT $3)`,
+    [consumer, olderThan, limit],
+  );
+  return rowCount ?? 0;
 }

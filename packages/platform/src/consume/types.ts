@@ -13,6 +13,7 @@ import type { Registry } from 'prom-client';
 import type { Pool, PoolClient } from '../db/pool.ts';
 import type { KafkaConnection } from '../kafka/clients.ts';
 import type { Logger } from '../logger.ts';
+import type { RecordSource, RecordSourceOptions } from './ports.ts';
 
 export type KafkaRecord = Message<string, Buffer, string, Buffer>;
 
@@ -146,6 +147,7 @@ export interface ConsumerRunnerOptions<Event> {
    * every ready partition, so with a fast handler one or two are in flight; with a slow one (batches cut to
    * a few records) one per partition would be, each holding a connection. Default: half the pool's size
    * (at least 1), which leaves the other half to the service's HTTP requests and its outbox relay.
+   * A batch routing its failed records (after its transactions, no connection held) does not count.
    */
   maxConcurrentBatches?: number;
   /** Longest a fetch waits on the broker when nothing is there. Default: CONSUMER_MAX_WAIT_MS. */
@@ -166,4 +168,6 @@ export interface ConsumerRunnerOptions<Event> {
    * inbox makes harmless.
    */
   afterTransaction?(record: KafkaRecord): void;
+  /** Opens the group member's stream (the runner's port to Kafka). Default: `openRecordSource`. Tests inject faults here. */
+  openSource?(options: RecordSourceOptions): Promise<RecordSource>;
 }

@@ -8,15 +8,18 @@ import {
   type EventMeta,
   RETRY_DELAYS_MS,
   retryTopicsOf,
+  topic,
   topicName,
 } from '@shop/contracts';
 import type { Registry } from 'prom-client';
 import { ConsumerRunner } from '../consume/consumer-runner.ts';
+import { InboxPruner } from '../consume/inbox-pruner.ts';
 import { adaptRecordHandler } from '../consume/record-handler.ts';
 import type {
   BatchContext,
   BatchHandler,
   BatchResult,
+  ConsumerRunnerOptions,
   Decoded,
   HandlerContext,
   KafkaRecord,
@@ -98,6 +101,8 @@ export interface CatalogConsumerBaseOptions {
   retryDelaysMs?: readonly number[];
   /** See `ConsumerRunnerOptions.afterTransaction` in consume/types.ts (crash tests only). */
   afterTransaction?(record: KafkaRecord): void;
+  /** See `ConsumerRunnerOptions.openSource` (fault-injection tests only). */
+  openSource?: ConsumerRunnerOptions<unknown>['openSource'];
 }
 
 interface Envelope {
@@ -113,6 +118,7 @@ interface Envelope {
  */
 export class CatalogConsumer {
   readonly #runners: ConsumerRunner<Envelope>[];
+  readonly #inboxPruner: InboxPruner;
 
   constructor(options: CatalogConsumerOptions) {
     const definition = catalogConsumer(options.consumer);
@@ -172,7 +178,14 @@ export class CatalogConsumer {
       ...(options.registry === undefined ? {} : { registry: options.registry }),
       ...(options.tracer === undefined ? {} : { tracer: options.tracer }),
       ...(options.afterTransaction === undefined ? {} : { afterTransaction: options.afterTransaction }),
+      ...(options.openSource === undefined ? {} : { openSource: options.openSource }),
     };
+    this.#inboxPruner = new InboxPruner({
+      pool: options.pool,
+      logger: options.logger,
+      consumer: definition.groupId,
+      retentionMs: inboxRetentionMs(options.consumer),
+    });
     this.#runners = [
       new ConsumerRunner<Envelope>({
         ...common,
@@ -194,15 +207,37 @@ export class CatalogConsumer {
     ];
   }
 
+  /**
+   * Starts every runner. All or nothing: when one fails to start, the others are stopped (once their own
+   * start has settled) before the error is thrown, so a failed start leaves no group member behind and the
+   * caller, which never got a started consumer, has nothing to close.
+   */
   async start(): Promise<void> {
-    await Promise.all(this.#runners.map((runner) => runner.start()));
+    const started = await Promise.allSettled(this.#runners.map((runner) => runner.start()));
+    const failure = started.find((outcome) => outcome.status === 'rejected');
+    if (failure === undefined) {
+      this.#inboxPruner.start();
+      return;
+    }
+    await Promise.allSettled(this.#runners.map((runner) => runner.stop()));
+    throw failure.reason;
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.#runners.map((runner) => runner.stop()));
+    await Promise.all([this.#inboxPruner.stop(), ...this.#runners.map((runner) => runner.stop())]);
   }
 
   get healthy(): boolean {
     return this.#runners.every((runner) => runner.healthy);
   }
+}
+
+/**
+ * How long a consumer's inbox rows are kept: the longest retention of the topics it reads (its sources and
+ * its retry tiers, which share its inbox). A record older than that is gone from Kafka and cannot be
+ * redelivered, so its row can no longer catch a duplicate.
+ */
+export function inboxRetentionMs(consumerId: ConsumerId): number {
+  const read = [...catalogConsumer(consumerId).sources.map((source) => topic(source)), ...retryTopicsOf(consumerId)];
+  return Math.max(...read.map((definition) => definition.retentionMs));
 }

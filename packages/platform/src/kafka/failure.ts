@@ -1,4 +1,5 @@
-import { type AppError, classifyError } from '../errors.ts';
+import { ContractError } from '@shop/contracts/errors';
+import { AppError, classifyError } from '../errors.ts';
 
 /**
  * What the consumer runner does with a record whose processing failed. Read from the error's code and
@@ -24,7 +25,23 @@ export interface ClassifiedFailure {
   error: AppError;
 }
 
+/**
+ * The one place a consumer's failure is classified. A `ContractError` (a handler encoding an event that
+ * breaks its schema) keeps its `CTR_` code, so its dead letter says what broke and `dlt replay --code`
+ * finds it; it is poison, since the same input fails the same way. (Over HTTP the same error stays
+ * `PLT_UNEXPECTED`, a bug of ours, through `classifyError`.)
+ */
 export function classifyFailure(error: unknown): ClassifiedFailure {
+  if (error instanceof ContractError) {
+    const classified = new AppError(error.code, error.message, {
+      retryable: error.retryable,
+      cause: error,
+      ...(error.field === undefined ? {} : { details: { field: error.field } }),
+    });
+    // The dead letter's stack fingerprint groups by where the violation was thrown, not by this function.
+    if (error.stack !== undefined) classified.stack = error.stack;
+    return { kind: 'poison', error: classified };
+  }
   const classified = classifyError(error);
   if (INFRASTRUCTURE_ERROR_CODES.has(classified.code)) return { kind: 'infrastructure', error: classified };
   return { kind: classified.retryable ? 'transient' : 'poison', error: classified };

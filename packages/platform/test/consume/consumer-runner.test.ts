@@ -450,3 +450,77 @@ test('runner should dead-letter a record whose decoder throws, and handle the re
     [['{"n":2}', 'poison', 'PLT_UNEXPECTED']],
   );
 });
+
+async function committedOffsets(s: Setup): Promise<number[]> {
+  const admin = createAdmin(await testKafkaConnection());
+  try {
+    const [group] = await admin.listConsumerGroupOffsets({
+      groups: [{ groupId: s.groupId, topics: [{ name: s.topic, partitionIndexes: [0, 1] }] }],
+    });
+    const partitions = group?.topics[0]?.partitions ?? [];
+    return [0, 1].map((index) =>
+      Math.max(0, Number(partitions.find((p) => p.partitionIndex === index)?.committedOffset ?? -1)),
+    );
+  } finally {
+    await admin.close();
+  }
+}
+
+/** Fails every route with Kafka unreachable while `down`, as the producer does during a broker outage. */
+class OutageRouter implements FailureRouter {
+  down = true;
+  attempts = 0;
+  readonly routed: string[] = [];
+  async route(record: KafkaRecord) {
+    this.attempts++;
+    if (this.down) throw platformError('PLT_KAFKA_UNREACHABLE', 'broker unreachable (injected)');
+    this.routed.push(record.value.toString());
+    return 'dead-lettered' as const;
+  }
+}
+
+test('runner should free its transaction slot and connection while a failed record waits for its routing, and commit its offset only once routed', async (t) => {
+  const s = await setup(t);
+  const router = new OutageRouter();
+  const r = runner(s, insertEffect, router, { maxConcurrentBatches: 1 });
+  await r.start();
+  t.after(() => r.stop());
+  const producer = createProducer(await testKafkaConnection());
+  t.after(() => producer.close());
+  const send = (partition: number, value: string) =>
+    producer.send({
+      messages: [
+        {
+          topic: s.topic,
+          partition,
+          key: `p${partition}`,
+          value: Buffer.from(value),
+          headers: new Map([['event-id', Buffer.from(randomUUID())]]),
+        },
+      ],
+    });
+  await send(0, 'not json{');
+  await eventually(async () => (router.attempts >= 2 ? true : undefined), 20_000, 'routing retried in place');
+
+  // The only transaction slot is free: the other partition's record takes effect while routing still fails.
+  await send(1, JSON.stringify({ n: 1 }));
+  await eventually(async () => ((await effects(s)).includes(1) ? true : undefined), 10_000, 'partition 1 handled');
+  await eventually(
+    async () => ((await committedOffsets(s))[1] === 1 ? true : undefined),
+    10_000,
+    'partition 1 committed',
+  );
+  const attemptsSoFar = router.attempts;
+  assert.equal(s.db.pool.totalCount - s.db.pool.idleCount, 0, 'no connection held while routing retries');
+  assert.deepEqual(await committedOffsets(s), [0, 1], 'no offset past the unrouted record');
+  assert.deepEqual(router.routed, []);
+
+  router.down = false;
+  await eventually(
+    async () => ((await committedOffsets(s))[0] === 1 ? true : undefined),
+    20_000,
+    'partition 0 committed once routed',
+  );
+  assert.deepEqual(router.routed, ['not json{']);
+  assert.ok(router.attempts > attemptsSoFar);
+});

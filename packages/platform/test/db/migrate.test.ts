@@ -40,12 +40,13 @@ test('migrate should be safe to run twice and concurrently', async (t) => {
   const directory = await migrationDir(t, { '0001_create.sql': 'CREATE TABLE widgets (id int PRIMARY KEY);' });
   const sources = [{ name: 'svc', directory }, platformMigrations];
   const results = await Promise.all([migrate(db.pool, sources), migrate(db.pool, sources), migrate(db.pool, sources)]);
-  assert.equal(results.flat().length, 3, 'each migration applied exactly once across concurrent runners');
+  assert.equal(results.flat().length, 4, 'each migration applied exactly once across concurrent runners');
   assert.deepEqual(await migrate(db.pool, sources), []);
   const recorded = await db.pool.query('SELECT source, version FROM schema_migrations ORDER BY source, version');
   assert.deepEqual(recorded.rows, [
     { source: 'platform', version: 1 },
     { source: 'platform', version: 2 },
+    { source: 'platform', version: 3 },
     { source: 'svc', version: 1 },
   ]);
 });

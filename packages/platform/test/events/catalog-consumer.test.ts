@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import type { Message } from '@platformatic/kafka';
 import {
+  consumer as catalogConsumer,
   deadLetterTopicOf,
   encodeEvent,
   FAILURE_HEADERS,
@@ -10,6 +11,7 @@ import {
   retryTopicsOf,
   topicName,
 } from '@shop/contracts';
+import { openRecordSource } from '../../src/consume/ports.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { AppError } from '../../src/errors.ts';
 import { CatalogConsumer, type EventHandler } from '../../src/events/catalog-consumer.ts';
@@ -202,4 +204,67 @@ test('a batch handler rejecting one item sends it to the dead-letter topic while
   await eventually(async () => (handled.length === 2 ? true : undefined), 20_000, 'the other two handled');
   const inbox = await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM inbox');
   assert.equal(Number(inbox.rows[0]?.n), 2, 'no inbox row for the rejected record');
+});
+
+test('a handler throwing a ContractError dead-letters the record with its CTR_ code, at once and never retried', async (t) => {
+  const { namespace, producer, source } = await setup(t, async (event) => {
+    if (event.type !== 'OrderPlaced') return;
+    // A reply that breaks its own schema: encoding throws before anything reaches the outbox.
+    encodeEvent({
+      meta: newEventMeta({ type: 'OrderPlaced', producer: 'order-service', correlationId: event.payload.orderId }),
+      payload: { orderId: event.payload.orderId, lines: [{ sku: 'MUG-RED', quantity: 0 }] },
+    });
+  });
+  const record = orderPlaced();
+  await producer.send({
+    messages: [
+      { topic: source, key: record.key, value: record.value, headers: new Map(Object.entries(record.headers)) },
+    ],
+  });
+  const [dead] = await readAll(t, namespace.topic(deadLetterTopicOf('reserveStock').name), 1);
+  const header = (name: string) => dead?.headers.get(name)?.toString();
+  assert.equal(header(FAILURE_HEADERS.errorCode), 'CTR_SCHEMA_INVALID');
+  assert.equal(header(FAILURE_HEADERS.kind), 'poison');
+  assert.equal(header(FAILURE_HEADERS.attempts), '1', 'straight from the source topic, no retry tier');
+  assert.equal(header(FAILURE_HEADERS.originalTopic), source);
+});
+
+test('a catalog consumer whose retry-tier member fails to start stops its started main member and throws', async (t) => {
+  const namespace = await createTestNamespace(t, 'test-boot');
+  const db = await createTestDatabase(t, 'boot');
+  await migrate(db.pool, [platformMigrations]);
+  const connection = await testKafkaConnection();
+  const producer = createProducer(connection);
+  t.after(() => producer.close());
+  let mainOpened: (() => void) | undefined;
+  const mainOpen = new Promise<void>((resolve) => {
+    mainOpened = resolve;
+  });
+  const consumer = new CatalogConsumer({
+    consumer: 'reserveStock',
+    handle: async () => {},
+    connection,
+    namespace,
+    pool: db.pool,
+    logger,
+    producer,
+    // The tier member fails only once the main member has joined its group: the failure comes after a start.
+    openSource: async (options) => {
+      if (options.topics.some((topic) => topic.endsWith('.retry-1'))) {
+        await mainOpen;
+        throw new Error('injected: the retry-tier member cannot join');
+      }
+      const source = await openRecordSource(options);
+      mainOpened?.();
+      return source;
+    },
+  });
+  t.after(() => consumer.stop());
+  await assert.rejects(consumer.start(), /injected/);
+
+  const admin = createAdmin(await testKafkaConnection());
+  t.after(() => admin.close());
+  const group = namespace.group(catalogConsumer('reserveStock').groupId);
+  const described = await admin.describeGroups({ groups: [group] });
+  assert.equal(described.get(group)?.members.size, 0, 'the main member left its group');
 });

@@ -166,9 +166,9 @@ test('a database migrated before the trigger was dropped should lose it on the n
   await inTransaction(db.pool, (client) => appendToOutbox(client, [message('t', 'k', 'before')]));
 
   const applied = await migrate(db.pool, [platformMigrations]);
-  assert.deepEqual(
-    applied.map((m) => m.version),
-    [2],
+  assert.ok(
+    applied.some((m) => m.version === 2),
+    `the trigger's removal applied: ${applied.map((m) => m.version)}`,
   );
   assert.equal((await db.pool.query<{ n: number }>(triggers)).rows[0]?.n, 0);
   assert.equal((await db.pool.query('SELECT 1 FROM outbox')).rowCount, 1);

@@ -15,9 +15,6 @@ import pg from 'pg';
 import { orderBody } from '../support/order-api.ts';
 import { startOrderStack } from '../support/order-stack.ts';
 
-/** Time for the outbox relay to publish and the recorder to read anything a handler might have appended. */
-const PUBLISH_GRACE_MS = 1_000;
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('the order saga consumer', async (t) => {
@@ -41,6 +38,20 @@ test('the order saga consumer', async (t) => {
       15_000,
       `event ${eventId} handled`,
     );
+  }
+
+  /**
+   * Waits until whatever the handlers appended was published and read: the outbox is empty (the relay deletes
+   * a row once the broker acknowledged it), then every recorder has read its topic to the end. A command or
+   * outcome missing after this was never written.
+   */
+  async function everythingPublished() {
+    await eventually(
+      async () => ((await pool.query('SELECT 1 FROM outbox LIMIT 1')).rowCount === 0 ? true : undefined),
+      15_000,
+      'the outbox drained',
+    );
+    await Promise.all([outcomes, replies.paymentCommands, replies.inventoryCommands].map((r) => r.caughtUp()));
   }
 
   async function metric(pattern: RegExp): Promise<number> {
@@ -227,7 +238,7 @@ test('the order saga consumer', async (t) => {
         await inventory.fail(cancelled.orderId),
       ];
       for (const eventId of late) await handled(eventId);
-      await sleep(PUBLISH_GRACE_MS);
+      await everythingPublished();
 
       const after = await Promise.all([confirmed, cancelled].map(({ orderId }) => api.get(`/orders/${orderId}`)));
       assert.deepEqual(
@@ -365,7 +376,7 @@ test('the order saga consumer', async (t) => {
       assert.equal(final.body.status, 'CANCELLED');
       assert.equal(final.body.cancelReason.code, 'CUSTOMER_CANCELLED');
       assert.deepEqual(final.body.refunded, { amountMinor: 3_000, currency: 'EUR' });
-      await sleep(PUBLISH_GRACE_MS);
+      await everythingPublished();
       assert.equal(replies.commands(orderId, 'RefundPayment').length, 1, 'exactly one refund asked for');
       assert.equal(replies.commands(orderId, 'ReleaseReservation').length, 1);
       assert.equal(outcomes.forOrder(orderId).length, 2, 'confirmed, then cancelled: one outcome each');
@@ -398,7 +409,7 @@ test('the order saga consumer', async (t) => {
       await inventoryReply('ReservationReleased'), // no release was asked for
     ];
     for (const eventId of injected) await handled(eventId);
-    await sleep(PUBLISH_GRACE_MS);
+    await everythingPublished();
     const after = (await api.get(`/orders/${orderId}`)).body;
     assert.deepEqual(after, before, 'order and saga unchanged, updatedAt included');
     assert.equal(outcomes.forOrder(orderId).length, 1, 'one OrderConfirmed');
