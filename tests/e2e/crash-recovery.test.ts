@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HEADERS, topicName } from '@shop/contracts';
-import { dropDatabase, ensureDatabase } from '@shop/platform/db/databases';
+import { dropDatabase, ensureDatabase } from '@shop/platform';
 import {
   createTestNamespace,
   eventually,
@@ -15,7 +15,7 @@ import {
   testBootstrapServers,
   testPostgresUrl,
   uniqueName,
-} from '@shop/platform/testing';
+} from '@shop/test-support';
 import { createNotificationService } from '../../services/notification/src/service.ts';
 
 /** Never the developer's SMTP_URL: the tests read what was sent from the development channel. */

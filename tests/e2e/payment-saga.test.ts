@@ -18,9 +18,8 @@ import {
   type ServiceName,
   topicName,
 } from '@shop/contracts';
-import type { Pool } from '@shop/platform/db/pool';
-import { createAdmin, createProducer } from '@shop/platform/kafka/clients';
-import { eventually, testKafkaConnection, uniqueName } from '@shop/platform/testing';
+import { createAdmin, createProducer, type Pool } from '@shop/platform';
+import { eventually, testKafkaConnection, uniqueName } from '@shop/test-support';
 import {
   cancelOrder,
   declineCustomers,

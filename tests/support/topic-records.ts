@@ -1,6 +1,6 @@
 import type { Message } from '@platformatic/kafka';
-import { createConsumer } from '@shop/platform/kafka/clients';
-import { testKafkaConnection, uniqueName } from '@shop/platform/testing';
+import { createConsumer } from '@shop/platform';
+import { testKafkaConnection, uniqueName } from '@shop/test-support';
 
 /** How long a read waits for the log to hold no more records before it returns what it has. */
 const QUIET_MS = 1_500;

@@ -18,7 +18,7 @@ test('check-boundaries should allow a service to import contracts, platform and 
   const file = join(root, 'services/order/src/api/routes.ts');
   const source = [
     "import { topics } from '@shop/contracts';",
-    "import { createProducer } from '@shop/platform/kafka/clients';",
+    "import { createProducer } from '@shop/platform';",
     "import { place } from '../domain/order.ts';",
   ].join('\n');
   assert.deepEqual(checkFile(root, file, source), []);

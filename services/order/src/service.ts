@@ -5,10 +5,8 @@
  * order outcomes through its outbox.
  */
 import { fileURLToPath } from 'node:url';
-import { platformMigrations } from '@shop/platform/platform-migrations';
-import type { ServiceDefinition } from '@shop/platform/service';
+import { platformMigrations, type ServiceDefinition } from '@shop/platform';
 import { closeConnectionsOnShutdown } from './api/close-on-shutdown.ts';
-import { registerHttpMetrics } from './api/http-metrics.ts';
 import { registerOrderRoutes } from './api/orders-routes.ts';
 import { loadOrderSettings } from './config.ts';
 import { SettlementWakeupHub } from './db/settlement-wakeups.ts';
@@ -37,8 +35,7 @@ export const orderService: ServiceDefinition = {
     closeConnectionsOnShutdown(app, () => notifications.releaseAll());
 
     const metrics = createOrderMetrics(registry, { waiters: () => notifications.subscriptions });
-    registerStateGauges(registry, pool);
-    registerHttpMetrics(app, registry);
+    registerStateGauges(registry, pool, logger);
     const saga = { events, metrics, settings: settings.saga, wakeups: notifications };
     registerOrderRoutes(app, {
       pool,

@@ -10,19 +10,19 @@ import {
   retryTopicsOf,
   topicName,
 } from '@shop/contracts';
-import { migrate } from '../../src/db/migrate.ts';
-import { AppError } from '../../src/errors.ts';
-import { CatalogConsumer, type EventHandler } from '../../src/events/catalog-consumer.ts';
-import { createAdmin, createConsumer, createProducer } from '../../src/kafka/clients.ts';
-import { createLogger } from '../../src/logger.ts';
-import { platformMigrations } from '../../src/platform-migrations.ts';
 import {
   createTestDatabase,
   createTestNamespace,
   eventually,
   testKafkaConnection,
   uniqueName,
-} from '../../src/testing.ts';
+} from '@shop/test-support';
+import { migrate } from '../../src/db/migrate.ts';
+import { AppError } from '../../src/errors.ts';
+import { CatalogConsumer, type EventHandler } from '../../src/events/catalog-consumer.ts';
+import { createAdmin, createConsumer, createProducer } from '../../src/kafka/clients.ts';
+import { createLogger } from '../../src/logger.ts';
+import { platformMigrations } from '../../src/platform-migrations.ts';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 const SHORT_RETRY_DELAYS_MS = [100, 200, 300];

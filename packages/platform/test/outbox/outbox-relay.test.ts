@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { eventually, testPostgresUrl, uniqueName } from '@shop/test-support';
 import pg from 'pg';
 import { databaseUrl } from '../../src/config.ts';
 import { inTransaction } from '../../src/db/pool.ts';
 import { appendToOutbox } from '../../src/outbox/outbox-writer.ts';
-import { eventually, testPostgresUrl, uniqueName } from '../../src/testing.ts';
 import { collect, message, observedProducer, relay, setup } from './relay-harness.ts';
 
 test('relay should publish every outbox row with its headers, in per-key order, and then delete it', async (t) => {

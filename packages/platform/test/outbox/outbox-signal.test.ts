@@ -3,6 +3,7 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { createTestDatabase, eventually } from '@shop/test-support';
 import pg from 'pg';
 import { migrate } from '../../src/db/migrate.ts';
 import { inTransaction } from '../../src/db/pool.ts';
@@ -10,7 +11,6 @@ import { DEFAULT_OUTBOX_MIN_POLL_INTERVAL_MS, DEFAULT_OUTBOX_POLL_INTERVAL_MS } 
 import { onOutboxCommit } from '../../src/outbox/outbox-signal.ts';
 import { appendToOutbox } from '../../src/outbox/outbox-writer.ts';
 import { platformMigrations } from '../../src/platform-migrations.ts';
-import { createTestDatabase, eventually } from '../../src/testing.ts';
 import { collect, message, observedProducer, relay, setup } from './relay-harness.ts';
 
 /** Far beyond every bound below: within these tests the relay polls once, when it starts, and never again. */

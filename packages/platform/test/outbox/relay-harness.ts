@@ -3,19 +3,19 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import type { Message } from '@platformatic/kafka';
-import { migrate } from '../../src/db/migrate.ts';
-import { createConsumer, createProducer, type KafkaProducer } from '../../src/kafka/clients.ts';
-import { createLogger } from '../../src/logger.ts';
-import { OutboxRelay, type OutboxRelayOptions } from '../../src/outbox/outbox-relay.ts';
-import type { OutboxMessage } from '../../src/outbox/outbox-writer.ts';
-import { platformMigrations } from '../../src/platform-migrations.ts';
 import {
   createTestDatabase,
   createTestTopics,
   type TestDatabase,
   testKafkaConnection,
   uniqueName,
-} from '../../src/testing.ts';
+} from '@shop/test-support';
+import { migrate } from '../../src/db/migrate.ts';
+import { createConsumer, createProducer, type KafkaProducer } from '../../src/kafka/clients.ts';
+import { createLogger } from '../../src/logger.ts';
+import { OutboxRelay, type OutboxRelayOptions } from '../../src/outbox/outbox-relay.ts';
+import type { OutboxMessage } from '../../src/outbox/outbox-writer.ts';
+import { platformMigrations } from '../../src/platform-migrations.ts';
 
 export const logger = createLogger({ service: 'test', level: 'silent' });
 export type Record = Message<string, Buffer, string, Buffer>;

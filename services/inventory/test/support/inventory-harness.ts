@@ -15,16 +15,14 @@ import {
   newEventMeta,
   topicName,
 } from '@shop/contracts';
-import { createConsumer, createProducer, type KafkaProducer } from '@shop/platform/kafka/clients';
-import type { KafkaNamespace } from '@shop/platform/kafka/namespace';
-import type { RunningService } from '@shop/platform/service';
 import {
-  createTestNamespace,
-  eventually,
-  startTestService,
-  testKafkaConnection,
-  uniqueName,
-} from '@shop/platform/testing';
+  createConsumer,
+  createProducer,
+  type KafkaNamespace,
+  type KafkaProducer,
+  type RunningService,
+} from '@shop/platform';
+import { createTestNamespace, eventually, startTestService, testKafkaConnection, uniqueName } from '@shop/test-support';
 import { createInventoryService } from '../../src/service.ts';
 
 /** Longest a test waits for the service to react to a record. */

@@ -6,10 +6,7 @@
  * - `POST /orders/{id}/cancel` and the operator's `POST /sagas/{id}/retry`: see saga-routes.ts.
  */
 import { CustomerContact } from '@shop/contracts/values';
-import type { Pool } from '@shop/platform/db/pool';
-import type { EventWriter } from '@shop/platform/events/event-writer';
-import { routeErrors } from '@shop/platform/http/app';
-import type { Logger } from '@shop/platform/logger';
+import { type EventWriter, type Logger, type Pool, routeErrors } from '@shop/platform';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Compile } from 'typebox/compile';
 import { findOrderWithSaga, isCustomersOrder, listOrders } from '../db/order-repository.ts';

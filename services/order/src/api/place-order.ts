@@ -9,11 +9,8 @@
  * flush between many orders.
  */
 import { randomUUID } from 'node:crypto';
-import { platformError } from '@shop/platform/errors';
-import type { EventWriter } from '@shop/platform/events/event-writer';
-import { classifyFailure } from '@shop/platform/kafka/failure';
-import { signalOutboxCommit } from '@shop/platform/outbox/outbox-signal';
-import { type NewOrder, type PlacementResult, placeOrders, type Queryable } from '../db/order-repository.ts';
+import { classifyFailure, type EventWriter, platformError, type Queryable, signalOutboxCommit } from '@shop/platform';
+import { type NewOrder, type PlacementResult, placeOrders } from '../db/order-repository.ts';
 import { INITIAL_SAGA } from '../domain/order-saga.ts';
 import { type PlaceOrderCommand, requestFingerprint } from '../domain/place-order.ts';
 import { orderError } from '../errors.ts';

@@ -7,9 +7,7 @@
  *
  * Both decide under the order's row lock in one transaction with their commands (outbox), like a reply.
  */
-import { inTransaction, type Pool } from '@shop/platform/db/pool';
-import { routeErrors } from '@shop/platform/http/app';
-import type { Logger } from '@shop/platform/logger';
+import { inTransaction, type Logger, type Pool, routeErrors } from '@shop/platform';
 import type { FastifyInstance } from 'fastify';
 import { findOrderWithSaga, lockSaga, type OrderRecord } from '../db/order-repository.ts';
 import { type DecisionContext, onCancelRequest, onOperatorRetry, type SagaDecision } from '../domain/order-saga.ts';

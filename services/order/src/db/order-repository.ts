@@ -2,15 +2,12 @@
  * SQL of the Order Service. Every function takes the connection or transaction to run on, so callers
  * decide what commits together (the order and its OrderPlaced event; a settlement and its outcome event).
  */
-import type { PoolClient } from '@shop/platform/db/pool';
-import { platformError } from '@shop/platform/errors';
-import type { OutboxMessage } from '@shop/platform/outbox/outbox-writer';
-import type { CancelReason, Contact, Money, OrderLine, OrderStatus } from '../domain/order.ts';
+
+import type { Money } from '@shop/contracts';
+import { type OutboxMessage, platformError, type Queryable } from '@shop/platform';
+import type { CancelReason, Contact, OrderLine, OrderStatus } from '../domain/order.ts';
 import type { OpenStep, SagaSnapshot, SagaState, SagaStep, StepStatus } from '../domain/order-saga.ts';
 import type { PlaceOrderCommand } from '../domain/place-order.ts';
-
-/** The one method of a pool or client this module needs. */
-export type Queryable = Pick<PoolClient, 'query'>;
 
 /** An order as the API shows it (no contact: personal data is not served over HTTP). */
 export interface OrderRecord {

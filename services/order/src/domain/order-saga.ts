@@ -25,9 +25,11 @@
  * - The order is CANCELLED only when every compensation has answered: CANCELLED means the stock is back and
  *   the money refunded, and OrderCancelled can say how much.
  */
+
+import type { Money } from '@shop/contracts';
 import type { LineFailure } from './cancel-reason.ts';
 import { itemsUnavailableReason } from './cancel-reason.ts';
-import type { CancelReason, Money, OrderLine, OrderStatus } from './order.ts';
+import type { CancelReason, OrderLine, OrderStatus } from './order.ts';
 import { sameLines } from './order-lines.ts';
 
 export const SAGA_STATES = [

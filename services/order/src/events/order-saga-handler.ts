@@ -22,8 +22,7 @@
  * (acknowledging it would silently drop a statement about money or stock), and commits the rest.
  */
 import type { DecodedEvent } from '@shop/contracts';
-import type { Rejection } from '@shop/platform/consume/types';
-import type { EventBatchHandler, EventBatchItem } from '@shop/platform/events/catalog-consumer';
+import type { EventBatchHandler, EventBatchItem, Rejection } from '@shop/platform';
 import { lockSagas } from '../db/order-repository.ts';
 import { onReply, type SagaReply } from '../domain/order-saga.ts';
 import { orderError } from '../errors.ts';

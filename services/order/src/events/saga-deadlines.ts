@@ -11,9 +11,7 @@
  * and the attempts are found again on a later tick: deadlines are data, not timers, so a restarted service
  * resumes them where they were.
  */
-import { inTransaction, type Pool } from '@shop/platform/db/pool';
-import { classifyFailure } from '@shop/platform/kafka/failure';
-import type { Logger } from '@shop/platform/logger';
+import { classifyFailure, inTransaction, type Logger, type Pool } from '@shop/platform';
 import { findOverdueSteps, lockSagas } from '../db/order-repository.ts';
 import { onStepDeadline, type SagaStep } from '../domain/order-saga.ts';
 import { type SagaEffectsDependencies, SagaWriteSet } from './saga-effects.ts';

@@ -12,10 +12,14 @@
  * one set-based statement, whatever the number of changes.
  */
 import type { EventMeta, EventPayload } from '@shop/contracts';
-import type { PoolClient } from '@shop/platform/db/pool';
-import { platformError } from '@shop/platform/errors';
-import type { EncodedOutboxEvent, EventCause, EventWriter } from '@shop/platform/events/event-writer';
-import type { Logger } from '@shop/platform/logger';
+import {
+  type EncodedOutboxEvent,
+  type EventCause,
+  type EventWriter,
+  type Logger,
+  type PoolClient,
+  platformError,
+} from '@shop/platform';
 import {
   type LockedSaga,
   type OrderWrite,

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { inTransaction, type PoolClient } from '@shop/platform/db/pool';
+import { inTransaction, type PoolClient } from '@shop/platform';
 import { lockSaga } from '../../src/db/order-repository.ts';
 import { onCancelRequest } from '../../src/domain/order-saga.ts';
 import { createOrderSagaHandler } from '../../src/events/order-saga-handler.ts';

@@ -4,9 +4,8 @@
  */
 import type { TestContext } from 'node:test';
 import { type DecodedEvent, decodeRecord, type EventMeta, type TopicId, topicName } from '@shop/contracts';
-import { createConsumer, type KafkaConsumer } from '@shop/platform/kafka/clients';
-import type { KafkaNamespace } from '@shop/platform/kafka/namespace';
-import { eventually, testKafkaConnection, uniqueName } from '@shop/platform/testing';
+import { createConsumer, type KafkaConsumer, type KafkaNamespace } from '@shop/platform';
+import { eventually, testKafkaConnection, uniqueName } from '@shop/test-support';
 
 export interface RecordedEvent {
   readonly event: DecodedEvent;

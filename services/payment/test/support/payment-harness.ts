@@ -15,15 +15,8 @@ import {
   newEventMeta,
   topicName,
 } from '@shop/contracts';
-import { createConsumer, createProducer } from '@shop/platform/kafka/clients';
-import type { RunningService } from '@shop/platform/service';
-import {
-  createTestNamespace,
-  eventually,
-  startTestService,
-  testKafkaConnection,
-  uniqueName,
-} from '@shop/platform/testing';
+import { createConsumer, createProducer, type RunningService } from '@shop/platform';
+import { createTestNamespace, eventually, startTestService, testKafkaConnection, uniqueName } from '@shop/test-support';
 import type { Registry } from 'prom-client';
 import { seededChargeDecision } from '../../src/domain/simulated-decision.ts';
 import { paymentError } from '../../src/payment-errors.ts';
