@@ -4,8 +4,8 @@
  */
 import type { TestContext } from 'node:test';
 import { type DecodedEvent, decodeRecord, type EventMeta, type TopicId, topicName } from '@shop/contracts';
-import { createConsumer, type KafkaConsumer, type KafkaNamespace } from '@shop/platform';
-import { eventually, testKafkaConnection, uniqueName } from '@shop/test-support';
+import type { KafkaNamespace } from '@shop/platform';
+import { eventually, followTopic } from '@shop/test-support';
 
 export interface RecordedEvent {
   readonly event: DecodedEvent;
@@ -24,22 +24,16 @@ export interface TopicRecorder {
 }
 
 export async function recordTopic(t: TestContext, namespace: KafkaNamespace, topic: TopicId): Promise<TopicRecorder> {
-  const consumer: KafkaConsumer = createConsumer(await testKafkaConnection(), uniqueName('test-recorder'));
   const name = namespace.topic(topicName(topic));
-  const stream = await consumer.consume({ topics: [name], mode: 'earliest', maxWaitTime: 100 });
   const events: RecordedEvent[] = [];
   const failures: string[] = [];
-  stream.on('data', (record) => {
+  await followTopic(t, name, (record) => {
     const decoded = decodeRecord(record.value, record.headers, {
       topic: namespace.catalogName(record.topic) ?? record.topic,
       key: record.key ?? null,
     });
     if (!decoded.ok) failures.push(`${decoded.code}: ${decoded.reason}`);
     else events.push({ event: decoded.event, meta: decoded.meta, value: record.value.toString(), key: record.key });
-  });
-  t.after(async () => {
-    await stream.close().catch(() => {});
-    await consumer.close(true).catch(() => {});
   });
   const forOrder = (orderId: string) => {
     if (failures.length > 0) throw new Error(`undecodable records on ${name}: ${failures.join('; ')}`);
