@@ -2,7 +2,9 @@
  * Fails when a module imports across a boundary the architecture forbids:
  * - a service imports another service (services share only `@shop/contracts` and `@shop/platform`);
  * - a service's `domain/` imports infrastructure (Kafka, HTTP, SQL) or the platform layer;
- * - `@shop/contracts` imports anything but TypeBox and Node built-ins.
+ * - `@shop/contracts` imports anything but TypeBox and Node built-ins;
+ * - a module imports `@shop/platform` other than through its index or a subpath its package.json declares;
+ * - a module of a package's `src` imports `@shop/test-support` (test code never ships).
  * Run by `npm run boundaries` (part of `npm run check` and CI).
  */
 import { readdir, readFile } from 'node:fs/promises';
@@ -18,6 +20,16 @@ export interface Violation {
 const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const IMPORT_PATTERN = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 const INFRASTRUCTURE_PACKAGES = ['@platformatic/kafka', 'fastify', 'pg', '@shop/platform', 'node:http', 'node:net'];
+/** The entry points of @shop/platform, as its package.json declares them (`@shop/platform/provisioning`). */
+const PLATFORM_ENTRY_POINTS: ReadonlySet<string> = new Set(
+  Object.keys(
+    (
+      JSON.parse(await readFile(join(REPO_ROOT, 'packages', 'platform', 'package.json'), 'utf8')) as {
+        exports: Record<string, string>;
+      }
+    ).exports,
+  ).map((subpath) => `@shop/platform${subpath.slice(1)}`),
+);
 
 async function listTsFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -57,7 +69,18 @@ export function checkFile(root: string, file: string, source: string): Violation
   const service = serviceOf(file, root);
   const inDomain = service !== undefined && rel.split(sep).includes('domain');
   const inContracts = rel.startsWith(`packages${sep}contracts${sep}src`);
+  const shipped = rel.split(sep).includes('src') && !rel.startsWith(`packages${sep}test-support${sep}`);
   for (const specifier of importsOf(source)) {
+    if (specifier.startsWith('@shop/platform/') && !PLATFORM_ENTRY_POINTS.has(specifier)) {
+      violations.push({
+        file: rel,
+        specifier,
+        rule: 'platform is imported through @shop/platform or a subpath its package.json declares',
+      });
+    }
+    if (shipped && (specifier === '@shop/test-support' || specifier.startsWith('@shop/test-support/'))) {
+      violations.push({ file: rel, specifier, rule: 'code that ships (src) never imports @shop/test-support' });
+    }
     const target = specifier.startsWith('.') ? resolve(file, '..', specifier) : undefined;
     if (service !== undefined) {
       const targetService = target !== undefined ? serviceOf(target, root) : undefined;
@@ -90,7 +113,11 @@ export function checkFile(root: string, file: string, source: string): Violation
 export async function checkRepository(root = REPO_ROOT): Promise<Violation[]> {
   const files = [
     ...(await listTsFiles(join(root, 'services'))),
-    ...(await listTsFiles(join(root, 'packages', 'contracts', 'src'))),
+    ...(await listTsFiles(join(root, 'packages'))),
+    ...(await listTsFiles(join(root, 'tools'))),
+    ...(await listTsFiles(join(root, 'scripts'))),
+    ...(await listTsFiles(join(root, 'infra'))),
+    ...(await listTsFiles(join(root, 'tests'))),
   ];
   const violations: Violation[] = [];
   for (const file of files) violations.push(...checkFile(root, file, await readFile(file, 'utf8')));

@@ -30,6 +30,23 @@ test('check-boundaries should flag infrastructure imports in domain code', () =>
   assert.equal(violations.length, 2);
 });
 
+test('check-boundaries should flag a deep platform import and allow its declared subpath', () => {
+  const file = join(root, 'tools/src/topics/topics-cli.ts');
+  const deep = checkFile(root, file, "import { createPool } from '@shop/platform/db/pool';");
+  assert.equal(deep.length, 1);
+  assert.match(deep[0]?.rule ?? '', /through @shop\/platform/);
+  assert.deepEqual(checkFile(root, file, "import { provisionTopics } from '@shop/platform/provisioning';"), []);
+});
+
+test('check-boundaries should flag test support imported by code that ships', () => {
+  const source = "import { uniqueName } from '@shop/test-support';";
+  const shipped = checkFile(root, join(root, 'packages/platform/src/service.ts'), source);
+  assert.equal(shipped.length, 1);
+  assert.match(shipped[0]?.rule ?? '', /never imports @shop\/test-support/);
+  assert.deepEqual(checkFile(root, join(root, 'services/order/test/api/orders-routes.test.ts'), source), []);
+  assert.deepEqual(checkFile(root, join(root, 'tests/e2e/order-flow.test.ts'), source), []);
+});
+
 test('check-boundaries should find no violation in this repository', async () => {
   assert.deepEqual(await checkRepository(), []);
 });

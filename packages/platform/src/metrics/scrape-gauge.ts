@@ -46,50 +46,78 @@ export interface ScrapeGaugeOptions<Label extends string> {
  * `whenUnreadable` says; the scrape answers with everything else.
  */
 export function scrapeGauge<Label extends string>(options: ScrapeGaugeOptions<Label>): Gauge<Label> {
-  const errors = collectErrorsCounter(options.registry);
+  const errors = collectErrors(options.registry);
   const timeoutMs = options.timeoutMs ?? SCRAPE_READ_TIMEOUT_MS;
   let failing = false;
-  return new Gauge<Label>({
+  const gauge: Gauge<Label> = new Gauge<Label>({
     name: options.name,
     help: options.help,
     labelNames: options.labelNames ?? [],
     registers: [options.registry],
-    async collect() {
-      try {
-        const samples = await withDeadline(() => options.read(), {
-          timeoutMs,
-          onTimeout: () => platformError('PLT_INFRASTRUCTURE', `${options.name} was not read within ${timeoutMs} ms`),
-        });
-        this.reset();
-        for (const sample of samples) {
-          if (sample.labels === undefined) this.set(sample.value);
-          else this.set(sample.labels, sample.value);
-        }
-        if (failing) options.logger.info({ gauge: options.name }, 'gauge readable again');
-        failing = false;
-      } catch (error) {
-        errors.inc({ gauge: options.name });
-        if (options.whenUnreadable === 'clear') this.reset();
-        if (!failing) {
-          options.logger.warn(
-            { err: error, gauge: options.name },
-            'gauge could not be read; it is served as it stands until a read succeeds',
-          );
-        }
-        failing = true;
-      }
+    collect() {
+      const reading = refresh();
+      // Announced synchronously: the error counter's collect waits for every read of the same scrape.
+      errors.reading.add(reading);
+      return reading.finally(() => errors.reading.delete(reading));
     },
   });
+  async function refresh(): Promise<void> {
+    try {
+      const samples = await withDeadline(() => options.read(), {
+        timeoutMs,
+        onTimeout: () => platformError('PLT_INFRASTRUCTURE', `${options.name} was not read within ${timeoutMs} ms`),
+      });
+      gauge.reset();
+      for (const sample of samples) {
+        if (sample.labels === undefined) gauge.set(sample.value);
+        else gauge.set(sample.labels, sample.value);
+      }
+      if (failing) options.logger.info({ gauge: options.name }, 'gauge readable again');
+      failing = false;
+    } catch (error) {
+      errors.counter.inc({ gauge: options.name });
+      if (options.whenUnreadable === 'clear') gauge.reset();
+      if (!failing) {
+        options.logger.warn(
+          { err: error, gauge: options.name },
+          'gauge could not be read; it is served as it stands until a read succeeds',
+        );
+      }
+      failing = true;
+    }
+  }
+  return gauge;
 }
 
-/** The registry's COLLECT_ERRORS_METRIC, made by its first scrape gauge. */
-function collectErrorsCounter(registry: Registry): Counter<'gauge'> {
-  const existing = registry.getSingleMetric(COLLECT_ERRORS_METRIC);
-  if (existing !== undefined) return existing as Counter<'gauge'>;
-  return new Counter({
+/** A registry's COLLECT_ERRORS_METRIC and the scrape-time reads in progress on it. */
+interface CollectErrors {
+  readonly counter: Counter<'gauge'>;
+  readonly reading: Set<Promise<void>>;
+}
+
+const collectErrorsByRegistry = new WeakMap<Registry, CollectErrors>();
+
+/**
+ * The registry's COLLECT_ERRORS_METRIC, made by its first scrape gauge. prom-client starts every metric's
+ * collect of a scrape in one synchronous pass and serialises each as soon as its own collect is done, so
+ * the counter waits for that pass to end (one macrotask) and for the reads it started: a failure is
+ * counted in the scrape that saw it, not only in the next one.
+ */
+function collectErrors(registry: Registry): CollectErrors {
+  const existing = collectErrorsByRegistry.get(registry);
+  if (existing !== undefined) return existing;
+  const reading = new Set<Promise<void>>();
+  const counter = new Counter({
     name: COLLECT_ERRORS_METRIC,
     help: 'Reads of scrape-time gauges that failed or timed out (the gauge kept its last value or was cleared)',
     labelNames: ['gauge'],
     registers: [registry],
+    async collect() {
+      await new Promise((resolve) => setImmediate(resolve));
+      await Promise.allSettled([...reading]);
+    },
   });
+  const created = { counter, reading };
+  collectErrorsByRegistry.set(registry, created);
+  return created;
 }
