@@ -9,8 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeEvent, newEventMeta, topicName } from '@shop/contracts';
-import { createProducer } from '@shop/platform/kafka/clients';
-import { testKafkaConnection } from '@shop/platform/testing';
+import { createProducer } from '@shop/platform';
+import { testKafkaConnection } from '@shop/test-support';
 import {
   type Cleanup,
   driveOrders,

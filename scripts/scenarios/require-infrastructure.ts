@@ -3,7 +3,7 @@
  * never starts a broker of its own (it would outlive the scenario or make it wait a minute for a JVM); it
  * stops within seconds, saying how to start the shared one.
  */
-import { checkKafka, checkPostgres, PREFLIGHT_TIMEOUT_MS } from '@shop/platform/preflight';
+import { checkKafka, checkPostgres, PREFLIGHT_TIMEOUT_MS } from '@shop/platform';
 
 /** undefined when a broker at `bootstrapServers` answers a metadata request, else what to tell the user. */
 export async function kafkaProblem(

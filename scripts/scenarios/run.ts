@@ -5,7 +5,7 @@
  * not), prints progress and the signal that tells the cause apart, cleans up, and exits 1 when the expected
  * signal did not show or the infrastructure is missing (2 on a usage error).
  */
-import { CommonEnvSchema, loadEnv, parseBootstrapServers } from '@shop/platform/config';
+import { CommonEnvSchema, loadEnv, parseBootstrapServers } from '@shop/platform';
 import { hotPartition } from './hot-partition.ts';
 import { kafkaProblem, postgresProblem } from './require-infrastructure.ts';
 import { retryStorm } from './retry-storm.ts';

@@ -6,8 +6,7 @@
  */
 import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { KafkaNamespace } from '@shop/platform/kafka/namespace';
-import type { RunningService } from '@shop/platform/service';
+import type { KafkaNamespace, RunningService } from '@shop/platform';
 import {
   createTestDatabase,
   createTestNamespace,
@@ -16,7 +15,7 @@ import {
   testBootstrapServers,
   testKafkaConnection,
   testPostgresUrl,
-} from '@shop/platform/testing';
+} from '@shop/test-support';
 import { inventoryService } from '../../services/inventory/src/service.ts';
 import { orderService } from '../../services/order/src/service.ts';
 import { type ChildService, spawnService } from '../../tests/support/child-service.ts';

@@ -6,16 +6,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HEADERS, topicName } from '@shop/contracts';
-import { dropDatabase, ensureDatabase } from '@shop/platform/db/databases';
+import { dropDatabase, ensureDatabase } from '@shop/platform';
 import {
   createTestNamespace,
   eventually,
+  readTopic,
   startTestService,
   TEST_RETRY_DELAYS_MS,
   testBootstrapServers,
   testPostgresUrl,
   uniqueName,
-} from '@shop/platform/testing';
+} from '@shop/test-support';
 import { createNotificationService } from '../../services/notification/src/service.ts';
 
 /** Never the developer's SMTP_URL: the tests read what was sent from the development channel. */
@@ -25,7 +26,6 @@ import { orderService } from '../../services/order/src/service.ts';
 import { spawnService } from '../support/child-service.ts';
 import { freePort } from '../support/ports.ts';
 import { http, placeOrder, putStock, settled, simulatedPaymentService } from '../support/stack.ts';
-import { readTopic } from '../support/topic-records.ts';
 
 const INVENTORY_ENTRY = 'services/inventory/src/main.ts';
 
@@ -54,7 +54,8 @@ async function setup(t: import('node:test').TestContext) {
 const RESERVATION_ANSWERS = new Set(['InventoryReserved', 'InventoryFailed']);
 
 async function resultsFor(topic: string, orderId: string) {
-  return (await readTopic(topic)).filter(
+  // Called once the order settled, so its reservation result is in the log: 'end' reads it and any second one.
+  return (await readTopic(topic, 'end')).filter(
     (record) =>
       record.key === orderId && RESERVATION_ANSWERS.has(record.headers.get(HEADERS.eventType)?.toString() ?? ''),
   );

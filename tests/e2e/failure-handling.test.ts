@@ -7,12 +7,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { consumer, deadLetterTopicOf, encodeEvent, FAILURE_HEADERS, newEventMeta, topicName } from '@shop/contracts';
-import { createAdmin, createProducer } from '@shop/platform/kafka/clients';
-import { createTestNamespace, eventually, startTestService, testKafkaConnection } from '@shop/platform/testing';
+import { createAdmin, createProducer } from '@shop/platform';
+import { createTestNamespace, eventually, readTopic, startTestService, testKafkaConnection } from '@shop/test-support';
 import pg from 'pg';
 import { inventoryService } from '../../services/inventory/src/service.ts';
 import { http, putStock } from '../support/stack.ts';
-import { readTopic } from '../support/topic-records.ts';
 
 /** The outage the issue names. */
 const OUTAGE_MS = 20_000;
@@ -77,7 +76,7 @@ test('non-JSON and schema-invalid OrderPlaced records go to the inventory dead-l
     'later record processed',
   );
 
-  const dead = await readTopic(namespace.topic(deadLetterTopicOf('reserveStock').name));
+  const dead = await readTopic(namespace.topic(deadLetterTopicOf('reserveStock').name), 2);
   assert.deepEqual(
     dead.map((r) => r.headers.get(FAILURE_HEADERS.errorCode)?.toString()),
     ['CTR_NOT_JSON', 'CTR_SCHEMA_INVALID'],
@@ -143,6 +142,6 @@ test('PostgreSQL unavailable for 20 s while orders flow: nothing dead-lettered, 
     20_000,
     'the group committed past every order',
   );
-  const dead = await readTopic(namespace.topic(deadLetterTopicOf('reserveStock').name));
+  const dead = await readTopic(namespace.topic(deadLetterTopicOf('reserveStock').name), 'end');
   assert.equal(dead.length, 0, 'nothing dead-lettered');
 });

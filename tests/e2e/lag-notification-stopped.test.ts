@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { topic } from '@shop/contracts';
-import { eventually } from '@shop/platform/testing';
+import { eventually } from '@shop/test-support';
 import {
   driveOrders,
   type GroupView,

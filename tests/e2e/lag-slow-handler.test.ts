@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { eventually } from '@shop/platform/testing';
+import { eventually } from '@shop/test-support';
 import {
   driveOrders,
   groupView,

@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type RunningService, startService } from '@shop/platform/service';
-import { eventually, testBootstrapServers, testPostgresUrl } from '@shop/platform/testing';
+import { type RunningService, startService } from '@shop/platform';
+import { eventually, testBootstrapServers, testPostgresUrl } from '@shop/test-support';
 import { createNotificationService } from '../../services/notification/src/service.ts';
 
 /** Never the developer's SMTP_URL: the tests read what was sent from the development channel. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { eventually, uniqueName } from '@shop/platform/testing';
+import { eventually, uniqueName } from '@shop/test-support';
 import { http, notifications, placeOrder, putStock, settled, startStack } from '../support/stack.ts';
 
 function sku(prefix: string): string {

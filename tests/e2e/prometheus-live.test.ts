@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { eventually } from '@shop/platform/testing';
+import { eventually } from '@shop/test-support';
 import { freePort, prometheusConfig, startPrometheus } from '../../scripts/prometheus.ts';
 import {
   driveOrders,

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { dropDatabase, ensureDatabase } from '@shop/platform/db/databases';
+import { dropDatabase, ensureDatabase } from '@shop/platform';
 import {
   createTestNamespace,
   eventually,
@@ -22,7 +22,7 @@ import {
   testBootstrapServers,
   testPostgresUrl,
   uniqueName,
-} from '@shop/platform/testing';
+} from '@shop/test-support';
 import { inventoryService } from '../../services/inventory/src/service.ts';
 import { createNotificationService } from '../../services/notification/src/service.ts';
 import { spawnService } from '../support/child-service.ts';

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
-import { eventually, uniqueName } from '@shop/platform/testing';
-import { startTracing, stopTracing } from '@shop/platform/tracing';
+import { startTracing, stopTracing } from '@shop/platform';
+import { eventually, uniqueName } from '@shop/test-support';
 import { http, notifications, putStock, settled, startStack } from '../support/stack.ts';
 
 const SERVICES = ['order-service', 'inventory-service', 'payment-service', 'notification-service'];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
-import { testBootstrapServers, testPostgresUrl } from '@shop/platform/testing';
+import { testBootstrapServers, testPostgresUrl } from '@shop/test-support';
 import { kafkaProblem, postgresProblem } from '../../scripts/scenarios/require-infrastructure.ts';
 
 /** A loopback port nothing listens on (bound, then released). */

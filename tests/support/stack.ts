@@ -1,6 +1,6 @@
 import type { TestContext } from 'node:test';
-import type { KafkaNamespace } from '@shop/platform/kafka/namespace';
-import { type RunningService, type ServiceDefinition, startService } from '@shop/platform/service';
+import type { Money } from '@shop/contracts';
+import { type KafkaNamespace, type RunningService, type ServiceDefinition, startService } from '@shop/platform';
 import {
   createTestNamespace,
   eventually,
@@ -8,7 +8,7 @@ import {
   TEST_RETRY_DELAYS_MS,
   testBootstrapServers,
   testPostgresUrl,
-} from '@shop/platform/testing';
+} from '@shop/test-support';
 import { inventoryService } from '../../services/inventory/src/service.ts';
 import { createNotificationService } from '../../services/notification/src/service.ts';
 import { orderService } from '../../services/order/src/service.ts';
@@ -168,11 +168,6 @@ export async function product(inventoryUrl: string, sku: string): Promise<Produc
   if (response.status !== 200)
     throw new Error(`GET /inventory/${sku}: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body;
-}
-
-export interface Money {
-  amountMinor: number;
-  currency: string;
 }
 
 export interface SagaStepBody {

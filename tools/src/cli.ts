@@ -7,10 +7,15 @@
  *   lag [--group g] [--json] [--watch]   consumer lag in records and time, with status (see lag/lag-cli.ts)
  *   saga show|retry <orderId>            an order's saga; retry a COMPENSATION_FAILED one (see saga/saga-cli.ts)
  */
-import { CommonEnvSchema, loadEnv, parseBootstrapServers } from '@shop/platform/config';
-import { type KafkaNamespace, kafkaNamespace, NAMESPACE_PATTERN } from '@shop/platform/kafka/namespace';
-import { provisionTopics } from '@shop/platform/kafka/provisioning/provision';
-import { describeAction, isApplicable } from '@shop/platform/kafka/provisioning/topic-plan';
+import {
+  CommonEnvSchema,
+  type KafkaNamespace,
+  kafkaNamespace,
+  loadEnv,
+  NAMESPACE_PATTERN,
+  parseBootstrapServers,
+} from '@shop/platform';
+import { describeAction, isApplicable, provisionTopics } from '@shop/platform/provisioning';
 import { Command } from 'commander';
 import Type from 'typebox';
 import { dltCommand } from './dlt/dlt-cli.ts';

@@ -137,3 +137,4 @@ export {
   topicName,
   topicsCarrying,
 } from './topics.ts';
+export type { Money } from './values.ts';

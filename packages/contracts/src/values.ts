@@ -75,6 +75,15 @@ export function Quantity(description: string) {
 }
 
 /**
+ * An amount of money as every service holds it: integer minor units (cents for EUR, yen for JPY) and an
+ * ISO 4217 code, the shape the `Money` schema below validates.
+ */
+export interface Money {
+  readonly amountMinor: number;
+  readonly currency: string;
+}
+
+/**
  * An amount of money: integer minor units (cents for EUR, yen for JPY) and an ISO 4217 code.
  * Never a float: binary floating point cannot represent most decimal amounts, and sums drift.
  */

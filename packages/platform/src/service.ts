@@ -212,7 +212,12 @@ async function assemble(
     logger.warn('outbox relay disabled (OUTBOX_RELAY_ENABLED=false): events stay in the outbox');
   }
 
-  const app = await createHttpApp({ service: definition.name, logger, ...(tracer === undefined ? {} : { tracer }) });
+  const app = await createHttpApp({
+    service: definition.name,
+    logger,
+    registry,
+    ...(tracer === undefined ? {} : { tracer }),
+  });
   const consumers: CatalogConsumer[] = [];
   app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   app.get('/ready', async (_request, reply) => {

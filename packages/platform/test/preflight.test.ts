@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { testBootstrapServers, testPostgresUrl, uniqueName } from '@shop/test-support';
 import pg from 'pg';
 import { dropDatabase } from '../src/db/databases.ts';
 import { AppError } from '../src/errors.ts';
 import { type ServiceDefinition, startService } from '../src/service.ts';
-import { testBootstrapServers, testPostgresUrl, uniqueName } from '../src/testing.ts';
 
 /** "Fails within seconds": the boot must not hang on a missing dependency. */
 const FAIL_FAST_LIMIT_MS = 10_000;

@@ -2,17 +2,17 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { CONSUMER_GROUPS } from '@shop/contracts';
-import { dropDatabase } from '../src/db/databases.ts';
-import { createAdmin } from '../src/kafka/clients.ts';
-import { platformMigrations } from '../src/platform-migrations.ts';
-import { startService } from '../src/service.ts';
 import {
   createTestNamespace,
   testBootstrapServers,
   testKafkaConnection,
   testPostgresUrl,
   uniqueName,
-} from '../src/testing.ts';
+} from '@shop/test-support';
+import { dropDatabase } from '../src/db/databases.ts';
+import { createAdmin } from '../src/kafka/clients.ts';
+import { platformMigrations } from '../src/platform-migrations.ts';
+import { startService } from '../src/service.ts';
 
 test('a boot that fails after its consumers started (the HTTP port is taken) stops them before it throws', async (t) => {
   const namespace = await createTestNamespace(t, 'test-boot');

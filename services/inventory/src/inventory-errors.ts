@@ -4,7 +4,7 @@
  * branch on the code, never on the message. Every code is documented in services/inventory/README.md
  * (a test fails when one is missing).
  */
-import { type ErrorFactory, errorFactory } from '@shop/platform/errors';
+import { type ErrorFactory, errorFactory } from '@shop/platform';
 
 export const InventoryErrors = {
   /** HTTP: no product with that SKU. */

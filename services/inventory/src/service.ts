@@ -4,9 +4,7 @@
  * commands (settleReservations), and serves the catalog over HTTP.
  */
 import { fileURLToPath } from 'node:url';
-import { loadEnv } from '@shop/platform/config';
-import { platformMigrations } from '@shop/platform/platform-migrations';
-import type { ServiceDefinition } from '@shop/platform/service';
+import { loadEnv, platformMigrations, type ServiceDefinition } from '@shop/platform';
 import Type from 'typebox';
 import { registerInventoryRoutes } from './api/inventory-routes.ts';
 import { registerReservationRoutes } from './api/reservation-routes.ts';
@@ -42,7 +40,7 @@ export function createInventoryService(options: InventoryServiceOptions = {}): S
         const inserted = await seedDemoCatalog(context.pool);
         context.logger.info({ inserted }, `demo catalog seeded (${inserted.length} products added)`);
       }
-      const metrics = createInventoryMetrics(context.registry, context.pool);
+      const metrics = createInventoryMetrics(context.registry, context.pool, context.logger);
       registerInventoryRoutes(context.app, { pool: context.pool });
       registerReservationRoutes(context.app, { pool: context.pool });
       await context.consume('reserveStock', {

@@ -3,7 +3,7 @@
  * DATABASE_NAME are read by the platform). No SMTP_URL means the development channel: nothing leaves the
  * machine, and what would have been sent is stored in the service's database.
  */
-import { type Env, loadEnv } from '@shop/platform/config';
+import { type Env, loadEnv } from '@shop/platform';
 import Type from 'typebox';
 
 /** `Display Name <local@domain>` or `local@domain`; the domain part is captured for the Message-ID. */

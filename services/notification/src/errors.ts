@@ -6,7 +6,7 @@
  * the consumer forever, and it does not block e-mails when only SMS is down.
  * Every code is documented in docs/design/notifications.md (a test fails otherwise).
  */
-import { AppError, type ErrorFactory, errorFactory } from '@shop/platform/errors';
+import { AppError, type ErrorFactory, errorFactory } from '@shop/platform';
 
 export const NOTIFICATION_ERRORS = {
   NTF_CHANNEL_TIMEOUT: {

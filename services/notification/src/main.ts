@@ -1,4 +1,4 @@
-import { runServiceMain } from '@shop/platform/service';
+import { runServiceMain } from '@shop/platform';
 import { notificationService } from './service.ts';
 
 await runServiceMain(notificationService);

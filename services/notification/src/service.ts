@@ -4,10 +4,7 @@
  * `GET /notifications?orderId=`. See docs/design/notifications.md.
  */
 import { fileURLToPath } from 'node:url';
-import type { Env } from '@shop/platform/config';
-import { createPool } from '@shop/platform/db/pool';
-import { platformMigrations } from '@shop/platform/platform-migrations';
-import type { ServiceContext, ServiceDefinition } from '@shop/platform/service';
+import { createPool, type Env, platformMigrations, type ServiceContext, type ServiceDefinition } from '@shop/platform';
 import { registerNotificationRoutes } from './api/notifications-routes.ts';
 import { createDevChannel, DEV_CHANNEL_POOL_SIZE } from './channels/dev-channel.ts';
 import { CHANNEL_SEND_TIMEOUT_MS } from './channels/send-with-timeout.ts';

@@ -2,7 +2,7 @@
  * The Order Service's own settings (beyond the platform's PORT, DATABASE_URL, KAFKA_*, ...): the saga's
  * timing. Validated once at start-up; the defaults suit a production-like stack, tests shorten them.
  */
-import { type Env, loadEnv } from '@shop/platform/config';
+import { type Env, loadEnv } from '@shop/platform';
 import Type from 'typebox';
 import { DEFAULT_SAGA_SETTINGS, type SagaSettings } from './domain/saga/saga-timing.ts';
 

@@ -4,7 +4,7 @@
  * (a test fails when a code is missing there). Schema violations of requests are the platform's
  * `HTTP_VALIDATION_FAILED`; oversized bodies are Fastify's `FST_ERR_CTP_BODY_TOO_LARGE` (413).
  */
-import { type AppError, errorFactory } from '@shop/platform/errors';
+import { type AppError, errorFactory } from '@shop/platform';
 
 export const ORDER_ERRORS = {
   /** No order with this id (GET /orders/{id}). */

@@ -1,4 +1,4 @@
-import { runServiceMain } from '@shop/platform/service';
+import { runServiceMain } from '@shop/platform';
 import { orderService } from './service.ts';
 
 await runServiceMain(orderService);

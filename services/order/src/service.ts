@@ -5,9 +5,7 @@
  * order outcomes through its outbox.
  */
 import { fileURLToPath } from 'node:url';
-import { platformMigrations } from '@shop/platform/platform-migrations';
-import type { ServiceDefinition } from '@shop/platform/service';
-import { registerHttpMetrics } from './api/http-metrics.ts';
+import { platformMigrations, type ServiceDefinition } from '@shop/platform';
 import { registerOrderRoutes } from './api/orders-routes.ts';
 import { releaseWaitersOnClose } from './api/release-waiters-on-close.ts';
 import type { SagaUseCaseDependencies } from './app/saga-dependencies.ts';
@@ -38,8 +36,7 @@ export const orderService: ServiceDefinition = {
     releaseWaitersOnClose(app, () => wakeups.releaseAll());
 
     const metrics = createOrderMetrics(registry, { waiters: () => wakeups.subscriptions });
-    registerStateGauges(registry, pool);
-    registerHttpMetrics(app, registry);
+    registerStateGauges(registry, pool, logger);
     // What every use case that changes a saga needs, whichever adapter drives it.
     const sagaDependencies: SagaUseCaseDependencies = {
       pool,

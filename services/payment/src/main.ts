@@ -1,4 +1,4 @@
-import { runServiceMain } from '@shop/platform/service';
+import { runServiceMain } from '@shop/platform';
 import { paymentService } from './service.ts';
 
 await runServiceMain(paymentService);

@@ -4,7 +4,7 @@
  * non-retryable one to the dead-letter topic. Every code is documented in services/payment/README.md
  * (a test fails when one is missing).
  */
-import { type ErrorFactory, errorFactory } from '@shop/platform/errors';
+import { type ErrorFactory, errorFactory } from '@shop/platform';
 
 export const PaymentErrors = {
   /** Provider: the gateway is unreachable or in an outage; nothing is known to have happened. Retried. */

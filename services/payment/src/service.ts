@@ -3,10 +3,7 @@
  * through a PaymentProvider port; ships a simulated gateway. Serves `GET /payments?orderId=`.
  */
 import { fileURLToPath } from 'node:url';
-import { loadEnv } from '@shop/platform/config';
-import { createPool, type Pool } from '@shop/platform/db/pool';
-import { platformMigrations } from '@shop/platform/platform-migrations';
-import type { ServiceDefinition } from '@shop/platform/service';
+import { createPool, loadEnv, type Pool, platformMigrations, type ServiceDefinition } from '@shop/platform';
 import Type from 'typebox';
 import { registerPaymentRoutes } from './api/payment-routes.ts';
 import { simulatedDecision } from './domain/simulated-decision.ts';

@@ -22,9 +22,8 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { createAdmin } from '@shop/platform/kafka/clients';
-import { kafkaNamespace } from '@shop/platform/kafka/namespace';
-import { provisionTopics } from '@shop/platform/kafka/provisioning/provision';
+import { createAdmin, kafkaNamespace } from '@shop/platform';
+import { provisionTopics } from '@shop/platform/provisioning';
 import { Command } from 'commander';
 import pg from 'pg';
 import {

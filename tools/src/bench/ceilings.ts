@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createAdmin } from '@shop/platform/kafka/clients';
+import { createAdmin } from '@shop/platform';
 import pg from 'pg';
 import { resolveKafka } from '../../../infra/kafka/src/index.ts';
 import { TOOLS_LOG4J2_CONFIG } from '../../../infra/kafka/src/repo-paths.ts';

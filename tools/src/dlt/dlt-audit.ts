@@ -1,9 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { FAILURE_HEADERS } from '@shop/contracts';
-import { databaseUrl } from '@shop/platform/config';
-import { ensureDatabase } from '@shop/platform/db/databases';
-import { type MigrationSource, migrate } from '@shop/platform/db/migrate';
-import { createPool, inTransaction, type Pool } from '@shop/platform/db/pool';
+import {
+  createPool,
+  databaseUrl,
+  ensureDatabase,
+  inTransaction,
+  type MigrationSource,
+  migrate,
+  type Pool,
+} from '@shop/platform';
 import { eventIdOf, headerText } from './dead-letter.ts';
 import type { AuditEntry, ReplayAuditPort } from './dlt-replay.ts';
 

@@ -11,8 +11,7 @@
  * DLT_AUDIT_DATABASE (default `tools`), USER (default for --operator, else the OS account name). Read once here, at start-up.
  */
 import { userInfo } from 'node:os';
-import { CommonEnvSchema, loadEnv, parseBootstrapServers } from '@shop/platform/config';
-import { kafkaNamespace, NAMESPACE_PATTERN } from '@shop/platform/kafka/namespace';
+import { CommonEnvSchema, kafkaNamespace, loadEnv, NAMESPACE_PATTERN, parseBootstrapServers } from '@shop/platform';
 import { Command } from 'commander';
 import Type from 'typebox';
 import { DEFAULT_AUDIT_DATABASE } from './dlt-audit.ts';

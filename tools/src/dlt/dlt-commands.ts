@@ -4,8 +4,7 @@
  * joined or committed, so the live groups' offsets cannot move because of the tool.
  */
 import { randomUUID } from 'node:crypto';
-import { createProducer, type KafkaConnection } from '@shop/platform/kafka/clients';
-import type { KafkaNamespace } from '@shop/platform/kafka/namespace';
+import { createProducer, type KafkaConnection, type KafkaNamespace } from '@shop/platform';
 import { coordinatesOf, type DeadLetter } from './dead-letter.ts';
 import { DEFAULT_AUDIT_DATABASE, ReplayAudit } from './dlt-audit.ts';
 import { dltError } from './dlt-errors.ts';

@@ -1,4 +1,4 @@
-import { type ErrorFactory, errorFactory } from '@shop/platform/errors';
+import { type ErrorFactory, errorFactory } from '@shop/platform';
 
 /**
  * The closed set of error codes of the `dlt` CLI. Every one is an operator mistake or a state the

@@ -8,7 +8,7 @@ import {
   TOPICS,
   type TopicDefinition,
 } from '@shop/contracts';
-import type { KafkaNamespace } from '@shop/platform/kafka/namespace';
+import type { KafkaNamespace } from '@shop/platform';
 import { type DeadLetter, eventIdOf, headerText, orderIdOf } from './dead-letter.ts';
 import { dltError } from './dlt-errors.ts';
 import { parseTimeBound } from './relative-time.ts';

@@ -1,11 +1,5 @@
 import type { ConsumerId } from '@shop/contracts';
-import {
-  createAdmin,
-  createConsumer,
-  type KafkaAdmin,
-  type KafkaConnection,
-  type KafkaConsumer,
-} from '@shop/platform/kafka/clients';
+import { createAdmin, createConsumer, type KafkaAdmin, type KafkaConnection, type KafkaConsumer } from '@shop/platform';
 import type { DeadLetter } from './dead-letter.ts';
 import { dltError } from './dlt-errors.ts';
 

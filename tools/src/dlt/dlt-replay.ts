@@ -1,5 +1,5 @@
 import { FAILURE_HEADERS } from '@shop/contracts';
-import type { KafkaNamespace } from '@shop/platform/kafka/namespace';
+import type { KafkaNamespace } from '@shop/platform';
 import { coordinatesOf, type DeadLetter, identityOf, replayCountOf } from './dead-letter.ts';
 import { type ResolvedTarget, resolveTarget, type TargetSpec } from './replay-target.ts';
 

@@ -6,7 +6,7 @@ import {
   retryTopicsOf,
   type TopicDefinition,
 } from '@shop/contracts';
-import type { KafkaNamespace } from '@shop/platform/kafka/namespace';
+import type { KafkaNamespace } from '@shop/platform';
 import { type DeadLetter, headerText } from './dead-letter.ts';
 import { dltError } from './dlt-errors.ts';
 import { resolveCatalogTopic } from './dlt-filter.ts';

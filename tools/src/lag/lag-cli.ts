@@ -12,8 +12,7 @@
  * Environment: KAFKA_BOOTSTRAP_SERVERS, KAFKA_NAMESPACE (default for --namespace). Read once here.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CommonEnvSchema, loadEnv, parseBootstrapServers } from '@shop/platform/config';
-import { kafkaNamespace, NAMESPACE_PATTERN } from '@shop/platform/kafka/namespace';
+import { CommonEnvSchema, kafkaNamespace, loadEnv, NAMESPACE_PATTERN, parseBootstrapServers } from '@shop/platform';
 import { Command } from 'commander';
 import Type from 'typebox';
 import { lagError } from './lag-errors.ts';

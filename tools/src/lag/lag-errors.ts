@@ -1,4 +1,4 @@
-import { type ErrorFactory, errorFactory } from '@shop/platform/errors';
+import { type ErrorFactory, errorFactory } from '@shop/platform';
 
 /** The closed set of error codes of the `lag` tools. */
 export const LAG_ERRORS = {

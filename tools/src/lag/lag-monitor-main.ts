@@ -4,8 +4,7 @@
  * (scripts/stack.ts). Environment, read once here: KAFKA_BOOTSTRAP_SERVERS, KAFKA_NAMESPACE, LAG_MONITOR_PORT,
  * LAG_MONITOR_HOST, LAG_POLL_INTERVAL_MS, LAG_WINDOW_SAMPLES (STOP after the window's duration).
  */
-import { CommonEnvSchema, loadEnv, parseBootstrapServers } from '@shop/platform/config';
-import { kafkaNamespace, NAMESPACE_PATTERN } from '@shop/platform/kafka/namespace';
+import { CommonEnvSchema, kafkaNamespace, loadEnv, NAMESPACE_PATTERN, parseBootstrapServers } from '@shop/platform';
 import Type from 'typebox';
 import { DEFAULT_WINDOW_SAMPLES } from './burrow-status.ts';
 import { DEFAULT_POLL_INTERVAL_MS, LagMonitor, serveMetrics } from './lag-monitor.ts';

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { KafkaConnection } from '@shop/platform/kafka/clients';
+import type { KafkaConnection } from '@shop/platform';
 import { Gauge, Registry } from 'prom-client';
 import { STATUS_SEVERITY, type StatusOptions } from './burrow-status.ts';
 import { type GroupLag, type GroupTopics, LagReader } from './lag-reader.ts';

@@ -5,8 +5,8 @@ import {
   type KafkaAdmin,
   type KafkaConnection,
   type KafkaConsumer,
-} from '@shop/platform/kafka/clients';
-import type { KafkaNamespace } from '@shop/platform/kafka/namespace';
+  type KafkaNamespace,
+} from '@shop/platform';
 import { lagError } from './lag-errors.ts';
 
 /** ListOffsets timestamps of the Kafka protocol: the log-end offset and the log-start offset. */

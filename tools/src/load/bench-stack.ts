@@ -7,9 +7,8 @@
  *
  *   node tools/src/load/bench-stack.ts --namespace bench1 --base-port 18080
  */
-import { CommonEnvSchema, loadEnv, parseBootstrapServers } from '@shop/platform/config';
-import { kafkaNamespace } from '@shop/platform/kafka/namespace';
-import { provisionTopics } from '@shop/platform/kafka/provisioning/provision';
+import { CommonEnvSchema, kafkaNamespace, loadEnv, parseBootstrapServers } from '@shop/platform';
+import { provisionTopics } from '@shop/platform/provisioning';
 import { Command } from 'commander';
 import { startStackProcesses } from './stack-processes.ts';
 

@@ -4,22 +4,18 @@
  * captured − refunded = 0 (a declined charge captures nothing; a cancellation refunds the capture). And no
  * order is captured twice. Read over HTTP (`GET /payments?orderId=`), like everything the tool checks.
  */
-
-export interface MoneyView {
-  amountMinor: number;
-  currency: string;
-}
+import type { Money } from '@shop/contracts';
 
 /** An order as the reconciliation needs it. */
 export interface SettledOrder {
   orderId: string;
   status: string;
-  total?: MoneyView;
+  total?: Money;
 }
 
 /** `GET /payments?orderId=` as the Payment Service answers it. */
 export interface OrderPayments {
-  payments: Array<{ status: string; amount: MoneyView; refunded: MoneyView }>;
+  payments: Array<{ status: string; amount: Money; refunded: Money }>;
 }
 
 export interface PaymentReconciliation {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { deadLetterTopicOf, FAILURE_HEADERS, HEADERS, topicName } from '@shop/contracts';
-import { kafkaNamespace } from '@shop/platform/kafka/namespace';
+import { kafkaNamespace } from '@shop/platform';
 import type { DeadLetter } from '../../src/dlt/dead-letter.ts';
 
 export const namespace = kafkaNamespace('unit-ns');

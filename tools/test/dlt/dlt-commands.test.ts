@@ -13,19 +13,23 @@ import {
   retryTopicsOf,
   topicName,
 } from '@shop/contracts';
-import { migrate } from '@shop/platform/db/migrate';
-import { AppError } from '@shop/platform/errors';
-import { CatalogConsumer } from '@shop/platform/events/catalog-consumer';
-import { createAdmin, createConsumer, createProducer } from '@shop/platform/kafka/clients';
-import { createLogger } from '@shop/platform/logger';
-import { platformMigrations } from '@shop/platform/platform-migrations';
+import {
+  AppError,
+  CatalogConsumer,
+  createAdmin,
+  createConsumer,
+  createLogger,
+  createProducer,
+  migrate,
+  platformMigrations,
+} from '@shop/platform';
 import {
   createTestDatabase,
   createTestNamespace,
   eventually,
   testKafkaConnection,
   testPostgresUrl,
-} from '@shop/platform/testing';
+} from '@shop/test-support';
 import type { DeadLetter } from '../../src/dlt/dead-letter.ts';
 import { type DltContext, dltList, dltReplay, dltShow } from '../../src/dlt/dlt-commands.ts';
 import { DeadLetterReader, READER_CLIENT_GROUP_ID } from '../../src/dlt/dlt-reader.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FAILURE_HEADERS, retryTopicsOf, topicName } from '@shop/contracts';
-import { kafkaNamespace } from '@shop/platform/kafka/namespace';
+import { kafkaNamespace } from '@shop/platform';
 import { checkTargetFor, parseTarget, resolveTarget } from '../../src/dlt/replay-target.ts';
 import { deadLetter, namespace } from './dead-letter-fixture.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createAdmin, createProducer } from '@shop/platform/kafka/clients';
-import { createTestTopics, testKafkaConnection, uniqueName } from '@shop/platform/testing';
+import { createAdmin, createProducer } from '@shop/platform';
+import { createTestTopics, testKafkaConnection, uniqueName } from '@shop/test-support';
 import { LagMonitor, serveMetrics } from '../../src/lag/lag-monitor.ts';
 
 const PRODUCED = 5;

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CONSUMER_GROUPS } from '@shop/contracts';
-import { createAdmin, createConsumer, createProducer } from '@shop/platform/kafka/clients';
-import { kafkaNamespace } from '@shop/platform/kafka/namespace';
-import { createTestTopics, testKafkaConnection, uniqueName } from '@shop/platform/testing';
+import { createAdmin, createConsumer, createProducer, kafkaNamespace } from '@shop/platform';
+import { createTestTopics, testKafkaConnection, uniqueName } from '@shop/test-support';
 import { kafkaConsumerGroups } from '../../../infra/kafka/src/kafka-tools.ts';
 import { catalogGroups, type GroupLag, LagReader, READER_CLIENT_GROUP_ID } from '../../src/lag/lag-reader.ts';
 import { LagTracker } from '../../src/lag/lag-sample.ts';

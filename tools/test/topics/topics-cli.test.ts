@@ -8,8 +8,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { allTopics } from '@shop/contracts';
-import { parseBootstrapServers } from '@shop/platform/config';
-import { createAdmin } from '@shop/platform/kafka/clients';
+import { createAdmin, parseBootstrapServers } from '@shop/platform';
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));

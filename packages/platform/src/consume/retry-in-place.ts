@@ -1,8 +1,8 @@
+import { INFRASTRUCTURE_MIN_BACKOFF_MS, nextBackoffMs } from '../backoff.ts';
 import type { Logger } from '../logger.ts';
 
-/** Backoff bounds for in-place retries while our own database or Kafka is down. */
-export const INFRASTRUCTURE_MIN_BACKOFF_MS = 250;
-export const INFRASTRUCTURE_MAX_BACKOFF_MS = 10_000;
+/** Backoff bounds for in-place retries while our own database or Kafka is down: the platform's one policy. */
+export { INFRASTRUCTURE_MAX_BACKOFF_MS, INFRASTRUCTURE_MIN_BACKOFF_MS } from '../backoff.ts';
 
 /** Thrown out of a retry loop when the runner stops (or loses the partition) before the work was done. */
 export class Abandoned extends Error {
@@ -42,7 +42,7 @@ export async function retryInPlace<T>(attempt: () => Promise<T>, options: RetryI
       if (!options.keepGoing()) throw new Abandoned();
       options.logger.warn({ err: error, backoffMs: backoff }, options.what);
       await sleep(backoff);
-      backoff = Math.min(backoff * 2, INFRASTRUCTURE_MAX_BACKOFF_MS);
+      backoff = nextBackoffMs(backoff);
     }
   }
 }

@@ -8,9 +8,11 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
+import type { Registry } from 'prom-client';
 import { classifyError, type ErrorTable, isAppError, PlatformErrors } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { remoteParent } from '../tracing.ts';
+import { registerHttpMetrics } from './http-metrics.ts';
 
 /** Requests larger than this are refused with 413 before they are parsed. */
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
@@ -31,6 +33,12 @@ export interface HttpAppOptions {
    * handler runs. Default: none (no spans: tracing is off).
    */
   tracer?: Tracer;
+  /**
+   * Counts every request and its latency by route template in this registry
+   * (`<service>_http_requests_total`, `<service>_http_request_duration_seconds`, see http-metrics.ts).
+   * Default: none (no HTTP metrics).
+   */
+  registry?: Registry;
 }
 
 /** Probes and scrapes: a span each would bury the requests worth tracing. */
@@ -196,8 +204,8 @@ function withErrorResponses<Document extends OpenApiDocument>(
 }
 
 /**
- * A Fastify app with the behaviour every service shares: JSON errors with stable codes, `/health`, and the
- * API's OpenAPI document at OPENAPI_PATH with a reference at API_DOCS_PATH.
+ * A Fastify app with the behaviour every service shares: JSON errors with stable codes, `/health`, request
+ * metrics (when given a registry), and the API's OpenAPI document at OPENAPI_PATH with a reference at API_DOCS_PATH.
  * Validation errors from route schemas become 400 `HTTP_VALIDATION_FAILED` with the offending fields.
  */
 export async function createHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
@@ -210,6 +218,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
   });
   if (options.tracer !== undefined) traceRequests(app, options.tracer);
+  if (options.registry !== undefined) registerHttpMetrics(app, options.registry, options.service);
   const routes = new Map<string, RouteShape>();
   app.addHook('onRoute', (route) => {
     const schema = route.schema ?? {};

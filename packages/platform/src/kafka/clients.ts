@@ -11,6 +11,7 @@ import {
   stringDeserializer,
   stringSerializer,
 } from '@platformatic/kafka';
+import { backoffMs } from '../backoff.ts';
 
 /**
  * The only module that constructs @platformatic/kafka clients, so that the durability defaults below
@@ -26,8 +27,11 @@ export type KafkaAdmin = Admin;
  * than a leader election on a restarted broker, which then surfaces as a failed send.
  */
 export const KAFKA_CLIENT_RETRIES = 10;
-/** First retry delay; doubles per attempt up to KAFKA_CLIENT_MAX_RETRY_DELAY_MS. */
-export const KAFKA_CLIENT_RETRY_DELAY_MS = 250;
+/**
+ * Cap of the wait between two of those attempts; the waits follow the platform's backoff (backoff.ts) from
+ * its minimum. Lower than its general cap so that the KAFKA_CLIENT_RETRIES attempts of one request end
+ * within about 30 s, and a request that cannot succeed reaches the caller's own retry policy.
+ */
 export const KAFKA_CLIENT_MAX_RETRY_DELAY_MS = 5_000;
 /** Per-request timeout. */
 export const KAFKA_REQUEST_TIMEOUT_MS = 30_000;
@@ -40,7 +44,7 @@ export interface KafkaConnection {
 }
 
 function retryDelay(_client: unknown, _operationId: unknown, attempt: number): number {
-  return Math.min(KAFKA_CLIENT_RETRY_DELAY_MS * 2 ** Math.max(0, attempt - 1), KAFKA_CLIENT_MAX_RETRY_DELAY_MS);
+  return backoffMs(attempt, KAFKA_CLIENT_MAX_RETRY_DELAY_MS);
 }
 
 function baseOptions(connection: KafkaConnection) {

@@ -2,11 +2,13 @@ import { type Span, SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry
 import { HEADERS } from '@shop/contracts';
 import pg from 'pg';
 import type { Registry } from 'prom-client';
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
+import { INFRASTRUCTURE_MIN_BACKOFF_MS, nextBackoffMs } from '../backoff.ts';
 import { DB_CONNECT_TIMEOUT_MS, type Pool } from '../db/pool.ts';
 import { classifyError } from '../errors.ts';
 import type { KafkaProducer } from '../kafka/clients.ts';
 import type { Logger } from '../logger.ts';
+import { scrapeGauge } from '../metrics/scrape-gauge.ts';
 import { remoteParent, traceHeadersOf } from '../tracing.ts';
 import { onOutboxCommit } from './outbox-signal.ts';
 
@@ -32,9 +34,6 @@ export const DEFAULT_OUTBOX_BATCH_SIZE = 500;
 export const DEFAULT_OUTBOX_MIN_POLL_INTERVAL_MS = 50;
 /** See DEFAULT_OUTBOX_MIN_POLL_INTERVAL_MS. */
 export const DEFAULT_OUTBOX_POLL_INTERVAL_MS = 1_000;
-/** Backoff bounds while Kafka or PostgreSQL is unavailable. */
-export const OUTBOX_MIN_BACKOFF_MS = 200;
-export const OUTBOX_MAX_BACKOFF_MS = 10_000;
 /**
  * Session advisory lock that makes exactly one relay per database the publisher. A single publisher keeps
  * per-key order (two relays claiming rows with SKIP LOCKED could publish a key's later event first) and a
@@ -129,7 +128,9 @@ export class OutboxRelay {
       minPollIntervalMs: Math.min(options.minPollIntervalMs ?? DEFAULT_OUTBOX_MIN_POLL_INTERVAL_MS, pollIntervalMs),
     };
     this.#metrics =
-      options.registry === undefined ? undefined : createRelayMetrics(options.registry, options.pool, options.service);
+      options.registry === undefined
+        ? undefined
+        : createRelayMetrics(options.registry, options.pool, options.service, options.logger);
   }
 
   get isLeader(): boolean {
@@ -164,7 +165,8 @@ export class OutboxRelay {
 
   async #run(): Promise<void> {
     const { logger, pollIntervalMs, minPollIntervalMs, batchSize } = this.#options;
-    let backoff = OUTBOX_MIN_BACKOFF_MS;
+    // While Kafka or PostgreSQL is unavailable: the platform's one backoff policy (backoff.ts).
+    let backoff = INFRASTRUCTURE_MIN_BACKOFF_MS;
     let idlePoll = minPollIntervalMs;
     while (this.#running) {
       try {
@@ -179,7 +181,7 @@ export class OutboxRelay {
           continue;
         }
         const published = await this.publishBatch();
-        backoff = OUTBOX_MIN_BACKOFF_MS;
+        backoff = INFRASTRUCTURE_MIN_BACKOFF_MS;
         if (published === batchSize) {
           // A full batch means more is waiting: go again at once.
           idlePoll = minPollIntervalMs;
@@ -202,7 +204,7 @@ export class OutboxRelay {
         this.#backingOff = true;
         await this.#sleep(backoff);
         this.#backingOff = false;
-        backoff = Math.min(backoff * 2, OUTBOX_MAX_BACKOFF_MS);
+        backoff = nextBackoffMs(backoff);
       }
     }
   }
@@ -377,7 +379,7 @@ interface RelayMetrics {
   publishDuration: { observe(value: number): void };
 }
 
-function createRelayMetrics(registry: Registry, pool: Pool, service: string): RelayMetrics {
+function createRelayMetrics(registry: Registry, pool: Pool, service: string, logger: Logger): RelayMetrics {
   const labels = { service };
   const published = new Counter({
     name: 'outbox_published_total',
@@ -398,27 +400,30 @@ function createRelayMetrics(registry: Registry, pool: Pool, service: string): Re
     registers: [registry],
     labelNames: ['service'],
   });
-  // Backlog and age are read from the table when scraped, so they are right even while the relay is stuck.
-  new Gauge({
+  // Backlog and age are read from the table when scraped, so they are right even while the relay is stuck;
+  // with the database down they keep their last values and the scrape still answers (scrape-gauge.ts).
+  scrapeGauge({
     name: 'outbox_backlog',
     help: 'Rows in the outbox not yet published',
-    registers: [registry],
+    registry,
+    logger,
     labelNames: ['service'],
-    async collect() {
+    async read() {
       const { rows } = await pool.query<{ count: string }>('SELECT count(*) AS count FROM outbox');
-      this.set(labels, Number(rows[0]?.count ?? 0));
+      return [{ labels, value: Number(rows[0]?.count ?? 0) }];
     },
   });
-  new Gauge({
+  scrapeGauge({
     name: 'outbox_oldest_age_seconds',
     help: 'Age of the oldest unpublished outbox row (0 when empty)',
-    registers: [registry],
+    registry,
+    logger,
     labelNames: ['service'],
-    async collect() {
+    async read() {
       const { rows } = await pool.query<{ age: number | null }>(
         'SELECT EXTRACT(EPOCH FROM clock_timestamp() - min(created_at))::float8 AS age FROM outbox',
       );
-      this.set(labels, rows[0]?.age ?? 0);
+      return [{ labels, value: rows[0]?.age ?? 0 }];
     },
   });
   return {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { type TestContext, test } from 'node:test';
+import { createTestDatabase, createTestTopics, eventually, testKafkaConnection, uniqueName } from '@shop/test-support';
 import { ConsumerRunner, MAX_BATCH_RECORDS } from '../../src/consume/consumer-runner.ts';
 import {
   type BatchHandler,
@@ -15,13 +16,6 @@ import { AppError, platformError } from '../../src/errors.ts';
 import { createAdmin, createProducer } from '../../src/kafka/clients.ts';
 import { createLogger } from '../../src/logger.ts';
 import { platformMigrations } from '../../src/platform-migrations.ts';
-import {
-  createTestDatabase,
-  createTestTopics,
-  eventually,
-  testKafkaConnection,
-  uniqueName,
-} from '../../src/testing.ts';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
+import { createTestDatabase, createTestTopics, eventually, testKafkaConnection, uniqueName } from '@shop/test-support';
 import { ConsumerRunner, MAX_BATCH_RECORDS, OFFSET_COMMIT_INTERVAL_MS } from '../../src/consume/consumer-runner.ts';
 import { adaptRecordHandler } from '../../src/consume/record-handler.ts';
 import type { Decoded, FailureRouter, KafkaRecord, RecordFailure } from '../../src/consume/types.ts';
@@ -10,13 +11,6 @@ import { createAdmin, createProducer } from '../../src/kafka/clients.ts';
 import { createLogger } from '../../src/logger.ts';
 import { onOutboxCommit } from '../../src/outbox/outbox-signal.ts';
 import { platformMigrations } from '../../src/platform-migrations.ts';
-import {
-  createTestDatabase,
-  createTestTopics,
-  eventually,
-  testKafkaConnection,
-  uniqueName,
-} from '../../src/testing.ts';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 

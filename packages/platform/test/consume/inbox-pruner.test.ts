@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { topic } from '@shop/contracts';
 import { EVENT_RETENTION_MS } from '@shop/contracts/topics';
+import { createTestDatabase, eventually } from '@shop/test-support';
 import { claimInbox } from '../../src/consume/inbox.ts';
 import { InboxPruner } from '../../src/consume/inbox-pruner.ts';
 import type { KafkaRecord } from '../../src/consume/types.ts';
@@ -11,7 +12,6 @@ import { inTransaction } from '../../src/db/pool.ts';
 import { inboxRetentionMs } from '../../src/events/catalog-consumer.ts';
 import { createLogger } from '../../src/logger.ts';
 import { platformMigrations } from '../../src/platform-migrations.ts';
-import { createTestDatabase, eventually } from '../../src/testing.ts';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -1,19 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
+import { createTestDatabase, createTestTopics, eventually, testKafkaConnection, uniqueName } from '@shop/test-support';
 import { ConsumerRunner, MAX_BATCH_RECORDS } from '../../src/consume/consumer-runner.ts';
 import type { BatchHandler, Decoded, KafkaRecord } from '../../src/consume/types.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createAdmin, createProducer } from '../../src/kafka/clients.ts';
 import { createLogger } from '../../src/logger.ts';
 import { platformMigrations } from '../../src/platform-migrations.ts';
-import {
-  createTestDatabase,
-  createTestTopics,
-  eventually,
-  testKafkaConnection,
-  uniqueName,
-} from '../../src/testing.ts';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 

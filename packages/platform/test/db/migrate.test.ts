@@ -3,10 +3,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { createTestDatabase } from '@shop/test-support';
 import { migrate } from '../../src/db/migrate.ts';
 import { AppError } from '../../src/errors.ts';
 import { platformMigrations } from '../../src/platform-migrations.ts';
-import { createTestDatabase } from '../../src/testing.ts';
 
 async function migrationDir(t: import('node:test').TestContext, files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'migrations-'));

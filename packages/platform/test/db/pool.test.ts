@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { createTestDatabase, testPostgresUrl } from '@shop/test-support';
 import pg from 'pg';
 import { inTransaction } from '../../src/db/pool.ts';
 import { AppError } from '../../src/errors.ts';
 import { classifyFailure } from '../../src/kafka/failure.ts';
-import { createTestDatabase, testPostgresUrl } from '../../src/testing.ts';
 
 // Regression: a database that refuses connections answers with SQLSTATE 55000, which the SQLSTATE table
 // does not call retryable; the consumer runner then dead-lettered every record of a database outage.

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import type { Message } from '@platformatic/kafka';
 import {
   consumer as catalogConsumer,
   deadLetterTopicOf,
@@ -11,20 +10,20 @@ import {
   retryTopicsOf,
   topicName,
 } from '@shop/contracts';
-import { openRecordSource } from '../../src/consume/ports.ts';
-import { migrate } from '../../src/db/migrate.ts';
-import { AppError } from '../../src/errors.ts';
-import { CatalogConsumer, type EventHandler } from '../../src/events/catalog-consumer.ts';
-import { createAdmin, createConsumer, createProducer } from '../../src/kafka/clients.ts';
-import { createLogger } from '../../src/logger.ts';
-import { platformMigrations } from '../../src/platform-migrations.ts';
 import {
   createTestDatabase,
   createTestNamespace,
   eventually,
+  readTopic,
   testKafkaConnection,
-  uniqueName,
-} from '../../src/testing.ts';
+} from '@shop/test-support';
+import { openRecordSource } from '../../src/consume/ports.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import { AppError } from '../../src/errors.ts';
+import { CatalogConsumer, type EventHandler } from '../../src/events/catalog-consumer.ts';
+import { createAdmin, createProducer } from '../../src/kafka/clients.ts';
+import { createLogger } from '../../src/logger.ts';
+import { platformMigrations } from '../../src/platform-migrations.ts';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 const SHORT_RETRY_DELAYS_MS = [100, 200, 300];
@@ -60,19 +59,6 @@ async function setup(t: import('node:test').TestContext, handle: EventHandler) {
   return { namespace, db, producer, source };
 }
 
-async function readAll(t: import('node:test').TestContext, topic: string, count: number) {
-  const consumer = createConsumer(await testKafkaConnection(), uniqueName('test-reader'));
-  t.after(() => consumer.close(true));
-  const stream = await consumer.consume({ topics: [topic], mode: 'earliest', maxWaitTime: 200 });
-  const records: Message<string, Buffer, string, Buffer>[] = [];
-  for await (const record of stream) {
-    records.push(record);
-    if (records.length >= count) break;
-  }
-  await stream.close();
-  return records;
-}
-
 test('poison records go to the dead-letter topic with the reason headers, and the partition keeps flowing', async (t) => {
   const handled: string[] = [];
   const { namespace, producer, source } = await setup(t, async (event) => {
@@ -99,7 +85,7 @@ test('poison records go to the dead-letter topic with the reason headers, and th
   await eventually(async () => (handled.length === 2 ? true : undefined), 20_000, 'valid records handled');
   assert.deepEqual(handled, [key, key]);
 
-  const dead = await readAll(t, namespace.topic(deadLetterTopicOf('reserveStock').name), 2);
+  const dead = await readTopic(namespace.topic(deadLetterTopicOf('reserveStock').name), 2);
   const header = (record: (typeof dead)[number], name: string) => record.headers.get(name)?.toString();
   assert.deepEqual(
     dead.map((r) => header(r, FAILURE_HEADERS.errorCode)),
@@ -143,7 +129,7 @@ test('a record failing transiently twice goes through the retry tiers and is han
     [`${record.key}@${tier2}`],
     'handled in the second tier after failing in the source and the first',
   );
-  const retried = await readAll(t, tier1 as string, 1);
+  const retried = await readTopic(tier1 as string, 1);
   assert.equal(retried[0]?.headers.get(FAILURE_HEADERS.kind)?.toString(), 'transient');
   const admin = createAdmin(await testKafkaConnection());
   t.after(() => admin.close());
@@ -198,7 +184,7 @@ test('a batch handler rejecting one item sends it to the dead-letter topic while
       headers: new Map(Object.entries(record.headers)),
     })),
   });
-  const dead = await readAll(t, namespace.topic(deadLetterTopicOf('reserveStock').name), 1);
+  const dead = await readTopic(namespace.topic(deadLetterTopicOf('reserveStock').name), 1);
   assert.equal(dead[0]?.headers.get(FAILURE_HEADERS.errorCode)?.toString(), 'INV_TEST_RULE');
   assert.equal(JSON.parse(dead[0]?.value.toString() ?? '{}').orderId, rejectedId);
   await eventually(async () => (handled.length === 2 ? true : undefined), 20_000, 'the other two handled');
@@ -221,7 +207,7 @@ test('a handler throwing a ContractError dead-letters the record with its CTR_ c
       { topic: source, key: record.key, value: record.value, headers: new Map(Object.entries(record.headers)) },
     ],
   });
-  const [dead] = await readAll(t, namespace.topic(deadLetterTopicOf('reserveStock').name), 1);
+  const [dead] = await readTopic(namespace.topic(deadLetterTopicOf('reserveStock').name), 1);
   const header = (name: string) => dead?.headers.get(name)?.toString();
   assert.equal(header(FAILURE_HEADERS.errorCode), 'CTR_SCHEMA_INVALID');
   assert.equal(header(FAILURE_HEADERS.kind), 'poison');

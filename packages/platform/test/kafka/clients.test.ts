@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Message } from '@platformatic/kafka';
+import { createTestTopics, testKafkaConnection, uniqueName } from '@shop/test-support';
 import { createAdmin, createConsumer, createProducer, type KafkaConsumer } from '../../src/kafka/clients.ts';
-import { createTestTopics, testKafkaConnection, uniqueName } from '../../src/testing.ts';
 
 type Record = Message<string, Buffer, string, Buffer>;
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { eventually, readTopic, testPostgresUrl, uniqueName } from '@shop/test-support';
 import pg from 'pg';
 import { databaseUrl } from '../../src/config.ts';
 import { inTransaction } from '../../src/db/pool.ts';
 import { appendToOutbox } from '../../src/outbox/outbox-writer.ts';
-import { eventually, testPostgresUrl, uniqueName } from '../../src/testing.ts';
-import { collect, message, observedProducer, relay, setup } from './relay-harness.ts';
+import { message, observedProducer, relay, setup } from './relay-harness.ts';
 
 test('relay should publish every outbox row with its headers, in per-key order, and then delete it', async (t) => {
   const { db, topic, producer } = await setup(t);
@@ -22,7 +22,7 @@ test('relay should publish every outbox row with its headers, in per-key order, 
   const outboxRelay = relay(db, producer);
   outboxRelay.start();
   t.after(() => outboxRelay.stop());
-  const records = await collect(t, topic, KEYS * PER_KEY);
+  const records = await readTopic(topic, KEYS * PER_KEY);
   for (let k = 0; k < KEYS; k++) {
     const values = records.filter((r) => r.key === `order-${k}`).map((r) => Number(r.value.toString()));
     assert.deepEqual(
@@ -59,7 +59,7 @@ test('relay should not skip a row whose transaction took a lower id but committe
   await slow.query('COMMIT');
   slow.release();
 
-  const records = await collect(t, topic, 2);
+  const records = await readTopic(topic, 2);
   assert.deepEqual(
     records.map((r) => r.key),
     ['early', 'late'],
@@ -83,7 +83,7 @@ test('two relays on one database should publish everything exactly once, with on
       ),
     );
   }
-  const records = await collect(t, topic, TOTAL);
+  const records = await readTopic(topic, TOTAL);
   assert.equal(new Set(records.map((r) => r.value.toString())).size, TOTAL);
   assert.equal([first.isLeader, second.isLeader].filter(Boolean).length, 1);
 
@@ -118,7 +118,7 @@ test('relay woken by commit signals should publish rows committed while a batch 
     'outbox empty',
   );
   assert.ok(performance.now() - started < 5_000, 'no row waited for the poll');
-  const records = await collect(t, topic, TOTAL);
+  const records = await readTopic(topic, TOTAL);
   assert.equal(new Set(records.map((r) => r.value.toString())).size, TOTAL);
 });
 
@@ -161,7 +161,7 @@ test('a commit signalled while the relay is busy after a sleep that timed out sh
     acknowledged - released < 1_000,
     `published ${Math.round(acknowledged - released)} ms after the pass ended`,
   );
-  const records = await collect(t, topic, 2);
+  const records = await readTopic(topic, 2);
   assert.deepEqual(
     records.map((r) => r.key),
     ['first', 'second'],
@@ -187,7 +187,7 @@ test('a relay backing off after a failed publish should not retry once per signa
   assert.ok(observed.sends <= 6, `${observed.sends} publish attempts while backing off`);
   // Once the broker is back, the next attempt publishes everything, in order.
   observed.fail(undefined);
-  const records = await collect(t, topic, COMMITS);
+  const records = await readTopic(topic, COMMITS);
   assert.deepEqual(
     records.map((r) => r.value.toString()),
     Array.from({ length: COMMITS }, (_, i) => String(i)),
@@ -255,5 +255,5 @@ test('a standby should publish within a few seconds when the leader session is t
   );
   // Every row is on the topic (collect waits for all three; a duplicate of 'after-failover' is allowed).
   const expected = ['before-failover', 'after-failover', 'standby-published'];
-  await collect(t, topic, (records) => expected.every((v) => records.some((r) => r.value.toString() === v)));
+  await readTopic(topic, (records) => expected.every((v) => records.some((r) => r.value.toString() === v)));
 });

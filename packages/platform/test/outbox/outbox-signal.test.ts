@@ -3,6 +3,7 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { createTestDatabase, eventually, readTopic } from '@shop/test-support';
 import pg from 'pg';
 import { migrate } from '../../src/db/migrate.ts';
 import { inTransaction } from '../../src/db/pool.ts';
@@ -10,8 +11,7 @@ import { DEFAULT_OUTBOX_MIN_POLL_INTERVAL_MS, DEFAULT_OUTBOX_POLL_INTERVAL_MS } 
 import { onOutboxCommit } from '../../src/outbox/outbox-signal.ts';
 import { appendToOutbox } from '../../src/outbox/outbox-writer.ts';
 import { platformMigrations } from '../../src/platform-migrations.ts';
-import { createTestDatabase, eventually } from '../../src/testing.ts';
-import { collect, message, observedProducer, relay, setup } from './relay-harness.ts';
+import { message, observedProducer, relay, setup } from './relay-harness.ts';
 
 /** Far beyond every bound below: within these tests the relay polls once, when it starts, and never again. */
 const NO_POLL_MS = 600_000;
@@ -75,7 +75,7 @@ test('a rolled-back transaction should signal nothing and publish nothing', asyn
   await inTransaction(db.pool, (client) => appendToOutbox(client, [message(topic, 'committed', 'committed')]));
   assert.equal(signals.count, 1);
   // The committed row is the only one on the topic once it is published (the relay publishes in id order).
-  const records = await collect(t, topic, 1);
+  const records = await readTopic(topic, 1);
   assert.deepEqual(
     records.map((r) => r.value.toString()),
     ['committed'],
@@ -123,7 +123,7 @@ test('a row inserted by another connection, outside inTransaction, should still 
   const latency = (await observed.acknowledged('other', 5_000)) - committed;
   assert.ok(latency < 1_500, `published ${Math.round(latency)} ms after commit (idle poll 1 s)`);
   assert.equal(signals.count, 1, 'the other connection signalled nothing');
-  const records = await collect(t, topic, 2);
+  const records = await readTopic(topic, 2);
   assert.equal(records[1]?.value.toString(), 'other-process');
 });
 

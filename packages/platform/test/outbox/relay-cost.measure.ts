@@ -21,6 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { testBootstrapServers, testPostgresUrl, uniqueName } from '@shop/test-support';
 import pg from 'pg';
 import { databaseUrl } from '../../src/config.ts';
 import { dropDatabase, ensureDatabase } from '../../src/db/databases.ts';
@@ -31,7 +32,6 @@ import { createLogger } from '../../src/logger.ts';
 import { OutboxRelay } from '../../src/outbox/outbox-relay.ts';
 import { appendToOutbox, type OutboxMessage } from '../../src/outbox/outbox-writer.ts';
 import { platformMigrations } from '../../src/platform-migrations.ts';
-import { testBootstrapServers, testPostgresUrl, uniqueName } from '../../src/testing.ts';
 
 const CLOCK_TICKS_PER_SECOND = 100;
 const name = uniqueName('t_relaycost', '_').toLowerCase();

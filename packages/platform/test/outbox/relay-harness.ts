@@ -3,19 +3,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import type { Message } from '@platformatic/kafka';
+import { createTestDatabase, createTestTopics, type TestDatabase, testKafkaConnection } from '@shop/test-support';
 import { migrate } from '../../src/db/migrate.ts';
-import { createConsumer, createProducer, type KafkaProducer } from '../../src/kafka/clients.ts';
+import { createProducer, type KafkaProducer } from '../../src/kafka/clients.ts';
 import { createLogger } from '../../src/logger.ts';
 import { OutboxRelay, type OutboxRelayOptions } from '../../src/outbox/outbox-relay.ts';
 import type { OutboxMessage } from '../../src/outbox/outbox-writer.ts';
 import { platformMigrations } from '../../src/platform-migrations.ts';
-import {
-  createTestDatabase,
-  createTestTopics,
-  type TestDatabase,
-  testKafkaConnection,
-  uniqueName,
-} from '../../src/testing.ts';
 
 export const logger = createLogger({ service: 'test', level: 'silent' });
 export type Record = Message<string, Buffer, string, Buffer>;
@@ -50,35 +44,6 @@ export function relay(
     service: 'test',
     ...options,
   });
-}
-
-/**
- * Reads the topic from the start until `count` records arrived, or until `count(records)` says so; fails
- * after `timeoutMs`.
- */
-export async function collect(
-  t: TestContext,
-  topic: string,
-  count: number | ((records: readonly Record[]) => boolean),
-  timeoutMs = 30_000,
-): Promise<Record[]> {
-  const done = typeof count === 'number' ? (records: readonly Record[]) => records.length >= count : count;
-  const consumer = createConsumer(await testKafkaConnection(), uniqueName('test-group'));
-  t.after(() => consumer.close(true));
-  const stream = await consumer.consume({ topics: [topic], mode: 'earliest', maxWaitTime: 200 });
-  const timer = setTimeout(() => stream.close().catch(() => {}), timeoutMs);
-  const records: Record[] = [];
-  try {
-    for await (const record of stream) {
-      records.push(record);
-      if (done(records)) break;
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-  await stream.close();
-  assert.ok(done(records), `${records.length} records on ${topic} after ${timeoutMs} ms`);
-  return records;
 }
 
 /**

@@ -7,8 +7,7 @@
  * PUT is unauthenticated for now: it will be protected by the security work (an operator role), as it
  * moves stock in and out of the shop. Until then, expose the service only on a trusted network.
  */
-import type { Pool } from '@shop/platform/db/pool';
-import { routeErrors } from '@shop/platform/http/app';
+import { type Pool, routeErrors } from '@shop/platform';
 import type { FastifyInstance } from 'fastify';
 import { findProduct, listProducts } from '../db/product-repository.ts';
 import { InventoryErrors, inventoryError } from '../inventory-errors.ts';

@@ -3,8 +3,7 @@
  * in one transaction. Setting `available` is how units enter or leave the shop: total_units moves by the
  * same difference, reserved and sold are never touched, so stock stays conserved.
  */
-import { inTransaction, type Pool } from '@shop/platform/db/pool';
-import { platformError } from '@shop/platform/errors';
+import { inTransaction, type Pool, platformError } from '@shop/platform';
 import {
   ensureCatalogCurrency,
   insertProduct,

@@ -3,8 +3,7 @@
  * quoted prices or failure reasons, total, timestamps); 404 INV_RESERVATION_NOT_FOUND. For operators
  * and tests: the order saga learns the same facts from the events, never from this endpoint.
  */
-import type { Pool } from '@shop/platform/db/pool';
-import { routeErrors } from '@shop/platform/http/app';
+import { type Pool, routeErrors } from '@shop/platform';
 import type { FastifyInstance } from 'fastify';
 import { findReservation } from '../db/reservation-repository.ts';
 import { InventoryErrors, inventoryError } from '../inventory-errors.ts';

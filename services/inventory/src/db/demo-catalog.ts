@@ -4,7 +4,7 @@
  * that are missing and nothing else: it never resets stock, so restarting the stack keeps what earlier
  * orders reserved and sold, and stock stays conserved.
  */
-import { inTransaction, type Pool } from '@shop/platform/db/pool';
+import { inTransaction, type Pool } from '@shop/platform';
 import { ensureCatalogCurrency, insertMissingProducts, type NewProduct } from './product-repository.ts';
 
 /** Units of each regular demo product: enough for a demo and a short load run. */

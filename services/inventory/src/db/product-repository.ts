@@ -2,11 +2,11 @@
  * SQL for the products table. Stock moves keep `available + reserved + sold = total_units` (a CHECK
  * in the schema); only `insertProduct` and `updateProduct` (PUT /inventory/{sku}) change total_units.
  */
-import type { PoolClient } from '@shop/platform/db/pool';
-import { platformError } from '@shop/platform/errors';
-import type { Money } from '../domain/money.ts';
+
+import type { Money } from '@shop/contracts';
+import { type PoolClient, platformError, type Queryable } from '@shop/platform';
 import { inventoryError } from '../inventory-errors.ts';
-import { type Queryable, safeInteger } from './queryable.ts';
+import { safeInteger } from './safe-integer.ts';
 
 /**
  * Advisory lock key that serialises writes of a price's currency (PUT with a price, the demo seed), so

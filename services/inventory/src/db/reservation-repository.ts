@@ -3,11 +3,12 @@
  * primary key: inserting a second row for an order is impossible, and `insertReservations` reports which
  * rows it inserted instead of failing, so the caller can tell a lost race from a decision.
  */
-import type { PoolClient } from '@shop/platform/db/pool';
-import type { Money } from '../domain/money.ts';
+
+import type { Money } from '@shop/contracts';
+import type { PoolClient, Queryable } from '@shop/platform';
 import type { LineFailure } from '../domain/reservation-decision.ts';
 import type { ReservationStatus } from '../domain/reservation-lifecycle.ts';
-import { type Queryable, safeInteger } from './queryable.ts';
+import { safeInteger } from './safe-integer.ts';
 
 /** One requested line as recorded: priced when stock was held, with its failure when it failed. */
 export interface ReservationLine {

@@ -3,11 +3,7 @@
  * Arithmetic is done in BigInt and checked against MAX_SAFE_MINOR, so a total is either exact or
  * refused: never rounded, never silently wrapped.
  */
-
-export interface Money {
-  readonly amountMinor: number;
-  readonly currency: string;
-}
+import type { Money } from '@shop/contracts';
 
 /** Largest amount that survives JSON in JavaScript exactly (the contracts' limit for `amountMinor`). */
 export const MAX_SAFE_MINOR = Number.MAX_SAFE_INTEGER;

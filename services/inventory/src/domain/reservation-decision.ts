@@ -4,7 +4,8 @@
  * is reported with its reason. Pure: the caller reads the stock (with the rows locked) and applies the
  * decision in the same transaction, so the stock cannot change in between.
  */
-import { type Money, type MoneyProblem, totalOf } from './money.ts';
+import type { Money } from '@shop/contracts';
+import { type MoneyProblem, totalOf } from './money.ts';
 
 /** One line of an order: how many units of which product. */
 export interface OrderLine {

@@ -3,8 +3,8 @@
  * Counters are incremented when the handler has decided, inside its transaction: a transaction that
  * then fails to commit is retried and counted again, so they can over-count by the (rare) retries.
  */
-import type { Pool } from '@shop/platform/db/pool';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { type Logger, type Pool, scrapeGauge } from '@shop/platform';
+import { Counter, type Registry } from 'prom-client';
 import { stockTotals } from '../db/product-repository.ts';
 
 /** How an OrderPlaced ended: stock reserved, reservation failed, or the order was already decided. */
@@ -18,19 +18,22 @@ export interface InventoryMetrics {
   settlements: Counter<'command' | 'outcome'>;
 }
 
-export function createInventoryMetrics(registry: Registry, pool: Pool): InventoryMetrics {
-  new Gauge({
+export function createInventoryMetrics(registry: Registry, pool: Pool, logger: Logger): InventoryMetrics {
+  scrapeGauge({
     name: 'inventory_stock_units',
     help: 'Units over the whole catalog per stock bucket (available, reserved, sold), read at scrape time',
     labelNames: ['bucket'],
-    registers: [registry],
-    async collect() {
-      // A scrape while the database is down must still serve the other metrics (outbox, consumers):
-      // the series disappear (unknown) rather than show stale numbers, and /ready reports the outage.
-      const totals = await stockTotals(pool).catch(() => undefined);
-      this.reset();
-      if (totals === undefined) return;
-      for (const bucket of ['available', 'reserved', 'sold'] as const) this.set({ bucket }, totals[bucket]);
+    registry,
+    logger,
+    // A scrape while the database is down still serves the other metrics (outbox, consumers): the series
+    // disappear (unknown) rather than show stale numbers, and /ready reports the outage.
+    whenUnreadable: 'clear',
+    async read() {
+      const totals = await stockTotals(pool);
+      return (['available', 'reserved', 'sold'] as const).map((bucket) => ({
+        labels: { bucket },
+        value: totals[bucket],
+      }));
     },
   });
   return {

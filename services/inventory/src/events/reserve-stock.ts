@@ -12,12 +12,18 @@
  * every SKU, one outbox insert.
  */
 import type { EventMeta, EventPayload } from '@shop/contracts';
-import { BatchItemError, type BatchResult, type Rejection } from '@shop/platform/consume/types';
-import type { PoolClient } from '@shop/platform/db/pool';
-import { platformError } from '@shop/platform/errors';
-import type { EventBatchHandler, EventBatchItem } from '@shop/platform/events/catalog-consumer';
-import type { AnyAppendEventInput, EventWriter } from '@shop/platform/events/event-writer';
-import type { Logger } from '@shop/platform/logger';
+import {
+  type AnyAppendEventInput,
+  BatchItemError,
+  type BatchResult,
+  type EventBatchHandler,
+  type EventBatchItem,
+  type EventWriter,
+  type Logger,
+  type PoolClient,
+  platformError,
+  type Rejection,
+} from '@shop/platform';
 import { applyStockDeltas, lockStock, type Product, type StockDelta } from '../db/product-repository.ts';
 import {
   findReservationStatuses,

@@ -8,11 +8,17 @@
  * first reply); see domain/reservation-lifecycle.ts for every case.
  */
 import type { EventMeta } from '@shop/contracts';
-import { BatchItemError, type BatchResult, type Rejection } from '@shop/platform/consume/types';
-import type { PoolClient } from '@shop/platform/db/pool';
-import type { EventBatchHandler, EventBatchItem } from '@shop/platform/events/catalog-consumer';
-import type { AnyAppendEventInput, EventWriter } from '@shop/platform/events/event-writer';
-import type { Logger } from '@shop/platform/logger';
+import {
+  type AnyAppendEventInput,
+  BatchItemError,
+  type BatchResult,
+  type EventBatchHandler,
+  type EventBatchItem,
+  type EventWriter,
+  type Logger,
+  type PoolClient,
+  type Rejection,
+} from '@shop/platform';
 import { applyStockDeltas, type StockDelta } from '../db/product-repository.ts';
 import {
   insertReservations,

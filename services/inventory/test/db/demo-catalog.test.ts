@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { migrate } from '@shop/platform/db/migrate';
-import { inTransaction } from '@shop/platform/db/pool';
-import { isAppError } from '@shop/platform/errors';
-import { createTestDatabase } from '@shop/platform/testing';
+import { inTransaction, isAppError, migrate } from '@shop/platform';
+import { createTestDatabase } from '@shop/test-support';
 import { DEMO_CATALOG, seedDemoCatalog } from '../../src/db/demo-catalog.ts';
 import { insertProduct } from '../../src/db/product-repository.ts';
 import { createInventoryService } from '../../src/service.ts';

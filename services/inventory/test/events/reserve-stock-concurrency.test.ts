@@ -114,7 +114,7 @@ test('reserveStock under concurrency', async (t) => {
 });
 
 /** Deadlocks PostgreSQL detected in the service's database (statistics are flushed within a second). */
-async function databaseDeadlocks(pool: import('@shop/platform/db/pool').Pool): Promise<number> {
+async function databaseDeadlocks(pool: import('@shop/platform').Pool): Promise<number> {
   await new Promise((resolve) => setTimeout(resolve, 1_100));
   const result = await pool.query<{ deadlocks: string }>(
     'SELECT pg_stat_clear_snapshot(), deadlocks::text FROM pg_stat_database WHERE datname = current_database()',

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BatchItemError } from '@shop/platform/consume/types';
-import { connect } from '@shop/platform/db/pool';
-import { isAppError } from '@shop/platform/errors';
-import { eventually } from '@shop/platform/testing';
+import { BatchItemError, connect, isAppError } from '@shop/platform';
+import { eventually } from '@shop/test-support';
 import { findReservation } from '../../src/db/reservation-repository.ts';
 import {
   commandItem,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FAILURE_HEADERS } from '@shop/contracts';
-import { eventually } from '@shop/platform/testing';
+import { eventually } from '@shop/test-support';
 import { newOrderId, REACTION_TIMEOUT_MS, readDeadLetters, startInventory } from '../support/inventory-harness.ts';
 import { metricValue } from '../support/metrics.ts';
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { topic } from '@shop/contracts';
-import type { PoolClient } from '@shop/platform/db/pool';
+import type { PoolClient } from '@shop/platform';
 import { newOrderId, startInventory } from '../support/inventory-harness.ts';
 
 const ORDERS = 200;

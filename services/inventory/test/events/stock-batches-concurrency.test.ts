@@ -6,10 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BatchItemError } from '@shop/platform/consume/types';
-import type { Pool } from '@shop/platform/db/pool';
-import { isAppError } from '@shop/platform/errors';
-import type { EventBatchHandler, EventBatchItem } from '@shop/platform/events/catalog-consumer';
+import { BatchItemError, type EventBatchHandler, type EventBatchItem, isAppError, type Pool } from '@shop/platform';
 import { putProduct } from '../../src/api/put-product.ts';
 import { type BatchHarness, commandItem, orderPlacedItem, startBatchHarness } from '../support/batch-harness.ts';
 import { newOrderId, type StockRow } from '../support/inventory-harness.ts';

@@ -5,14 +5,22 @@
  */
 import type { TestContext } from 'node:test';
 import { type EventPayload, newEventMeta } from '@shop/contracts';
-import type { BatchResult, KafkaRecord } from '@shop/platform/consume/types';
-import { migrate } from '@shop/platform/db/migrate';
-import { createPool, inTransaction, type Pool, type PoolClient } from '@shop/platform/db/pool';
-import type { EventBatchHandler, EventBatchItem } from '@shop/platform/events/catalog-consumer';
-import { createEventWriter } from '@shop/platform/events/event-writer';
-import { kafkaNamespace } from '@shop/platform/kafka/namespace';
-import { createLogger, type Logger } from '@shop/platform/logger';
-import { createTestDatabase } from '@shop/platform/testing';
+import {
+  type BatchResult,
+  createEventWriter,
+  createLogger,
+  createPool,
+  type EventBatchHandler,
+  type EventBatchItem,
+  inTransaction,
+  type KafkaRecord,
+  kafkaNamespace,
+  type Logger,
+  migrate,
+  type Pool,
+  type PoolClient,
+} from '@shop/platform';
+import { createTestDatabase } from '@shop/test-support';
 import { Registry } from 'prom-client';
 import { insertProduct } from '../../src/db/product-repository.ts';
 import { createInventoryMetrics } from '../../src/events/inventory-metrics.ts';
@@ -79,9 +87,9 @@ export async function startBatchHarness(t: TestContext): Promise<BatchHarness> {
   const db = await createTestDatabase(t, 'inventory_batch');
   await migrate(db.pool, createInventoryService({ seedDemoCatalog: false }).migrations);
   const registry = new Registry();
-  const metrics = createInventoryMetrics(registry, db.pool);
-  const events = createEventWriter({ service: 'inventory-service', namespace: kafkaNamespace('') });
   const logger = createLogger({ service: 'inventory-test', level: 'silent' });
+  const metrics = createInventoryMetrics(registry, db.pool, logger);
+  const events = createEventWriter({ service: 'inventory-service', namespace: kafkaNamespace('') });
   const harness: BatchHarness = {
     pool: db.pool,
     registry,

@@ -15,16 +15,14 @@ import {
   newEventMeta,
   topicName,
 } from '@shop/contracts';
-import { createConsumer, createProducer, type KafkaProducer } from '@shop/platform/kafka/clients';
-import type { KafkaNamespace } from '@shop/platform/kafka/namespace';
-import type { RunningService } from '@shop/platform/service';
+import { createProducer, type KafkaNamespace, type KafkaProducer, type RunningService } from '@shop/platform';
 import {
   createTestNamespace,
   eventually,
+  followTopic,
   startTestService,
   testKafkaConnection,
-  uniqueName,
-} from '@shop/platform/testing';
+} from '@shop/test-support';
 import { createInventoryService } from '../../src/service.ts';
 
 /** Longest a test waits for the service to react to a record. */
@@ -88,7 +86,7 @@ export async function startInventory(t: TestContext, options: { seedDemoCatalog?
   const producer = createProducer(await testKafkaConnection());
   t.after(() => producer.close());
   const results: PublishedEvent[] = [];
-  await readTopic(t, namespace.topic(topicName('reservationResults')), (record) => {
+  await followTopic(t, namespace.topic(topicName('reservationResults')), (record) => {
     const decoded = decodeRecord(record.value, record.headers, { topic: topicName('reservationResults') });
     if (!decoded.ok) throw new Error(`Inventory published an invalid record: ${decoded.code} ${decoded.reason}`);
     results.push({
@@ -191,33 +189,13 @@ export async function readDeadLetters(
   consumerId: 'reserveStock' | 'settleReservations',
 ): Promise<DeadLetter[]> {
   const letters: DeadLetter[] = [];
-  await readTopic(t, harness.namespace.topic(deadLetterTopicOf(consumerId).name), (record) => {
+  await followTopic(t, harness.namespace.topic(deadLetterTopicOf(consumerId).name), (record) => {
     letters.push({
       key: record.key,
       headers: new Map([...record.headers].map(([name, value]) => [name, value.toString()])),
     });
   });
   return letters;
-}
-
-/** Reads `topic` from the beginning with a unique group until the test ends, handing each record to `onRecord`. */
-async function readTopic(
-  t: TestContext,
-  topic: string,
-  onRecord: (record: {
-    value: Buffer;
-    headers: Map<string, Buffer>;
-    key: string | undefined;
-    partition: number;
-  }) => void,
-): Promise<void> {
-  const consumer = createConsumer(await testKafkaConnection(), uniqueName('test-reader'));
-  const stream = await consumer.consume({ topics: [topic], mode: 'earliest', maxWaitTime: 200 });
-  stream.on('data', (record) => onRecord(record));
-  t.after(async () => {
-    await stream.close();
-    await consumer.close(true);
-  });
 }
 
 /** A new order id (the contracts' canonical lowercase UUID). */

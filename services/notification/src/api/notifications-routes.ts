@@ -4,8 +4,7 @@
  * yet answers 200 with an empty list: notifications follow the order's outcome asynchronously, so
  * "none yet" is a normal state, not a missing resource.
  */
-import type { Pool } from '@shop/platform/db/pool';
-import { routeErrors } from '@shop/platform/http/app';
+import { type Pool, routeErrors } from '@shop/platform';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { listNotificationsOfOrder } from '../db/notification-repository.ts';

@@ -10,8 +10,7 @@
  * - a re-send with a known idempotency key returns the first provider message id and delivers nothing new.
  */
 
-import type { Pool } from '@shop/platform/db/pool';
-import { isAppError } from '@shop/platform/errors';
+import { isAppError, type Pool } from '@shop/platform';
 import { acceptIntoDevMailbox } from '../db/dev-mailbox-repository.ts';
 import type { ChannelKind, NotificationChannel, OutboundMessage, SendOptions, SendReceipt } from '../domain/channel.ts';
 import { notificationError } from '../errors.ts';

@@ -7,6 +7,7 @@
  * A timed-out call may still have been accepted by the provider: the outcome is unknown, which is exactly
  * the crash window of docs/design/notifications.md, closed by re-sending with the same idempotency key.
  */
+import { withDeadline } from '@shop/platform';
 import type { NotificationChannel, OutboundMessage, SendReceipt } from '../domain/channel.ts';
 import { notificationError } from '../errors.ts';
 
@@ -17,31 +18,20 @@ import { notificationError } from '../errors.ts';
  */
 export const CHANNEL_SEND_TIMEOUT_MS = 5_000;
 
-export async function sendWithTimeout(
+export function sendWithTimeout(
   channel: NotificationChannel,
   message: OutboundMessage,
   idempotencyKey: string,
   timeoutMs: number = CHANNEL_SEND_TIMEOUT_MS,
 ): Promise<SendReceipt> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = notificationError(
+  // When the timeout wins, the channel's own late failure (usually its abort error) has nobody left to
+  // report to: the timeout error already carries the outcome (withDeadline observes and drops it).
+  return withDeadline((signal) => channel.send(message, { idempotencyKey, signal }), {
+    timeoutMs,
+    onTimeout: () =>
+      notificationError(
         'NTF_CHANNEL_TIMEOUT',
         `${channel.provider} ${channel.kind} channel did not answer within ${timeoutMs} ms`,
-      );
-      controller.abort(error);
-      reject(error);
-    }, timeoutMs);
+      ),
   });
-  const sending = channel.send(message, { idempotencyKey, signal: controller.signal });
-  // When the timeout wins, the channel's own late failure (usually its abort error) has nobody left to
-  // report to: the timeout error already carries the outcome. Observing it keeps it from being unhandled.
-  void sending.catch(() => undefined);
-  try {
-    return await Promise.race([sending, timedOut]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -3,7 +3,7 @@
  * Notification Service's codes. The rule: only what the same message can never pass is poison.
  */
 
-import type { AppError } from '@shop/platform/errors';
+import type { AppError } from '@shop/platform';
 import type { NodemailerError } from 'nodemailer';
 import { type NotificationErrorCode, notificationError } from '../errors.ts';
 

@@ -2,10 +2,8 @@
  * SQL for the development channel's mailbox (table `dev_channel_messages`): what a provider would have
  * delivered, de-duplicated by idempotency key.
  */
-import type { PoolClient } from '@shop/platform/db/pool';
+import type { Queryable } from '@shop/platform';
 import type { OutboundMessage } from '../domain/channel.ts';
-
-type Queryable = Pick<PoolClient, 'query'>;
 
 export interface DevMailboxReceipt {
   /** The id given when the key was first submitted; the same on every re-submission. */

@@ -2,12 +2,10 @@
  * SQL for the notifications table. Functions take the client to run on: the consumer's transaction for
  * the normal path, a separate transaction for recording attempts that must outlive a rollback.
  */
-import type { Pool, PoolClient } from '@shop/platform/db/pool';
+import type { Pool, Queryable } from '@shop/platform';
 import type { ChannelKind } from '../domain/channel.ts';
 import type { OutcomeType } from '../domain/outcome.ts';
 import type { PlannedNotification } from '../domain/plan-notifications.ts';
-
-type Queryable = Pick<PoolClient, 'query'>;
 
 /** Longest error message stored with a failed attempt. */
 export const MAX_STORED_ERROR_MESSAGE_LENGTH = 500;

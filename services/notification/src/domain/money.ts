@@ -2,11 +2,7 @@
  * Money for humans: integer minor units and an ISO 4217 code, formatted without floating point (the
  * amount is split with BigInt, so 9007199254740991 minor units print exactly).
  */
-
-export interface Money {
-  readonly amountMinor: number;
-  readonly currency: string;
-}
+import type { Money } from '@shop/contracts';
 
 /** Minor-unit digits of `currency` (EUR 2, JPY 0, BHD 3) as ICU knows them; 2 for codes ICU does not know. */
 export function minorUnitDigits(currency: string): number {

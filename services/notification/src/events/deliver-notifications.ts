@@ -23,12 +23,16 @@
  * e-mail per retry, nor one per split). The failing item's own accepted channels are skipped the same way
  * when it is retried.
  */
-import { BatchItemError } from '@shop/platform/consume/types';
-import type { Pool, PoolClient } from '@shop/platform/db/pool';
-import { inTransaction } from '@shop/platform/db/pool';
-import type { AppError } from '@shop/platform/errors';
-import { classifyFailure } from '@shop/platform/kafka/failure';
-import { type Logger, withLogContext } from '@shop/platform/logger';
+import {
+  type AppError,
+  BatchItemError,
+  classifyFailure,
+  inTransaction,
+  type Logger,
+  type Pool,
+  type PoolClient,
+  withLogContext,
+} from '@shop/platform';
 import { sendWithTimeout } from '../channels/send-with-timeout.ts';
 import {
   type AttemptSource,

@@ -6,8 +6,7 @@
  * topic without a template must be noticed, not silently lose its customers' notifications.
  */
 import type { DecodedEvent } from '@shop/contracts';
-import type { Rejection } from '@shop/platform/consume/types';
-import type { EventBatchHandler } from '@shop/platform/events/catalog-consumer';
+import type { EventBatchHandler, Rejection } from '@shop/platform';
 import type { OutcomeEvent } from '../domain/outcome.ts';
 import { planNotifications } from '../domain/plan-notifications.ts';
 import { notificationError } from '../errors.ts';

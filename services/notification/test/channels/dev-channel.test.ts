@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Pool } from '@shop/platform/db/pool';
+import type { Pool } from '@shop/platform';
 import { createDevChannel } from '../../src/channels/dev-channel.ts';
 
 const MESSAGE = { channel: 'email', to: 'customer@example.com', subject: 'Order', text: 'Confirmed' } as const;

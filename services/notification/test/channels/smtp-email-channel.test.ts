@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { type TestContext, test } from 'node:test';
-import { AppError } from '@shop/platform/errors';
+import { AppError } from '@shop/platform';
 import { sendWithTimeout } from '../../src/channels/send-with-timeout.ts';
 import { createSmtpEmailChannel, type SmtpEmailChannel } from '../../src/channels/smtp-email-channel.ts';
 import type { OutboundMessage } from '../../src/domain/channel.ts';

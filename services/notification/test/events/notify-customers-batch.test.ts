@@ -8,13 +8,17 @@ import { randomUUID } from 'node:crypto';
 import { type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { newEventMeta } from '@shop/contracts';
-import { BatchItemError } from '@shop/platform/consume/types';
-import { migrate } from '@shop/platform/db/migrate';
-import { createPool, inTransaction, type Pool } from '@shop/platform/db/pool';
-import type { EventBatchItem } from '@shop/platform/events/catalog-consumer';
-import { createLogger } from '@shop/platform/logger';
-import { platformMigrations } from '@shop/platform/platform-migrations';
-import { createTestDatabase } from '@shop/platform/testing';
+import {
+  BatchItemError,
+  createLogger,
+  createPool,
+  type EventBatchItem,
+  inTransaction,
+  migrate,
+  type Pool,
+  platformMigrations,
+} from '@shop/platform';
+import { createTestDatabase } from '@shop/test-support';
 import { Registry } from 'prom-client';
 import { createDevChannel } from '../../src/channels/dev-channel.ts';
 import type { ChannelKind, NotificationChannel } from '../../src/domain/channel.ts';

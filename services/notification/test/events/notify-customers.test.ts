@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import type { Message } from '@platformatic/kafka';
 import { deadLetterTopicOf, FAILURE_HEADERS } from '@shop/contracts';
-import { AppError } from '@shop/platform/errors';
-import { createConsumer } from '@shop/platform/kafka/clients';
-import { eventually, testKafkaConnection, uniqueName } from '@shop/platform/testing';
+import { AppError } from '@shop/platform';
+import { eventually, readTopic } from '@shop/test-support';
 import type { NotificationChannel } from '../../src/domain/channel.ts';
 import { notificationKey } from '../../src/domain/notification-key.ts';
 import { notificationError } from '../../src/errors.ts';
@@ -292,7 +290,7 @@ test('a recipient the provider rejects for good should dead-letter the event at 
   const { orderId } = event.payload;
   await publish(event);
 
-  const dead = await readDeadLetters(t, namespace.topic(deadLetterTopicOf('notifyCustomers').name), 1);
+  const dead = await readTopic(namespace.topic(deadLetterTopicOf('notifyCustomers').name), 1);
   assert.equal(dead[0]?.key, orderId);
   assert.equal(dead[0]?.headers.get(FAILURE_HEADERS.errorCode)?.toString(), 'NTF_RECIPIENT_REJECTED');
   assert.equal(dead[0]?.headers.get(FAILURE_HEADERS.kind)?.toString(), 'poison');
@@ -327,16 +325,3 @@ test('an event type the catalog does not route to notifyCustomers should be refu
   const error = result?.rejected?.[0]?.error;
   assert.ok(error instanceof AppError && error.code === 'NTF_UNEXPECTED_EVENT_TYPE' && !error.retryable);
 });
-
-async function readDeadLetters(t: import('node:test').TestContext, topic: string, count: number) {
-  const consumer = createConsumer(await testKafkaConnection(), uniqueName('test-dlt-reader'));
-  t.after(() => consumer.close(true));
-  const stream = await consumer.consume({ topics: [topic], mode: 'earliest', maxWaitTime: 200 });
-  const records: Message<string, Buffer, string, Buffer>[] = [];
-  for await (const record of stream) {
-    records.push(record);
-    if (records.length >= count) break;
-  }
-  await stream.close();
-  return records;
-}

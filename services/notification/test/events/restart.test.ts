@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { dropDatabase } from '@shop/platform/db/databases';
-import { type RunningService, startService } from '@shop/platform/service';
+import { dropDatabase, type RunningService, startService } from '@shop/platform';
 import {
   createTestNamespace,
   eventually,
@@ -10,7 +9,7 @@ import {
   testBootstrapServers,
   testPostgresUrl,
   uniqueName,
-} from '@shop/platform/testing';
+} from '@shop/test-support';
 import type { OutcomeEvent } from '../../src/domain/outcome.ts';
 import { createNotificationService } from '../../src/service.ts';
 import { publishOutcomes, testProducer } from '../support/harness.ts';

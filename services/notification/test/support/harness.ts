@@ -4,10 +4,14 @@
  */
 import type { TestContext } from 'node:test';
 import { deadLetterTopicOf, encodeEvent, newEventMeta, topicName } from '@shop/contracts';
-import { createAdmin, createProducer, type KafkaProducer } from '@shop/platform/kafka/clients';
-import type { KafkaNamespace } from '@shop/platform/kafka/namespace';
-import type { RunningService } from '@shop/platform/service';
-import { createTestNamespace, eventually, startTestService, testKafkaConnection } from '@shop/platform/testing';
+import {
+  createAdmin,
+  createProducer,
+  type KafkaNamespace,
+  type KafkaProducer,
+  type RunningService,
+} from '@shop/platform';
+import { createTestNamespace, eventually, startTestService, testKafkaConnection } from '@shop/test-support';
 import { findInDevMailbox } from '../../src/db/dev-mailbox-repository.ts';
 import type { NotificationRecord } from '../../src/db/notification-repository.ts';
 import type { ChannelKind } from '../../src/domain/channel.ts';

@@ -6,7 +6,7 @@
  * - `POST /orders/{id}/cancel` and the operator's `POST /sagas/{id}/retry`: see saga-routes.ts.
  */
 import { CustomerContact } from '@shop/contracts/values';
-import { routeErrors } from '@shop/platform/http/app';
+import { routeErrors } from '@shop/platform';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Compile } from 'typebox/compile';
 import { findOrder, listCustomerOrders } from '../app/order-queries.ts';

@@ -8,7 +8,7 @@
  * Both are use cases of app/ (cancel-order.ts, retry-saga.ts): decided under the order's row lock in one
  * transaction with their commands (outbox), like a reply.
  */
-import { routeErrors } from '@shop/platform/http/app';
+import { routeErrors } from '@shop/platform';
 import type { FastifyInstance } from 'fastify';
 import { cancelOrder } from '../app/cancel-order.ts';
 import { retrySaga } from '../app/retry-saga.ts';

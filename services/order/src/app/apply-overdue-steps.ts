@@ -10,8 +10,7 @@
  * A failed transaction (database down) changes nothing and the attempts are found again later: deadlines
  * are data, not timers, so a restarted service resumes them where they were.
  */
-import { inTransaction } from '@shop/platform/db/pool';
-import { classifyFailure } from '@shop/platform/kafka/failure';
+import { classifyFailure, inTransaction } from '@shop/platform';
 import { sagaRepository } from '../db/saga-repository.ts';
 import { onStepDeadline } from '../domain/saga/on-step-deadline.ts';
 import type { OverdueStep } from '../domain/saga/saga-store.ts';

@@ -14,7 +14,7 @@
  * stock), and commits the rest.
  */
 import type { EventMeta } from '@shop/contracts';
-import type { Logger } from '@shop/platform/logger';
+import type { Logger } from '@shop/platform';
 import { onReply } from '../domain/saga/on-reply.ts';
 import type { SagaIgnore, SagaReply } from '../domain/saga/saga-model.ts';
 import { orderError } from '../errors.ts';

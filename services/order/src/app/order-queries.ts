@@ -3,6 +3,7 @@
  * (each is one statement, one snapshot) and decide nothing.
  */
 
+import type { Queryable } from '@shop/platform';
 import {
   findOrderWithSaga,
   isCustomersOrder,
@@ -10,7 +11,6 @@ import {
   type OrderRecord,
   type OrderWithSaga,
 } from '../db/order-reads.ts';
-import type { Queryable } from '../db/queryable.ts';
 import { orderError } from '../errors.ts';
 
 export type { OrderRecord, OrderWithSaga, SagaRecord, SagaStepRecord } from '../db/order-reads.ts';

@@ -11,12 +11,8 @@
  * The saga starts as the domain decides (`startSaga`): the statement writes what that decision says.
  */
 import { randomUUID } from 'node:crypto';
-import { platformError } from '@shop/platform/errors';
-import type { EventWriter } from '@shop/platform/events/event-writer';
-import { classifyFailure } from '@shop/platform/kafka/failure';
-import { signalOutboxCommit } from '@shop/platform/outbox/outbox-signal';
+import { classifyFailure, type EventWriter, platformError, type Queryable, signalOutboxCommit } from '@shop/platform';
 import { type NewOrder, type PlacementResult, placeOrders } from '../db/placement-statement.ts';
-import type { Queryable } from '../db/queryable.ts';
 import { type PlaceOrderCommand, requestFingerprint } from '../domain/place-order-command.ts';
 import type { SagaSettings } from '../domain/saga/saga-timing.ts';
 import { startSaga } from '../domain/saga/start-saga.ts';

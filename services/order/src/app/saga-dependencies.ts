@@ -1,7 +1,5 @@
 /** What every use case that changes a saga needs. */
-import type { Pool } from '@shop/platform/db/pool';
-import type { EventWriter } from '@shop/platform/events/event-writer';
-import type { Logger } from '@shop/platform/logger';
+import type { EventWriter, Logger, Pool } from '@shop/platform';
 import type { SagaSettings } from '../domain/saga/saga-timing.ts';
 import type { OrderMetrics } from '../metrics.ts';
 import type { SettlementWakeups } from './settlement-wakeups.ts';

@@ -4,8 +4,7 @@
  * written, so a change whose event would break its contract fails alone and writes nothing.
  */
 import type { EventPayload } from '@shop/contracts';
-import { platformError } from '@shop/platform/errors';
-import type { EncodedOutboxEvent, EventCause, EventWriter } from '@shop/platform/events/event-writer';
+import { type EncodedOutboxEvent, type EventCause, type EventWriter, platformError } from '@shop/platform';
 import type { SagaChange, SagaStep } from '../domain/saga/saga-model.ts';
 import type { LockedSaga } from '../domain/saga/saga-store.ts';
 

@@ -11,9 +11,7 @@
  * one set-based statement, whatever the number of changes.
  */
 import type { EventMeta } from '@shop/contracts';
-import type { PoolClient } from '@shop/platform/db/pool';
-import type { EncodedOutboxEvent, EventCause } from '@shop/platform/events/event-writer';
-import type { Logger } from '@shop/platform/logger';
+import type { EncodedOutboxEvent, EventCause, Logger, PoolClient } from '@shop/platform';
 import { sagaRepository } from '../db/saga-repository.ts';
 import type { CancelReason, FinalOrderStatus } from '../domain/order.ts';
 import { sagaAfter } from '../domain/saga/saga-change.ts';

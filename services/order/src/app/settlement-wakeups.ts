@@ -2,7 +2,7 @@
  * The ports between the use cases, the long-polling requests and whatever wakes them
  * (db/settlement-wakeup-hub.ts): a wake-up is a hint to re-read the order, never the status itself.
  */
-import type { PoolClient } from '@shop/platform/db/pool';
+import type { PoolClient } from '@shop/platform';
 
 /** Wakes the requests waiting for orders once the transaction that changed them has ended. */
 export interface SettlementWakeups {

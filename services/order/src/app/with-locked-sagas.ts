@@ -11,8 +11,7 @@
  * included, is written with one statement (saga-write-set.ts).
  */
 import type { EventMeta } from '@shop/contracts';
-import { inTransaction, type PoolClient } from '@shop/platform/db/pool';
-import type { Logger } from '@shop/platform/logger';
+import { inTransaction, type Logger, type PoolClient } from '@shop/platform';
 import { sagaRepository } from '../db/saga-repository.ts';
 import type { DecisionContext, SagaDecision } from '../domain/saga/saga-model.ts';
 import type { LockedSaga } from '../domain/saga/saga-store.ts';

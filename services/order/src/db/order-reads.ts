@@ -1,10 +1,12 @@
+import type { Money } from '@shop/contracts';
 /**
  * Reads of orders as the API shows them: one order with its saga, a customer's orders page by page. Each is
  * one statement on whatever connection it is given (the pool: reads need no transaction).
  */
-import type { CancelReason, Money, OrderLine, OrderStatus } from '../domain/order.ts';
+
+import type { Queryable } from '@shop/platform';
+import type { CancelReason, OrderLine, OrderStatus } from '../domain/order.ts';
 import type { SagaState, SagaStep, StepStatus } from '../domain/saga/saga-model.ts';
-import type { Queryable } from './queryable.ts';
 
 /** An order as the API shows it (no contact: personal data is not served over HTTP). */
 export interface OrderRecord {

@@ -2,11 +2,9 @@
  * The placement statement: the idempotency claims, the orders, their sagas and first steps, and their
  * OrderPlaced outbox rows, for many orders in one statement (the group-committed hot path of POST /orders).
  */
-import { platformError } from '@shop/platform/errors';
-import type { OutboxMessage } from '@shop/platform/outbox/outbox-writer';
+import { type OutboxMessage, platformError, type Queryable } from '@shop/platform';
 import type { PlaceOrderCommand } from '../domain/place-order-command.ts';
 import type { SagaStart } from '../domain/saga/start-saga.ts';
-import type { Queryable } from './queryable.ts';
 
 export type PlacementResult =
   | { readonly placed: true }

@@ -1,14 +1,13 @@
+import type { Money } from '@shop/contracts';
 /**
  * The saga's persistence (implements the domain's `SagaStore` port): locking sagas with their open step
  * attempts, writing a transaction's decided changes in one statement, and finding overdue attempts. Every
  * function takes the connection or transaction to run on; the application decides what commits together.
  */
-import { platformError } from '@shop/platform/errors';
-import type { OutboxMessage } from '@shop/platform/outbox/outbox-writer';
-import type { CancelReason, Contact, Money, OrderLine, OrderStatus } from '../domain/order.ts';
+import { type OutboxMessage, platformError, type Queryable } from '@shop/platform';
+import type { CancelReason, Contact, OrderLine, OrderStatus } from '../domain/order.ts';
 import type { OpenStep, SagaState, SagaStep } from '../domain/saga/saga-model.ts';
 import type { LockedSaga, LockedSagas, OverdueStep, SagaStore, SagaWrites } from '../domain/saga/saga-store.ts';
-import type { Queryable } from './queryable.ts';
 
 interface SagaRow {
   order_id: string;

@@ -13,8 +13,7 @@
  *
  * A wake-up is a hint to re-read the order, never the status itself: waiters always answer what they read.
  */
-import type { Pool, PoolClient } from '@shop/platform/db/pool';
-import type { Logger } from '@shop/platform/logger';
+import type { Logger, Pool, PoolClient } from '@shop/platform';
 import type {
   SettlementSubscription,
   SettlementSubscriptions,

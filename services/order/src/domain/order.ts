@@ -21,12 +21,6 @@ export interface Contact {
   readonly phone?: string;
 }
 
-/** Integer minor units and an ISO 4217 code, as in the contracts. */
-export interface Money {
-  readonly amountMinor: number;
-  readonly currency: string;
-}
-
 /** Why an order was cancelled: a contract reason code and a text safe to show the customer. */
 export interface CancelReason {
   readonly code: 'ITEMS_UNAVAILABLE' | 'PAYMENT_DECLINED' | 'CUSTOMER_CANCELLED' | 'PROCESSING_TIMEOUT';

@@ -5,7 +5,7 @@
  * refused here with ORD_UNEXPECTED_EVENT; everything else is the use case's.
  */
 import type { DecodedEvent } from '@shop/contracts';
-import type { EventBatchHandler } from '@shop/platform/events/catalog-consumer';
+import type { EventBatchHandler } from '@shop/platform';
 import { handleSagaReplies, type RefusedReply, type SagaReplyInput } from '../app/handle-saga-replies.ts';
 import type { SagaDependencies } from '../app/saga-dependencies.ts';
 import type { SagaReply } from '../domain/saga/saga-model.ts';

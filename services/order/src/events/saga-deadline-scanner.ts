@@ -3,7 +3,7 @@
  * case (app/apply-overdue-steps.ts); a failed scan is logged and retried at the next tick. Deadlines are
  * data, so stopping the scanner loses nothing: the next instance to scan finds them.
  */
-import type { Logger } from '@shop/platform/logger';
+import type { Logger } from '@shop/platform';
 import { applyOverdueSteps } from '../app/apply-overdue-steps.ts';
 import type { SagaUseCaseDependencies } from '../app/saga-dependencies.ts';
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_POOL_SIZE, type PoolClient } from '@shop/platform/db/pool';
+import { DEFAULT_POOL_SIZE, type PoolClient } from '@shop/platform';
 import { orderBody } from '../support/order-api.ts';
 import { startOrderStack } from '../support/order-stack.ts';
 

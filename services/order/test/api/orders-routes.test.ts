@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { MAX_LINES_PER_ORDER, MAX_QUANTITY_PER_LINE } from '@shop/contracts/values';
-import { DEFAULT_BODY_LIMIT_BYTES } from '@shop/platform/http/app';
+import { DEFAULT_BODY_LIMIT_BYTES } from '@shop/platform';
 import { MAX_WAIT_SECONDS } from '../../src/api/await-settlement.ts';
 import { MAX_IDEMPOTENCY_KEY_LENGTH, MAX_PAGE_SIZE } from '../../src/api/order-schemas.ts';
 import { PENDING_MESSAGE } from '../../src/domain/order.ts';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { inTransaction, type PoolClient } from '@shop/platform/db/pool';
+import { inTransaction, type PoolClient } from '@shop/platform';
 import { applyOverdueSteps } from '../../src/app/apply-overdue-steps.ts';
 import { cancelOrder } from '../../src/app/cancel-order.ts';
 import { createOrderSagaHandler } from '../../src/events/order-saga-consumer.ts';

@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { inTransaction } from '@shop/platform/db/pool';
-import type { EventBatchItem } from '@shop/platform/events/catalog-consumer';
+import { type EventBatchItem, inTransaction } from '@shop/platform';
 import { createOrderSagaHandler } from '../../src/events/order-saga-consumer.ts';
 import { batchItem, createOrderDatabase, type OrderDatabase } from '../support/order-database.ts';
 

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
+import type { Queryable } from '@shop/platform';
 import { OrderPlacements, placeOrder } from '../../src/app/place-orders.ts';
-import type { Queryable } from '../../src/db/queryable.ts';
 import { type PlaceOrderCommand, toPlaceOrderCommand } from '../../src/domain/place-order-command.ts';
 import { DEFAULT_SAGA_SETTINGS } from '../../src/domain/saga/saga-timing.ts';
 import { orderBody } from '../support/order-api.ts';

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { inTransaction } from '@shop/platform/db/pool';
+import { inTransaction } from '@shop/platform';
 import { applyOverdueSteps } from '../../src/app/apply-overdue-steps.ts';
 import { sagaRepository } from '../../src/db/saga-repository.ts';
 import { createOrderSagaHandler } from '../../src/events/order-saga-consumer.ts';

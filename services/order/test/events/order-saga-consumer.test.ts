@@ -7,10 +7,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import type { Message } from '@platformatic/kafka';
 import { deadLetterTopicOf, encodeEvent, FAILURE_HEADERS, newEventMeta } from '@shop/contracts';
-import { createConsumer } from '@shop/platform/kafka/clients';
-import { eventually, testKafkaConnection, uniqueName } from '@shop/platform/testing';
+import { eventually, readTopic } from '@shop/test-support';
 import pg from 'pg';
 import { orderBody } from '../support/order-api.ts';
 import { startOrderStack } from '../support/order-stack.ts';
@@ -294,19 +292,7 @@ test('the order saga consumer', async (t) => {
         }),
       );
 
-      const consumer = createConsumer(await testKafkaConnection(), uniqueName('test-dlt'));
-      t.after(() => consumer.close(true));
-      const stream = await consumer.consume({
-        topics: [namespace.topic(deadLetterTopicOf('orderSaga').name)],
-        mode: 'earliest',
-        maxWaitTime: 200,
-      });
-      const dead: Message<string, Buffer, string, Buffer>[] = [];
-      for await (const record of stream) {
-        dead.push(record);
-        if (dead.length >= 2) break;
-      }
-      await stream.close();
+      const dead = await readTopic(namespace.topic(deadLetterTopicOf('orderSaga').name), 2);
       const byEventId = new Map(dead.map((record) => [record.headers.get('event-id')?.toString(), record]));
       const header = (eventId: string, name: string) => byEventId.get(eventId)?.headers.get(name)?.toString();
       assert.equal(header(paymentMeta.eventId, FAILURE_HEADERS.errorCode), 'ORD_PAYMENT_MISMATCH');

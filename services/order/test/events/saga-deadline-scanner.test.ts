@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { eventually } from '@shop/platform/testing';
+import { eventually } from '@shop/test-support';
 import { CHARGE_EXPIRY_SKEW_MARGIN_MS } from '../../src/domain/saga/saga-timing.ts';
 import { orderBody } from '../support/order-api.ts';
 import { startOrderStack } from '../support/order-stack.ts';

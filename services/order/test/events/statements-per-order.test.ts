@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { causedBy, type EventType, encodeEvent, newEventMeta, type ServiceName } from '@shop/contracts';
-import type { PoolClient } from '@shop/platform/db/pool';
-import { eventually } from '@shop/platform/testing';
+import type { PoolClient } from '@shop/platform';
+import { eventually } from '@shop/test-support';
 import { orderBody } from '../support/order-api.ts';
 import { startOrderStack } from '../support/order-stack.ts';
 import type { RecordedEvent } from '../support/topic-recorder.ts';

@@ -5,9 +5,8 @@
  */
 import type { TestContext } from 'node:test';
 import { causedBy, type EncodedRecord, type EventPayload, encodeEvent, newEventMeta } from '@shop/contracts';
-import { createProducer } from '@shop/platform/kafka/clients';
-import type { KafkaNamespace } from '@shop/platform/kafka/namespace';
-import { testKafkaConnection } from '@shop/platform/testing';
+import { createProducer, type KafkaNamespace } from '@shop/platform';
+import { testKafkaConnection } from '@shop/test-support';
 import { type RecordedEvent, recordTopic, type TopicRecorder } from './topic-recorder.ts';
 
 export interface InventorySimulator {

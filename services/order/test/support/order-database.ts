@@ -15,14 +15,18 @@ import {
   newEventMeta,
   type ServiceName,
 } from '@shop/contracts';
-import type { KafkaRecord } from '@shop/platform/consume/types';
-import { migrate } from '@shop/platform/db/migrate';
-import type { Pool } from '@shop/platform/db/pool';
-import type { EventBatchItem } from '@shop/platform/events/catalog-consumer';
-import { createEventWriter, type EventWriter } from '@shop/platform/events/event-writer';
-import { kafkaNamespace } from '@shop/platform/kafka/namespace';
-import { createLogger, type Logger } from '@shop/platform/logger';
-import { createTestDatabase, type TestDatabase } from '@shop/platform/testing';
+import {
+  createEventWriter,
+  createLogger,
+  type EventBatchItem,
+  type EventWriter,
+  type KafkaRecord,
+  kafkaNamespace,
+  type Logger,
+  migrate,
+  type Pool,
+} from '@shop/platform';
+import { createTestDatabase, type TestDatabase } from '@shop/test-support';
 import { Registry } from 'prom-client';
 import { placeOrder } from '../../src/app/place-orders.ts';
 import type { SagaUseCaseDependencies } from '../../src/app/saga-dependencies.ts';

@@ -1,8 +1,7 @@
 /** Boots the Order Service on its own namespace and database, with the Inventory simulator and an outcome recorder. */
 import type { TestContext } from 'node:test';
-import type { KafkaNamespace } from '@shop/platform/kafka/namespace';
-import type { RunningService } from '@shop/platform/service';
-import { createTestNamespace, startTestService } from '@shop/platform/testing';
+import type { KafkaNamespace, RunningService } from '@shop/platform';
+import { createTestNamespace, startTestService } from '@shop/test-support';
 import { orderService } from '../../src/service.ts';
 import { type InventorySimulator, startInventorySimulator } from './inventory-simulator.ts';
 import { type OrderApi, orderApi } from './order-api.ts';

@@ -5,7 +5,7 @@
  */
 import type { TestContext } from 'node:test';
 import { causedBy, type EventType, encodeEvent, newEventMeta, type ServiceName } from '@shop/contracts';
-import type { KafkaNamespace } from '@shop/platform/kafka/namespace';
+import type { KafkaNamespace } from '@shop/platform';
 import type { InventorySimulator } from './inventory-simulator.ts';
 import { type RecordedEvent, recordTopic, type TopicRecorder } from './topic-recorder.ts';
 

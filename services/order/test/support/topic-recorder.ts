@@ -4,9 +4,8 @@
  */
 import type { TestContext } from 'node:test';
 import { type DecodedEvent, decodeRecord, type EventMeta, type TopicId, topicName } from '@shop/contracts';
-import { createAdmin, createConsumer, type KafkaConsumer } from '@shop/platform/kafka/clients';
-import type { KafkaNamespace } from '@shop/platform/kafka/namespace';
-import { eventually, testKafkaConnection, uniqueName } from '@shop/platform/testing';
+import { createConsumer, type KafkaNamespace } from '@shop/platform';
+import { eventually, followTopic, testKafkaConnection, uniqueName } from '@shop/test-support';
 
 export interface RecordedEvent {
   readonly event: DecodedEvent;
@@ -30,14 +29,12 @@ export interface TopicRecorder {
 }
 
 export async function recordTopic(t: TestContext, namespace: KafkaNamespace, topic: TopicId): Promise<TopicRecorder> {
-  const consumer: KafkaConsumer = createConsumer(await testKafkaConnection(), uniqueName('test-recorder'));
   const name = namespace.topic(topicName(topic));
-  const stream = await consumer.consume({ topics: [name], mode: 'earliest', maxWaitTime: 100 });
   const events: RecordedEvent[] = [];
   const failures: string[] = [];
   /** Per partition, the offset after the last record read. */
   const read = new Map<number, bigint>();
-  stream.on('data', (record) => {
+  await followTopic(t, name, (record) => {
     read.set(record.partition, record.offset + 1n);
     const decoded = decodeRecord(record.value, record.headers, {
       topic: namespace.catalogName(record.topic) ?? record.topic,
@@ -46,38 +43,23 @@ export async function recordTopic(t: TestContext, namespace: KafkaNamespace, top
     if (!decoded.ok) failures.push(`${decoded.code}: ${decoded.reason}`);
     else events.push({ event: decoded.event, meta: decoded.meta, value: record.value.toString(), key: record.key });
   });
-  t.after(async () => {
-    await stream.close().catch(() => {});
-    await consumer.close(true).catch(() => {});
-  });
   const forOrder = (orderId: string) => {
     if (failures.length > 0) throw new Error(`undecodable records on ${name}: ${failures.join('; ')}`);
     return events.filter((recorded) => recorded.event.payload.orderId === orderId);
   };
   const caughtUp = async (timeoutMs = 15_000) => {
-    const admin = createAdmin(await testKafkaConnection());
+    const reader = createConsumer(await testKafkaConnection(), uniqueName('test-end-offsets'));
     try {
-      const metadata = await consumer.metadata({ topics: [name] });
-      const partitionCount = metadata.topics.get(name)?.partitionsCount ?? 0;
-      const [listed] = await admin.listOffsets({
-        topics: [
-          {
-            name,
-            partitions: Array.from({ length: partitionCount }, (_, partitionIndex) => ({
-              partitionIndex,
-              timestamp: -1n,
-            })),
-          },
-        ],
-      });
-      const ends = (listed?.partitions ?? []).filter((partition) => partition.offset > 0n);
+      const ends = [...((await reader.listOffsets({ topics: [name] })).get(name)?.entries() ?? [])].filter(
+        ([, end]) => end > 0n,
+      );
       await eventually(
-        async () => (ends.every((end) => (read.get(end.partitionIndex) ?? 0n) >= end.offset) ? true : undefined),
+        async () => (ends.every(([partition, end]) => (read.get(partition) ?? 0n) >= end) ? true : undefined),
         timeoutMs,
         `the recorder of ${name} caught up with the log's end`,
       );
     } finally {
-      await admin.close();
+      await reader.close(true).catch(() => {});
     }
   };
   return {

@@ -1,6 +1,5 @@
 /** HTTP: `GET /payments?orderId=<uuid>`, the payments and refunds of one order (support and reconciliation). */
-import type { Pool } from '@shop/platform/db/pool';
-import { routeErrors } from '@shop/platform/http/app';
+import { type Pool, routeErrors } from '@shop/platform';
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { type PaymentRecord, paymentsOfOrder, type RefundRecord, refundsOfOrder } from '../db/payment-repository.ts';

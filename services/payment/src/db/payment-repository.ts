@@ -1,9 +1,8 @@
 /** Reads and writes of the payments and refunds tables (see migrations/0001_payments.sql). */
-import type { Pool, PoolClient } from '@shop/platform/db/pool';
-import type { Money } from '../domain/money.ts';
-import type { PaymentDeclineReason } from '../domain/simulated-decision.ts';
 
-type Queryable = Pick<Pool | PoolClient, 'query'>;
+import type { Money } from '@shop/contracts';
+import type { PoolClient, Queryable } from '@shop/platform';
+import type { PaymentDeclineReason } from '../domain/simulated-decision.ts';
 
 export interface PaymentRecord {
   paymentId: string;

@@ -31,12 +31,17 @@
  * re-run the other items and call the gateway again for each of them. Infrastructure errors (our own
  * database, which the simulated gateway also lives in) are thrown as they are: the batch is retried in place.
  */
-import type { EventMeta, EventPayload } from '@shop/contracts';
-import type { BatchResult, Rejection } from '@shop/platform/consume/types';
-import type { EventBatchHandler, EventBatchItem } from '@shop/platform/events/catalog-consumer';
-import type { AnyAppendEventInput, EventWriter } from '@shop/platform/events/event-writer';
-import { classifyFailure } from '@shop/platform/kafka/failure';
-import { withLogContext } from '@shop/platform/logger';
+import type { EventMeta, EventPayload, Money } from '@shop/contracts';
+import {
+  type AnyAppendEventInput,
+  type BatchResult,
+  classifyFailure,
+  type EventBatchHandler,
+  type EventBatchItem,
+  type EventWriter,
+  type Rejection,
+  withLogContext,
+} from '@shop/platform';
 import {
   findPaymentsAndRefunds,
   lockPaymentIds,
@@ -47,7 +52,6 @@ import {
   writePaymentResults,
 } from '../db/payment-repository.ts';
 import { DECLINE_MESSAGES } from '../domain/decline-messages.ts';
-import type { Money } from '../domain/money.ts';
 import { refundableAmount } from '../domain/refund-amount.ts';
 import { paymentError } from '../payment-errors.ts';
 import type { ChargeResult, PaymentProvider } from '../provider/payment-provider.ts';

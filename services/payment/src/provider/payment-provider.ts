@@ -11,7 +11,7 @@
  * - Refunds of one charge never total more than was captured; a refund of a charge that captured
  *   nothing (declined or unknown) returns amount 0.
  */
-import type { Money } from '../domain/money.ts';
+import type { Money } from '@shop/contracts';
 import type { PaymentDeclineReason } from '../domain/simulated-decision.ts';
 
 export interface ChargeRequest {

@@ -3,6 +3,7 @@
  * retryable PAY_PROVIDER_TIMEOUT; the gateway may still complete it (a lost response), which is why
  * the retry must use the same idempotency key: it then gets that outcome instead of a second capture.
  */
+import { withDeadline } from '@shop/platform';
 import { paymentError } from '../payment-errors.ts';
 import type { PaymentProvider } from './payment-provider.ts';
 
@@ -13,20 +14,13 @@ export function withProviderTimeout(
   provider: PaymentProvider,
   timeoutMs = DEFAULT_PROVIDER_TIMEOUT_MS,
 ): PaymentProvider {
-  function bounded<T>(operation: string, call: () => Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(paymentError('PAY_PROVIDER_TIMEOUT', `Gateway ${operation} gave no answer within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
+  // The abandoned call keeps running; its late result or error is deliberately dropped (the retry asks again).
+  const bounded = <T>(operation: string, call: () => Promise<T>): Promise<T> =>
+    withDeadline(call, {
+      timeoutMs,
+      onTimeout: () =>
+        paymentError('PAY_PROVIDER_TIMEOUT', `Gateway ${operation} gave no answer within ${timeoutMs} ms`),
     });
-    // The abandoned call keeps running; its late result or error is deliberately dropped (the retry asks again).
-    const pending = call();
-    pending.catch(() => {});
-    return Promise.race([pending, timeout]).finally(() => clearTimeout(timer));
-  }
   return {
     authorizeAndCapture: (request, options) =>
       bounded('authorizeAndCapture', () => provider.authorizeAndCapture(request, options)),

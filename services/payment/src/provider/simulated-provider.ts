@@ -9,12 +9,10 @@
  * (that is the case the idempotency key exists for). A restart therefore forgets nothing.
  */
 import { randomUUID } from 'node:crypto';
-import type { Pool } from '@shop/platform/db/pool';
-import { isAppError } from '@shop/platform/errors';
-import { classifyFailure } from '@shop/platform/kafka/failure';
+import type { Money } from '@shop/contracts';
+import { classifyFailure, isAppError, type Pool } from '@shop/platform';
 import type { QueryResult, QueryResultRow } from 'pg';
 import { DECLINE_MESSAGES } from '../domain/decline-messages.ts';
-import type { Money } from '../domain/money.ts';
 import {
   type ChargeDecision,
   inOutage,

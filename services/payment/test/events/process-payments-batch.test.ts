@@ -8,16 +8,20 @@ import { randomUUID } from 'node:crypto';
 import { type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type DecodedEvent, newEventMeta } from '@shop/contracts';
-import type { BatchResult } from '@shop/platform/consume/types';
-import { migrate } from '@shop/platform/db/migrate';
-import { createPool, inTransaction, type Pool } from '@shop/platform/db/pool';
-import { isAppError } from '@shop/platform/errors';
-import type { EventBatchItem } from '@shop/platform/events/catalog-consumer';
-import { createEventWriter } from '@shop/platform/events/event-writer';
-import { kafkaNamespace } from '@shop/platform/kafka/namespace';
-import { createLogger } from '@shop/platform/logger';
-import { platformMigrations } from '@shop/platform/platform-migrations';
-import { createTestDatabase } from '@shop/platform/testing';
+import {
+  type BatchResult,
+  createEventWriter,
+  createLogger,
+  createPool,
+  type EventBatchItem,
+  inTransaction,
+  isAppError,
+  kafkaNamespace,
+  migrate,
+  type Pool,
+  platformMigrations,
+} from '@shop/platform';
+import { createTestDatabase } from '@shop/test-support';
 import { Registry } from 'prom-client';
 import { seededChargeDecision } from '../../src/domain/simulated-decision.ts';
 import { createPaymentMetrics } from '../../src/events/payment-metrics.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { encodeEvent, FAILURE_HEADERS, HEADERS, newEventMeta } from '@shop/contracts';
-import { eventually } from '@shop/platform/testing';
+import { eventually } from '@shop/test-support';
 import { metricSample, REACTION_TIMEOUT_MS, startPayment } from '../support/payment-harness.ts';
 
 /** How long the simulated gateway is down in the outage test: shorter than the retry tiers (100+200+300 ms) together. */

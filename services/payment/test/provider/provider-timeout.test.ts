@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import { isAppError } from '@shop/platform/errors';
-import { createTestDatabase, eventually } from '@shop/platform/testing';
+import { isAppError } from '@shop/platform';
+import { createTestDatabase, eventually } from '@shop/test-support';
 import { withProviderTimeout } from '../../src/provider/provider-timeout.ts';
 import { SimulatedPaymentProvider } from '../../src/provider/simulated-provider.ts';
 

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { type TestContext, test } from 'node:test';
-import { isAppError } from '@shop/platform/errors';
-import { createTestDatabase } from '@shop/platform/testing';
+import { isAppError } from '@shop/platform';
+import { createTestDatabase } from '@shop/test-support';
 import { SimulatedPaymentProvider, type SimulatedProviderOptions } from '../../src/provider/simulated-provider.ts';
 
 const MIGRATIONS = ['0001_payments.sql', '0002_simulated_refunded_total.sql'].map(

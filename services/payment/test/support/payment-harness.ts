@@ -15,15 +15,14 @@ import {
   newEventMeta,
   topicName,
 } from '@shop/contracts';
-import { createConsumer, createProducer } from '@shop/platform/kafka/clients';
-import type { RunningService } from '@shop/platform/service';
+import { createProducer, type RunningService } from '@shop/platform';
 import {
   createTestNamespace,
   eventually,
+  followTopic,
   startTestService,
   testKafkaConnection,
-  uniqueName,
-} from '@shop/platform/testing';
+} from '@shop/test-support';
 import type { Registry } from 'prom-client';
 import { seededChargeDecision } from '../../src/domain/simulated-decision.ts';
 import { paymentError } from '../../src/payment-errors.ts';
@@ -97,13 +96,7 @@ export async function startPayment(t: TestContext) {
   t.after(() => producer.close());
 
   const results: PaymentResult[] = [];
-  const reader = createConsumer(await testKafkaConnection(), uniqueName('test-reader'));
-  const stream = await reader.consume({
-    topics: [namespace.topic(topicName('paymentResults'))],
-    mode: 'earliest',
-    maxWaitTime: 200,
-  });
-  stream.on('data', (record) => {
+  await followTopic(t, namespace.topic(topicName('paymentResults')), (record) => {
     const decoded = decodeRecord(record.value, record.headers, { topic: topicName('paymentResults') });
     if (!decoded.ok) throw new Error(`Payment published an invalid record: ${decoded.code} ${decoded.reason}`);
     results.push({
@@ -112,26 +105,12 @@ export async function startPayment(t: TestContext) {
       meta: decoded.meta,
     });
   });
-  t.after(async () => {
-    await stream.close();
-    await reader.close(true);
-  });
   const deadLetters: { key: string | undefined; headers: Map<string, string> }[] = [];
-  const letterReader = createConsumer(await testKafkaConnection(), uniqueName('test-dlt-reader'));
-  const letterStream = await letterReader.consume({
-    topics: [namespace.topic(deadLetterTopicOf('processPayments').name)],
-    mode: 'earliest',
-    maxWaitTime: 200,
-  });
-  letterStream.on('data', (record) => {
+  await followTopic(t, namespace.topic(deadLetterTopicOf('processPayments').name), (record) => {
     deadLetters.push({
       key: record.key,
       headers: new Map([...record.headers].map(([name, value]) => [name, value.toString()])),
     });
-  });
-  t.after(async () => {
-    await letterStream.close();
-    await letterReader.close(true);
   });
   const pool = service.context.pool;
 

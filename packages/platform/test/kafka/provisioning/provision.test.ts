@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { testKafkaConnection, uniqueName } from '@shop/test-support';
 import { createAdmin } from '../../../src/kafka/clients.ts';
 import { kafkaNamespace } from '../../../src/kafka/namespace.ts';
 import { catalogTopics, provisionTopics } from '../../../src/kafka/provisioning/provision.ts';
 import { describeAction } from '../../../src/kafka/provisioning/topic-plan.ts';
-import { testKafkaConnection, uniqueName } from '../../../src/testing.ts';
 
 /** The real catalog under a unique namespace, so the test never touches the topics the services use. */
 function renamedCatalog() {

@@ -1,3 +1,4 @@
+import type { Money } from '@shop/contracts';
 /**
  * The order saga's model (brief, Part 3: orchestration where compensations must be coordinated): its states,
  * steps and step statuses, what it knows (`SagaSnapshot`, read under the order's row lock), the inputs it
@@ -26,7 +27,7 @@
  *   the money refunded, and OrderCancelled can say how much.
  */
 import type { LineFailure } from '../cancel-reason.ts';
-import type { CancelReason, Money, OrderLine, OrderStatus } from '../order.ts';
+import type { CancelReason, OrderLine, OrderStatus } from '../order.ts';
 import type { SagaSettings } from './saga-timing.ts';
 
 export const SAGA_STATES = [

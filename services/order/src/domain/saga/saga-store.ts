@@ -1,9 +1,10 @@
+import type { Money } from '@shop/contracts';
 /**
  * The saga's persistence port: what the application needs from storage to decide and apply saga changes.
  * Implemented by db/saga-repository.ts. Generic over the transaction handle (`Tx`) and the encoded event
  * (`Event`), so the domain names neither SQL nor the outbox's row format.
  */
-import type { CancelReason, Contact, Money, OrderStatus } from '../order.ts';
+import type { CancelReason, Contact, OrderStatus } from '../order.ts';
 import type { SagaSnapshot, SagaStep, StepStatus } from './saga-model.ts';
 
 /** The saga as its decisions need it, plus what its commands and outcome events carry. */

@@ -6,15 +6,24 @@ export const HTTP_LATENCY_BUCKETS_SECONDS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 ];
 
-export function registerHttpMetrics(app: FastifyInstance, registry: Registry): void {
+/**
+ * The prefix of a service's HTTP metrics: its name without `-service` (`order-service` →
+ * `order_http_requests_total`), so each service's series keep the names they have always had.
+ */
+export function httpMetricsPrefix(service: string): string {
+  return service.replace(/-service$/, '').replaceAll('-', '_');
+}
+
+export function registerHttpMetrics(app: FastifyInstance, registry: Registry, service: string): void {
+  const prefix = httpMetricsPrefix(service);
   const requests = new Counter({
-    name: 'order_http_requests_total',
-    help: 'HTTP requests answered by the Order Service, by route template and status code',
+    name: `${prefix}_http_requests_total`,
+    help: `HTTP requests answered by the ${service}, by route template and status code`,
     labelNames: ['method', 'route', 'status'],
     registers: [registry],
   });
   const duration = new Histogram({
-    name: 'order_http_request_duration_seconds',
+    name: `${prefix}_http_request_duration_seconds`,
     help: 'HTTP request latency by route template (long-polls included: they wait by design)',
     labelNames: ['method', 'route'],
     buckets: HTTP_LATENCY_BUCKETS_SECONDS,

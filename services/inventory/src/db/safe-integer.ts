@@ -1,12 +1,4 @@
-import type { PoolClient } from '@shop/platform/db/pool';
-import { platformError } from '@shop/platform/errors';
-
-/**
- * The one thing the repositories need from a driver: run a statement. A pool (one statement, its own
- * transaction) and a client inside `inTransaction` both satisfy it; functions that lock rows say that
- * they need the transaction's client.
- */
-export type Queryable = Pick<PoolClient, 'query'>;
+import { platformError } from '@shop/platform';
 
 /**
  * Reads a bigint column that the query cast to text (node-pg returns int8 as a string so as not to

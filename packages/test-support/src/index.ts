@@ -1,0 +1,26 @@
+/**
+ * `@shop/test-support`: helpers for integration tests on the real broker and database. Every name is
+ * unique per call so test files can run in parallel on one machine, and everything created is removed in
+ * `t.after`. Imported by tests only (it depends on `node:assert`); no `src` module may import it.
+ */
+
+/** The error-catalogue check every service runs against its README. */
+export { assertErrorCodesDocumented } from './error-codes-documented.ts';
+/** Waiting for a condition, never for a fixed time. */
+export { eventually } from './eventually.ts';
+/** The broker and database under test, checked once per process. */
+export { testBootstrapServers, testKafkaConnection, testPostgresUrl } from './infrastructure.ts';
+/** Fresh databases, topics, namespaces and in-process services, removed after the test. */
+export { createTestDatabase, type TestDatabase } from './test-database.ts';
+export { startTestService, TEST_RETRY_DELAYS_MS, type TestServiceOptions } from './test-service.ts';
+export { createTestNamespace, createTestTopics, type TestTopicOptions } from './test-topics.ts';
+/** Reading topics: until a count, a condition or the current end of the log; or following one. */
+export {
+  followTopic,
+  READ_TOPIC_TIMEOUT_MS,
+  type ReadTopicOptions,
+  type ReadUntil,
+  readTopic,
+} from './topic-reader.ts';
+/** Unique names for topics, groups and databases. */
+export { uniqueName } from './unique-name.ts';

@@ -1,0 +1,49 @@
+import type { TestContext } from 'node:test';
+import {
+  dropDatabase,
+  type KafkaNamespace,
+  type RunningService,
+  type ServiceDefinition,
+  startService,
+} from '@shop/platform';
+import { testBootstrapServers, testPostgresUrl } from './infrastructure.ts';
+import { uniqueName } from './unique-name.ts';
+
+/** Retry tier delays for tests (RETRY_DELAYS_MS): short, so a transient failure resolves within a test. */
+export const TEST_RETRY_DELAYS_MS = '100,200,300';
+
+export interface TestServiceOptions {
+  namespace: KafkaNamespace;
+  /** Extra environment. PORT=0, a unique DATABASE_NAME, LOG_LEVEL and RETRY_DELAYS_MS=TEST_RETRY_DELAYS_MS are set. */
+  env?: Record<string, string>;
+}
+
+/**
+ * Boots a service in-process as production does (config, migrations, relay, consumers, HTTP on a free
+ * port) on its own database and namespace; stops it and drops the database after the test.
+ * Log level: TEST_LOG_LEVEL (default 'silent').
+ */
+export async function startTestService(
+  t: TestContext,
+  definition: ServiceDefinition,
+  options: TestServiceOptions,
+): Promise<RunningService> {
+  const serverUrl = await testPostgresUrl();
+  const bootstrapServers = await testBootstrapServers();
+  const databaseName = uniqueName(`t_${definition.defaultDatabase}`, '_').toLowerCase();
+  const running = await startService(definition, {
+    KAFKA_BOOTSTRAP_SERVERS: bootstrapServers.join(','),
+    DATABASE_URL: serverUrl,
+    DATABASE_NAME: databaseName,
+    KAFKA_NAMESPACE: options.namespace.prefix,
+    PORT: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS,
+    ...options.env,
+  });
+  t.after(async () => {
+    await running.stop();
+    await dropDatabase(serverUrl, databaseName);
+  });
+  return running;
+}

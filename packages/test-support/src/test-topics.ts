@@ -1,0 +1,52 @@
+import type { TestContext } from 'node:test';
+import { createAdmin, type KafkaAdmin, type KafkaNamespace, kafkaNamespace } from '@shop/platform';
+import { provisionTopics } from '@shop/platform/provisioning';
+import { testKafkaConnection } from './infrastructure.ts';
+import { uniqueName } from './unique-name.ts';
+
+export interface TestTopicOptions {
+  /** Default: 3. */
+  partitions?: number;
+  /** Default: 1, which every cluster can host. */
+  replicas?: number;
+  configs?: Record<string, string>;
+}
+
+/** Creates uniquely named topics, deleted after the test. Returns the names in the order of `prefixes`. */
+export async function createTestTopics(
+  t: TestContext,
+  prefixes: readonly string[],
+  options: TestTopicOptions = {},
+): Promise<string[]> {
+  const admin: KafkaAdmin = createAdmin(await testKafkaConnection('test-admin'));
+  const names = prefixes.map((prefix) => uniqueName(`test.${prefix}`));
+  await admin.createTopics({
+    topics: names,
+    partitions: options.partitions ?? 3,
+    replicas: options.replicas ?? 1,
+    configs: Object.entries(options.configs ?? {}).map(([name, value]) => ({ name, value })),
+  });
+  t.after(async () => {
+    await admin.deleteTopics({ topics: names }).catch(() => {});
+    await admin.close();
+  });
+  return names;
+}
+
+/**
+ * A unique Kafka namespace with the whole topic catalog provisioned in it (RF capped to the cluster), its
+ * topics deleted after the test. Services started with it (KAFKA_NAMESPACE) use only these topics and groups.
+ */
+export async function createTestNamespace(t: TestContext, prefix = 'test'): Promise<KafkaNamespace> {
+  const namespace = kafkaNamespace(uniqueName(prefix));
+  const connection = await testKafkaConnection('test-provision');
+  const result = await provisionTopics({ connection, namespace, apply: true });
+  t.after(async () => {
+    const admin = createAdmin(connection);
+    await admin
+      .deleteTopics({ topics: result.applied.flatMap((a) => (a.kind === 'create' ? [a.topic.name] : [])) })
+      .catch(() => {});
+    await admin.close();
+  });
+  return namespace;
+}
