@@ -1,5 +1,5 @@
 /**
- * What the lag scenarios share: a throw-away stack (the test stack of tests/support/stack.ts on a fresh
+ * What the lag scenarios share: a throw-away stack (the test stack of @shop/test-support/stack on a fresh
  * KAFKA_NAMESPACE with its own databases, so a running `npm start` stack is never touched), an in-process
  * lag monitor on the Notification Service's groups with a short window, an order driver, /metrics parsing
  * and progress output. Everything started is stopped, and its topics and databases dropped, on the way out.
@@ -8,19 +8,20 @@ import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KafkaNamespace, RunningService } from '@shop/platform';
 import {
+  type ChildService,
   createTestDatabase,
   createTestNamespace,
+  freePort,
+  spawnService,
   startTestService,
   type TestDatabase,
   testBootstrapServers,
   testKafkaConnection,
   testPostgresUrl,
 } from '@shop/test-support';
+import { placeOrder, putStock, simulatedPaymentService } from '@shop/test-support/stack';
 import { inventoryService } from '../../services/inventory/src/service.ts';
 import { orderService } from '../../services/order/src/service.ts';
-import { type ChildService, spawnService } from '../../tests/support/child-service.ts';
-import { freePort } from '../../tests/support/ports.ts';
-import { placeOrder, putStock, simulatedPaymentService } from '../../tests/support/stack.ts';
 import type { StatusOptions } from '../../tools/src/lag/burrow-status.ts';
 import { LagMonitor, serveMetrics } from '../../tools/src/lag/lag-monitor.ts';
 import { catalogGroups } from '../../tools/src/lag/lag-reader.ts';

@@ -22,10 +22,9 @@ import { createNotificationService } from '../../services/notification/src/servi
 /** Never the developer's SMTP_URL: the tests read what was sent from the development channel. */
 const notificationService = createNotificationService({ env: {} });
 
+import { freePort, spawnService } from '@shop/test-support';
+import { http, placeOrder, putStock, settled, simulatedPaymentService } from '@shop/test-support/stack';
 import { orderService } from '../../services/order/src/service.ts';
-import { spawnService } from '../support/child-service.ts';
-import { freePort } from '../support/ports.ts';
-import { http, placeOrder, putStock, settled, simulatedPaymentService } from '../support/stack.ts';
 
 const INVENTORY_ENTRY = 'services/inventory/src/main.ts';
 

@@ -9,9 +9,9 @@ import { test } from 'node:test';
 import { consumer, deadLetterTopicOf, encodeEvent, FAILURE_HEADERS, newEventMeta, topicName } from '@shop/contracts';
 import { createAdmin, createProducer } from '@shop/platform';
 import { createTestNamespace, eventually, readTopic, startTestService, testKafkaConnection } from '@shop/test-support';
+import { http, putStock } from '@shop/test-support/stack';
 import pg from 'pg';
 import { inventoryService } from '../../services/inventory/src/service.ts';
-import { http, putStock } from '../support/stack.ts';
 
 /** The outage the issue names. */
 const OUTAGE_MS = 20_000;

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { simulatedPaymentService, startStack } from '@shop/test-support/stack';
 import { runLoad } from '../../tools/src/load/load-run.ts';
-import { simulatedPaymentService, startStack } from '../support/stack.ts';
 
 /** Every DECLINE_EVERY-th new charge is declined: exactly 10 %, whatever the timing. */
 const DECLINE_EVERY = 10;

@@ -13,7 +13,7 @@ import { createNotificationService } from '../../services/notification/src/servi
 /** Never the developer's SMTP_URL: the tests read what was sent from the development channel. */
 const notificationService = createNotificationService({ env: {} });
 
-import { http, placeOrder, putStock, settled, startStack } from '../support/stack.ts';
+import { http, placeOrder, putStock, settled, startStack } from '@shop/test-support/stack';
 
 const ORDERS = 1_000;
 /** Orders placed at once; enough to keep the pipeline busy without flooding a 2-core machine. */

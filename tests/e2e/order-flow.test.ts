@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { eventually, uniqueName } from '@shop/test-support';
-import { http, notifications, placeOrder, putStock, settled, startStack } from '../support/stack.ts';
+import { http, notifications, placeOrder, putStock, settled, startStack } from '@shop/test-support/stack';
 
 function sku(prefix: string): string {
   return uniqueName(prefix)

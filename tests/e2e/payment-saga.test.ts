@@ -39,7 +39,7 @@ import {
   settled,
   simulatedPaymentService,
   startStack,
-} from '../support/stack.ts';
+} from '@shop/test-support/stack';
 
 /** How long the test waits after an outcome for a duplicate (a second notification, refund, ...) to show up. */
 const SETTLE_QUIET_MS = 2_000;

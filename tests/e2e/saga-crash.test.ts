@@ -17,16 +17,14 @@ import { dropDatabase, ensureDatabase } from '@shop/platform';
 import {
   createTestNamespace,
   eventually,
+  freePort,
+  spawnService,
   startTestService,
   TEST_RETRY_DELAYS_MS,
   testBootstrapServers,
   testPostgresUrl,
   uniqueName,
 } from '@shop/test-support';
-import { inventoryService } from '../../services/inventory/src/service.ts';
-import { createNotificationService } from '../../services/notification/src/service.ts';
-import { spawnService } from '../support/child-service.ts';
-import { freePort } from '../support/ports.ts';
 import {
   cancelOrder,
   declineCustomers,
@@ -43,7 +41,9 @@ import {
   sagaFinished,
   simulatedPaymentService,
   startStack,
-} from '../support/stack.ts';
+} from '@shop/test-support/stack';
+import { inventoryService } from '../../services/inventory/src/service.ts';
+import { createNotificationService } from '../../services/notification/src/service.ts';
 
 const ORDER_ENTRY = 'services/order/src/main.ts';
 const REPO_ROOT = new URL('../..', import.meta.url);

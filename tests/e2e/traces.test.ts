@@ -5,7 +5,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { startTracing, stopTracing } from '@shop/platform';
 import { eventually, uniqueName } from '@shop/test-support';
-import { http, notifications, putStock, settled, startStack } from '../support/stack.ts';
+import { http, notifications, putStock, settled, startStack } from '@shop/test-support/stack';
 
 const SERVICES = ['order-service', 'inventory-service', 'payment-service', 'notification-service'];
 

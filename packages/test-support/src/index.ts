@@ -4,12 +4,15 @@
  * `t.after`. Imported by tests only (it depends on `node:assert`); no `src` module may import it.
  */
 
+/** Services as child processes (real kills and restarts) and free ports for them. */
+export { type ChildService, spawnService } from './child-service.ts';
 /** The error-catalogue check every service runs against its README. */
 export { assertErrorCodesDocumented } from './error-codes-documented.ts';
 /** Waiting for a condition, never for a fixed time. */
 export { eventually } from './eventually.ts';
 /** The broker and database under test, checked once per process. */
 export { testBootstrapServers, testKafkaConnection, testPostgresUrl } from './infrastructure.ts';
+export { freePort } from './ports.ts';
 /** Fresh databases, topics, namespaces and in-process services, removed after the test. */
 export { createTestDatabase, type TestDatabase } from './test-database.ts';
 export { startTestService, TEST_RETRY_DELAYS_MS, type TestServiceOptions } from './test-service.ts';

@@ -8,8 +8,7 @@
  * test/consume fails if the client stops fetching through that call.
  */
 import type { MessagesStream } from '@platformatic/kafka';
-import { createConsumer, type KafkaConnection, type KafkaConsumer } from '../kafka/clients.ts';
-import type { KafkaRecord } from './types.ts';
+import { createConsumer, type KafkaConnection, type KafkaConsumer, type KafkaRecord } from '../kafka/clients.ts';
 
 export const CONSUMER_SESSION_TIMEOUT_MS = 15_000;
 /** A third of the session timeout, as Kafka's own clients default to: three missed beats before eviction. */

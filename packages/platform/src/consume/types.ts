@@ -8,14 +8,14 @@
  * read, decisions in memory, set-based writes, one outbox insert (`EventWriter.appendAll`).
  */
 import type { Tracer } from '@opentelemetry/api';
-import type { Message } from '@platformatic/kafka';
 import type { Registry } from 'prom-client';
 import type { Pool, PoolClient } from '../db/pool.ts';
-import type { KafkaConnection } from '../kafka/clients.ts';
+import type { KafkaConnection, KafkaRecord } from '../kafka/clients.ts';
 import type { Logger } from '../logger.ts';
 import type { RecordSource, RecordSourceOptions } from './ports.ts';
 
-export type KafkaRecord = Message<string, Buffer, string, Buffer>;
+/** A record as the runner reads it (the client's message type, defined with the clients). */
+export type { KafkaRecord } from '../kafka/clients.ts';
 
 /** One new (not yet in the inbox) record of a batch, decoded and schema-checked before the transaction. */
 export interface BatchItem<Event> {

@@ -5,6 +5,7 @@ import {
   Consumer,
   type ConsumerOptions,
   type GroupOptions,
+  type Message,
   ProduceAcks,
   Producer,
   type ProducerOptions,
@@ -12,6 +13,9 @@ import {
   stringSerializer,
 } from '@platformatic/kafka';
 import { backoffMs } from '../backoff.ts';
+
+/** A record as the services' consumers read it: string keys and headers' names, Buffer values. */
+export type KafkaRecord = Message<string, Buffer, string, Buffer>;
 
 /**
  * The only module that constructs @platformatic/kafka clients, so that the durability defaults below

@@ -4,7 +4,7 @@
  * wake-up after a settling transaction, or by the hub's poll for orders settled elsewhere), or at a slow
  * safety interval of its own.
  */
-import type { SettlementSubscriptions } from '../app/settlement-wakeups.ts';
+import type { SettlementSubscriptions } from '../domain/settlement-wakeups.ts';
 
 /** Longest `?wait=` accepted, in seconds: below common proxy idle timeouts (60 s). */
 export const MAX_WAIT_SECONDS = 30;

@@ -12,9 +12,9 @@ import { Compile } from 'typebox/compile';
 import { findOrder, listCustomerOrders } from '../app/order-queries.ts';
 import { OrderPlacements } from '../app/place-orders.ts';
 import type { SagaUseCaseDependencies } from '../app/saga-dependencies.ts';
-import type { SettlementSubscriptions } from '../app/settlement-wakeups.ts';
 import { PENDING_RETRY_AFTER_SECONDS } from '../domain/order.ts';
 import { toPlaceOrderCommand } from '../domain/place-order-command.ts';
+import type { SettlementSubscriptions } from '../domain/settlement-wakeups.ts';
 import { ORDER_ERRORS, orderError } from '../errors.ts';
 import { awaitSettlement, MAX_WAIT_SECONDS } from './await-settlement.ts';
 import {

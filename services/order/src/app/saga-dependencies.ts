@@ -1,8 +1,8 @@
 /** What every use case that changes a saga needs. */
-import type { EventWriter, Logger, Pool } from '@shop/platform';
+import type { EventWriter, Logger, Pool, PoolClient } from '@shop/platform';
 import type { SagaSettings } from '../domain/saga/saga-timing.ts';
+import type { SettlementWakeups } from '../domain/settlement-wakeups.ts';
 import type { OrderMetrics } from '../metrics.ts';
-import type { SettlementWakeups } from './settlement-wakeups.ts';
 
 export interface SagaDependencies {
   /** Encodes the saga's commands and outcome events for the outbox. */
@@ -10,7 +10,7 @@ export interface SagaDependencies {
   metrics: OrderMetrics;
   settings: SagaSettings;
   /** Default: none (waiters then see the change at their next poll). */
-  wakeups?: SettlementWakeups;
+  wakeups?: SettlementWakeups<PoolClient>;
   /** New payment and refund ids. Default: random UUIDs. */
   newId?: () => string;
 }

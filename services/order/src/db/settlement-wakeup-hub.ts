@@ -19,7 +19,7 @@ import type {
   SettlementSubscriptions,
   SettlementWakeups,
   WakeReason,
-} from '../app/settlement-wakeups.ts';
+} from '../domain/settlement-wakeups.ts';
 
 /** How often the waited-for orders are re-read while anyone waits (the cross-instance path). */
 export const SETTLEMENT_POLL_MS = 300;
@@ -78,7 +78,7 @@ export interface SettlementWakeupOptions {
   pollMs?: number;
 }
 
-export class SettlementWakeupHub implements SettlementSubscriptions, SettlementWakeups {
+export class SettlementWakeupHub implements SettlementSubscriptions, SettlementWakeups<PoolClient> {
   readonly #pool: Pool;
   readonly #logger: Logger;
   readonly #pollMs: number;

@@ -3,7 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { awaitSettlement } from '../../src/api/await-settlement.ts';
 import type { OrderRecord } from '../../src/app/order-queries.ts';
-import type { SettlementSubscription, SettlementSubscriptions, WakeReason } from '../../src/app/settlement-wakeups.ts';
+import type {
+  SettlementSubscription,
+  SettlementSubscriptions,
+  WakeReason,
+} from '../../src/domain/settlement-wakeups.ts';
 
 /** Wake-ups that come only when the test says. */
 class ScriptedWakeups implements SettlementSubscriptions {

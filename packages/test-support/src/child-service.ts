@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { TestContext } from 'node:test';
-import { eventually } from '@shop/test-support';
+import { eventually } from './eventually.ts';
 
 const REPO_ROOT = new URL('../..', import.meta.url);
 /** A child service that is not healthy this long after spawning fails the test. */

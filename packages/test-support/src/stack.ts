@@ -1,6 +1,14 @@
 import type { TestContext } from 'node:test';
 import type { Money } from '@shop/contracts';
 import { type KafkaNamespace, type RunningService, type ServiceDefinition, startService } from '@shop/platform';
+import { inventoryService } from '../../../services/inventory/src/service.ts';
+import { createNotificationService } from '../../../services/notification/src/service.ts';
+import { orderService } from '../../../services/order/src/service.ts';
+import {
+  SimulatedPaymentProvider,
+  type SimulatedProviderOptions,
+} from '../../../services/payment/src/provider/simulated-provider.ts';
+import { createPaymentService } from '../../../services/payment/src/service.ts';
 import {
   createTestNamespace,
   eventually,
@@ -8,15 +16,7 @@ import {
   TEST_RETRY_DELAYS_MS,
   testBootstrapServers,
   testPostgresUrl,
-} from '@shop/test-support';
-import { inventoryService } from '../../services/inventory/src/service.ts';
-import { createNotificationService } from '../../services/notification/src/service.ts';
-import { orderService } from '../../services/order/src/service.ts';
-import {
-  SimulatedPaymentProvider,
-  type SimulatedProviderOptions,
-} from '../../services/payment/src/provider/simulated-provider.ts';
-import { createPaymentService } from '../../services/payment/src/service.ts';
+} from './index.ts';
 
 /** Never the developer's SMTP_URL: the tests read what was sent from the development channel. */
 const notificationService = createNotificationService({ env: {} });

@@ -1,12 +1,13 @@
 /**
  * The ports between the use cases, the long-polling requests and whatever wakes them
  * (db/settlement-wakeup-hub.ts): a wake-up is a hint to re-read the order, never the status itself.
+ * Ports belong to the domain, which knows no database: the transaction is a type parameter (the
+ * application's is a pool client).
  */
-import type { PoolClient } from '@shop/platform';
 
 /** Wakes the requests waiting for orders once the transaction that changed them has ended. */
-export interface SettlementWakeups {
-  afterTransaction(client: PoolClient, orderIds: readonly string[]): void;
+export interface SettlementWakeups<Transaction> {
+  afterTransaction(transaction: Transaction, orderIds: readonly string[]): void;
 }
 
 /** Why a waiter woke: its order changed (or may have), its timeout passed, or the server is closing. */
