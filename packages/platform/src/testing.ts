@@ -3,14 +3,11 @@
  * files can run in parallel on one machine, and everything created is removed in `t.after`.
  * Preflight failures throw: a test without its broker fails loudly, it never skips.
  */
-import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { TestContext } from 'node:test';
 import { CommonEnvSchema, databaseUrl, loadEnv, parseBootstrapServers } from './config.ts';
 import { dropDatabase, ensureDatabase } from './db/databases.ts';
 import { createPool, type Pool } from './db/pool.ts';
-import type { ErrorTable } from './errors.ts';
 import { createAdmin, type KafkaAdmin, type KafkaConnection } from './kafka/clients.ts';
 import { type KafkaNamespace, kafkaNamespace } from './kafka/namespace.ts';
 import { provisionTopics } from './kafka/provisioning/provision.ts';
@@ -173,32 +170,4 @@ export async function startTestService(
     await dropDatabase(serverUrl, databaseName);
   });
   return running;
-}
-
-/**
- * The check each service runs on its closed set of error codes: every code is documented in its README, the
- * README names no code that does not exist, and every code has the service prefix and a 4xx/5xx status.
- */
-export async function assertErrorCodesDocumented(options: {
-  readme: URL;
-  prefix: string;
-  errors: ErrorTable;
-}): Promise<void> {
-  const readme = await readFile(options.readme, 'utf8');
-  const documented = new Set(readme.match(new RegExp(`\\b${options.prefix}_[A-Z_]+\\b`, 'g')) ?? []);
-  const defined = new Set(Object.keys(options.errors));
-  assert.deepEqual(
-    [...defined].filter((code) => !documented.has(code)),
-    [],
-    'codes missing from the README',
-  );
-  assert.deepEqual(
-    [...documented].filter((code) => !defined.has(code)),
-    [],
-    'README codes that do not exist',
-  );
-  for (const [code, behaviour] of Object.entries(options.errors)) {
-    assert.match(code, new RegExp(`^${options.prefix}_[A-Z_]+$`));
-    assert.ok(behaviour.httpStatus >= 400 && behaviour.httpStatus < 600, code);
-  }
 }

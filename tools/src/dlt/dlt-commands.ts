@@ -8,7 +8,6 @@ import { createProducer, type KafkaConnection } from '@shop/platform/kafka/clien
 import type { KafkaNamespace } from '@shop/platform/kafka/namespace';
 import { coordinatesOf, type DeadLetter } from './dead-letter.ts';
 import { DEFAULT_AUDIT_DATABASE, ReplayAudit } from './dlt-audit.ts';
-import { dltError } from './dlt-errors.ts';
 import {
   buildFilter,
   type DltFilter,
@@ -28,6 +27,7 @@ import {
   planReplay,
   type ReplayDecision,
 } from './dlt-replay.ts';
+import { dltError } from './errors.ts';
 import { checkTargetFor, parseTarget, TARGET_RETRY, type TargetSpec } from './replay-target.ts';
 
 /** Records `list` prints unless `--limit` says otherwise. */

@@ -7,7 +7,7 @@ import {
   type KafkaConsumer,
 } from '@shop/platform/kafka/clients';
 import type { DeadLetter } from './dead-letter.ts';
-import { dltError } from './dlt-errors.ts';
+import { dltError } from './errors.ts';
 
 /** Longest one fetch waits on the broker; the reader never fetches past the end it measured, so this rarely applies. */
 export const FETCH_MAX_WAIT_MS = 200;

@@ -16,7 +16,7 @@ import { CommonEnvSchema, loadEnv, parseBootstrapServers } from '@shop/platform/
 import { kafkaNamespace, NAMESPACE_PATTERN } from '@shop/platform/kafka/namespace';
 import { Command } from 'commander';
 import Type from 'typebox';
-import { lagError } from './lag-errors.ts';
+import { lagError } from './errors.ts';
 import { formatLagTable, lagToJson } from './lag-format.ts';
 import { catalogGroups, type GroupTopics, LagReader } from './lag-reader.ts';
 import { LagTracker } from './lag-sample.ts';

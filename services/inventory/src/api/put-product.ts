@@ -12,7 +12,7 @@ import {
   type Product,
   updateProduct,
 } from '../db/product-repository.ts';
-import { inventoryError } from '../inventory-errors.ts';
+import { inventoryError } from '../errors.ts';
 import type { PutProductBody } from './schemas.ts';
 
 export interface PutProductResult {

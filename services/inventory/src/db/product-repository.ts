@@ -5,7 +5,7 @@
 import type { PoolClient } from '@shop/platform/db/pool';
 import { platformError } from '@shop/platform/errors';
 import type { Money } from '../domain/money.ts';
-import { inventoryError } from '../inventory-errors.ts';
+import { inventoryError } from '../errors.ts';
 import { type Queryable, safeInteger } from './queryable.ts';
 
 /**

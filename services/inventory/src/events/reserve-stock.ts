@@ -32,7 +32,7 @@ import {
   type RejectionProblem,
   type ReservationDecision,
 } from '../domain/reservation-decision.ts';
-import { type InventoryErrorCode, inventoryError } from '../inventory-errors.ts';
+import { type InventoryErrorCode, inventoryError } from '../errors.ts';
 import type { InventoryMetrics, ReservationOutcome } from './inventory-metrics.ts';
 
 export interface ReserveStockDependencies {

@@ -28,7 +28,7 @@ import {
   type StockBucket,
   type StockMove,
 } from '../domain/reservation-lifecycle.ts';
-import { inventoryError } from '../inventory-errors.ts';
+import { inventoryError } from '../errors.ts';
 import type { InventoryMetrics, SettlementOutcome } from './inventory-metrics.ts';
 
 export interface SettleReservationsDependencies {

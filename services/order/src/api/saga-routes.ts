@@ -45,7 +45,7 @@ export function registerSagaRoutes(app: FastifyInstance, dependencies: SagaRoute
       const locked = await lockSaga(client, orderId);
       if (locked === undefined) throw orderError('ORD_NOT_FOUND', `No order ${orderId}`);
       const decision = decide(locked, { now: new Date(), settings: saga.settings, newId: () => crypto.randomUUID() });
-      if (decision.kind === 'reject') throw orderError(decision.code, decision.message, { orderId });
+      if (decision.kind === 'reject') throw orderError(decision.code, decision.message, { details: { orderId } });
       if (decision.kind === 'change') {
         const writes = new SagaWriteSet(saga, logger);
         writes.apply(locked, decision);

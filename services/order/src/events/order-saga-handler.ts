@@ -54,7 +54,7 @@ function toReply(event: DecodedEvent): SagaReply {
     default:
       // Other types cannot appear on the saga's topics (the decoder checks type against topic).
       throw orderError('ORD_UNEXPECTED_EVENT', `${event.type} is not a reply the order saga consumes`, {
-        eventType: event.type,
+        details: { eventType: event.type },
       });
   }
 }
@@ -62,7 +62,9 @@ function toReply(event: DecodedEvent): SagaReply {
 function orderIdOf(event: DecodedEvent): string {
   const payload = event.payload as { orderId?: unknown };
   if (typeof payload.orderId !== 'string') {
-    throw orderError('ORD_UNEXPECTED_EVENT', `${event.type} carries no order id`, { eventType: event.type });
+    throw orderError('ORD_UNEXPECTED_EVENT', `${event.type} carries no order id`, {
+      details: { eventType: event.type },
+    });
   }
   return payload.orderId.toLowerCase();
 }
@@ -97,7 +99,7 @@ export function createOrderSagaHandler(dependencies: OrderSagaHandlerDependencie
       if (saga === undefined) {
         // OrderPlaced commits with its order, so a reply cannot precede it: this order is not ours.
         const error = orderError('ORD_UNKNOWN_ORDER', `${event.type} for order ${orderId}, which does not exist`, {
-          orderId,
+          details: { orderId },
         });
         rejected.push({ index: item.index, error });
         continue;
@@ -109,8 +111,7 @@ export function createOrderSagaHandler(dependencies: OrderSagaHandlerDependencie
             rejected.push({
               index: item.index,
               error: orderError(decision.code, `${decision.message} (order ${orderId})`, {
-                orderId,
-                eventType: event.type,
+                details: { orderId, eventType: event.type },
               }),
             });
             break;

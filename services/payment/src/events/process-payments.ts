@@ -49,7 +49,7 @@ import {
 import { DECLINE_MESSAGES } from '../domain/decline-messages.ts';
 import type { Money } from '../domain/money.ts';
 import { refundableAmount } from '../domain/refund-amount.ts';
-import { paymentError } from '../payment-errors.ts';
+import { paymentError } from '../errors.ts';
 import type { ChargeResult, PaymentProvider } from '../provider/payment-provider.ts';
 import type { PaymentMetrics } from './payment-metrics.ts';
 

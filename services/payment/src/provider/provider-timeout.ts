@@ -3,7 +3,7 @@
  * retryable PAY_PROVIDER_TIMEOUT; the gateway may still complete it (a lost response), which is why
  * the retry must use the same idempotency key: it then gets that outcome instead of a second capture.
  */
-import { paymentError } from '../payment-errors.ts';
+import { paymentError } from '../errors.ts';
 import type { PaymentProvider } from './payment-provider.ts';
 
 /** Default deadline of one gateway call. */
