@@ -16,10 +16,7 @@ import {
   testPostgresUrl,
   uniqueName,
 } from '@shop/platform/testing';
-import { createNotificationService } from '../../services/notification/src/service.ts';
-
-/** Never the developer's SMTP_URL: the tests read what was sent from the development channel. */
-const notificationService = createNotificationService({ env: {} });
+import { notificationService } from '../../services/notification/src/service.ts';
 
 import { orderService } from '../../services/order/src/service.ts';
 import { spawnService } from '../support/child-service.ts';

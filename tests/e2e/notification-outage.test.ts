@@ -8,10 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type RunningService, startService } from '@shop/platform/service';
 import { eventually, testBootstrapServers, testPostgresUrl } from '@shop/platform/testing';
-import { createNotificationService } from '../../services/notification/src/service.ts';
-
-/** Never the developer's SMTP_URL: the tests read what was sent from the development channel. */
-const notificationService = createNotificationService({ env: {} });
+import { notificationService } from '../../services/notification/src/service.ts';
 
 import { http, placeOrder, putStock, settled, startStack } from '../support/stack.ts';
 

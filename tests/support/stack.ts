@@ -10,16 +10,13 @@ import {
   testPostgresUrl,
 } from '@shop/platform/testing';
 import { inventoryService } from '../../services/inventory/src/service.ts';
-import { createNotificationService } from '../../services/notification/src/service.ts';
+import { notificationService } from '../../services/notification/src/service.ts';
 import { orderService } from '../../services/order/src/service.ts';
 import {
   SimulatedPaymentProvider,
   type SimulatedProviderOptions,
 } from '../../services/payment/src/provider/simulated-provider.ts';
 import { createPaymentService } from '../../services/payment/src/service.ts';
-
-/** Never the developer's SMTP_URL: the tests read what was sent from the development channel. */
-const notificationService = createNotificationService({ env: {} });
 
 export type ServiceLabel = 'order' | 'inventory' | 'payment' | 'notification';
 

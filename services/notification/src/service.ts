@@ -4,7 +4,6 @@
  * `GET /notifications?orderId=`. See docs/design/notifications.md.
  */
 import { fileURLToPath } from 'node:url';
-import type { Env } from '@shop/platform/config';
 import { createPool } from '@shop/platform/db/pool';
 import { platformMigrations } from '@shop/platform/platform-migrations';
 import type { ServiceContext, ServiceDefinition } from '@shop/platform/service';
@@ -18,8 +17,6 @@ import { createNotifyCustomersHandler } from './events/notify-customers.ts';
 import { createNotificationMetrics } from './metrics.ts';
 
 export interface NotificationServiceOptions {
-  /** Where the service's own settings (SMTP_URL, EMAIL_FROM, DEV_CHANNEL_LATENCY_MS) are read. Default: process.env. */
-  env?: Env;
   /**
    * Replaces or wraps the channels chosen from the configuration, e.g. to inject a failing channel in a
    * test. Receives the configured channels and the service context. Default: the configured channels.
@@ -78,7 +75,9 @@ export function createNotificationService(options: NotificationServiceOptions = 
       { name: 'notification-service', directory: fileURLToPath(new URL('./db/migrations/', import.meta.url)) },
     ],
     async start(context) {
-      const config = loadNotificationConfig(options.env);
+      // The environment the service was started with (process.env only for a real process): a test's
+      // in-process service never picks up the developer's SMTP_URL.
+      const config = loadNotificationConfig(context.env);
       const configured = configuredChannels(config, context);
       const channels = options.channels?.(configured, context) ?? configured;
       const deliver = createNotificationDeliverer({

@@ -12,7 +12,7 @@ import {
   uniqueName,
 } from '@shop/platform/testing';
 import type { OutcomeEvent } from '../../src/domain/outcome.ts';
-import { createNotificationService } from '../../src/service.ts';
+import { notificationService } from '../../src/service.ts';
 import { publishOutcomes, testProducer } from '../support/harness.ts';
 import { orderCancelled, orderConfirmed } from '../support/outcome-events.ts';
 
@@ -50,7 +50,7 @@ test('every notification should be sent exactly once across a stop, a backlog of
     await dropDatabase(serverUrl, databaseName);
   });
   const start = async () => {
-    const instance = await startService(createNotificationService({ env: {} }), env);
+    const instance = await startService(notificationService, env);
     instances.push(instance);
     return instance;
   };
