@@ -8,11 +8,11 @@ import { createPool } from '@shop/platform/db/pool';
 import { platformMigrations } from '@shop/platform/platform-migrations';
 import type { ServiceContext, ServiceDefinition } from '@shop/platform/service';
 import { registerNotificationRoutes } from './api/notifications-routes.ts';
+import { createNotificationDeliverer, type NotificationChannels } from './app/deliver-notifications.ts';
 import { createDevChannel, DEV_CHANNEL_POOL_SIZE } from './channels/dev-channel.ts';
 import { CHANNEL_SEND_TIMEOUT_MS } from './channels/send-with-timeout.ts';
 import { createSmtpEmailChannel } from './channels/smtp-email-channel.ts';
 import { loadNotificationConfig, type NotificationConfig } from './config.ts';
-import { createNotificationDeliverer, type NotificationChannels } from './events/deliver-notifications.ts';
 import { createNotifyCustomersHandler } from './events/notify-customers.ts';
 import { createNotificationMetrics } from './metrics.ts';
 

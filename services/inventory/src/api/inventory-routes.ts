@@ -10,9 +10,9 @@
 import type { Pool } from '@shop/platform/db/pool';
 import { routeErrors } from '@shop/platform/http/app';
 import type { FastifyInstance } from 'fastify';
+import { putProduct } from '../app/put-product.ts';
 import { findProduct, listProducts } from '../db/product-repository.ts';
 import { INVENTORY_ERRORS, inventoryError } from '../errors.ts';
-import { putProduct } from './put-product.ts';
 import { DEFAULT_PAGE_SIZE, ListQuery, ProductPage, ProductView, PutProductBody, SkuParams } from './schemas.ts';
 import { productView } from './views.ts';
 

@@ -4,7 +4,7 @@ import { BatchItemError } from '@shop/platform/consume/types';
 import { connect } from '@shop/platform/db/pool';
 import { isAppError } from '@shop/platform/errors';
 import { eventually } from '@shop/platform/testing';
-import { putProduct } from '../../src/api/put-product.ts';
+import { putProduct } from '../../src/app/put-product.ts';
 import { indexed, orderPlacedItem, type StatementCounter, startBatchHarness } from '../support/batch-harness.ts';
 import { newOrderId } from '../support/inventory-harness.ts';
 import { metricValue } from '../support/metrics.ts';

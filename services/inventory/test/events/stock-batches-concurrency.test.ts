@@ -10,7 +10,7 @@ import { BatchItemError } from '@shop/platform/consume/types';
 import type { Pool } from '@shop/platform/db/pool';
 import { isAppError } from '@shop/platform/errors';
 import type { EventBatchHandler, EventBatchItem } from '@shop/platform/events/catalog-consumer';
-import { putProduct } from '../../src/api/put-product.ts';
+import { putProduct } from '../../src/app/put-product.ts';
 import { type BatchHarness, commandItem, orderPlacedItem, startBatchHarness } from '../support/batch-harness.ts';
 import { newOrderId, type StockRow } from '../support/inventory-harness.ts';
 

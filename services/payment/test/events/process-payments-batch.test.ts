@@ -21,8 +21,8 @@ import { createTestDatabase } from '@shop/platform/testing';
 import { Registry } from 'prom-client';
 import { seededChargeDecision } from '../../src/domain/simulated-decision.ts';
 import { paymentError } from '../../src/errors.ts';
-import { createPaymentMetrics } from '../../src/events/payment-metrics.ts';
 import { createProcessPaymentsHandler } from '../../src/events/process-payments.ts';
+import { createPaymentMetrics } from '../../src/metrics.ts';
 import type { PaymentProvider } from '../../src/provider/payment-provider.ts';
 import { SimulatedPaymentProvider } from '../../src/provider/simulated-provider.ts';
 

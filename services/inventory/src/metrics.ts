@@ -5,7 +5,7 @@
  */
 import type { Pool } from '@shop/platform/db/pool';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { stockTotals } from '../db/product-repository.ts';
+import { stockTotals } from './db/product-repository.ts';
 
 /** How an OrderPlaced ended: stock reserved, reservation failed, or the order was already decided. */
 export type ReservationOutcome = 'reserved' | 'failed' | 'duplicate';
