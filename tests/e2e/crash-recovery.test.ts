@@ -10,20 +10,17 @@ import { dropDatabase, ensureDatabase } from '@shop/platform';
 import {
   createTestNamespace,
   eventually,
+  freePort,
   readTopic,
+  spawnService,
   startTestService,
   TEST_RETRY_DELAYS_MS,
   testBootstrapServers,
   testPostgresUrl,
   uniqueName,
 } from '@shop/test-support';
-import { createNotificationService } from '../../services/notification/src/service.ts';
-
-/** Never the developer's SMTP_URL: the tests read what was sent from the development channel. */
-const notificationService = createNotificationService({ env: {} });
-
-import { freePort, spawnService } from '@shop/test-support';
 import { http, placeOrder, putStock, settled, simulatedPaymentService } from '@shop/test-support/stack';
+import { notificationService } from '../../services/notification/src/service.ts';
 import { orderService } from '../../services/order/src/service.ts';
 
 const INVENTORY_ENTRY = 'services/inventory/src/main.ts';

@@ -8,12 +8,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type RunningService, startService } from '@shop/platform';
 import { eventually, testBootstrapServers, testPostgresUrl } from '@shop/test-support';
-import { createNotificationService } from '../../services/notification/src/service.ts';
-
-/** Never the developer's SMTP_URL: the tests read what was sent from the development channel. */
-const notificationService = createNotificationService({ env: {} });
-
 import { http, placeOrder, putStock, settled, startStack } from '@shop/test-support/stack';
+import { notificationService } from '../../services/notification/src/service.ts';
 
 const ORDERS = 1_000;
 /** Orders placed at once; enough to keep the pipeline busy without flooding a 2-core machine. */

@@ -43,7 +43,7 @@ import {
   startStack,
 } from '@shop/test-support/stack';
 import { inventoryService } from '../../services/inventory/src/service.ts';
-import { createNotificationService } from '../../services/notification/src/service.ts';
+import { notificationService } from '../../services/notification/src/service.ts';
 
 const ORDER_ENTRY = 'services/order/src/main.ts';
 const REPO_ROOT = new URL('../..', import.meta.url);
@@ -75,9 +75,6 @@ const SLOW_STOP_MS = 5_000;
 /** Stock of the plentiful and the scarce SKU (the scarce one makes some orders fail to reserve). */
 const PLENTY = 100;
 const SCARCE = 8;
-
-/** Never the developer's SMTP_URL: the tests read what was sent from the development channel. */
-const notificationService = createNotificationService({ env: {} });
 
 test('the Order Service SIGKILLed with 20 sagas charging resumes every saga after restart: each order ends CONFIRMED or CANCELLED, one capture per confirmed order, every other capture refunded once, stock conserved', async (t) => {
   // After-hooks run in registration order: this one, registered first, stops every process (children

@@ -9,7 +9,9 @@
  * - production code (services' and packages' `src`, `tools/src`, `infra/*\/src`) imports test code
  *   (`@shop/test-support`, a `test/` or `tests/` folder, `node:test`, `node:assert`);
  * - tools and scripts import a service's internals or the repository's tests: a service is reached through
- *   its definition (`services/<name>/src/service.ts`), test helpers through `@shop/test-support`;
+ *   its public modules, its definition (`services/<name>/src/service.ts`) and its error catalogue
+ *   (`errors.ts`: its codes are public, in HTTP answers and dead letters), test helpers through
+ *   `@shop/test-support`;
  * - `@shop/platform` is imported through a path its package.json does not export (its curated index and
  *   declared subpaths are the public surface; everything else may change without notice);
  * - `@shop/contracts` imports anything but TypeBox and Node built-ins;
@@ -50,6 +52,8 @@ const IMPORT_PATTERN =
   /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g;
 const INFRASTRUCTURE_PACKAGES = ['@platformatic/kafka', 'fastify', 'pg', '@shop/platform', 'node:http', 'node:net'];
 const TEST_PACKAGES = ['@shop/test-support', 'node:test', 'node:assert'];
+/** A service's modules that tools and scripts may import. */
+const SERVICE_PUBLIC_MODULES = ['service.ts', 'errors.ts'];
 /** Folders scanned, relative to the repository root. */
 const SCANNED = ['services', 'packages', 'tools', 'scripts', 'tests', 'infra'];
 /** Packages whose modules must not import each other in a loop. */
@@ -151,7 +155,8 @@ export function checkFile(
     }
     if (toolOrScript && target !== undefined) {
       const serviceInternals =
-        target.service !== undefined && !(target.inServiceSrc && target.parts.slice(3).join('/') === 'service.ts');
+        target.service !== undefined &&
+        !(target.inServiceSrc && SERVICE_PUBLIC_MODULES.includes(target.parts.slice(3).join('/')));
       if (serviceInternals || target.parts[0] === 'tests') flag(specifier, RULES.toolsReach);
     }
     if (isPackage(specifier, ['@shop/platform']) && !facts.platformExports.includes('*')) {

@@ -79,10 +79,11 @@ test('check-boundaries should flag production code importing test code, and allo
   assert.deepEqual(checkFile(root, join(root, 'packages/test-support/src/kafka.ts'), sources), []);
 });
 
-test('check-boundaries should let tools and scripts reach a service only through service.ts, and never tests/', () => {
+test('check-boundaries should let tools and scripts reach a service only through service.ts or errors.ts, never tests/', () => {
   const file = join(root, 'scripts/scenarios/scenario-support.ts');
   const source = [
     "import { orderService } from '../../services/order/src/service.ts';",
+    "import { ORDER_ERRORS } from '../../services/order/src/errors.ts';",
     "import { x } from '../../services/order/src/db/order-repository.ts';",
     "import { stack } from '../../tests/support/stack.ts';",
   ].join('\n');

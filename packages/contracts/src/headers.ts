@@ -8,7 +8,7 @@
  * Each header's reason is in {@link HEADER_SPECS} and in docs/design/contracts.md.
  */
 import { randomBytes } from 'node:crypto';
-import { ContractError, type ContractFailure, contractFailure } from './errors.ts';
+import { type ContractFailure, contractFailure, contractFailureError } from './errors.ts';
 import { UTC_TIMESTAMP_PATTERN, UUID_PATTERN } from './values.ts';
 
 /** Header names. Lowercase kebab-case; W3C Trace Context names (`traceparent`, `tracestate`) as specified. */
@@ -316,10 +316,10 @@ function validateStrings(values: {
   return undefined;
 }
 
-/** Encodes metadata as Kafka headers (UTF-8 values), after {@link validateEventMeta}; throws {@link ContractError}. */
+/** Encodes metadata as Kafka headers (UTF-8 values), after {@link validateEventMeta}; throws a contract {@link AppError}. */
 export function encodeHeaders(meta: EventMeta): Record<string, Buffer> {
   const failure = validateEventMeta(meta);
-  if (failure !== undefined) throw new ContractError(failure.code, failure.reason, failure.field);
+  if (failure !== undefined) throw contractFailureError(failure);
   const headers: Record<string, Buffer> = {};
   for (const spec of HEADER_SPECS) {
     const value = meta[spec.field];

@@ -2,6 +2,17 @@
  * @shop/contracts: the topic catalog, event schemas, headers and serialization every service shares.
  * Subpaths (`@shop/contracts/topics`, `@shop/contracts/serialization`, ...) expose the same modules.
  */
+
+export {
+  AppError,
+  type AppErrorOptions,
+  type ErrorCatalogue,
+  type ErrorFactory,
+  type ErrorOptions,
+  type ErrorSpec,
+  errorFactory,
+  isAppError,
+} from './app-error.ts';
 export {
   type AffectedReaders,
   COMPATIBILITY_RULES,
@@ -26,9 +37,12 @@ export {
   CONTRACT_ERROR_CODES,
   CONTRACT_ERRORS,
   CONTRACT_ERRORS_RETRYABLE,
-  ContractError,
   type ContractErrorCode,
   type ContractFailure,
+  contractError,
+  contractFailure,
+  contractFailureError,
+  isContractError,
 } from './errors.ts';
 export { ChargePaymentV1 } from './events/charge-payment.ts';
 export { CommitReservationV1 } from './events/commit-reservation.ts';

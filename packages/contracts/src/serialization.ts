@@ -3,7 +3,7 @@
  *
  * Invariants:
  * - Nothing invalid is written: {@link EventCodec.encodeEvent} validates the exact bytes it returns
- *   (the payload after a JSON round trip) and the headers, and throws {@link ContractError} on any
+ *   (the payload after a JSON round trip) and the headers, and throws a contract {@link AppError} on any
  *   violation, so a producer bug fails in the producer's transaction, before the outbox or Kafka.
  * - Nothing invalid is handed to a handler: {@link EventCodec.decodeRecord} never throws; it returns
  *   either a typed event or a {@link ContractFailure} with a `CTR_` code and a reason naming the field,
@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Compile, type Validator } from 'typebox/compile';
-import { ContractError, type ContractFailure, contractFailure } from './errors.ts';
+import { type ContractFailure, contractFailure, contractFailureError } from './errors.ts';
 import type { AnyEventDefinition } from './events/define-event.ts';
 import {
   EVENT_REGISTRY,
@@ -133,9 +133,9 @@ export type DecodeResult<R extends EventRegistry = PlatformEventRegistry> = Deco
 
 /** Encoding and decoding over one registry and topic catalog. */
 export interface EventCodec<R extends EventRegistry> {
-  /** Builds the full metadata (header set) of a new event; throws {@link ContractError} when invalid. */
+  /** Builds the full metadata (header set) of a new event; throws a contract {@link AppError} when invalid. */
   newEventMeta<T extends EventTypeIn<R>>(input: NewEventMetaInput<T>): TypedEventMeta<T>;
-  /** Validates and encodes an event; throws {@link ContractError} so that nothing invalid is written. */
+  /** Validates and encodes an event; throws a contract {@link AppError} so that nothing invalid is written. */
   encodeEvent<T extends EventTypeIn<R>>(input: EncodeInput<R, T>): EncodedRecord;
   /** Decodes and validates a consumed record; never throws. */
   decodeRecord(
@@ -160,7 +160,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 function throwFailure(failure: ContractFailure): never {
-  throw new ContractError(failure.code, failure.reason, failure.field);
+  throw contractFailureError(failure);
 }
 
 /** Creates a codec over `options.events`; the platform's codec is exported as {@link encodeEvent} and friends. */
@@ -225,10 +225,12 @@ export function createEventCodec<R extends EventRegistry>(options: EventCodecOpt
   function newEventMeta<T extends EventTypeIn<R>>(input: NewEventMetaInput<T>): TypedEventMeta<T> {
     const latest = findLatestDefinition(input.type, registry);
     if (latest === undefined) {
-      throw new ContractError(
-        'CTR_UNKNOWN_EVENT_TYPE',
-        `/headers/${HEADERS.eventType} ${input.type} is not a registered event type`,
-        `/headers/${HEADERS.eventType}`,
+      throw contractFailureError(
+        contractFailure(
+          'CTR_UNKNOWN_EVENT_TYPE',
+          `/headers/${HEADERS.eventType} ${input.type} is not a registered event type`,
+          `/headers/${HEADERS.eventType}`,
+        ),
       );
     }
     const occurredAt = input.occurredAt ?? new Date();
@@ -259,49 +261,57 @@ export function createEventCodec<R extends EventRegistry>(options: EventCodecOpt
     const definition = findDefinition(meta.eventType, meta.eventVersion, registry);
     if (definition === undefined) {
       if (findLatestDefinition(meta.eventType, registry) === undefined) {
-        throw new ContractError(
-          'CTR_UNKNOWN_EVENT_TYPE',
-          `/headers/${HEADERS.eventType} ${meta.eventType} is not a registered event type`,
-          `/headers/${HEADERS.eventType}`,
+        throw contractFailureError(
+          contractFailure(
+            'CTR_UNKNOWN_EVENT_TYPE',
+            `/headers/${HEADERS.eventType} ${meta.eventType} is not a registered event type`,
+            `/headers/${HEADERS.eventType}`,
+          ),
         );
       }
-      throw new ContractError(
-        'CTR_UNKNOWN_SCHEMA_VERSION',
-        `/headers/${HEADERS.eventVersion} ${meta.eventVersion}: ${meta.eventType} has no such registered version`,
-        `/headers/${HEADERS.eventVersion}`,
+      throw contractFailureError(
+        contractFailure(
+          'CTR_UNKNOWN_SCHEMA_VERSION',
+          `/headers/${HEADERS.eventVersion} ${meta.eventVersion}: ${meta.eventType} has no such registered version`,
+          `/headers/${HEADERS.eventVersion}`,
+        ),
       );
     }
     const target = resolveTargetTopic(meta.eventType, input.topic);
     if (!('name' in target)) throwFailure(target);
     if (target.owner !== meta.producer) {
-      throw new ContractError(
-        'CTR_NOT_TOPIC_OWNER',
-        `/headers/${HEADERS.producer} ${meta.producer} may not write to ${target.name}; only ${target.owner} does`,
-        `/headers/${HEADERS.producer}`,
+      throw contractFailureError(
+        contractFailure(
+          'CTR_NOT_TOPIC_OWNER',
+          `/headers/${HEADERS.producer} ${meta.producer} may not write to ${target.name}; only ${target.owner} does`,
+          `/headers/${HEADERS.producer}`,
+        ),
       );
     }
     let json: string;
     try {
       json = JSON.stringify(input.payload);
     } catch (cause) {
-      throw new ContractError(
-        'CTR_SCHEMA_INVALID',
-        `${describe(definition)}: ${VALUE_ROOT} is not serializable as JSON: ${String(cause)}`,
-        VALUE_ROOT,
+      throw contractFailureError(
+        contractFailure(
+          'CTR_SCHEMA_INVALID',
+          `${describe(definition)}: ${VALUE_ROOT} is not serializable as JSON: ${String(cause)}`,
+          VALUE_ROOT,
+        ),
       );
     }
     if (json === undefined)
-      throw new ContractError(
-        'CTR_SCHEMA_INVALID',
-        `${describe(definition)}: ${VALUE_ROOT} is not a JSON value`,
-        VALUE_ROOT,
+      throw contractFailureError(
+        contractFailure('CTR_SCHEMA_INVALID', `${describe(definition)}: ${VALUE_ROOT} is not a JSON value`, VALUE_ROOT),
       );
     // Validate what will be on the wire, not the object handed in: JSON.stringify drops undefined
     // fields and functions, and turns NaN into null and Dates into strings.
     const wire: unknown = JSON.parse(json);
     const problem = checkPayload(definition, wire);
     if (problem !== undefined)
-      throw new ContractError('CTR_SCHEMA_INVALID', `${describe(definition)}: ${problem.message}`, problem.field);
+      throw contractFailureError(
+        contractFailure('CTR_SCHEMA_INVALID', `${describe(definition)}: ${problem.message}`, problem.field),
+      );
     const key = (wire as Record<string, unknown>)[definition.key];
     const headers = encodeHeaders(meta);
     const headersText = Object.fromEntries(
@@ -409,7 +419,7 @@ const platformCodec: EventCodec<PlatformEventRegistry> = createEventCodec({ even
 /** Builds the metadata of a new platform event (ids from `crypto.randomUUID`, occurred-at now). See {@link EventCodec.newEventMeta}. */
 export const newEventMeta = platformCodec.newEventMeta;
 
-/** Validates and encodes a platform event, or throws {@link ContractError}. See {@link EventCodec.encodeEvent}. */
+/** Validates and encodes a platform event, or throws a contract {@link AppError}. See {@link EventCodec.encodeEvent}. */
 export const encodeEvent = platformCodec.encodeEvent;
 
 /** Decodes a consumed platform record into a typed event or a contract failure. See {@link EventCodec.decodeRecord}. */

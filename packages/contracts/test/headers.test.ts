@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { isContractError } from '../src/errors.ts';
 import {
   CONTENT_TYPE_JSON,
   causedBy,
@@ -92,9 +93,9 @@ describe('encoding', () => {
       assert.throws(
         () => encodeHeaders(meta(override)),
         (error: unknown) => {
-          assert.ok(error instanceof Error && 'code' in error && 'field' in error);
+          assert.ok(isContractError(error), String(error));
           assert.equal(error.code, code, JSON.stringify(override));
-          assert.equal(error.field, field);
+          assert.equal(error.details?.field, field);
           return true;
         },
       );

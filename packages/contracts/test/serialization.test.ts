@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ContractError, type ContractErrorCode } from '../src/errors.ts';
+import { type ContractErrorCode, isContractError } from '../src/errors.ts';
 import type { AnyEventDefinition } from '../src/events/define-event.ts';
 import { InventoryFailedV1 } from '../src/events/inventory-failed.ts';
 import { InventoryReservedV1 } from '../src/events/inventory-reserved.ts';
@@ -56,10 +56,10 @@ function expectFailure(result: DecodeResult, code: ContractErrorCode, field?: st
 
 function expectEncodeError(action: () => unknown, code: ContractErrorCode, field?: string): void {
   assert.throws(action, (error: unknown) => {
-    assert.ok(error instanceof ContractError, String(error));
+    assert.ok(isContractError(error), String(error));
     assert.equal(error.code, code, error.message);
     assert.equal(error.retryable, false);
-    if (field !== undefined) assert.equal(error.field, field);
+    if (field !== undefined) assert.equal(error.details?.field, field);
     return true;
   });
 }

@@ -1,74 +1,104 @@
 /**
- * Every error that crosses a module boundary carries a stable code and says whether retrying can help.
- * The consumer runner, the HTTP layer and the CLIs read `code` and `retryable`; nothing matches message text.
+ * The platform's error codes (`PLT_`, and the HTTP layer's `HTTP_`), and the one function that turns
+ * foreign errors into AppErrors. The error class and the catalogue format are the contracts package's
+ * (re-exported here): every package's `errors.ts` exports `<PACKAGE>_ERRORS` and `<package>Error(code,
+ * message, options?)`; docs/errors.md lists every code.
  */
-export interface AppErrorOptions {
-  /** HTTP status when the error reaches HTTP. Default: 500. */
-  httpStatus?: number;
-  /** Whether the same operation may succeed later without a code change. Default: false. */
-  retryable?: boolean;
-  /** What the operator or caller can do about it; printed by CLIs and start-up checks. */
-  hint?: string;
-  /** Extra structured context for logs and dead-letter headers. */
-  details?: Record<string, unknown>;
-  cause?: unknown;
-}
+import { AppError, type ErrorFactory, type ErrorSpec, errorFactory } from '@shop/contracts/app-error';
 
-export class AppError<Code extends string = string> extends Error {
-  readonly code: Code;
-  readonly httpStatus: number;
-  readonly retryable: boolean;
-  readonly hint: string | undefined;
-  readonly details: Record<string, unknown> | undefined;
-
-  constructor(code: Code, message: string, options: AppErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'AppError';
-    this.code = code;
-    this.httpStatus = options.httpStatus ?? 500;
-    this.retryable = options.retryable ?? false;
-    this.hint = options.hint;
-    this.details = options.details;
-  }
-}
+export {
+  AppError,
+  type AppErrorOptions,
+  type ErrorCatalogue,
+  type ErrorFactory,
+  type ErrorOptions,
+  type ErrorSpec,
+  errorFactory,
+  isAppError,
+} from '@shop/contracts/app-error';
 
 /** The closed set of platform error codes, with their fixed behaviour. */
-export const PlatformErrors = {
-  PLT_CONFIG_INVALID: { retryable: false, httpStatus: 500 },
-  PLT_POSTGRES_UNREACHABLE: { retryable: true, httpStatus: 503 },
-  PLT_KAFKA_UNREACHABLE: { retryable: true, httpStatus: 503 },
-  PLT_MIGRATION_FAILED: { retryable: false, httpStatus: 500 },
-  PLT_MIGRATION_CHECKSUM_MISMATCH: { retryable: false, httpStatus: 500 },
-  PLT_WRONG_RUNTIME: { retryable: false, httpStatus: 500 },
-  PLT_SHUTDOWN_TIMEOUT: { retryable: false, httpStatus: 500 },
-  PLT_INFRASTRUCTURE: { retryable: true, httpStatus: 503 },
-  PLT_UNEXPECTED: { retryable: false, httpStatus: 500 },
-} as const satisfies Record<string, { retryable: boolean; httpStatus: number }>;
+export const PLATFORM_ERRORS = {
+  PLT_CONFIG_INVALID: {
+    httpStatus: 500,
+    retryable: false,
+    description: 'An environment variable is missing or invalid; the process stops at start with every problem named.',
+  },
+  PLT_POSTGRES_UNREACHABLE: {
+    httpStatus: 503,
+    retryable: true,
+    description:
+      'PostgreSQL does not answer or refuses connections (start-up check, or no connection from the pool); retried in place.',
+  },
+  PLT_KAFKA_UNREACHABLE: {
+    httpStatus: 503,
+    retryable: true,
+    description: 'No Kafka broker answers a metadata request (start-up check); retried in place.',
+  },
+  PLT_MIGRATION_FAILED: {
+    httpStatus: 500,
+    retryable: false,
+    description: 'A database migration failed; the service does not start.',
+  },
+  PLT_MIGRATION_CHECKSUM_MISMATCH: {
+    httpStatus: 500,
+    retryable: false,
+    description: 'An applied migration file was changed afterwards; add a new migration instead.',
+  },
+  PLT_WRONG_RUNTIME: {
+    httpStatus: 500,
+    retryable: false,
+    description: 'The process runs on another Node.js major than the project requires.',
+  },
+  PLT_SHUTDOWN_TIMEOUT: {
+    httpStatus: 500,
+    retryable: false,
+    description: 'Graceful shutdown did not finish within its timeout.',
+  },
+  PLT_INFRASTRUCTURE: {
+    httpStatus: 503,
+    retryable: true,
+    description:
+      "The service's own database or Kafka is unavailable (a connection error, an availability SQLSTATE, a Kafka network error): a consumer pauses and retries in place, never dead-letters; an HTTP route answers 503.",
+  },
+  PLT_UNEXPECTED: {
+    httpStatus: 500,
+    retryable: false,
+    description:
+      'An error nothing classified (a bug, or a statement that can never pass): HTTP answers 500 "Internal error", a consumer dead-letters the record.',
+  },
+} as const satisfies Record<`PLT_${string}`, ErrorSpec>;
 
-export type PlatformErrorCode = keyof typeof PlatformErrors;
+export type PlatformErrorCode = keyof typeof PLATFORM_ERRORS;
 
-/** The fixed behaviour of every code in a closed set of error codes. */
-export type ErrorTable = Record<string, { readonly retryable: boolean; readonly httpStatus: number }>;
-
-export type ErrorFactory<Code extends string> = (
-  code: Code,
-  message: string,
-  options?: Omit<AppErrorOptions, 'retryable' | 'httpStatus'>,
-) => AppError<Code>;
+export const platformError: ErrorFactory<PlatformErrorCode> = errorFactory(PLATFORM_ERRORS);
 
 /**
- * The constructor of a package's errors: status and retry flag come from the table, never from the call
- * site, so a code behaves the same everywhere it is raised.
+ * The HTTP layer's own codes (createHttpApp's error and not-found handlers). Fastify's body errors keep
+ * their `FST_ERR_*` codes (Fastify's, not listed here).
  */
-export function errorFactory<Table extends ErrorTable>(table: Table): ErrorFactory<keyof Table & string> {
-  return (code, message, options = {}) => new AppError(code, message, { ...table[code], ...options });
-}
+export const HTTP_ERRORS = {
+  HTTP_VALIDATION_FAILED: {
+    httpStatus: 400,
+    retryable: false,
+    description:
+      'A body, header, path parameter or query string fails its schema (unknown fields are refused); `details` names the offending fields.',
+  },
+  HTTP_BAD_REQUEST: {
+    httpStatus: 400,
+    retryable: false,
+    description: 'A client error from Fastify that carries no code of its own.',
+  },
+  HTTP_NOT_FOUND: {
+    httpStatus: 404,
+    retryable: false,
+    description: 'No route for this method and path.',
+  },
+} as const satisfies Record<`HTTP_${string}`, ErrorSpec>;
 
-export const platformError: ErrorFactory<PlatformErrorCode> = errorFactory(PlatformErrors);
+export type HttpErrorCode = keyof typeof HTTP_ERRORS;
 
-export function isAppError(error: unknown): error is AppError {
-  return error instanceof AppError;
-}
+export const httpError: ErrorFactory<HttpErrorCode> = errorFactory(HTTP_ERRORS);
 
 /** Node socket errors that mean "the other side is not there (yet)". */
 const CONNECTION_ERROR_CODES = new Set([

@@ -51,12 +51,17 @@ export {
   AppError,
   type AppErrorOptions,
   classifyError,
+  type ErrorCatalogue,
   type ErrorFactory,
-  type ErrorTable,
+  type ErrorOptions,
+  type ErrorSpec,
   errorFactory,
+  HTTP_ERRORS,
+  type HttpErrorCode,
+  httpError,
   isAppError,
+  PLATFORM_ERRORS,
   type PlatformErrorCode,
-  PlatformErrors,
   platformError,
 } from './errors.ts';
 export {
@@ -103,7 +108,6 @@ export { type KafkaNamespace, kafkaNamespace, NAMESPACE_PATTERN } from './kafka/
 /** Logging: pino loggers with the context (event, correlation) of the work in progress. */
 export {
   createLogger,
-  currentLogContext,
   type LogContext,
   type Logger,
   type LoggerOptions,

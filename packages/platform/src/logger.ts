@@ -22,10 +22,6 @@ export function withLogContext<T>(context: LogContext, fn: () => T): T {
   return logContext.run(merged, fn);
 }
 
-export function currentLogContext(): LogContext | undefined {
-  return logContext.getStore();
-}
-
 export interface LoggerOptions {
   /** Written as `service` on every line. */
   service: string;

@@ -6,8 +6,6 @@
 
 /** Services as child processes (real kills and restarts) and free ports for them. */
 export { type ChildService, spawnService } from './child-service.ts';
-/** The error-catalogue check every service runs against its README. */
-export { assertErrorCodesDocumented } from './error-codes-documented.ts';
 /** Waiting for a condition, never for a fixed time. */
 export { eventually } from './eventually.ts';
 /** The broker and database under test, checked once per process. */

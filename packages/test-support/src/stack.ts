@@ -2,7 +2,7 @@ import type { TestContext } from 'node:test';
 import type { Money } from '@shop/contracts';
 import { type KafkaNamespace, type RunningService, type ServiceDefinition, startService } from '@shop/platform';
 import { inventoryService } from '../../../services/inventory/src/service.ts';
-import { createNotificationService } from '../../../services/notification/src/service.ts';
+import { notificationService } from '../../../services/notification/src/service.ts';
 import { orderService } from '../../../services/order/src/service.ts';
 import {
   SimulatedPaymentProvider,
@@ -17,9 +17,6 @@ import {
   testBootstrapServers,
   testPostgresUrl,
 } from './index.ts';
-
-/** Never the developer's SMTP_URL: the tests read what was sent from the development channel. */
-const notificationService = createNotificationService({ env: {} });
 
 export type ServiceLabel = 'order' | 'inventory' | 'payment' | 'notification';
 

@@ -4,20 +4,14 @@
  * commands (settleReservations), and serves the catalog over HTTP.
  */
 import { fileURLToPath } from 'node:url';
-import { loadEnv, platformMigrations, type ServiceDefinition } from '@shop/platform';
-import Type from 'typebox';
+import { platformMigrations, type ServiceDefinition } from '@shop/platform';
 import { registerInventoryRoutes } from './api/inventory-routes.ts';
 import { registerReservationRoutes } from './api/reservation-routes.ts';
+import { loadInventoryConfig } from './config.ts';
 import { seedDemoCatalog } from './db/demo-catalog.ts';
-import { createInventoryMetrics } from './events/inventory-metrics.ts';
 import { createReserveStockHandler } from './events/reserve-stock.ts';
 import { createSettleReservationsHandler } from './events/settle-reservations.ts';
-
-/** Settings of this service beyond the platform's (PORT, DATABASE_URL, KAFKA_*, ...). */
-export const InventoryEnvSchema = Type.Object({
-  /** `true` inserts the missing demo products at start (never resets stock). Default: false; `npm start` sets it. */
-  SEED_DEMO_CATALOG: Type.Boolean({ default: false }),
-});
+import { createInventoryMetrics } from './metrics.ts';
 
 export interface InventoryServiceOptions {
   /** Seed the demo catalog at start. Default: the SEED_DEMO_CATALOG variable of the environment the service starts with (false when unset). */
@@ -34,8 +28,9 @@ export function createInventoryService(options: InventoryServiceOptions = {}): S
       { name: 'inventory-service', directory: fileURLToPath(new URL('./db/migrations/', import.meta.url)) },
     ],
     async start(context) {
-      // The boot path is the one place that reads the environment (see CONVENTIONS, config).
-      const seed = options.seedDemoCatalog ?? loadEnv(InventoryEnvSchema, context.env).SEED_DEMO_CATALOG;
+      // The boot path is the one place that reads the environment (config.ts).
+      const config = loadInventoryConfig(context.env);
+      const seed = options.seedDemoCatalog ?? config.seedDemoCatalog;
       if (seed) {
         const inserted = await seedDemoCatalog(context.pool);
         context.logger.info({ inserted }, `demo catalog seeded (${inserted.length} products added)`);

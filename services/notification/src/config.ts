@@ -49,7 +49,7 @@ export interface NotificationConfig {
   readonly devChannelFailureRate: number;
 }
 
-export function loadNotificationConfig(env: Env = process.env): NotificationConfig {
+export function loadNotificationConfig(env: Env): NotificationConfig {
   const raw = loadEnv(NotificationEnvSchema, env);
   const domain = new RegExp(FROM_ADDRESS_PATTERN).exec(raw.EMAIL_FROM)?.[1];
   if (domain === undefined) throw new Error(`EMAIL_FROM ${raw.EMAIL_FROM} passed validation without a domain`);

@@ -4,19 +4,17 @@
  * `GET /notifications?orderId=`. See docs/design/notifications.md.
  */
 import { fileURLToPath } from 'node:url';
-import { createPool, type Env, platformMigrations, type ServiceContext, type ServiceDefinition } from '@shop/platform';
+import { createPool, platformMigrations, type ServiceContext, type ServiceDefinition } from '@shop/platform';
 import { registerNotificationRoutes } from './api/notifications-routes.ts';
+import { createNotificationDeliverer, type NotificationChannels } from './app/deliver-notifications.ts';
 import { createDevChannel, DEV_CHANNEL_POOL_SIZE } from './channels/dev-channel.ts';
 import { CHANNEL_SEND_TIMEOUT_MS } from './channels/send-with-timeout.ts';
 import { createSmtpEmailChannel } from './channels/smtp-email-channel.ts';
 import { loadNotificationConfig, type NotificationConfig } from './config.ts';
-import { createNotificationDeliverer, type NotificationChannels } from './events/deliver-notifications.ts';
 import { createNotifyCustomersHandler } from './events/notify-customers.ts';
 import { createNotificationMetrics } from './metrics.ts';
 
 export interface NotificationServiceOptions {
-  /** Where the service's own settings (SMTP_URL, EMAIL_FROM, DEV_CHANNEL_LATENCY_MS) are read. Default: process.env. */
-  env?: Env;
   /**
    * Replaces or wraps the channels chosen from the configuration, e.g. to inject a failing channel in a
    * test. Receives the configured channels and the service context. Default: the configured channels.
@@ -75,7 +73,9 @@ export function createNotificationService(options: NotificationServiceOptions = 
       { name: 'notification-service', directory: fileURLToPath(new URL('./db/migrations/', import.meta.url)) },
     ],
     async start(context) {
-      const config = loadNotificationConfig(options.env);
+      // The environment the service was started with (process.env only for a real process): a test's
+      // in-process service never picks up the developer's SMTP_URL.
+      const config = loadNotificationConfig(context.env);
       const configured = configuredChannels(config, context);
       const channels = options.channels?.(configured, context) ?? configured;
       const deliver = createNotificationDeliverer({

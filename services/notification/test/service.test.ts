@@ -26,3 +26,22 @@ test('with SMTP_URL set the service should e-mail through SMTP with the idempote
   assert.match(smtp.received[0]?.data ?? '', new RegExp(`^Message-ID: <${key}@mail\\.shop\\.test>$`, 'mi'));
   assert.match(smtp.received[0]?.data ?? '', /^From: Shop Orders <orders@mail\.shop\.test>$/m);
 });
+
+test('the service should read its settings from the environment it is started with, never from process.env', async (t) => {
+  // An SMTP_URL in the process environment that nothing listens on: read, every e-mail would fail.
+  const previous = process.env.SMTP_URL;
+  process.env.SMTP_URL = 'smtp://127.0.0.1:1';
+  t.after(() => {
+    if (previous === undefined) delete process.env.SMTP_URL;
+    else process.env.SMTP_URL = previous;
+  });
+  const { service, publish } = await startHarness(t, { env: { DEV_CHANNEL_LATENCY_MS: '0' } });
+  const event = orderConfirmed();
+  await publish(event);
+
+  const records = await waitForSent(service.url, event.payload.orderId, 2);
+  assert.deepEqual(records.map((record) => [record.channel, record.provider]).sort(), [
+    ['email', 'dev'],
+    ['sms', 'dev'],
+  ]);
+});

@@ -3,37 +3,17 @@
  * through a PaymentProvider port; ships a simulated gateway. Serves `GET /payments?orderId=`.
  */
 import { fileURLToPath } from 'node:url';
-import { createPool, loadEnv, type Pool, platformMigrations, type ServiceDefinition } from '@shop/platform';
-import Type from 'typebox';
+import { createPool, type Pool, platformMigrations, type ServiceDefinition } from '@shop/platform';
 import { registerPaymentRoutes } from './api/payment-routes.ts';
+import { PROVIDER_CONCURRENCY } from './app/process-payments.ts';
+import { loadPaymentConfig } from './config.ts';
 import { simulatedDecision } from './domain/simulated-decision.ts';
-import { instrumentProvider } from './events/instrumented-provider.ts';
-import { createPaymentMetrics } from './events/payment-metrics.ts';
-import { createProcessPaymentsHandler, PROVIDER_CONCURRENCY } from './events/process-payments.ts';
+import { createProcessPaymentsHandler } from './events/process-payments.ts';
+import { createPaymentMetrics } from './metrics.ts';
+import { instrumentProvider } from './provider/instrumented-provider.ts';
 import type { PaymentProvider } from './provider/payment-provider.ts';
-import { DEFAULT_PROVIDER_TIMEOUT_MS, withProviderTimeout } from './provider/provider-timeout.ts';
-import { DEFAULT_SIMULATED_SEED, SimulatedPaymentProvider } from './provider/simulated-provider.ts';
-
-/** Empty, or UUIDs separated by commas. */
-const UUID_PATTERN = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
-const DECLINE_CUSTOMER_IDS_PATTERN = `^(${UUID_PATTERN}(,${UUID_PATTERN})*)?$`;
-
-/** Settings of this service beyond the platform's (PORT, DATABASE_URL, KAFKA_*, RETRY_DELAYS_MS, ...). */
-export const PaymentEnvSchema = Type.Object({
-  /** Share of charges the simulated gateway declines, 0..1. Default: 0. */
-  PAYMENT_DECLINE_RATE: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
-  /** Latency added to every simulated gateway call, in ms. Default: 0. */
-  PAYMENT_PROVIDER_LATENCY_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 0 }),
-  /** Deadline of one gateway call, in ms (any gateway); a late call fails with PAY_PROVIDER_TIMEOUT. Default: 10000. */
-  PAYMENT_PROVIDER_TIMEOUT_MS: Type.Integer({ minimum: 1, maximum: 120_000, default: DEFAULT_PROVIDER_TIMEOUT_MS }),
-  /** Seed of the simulated gateway's decline decisions. Default: 'simulated-provider'. */
-  PAYMENT_PROVIDER_SEED: Type.String({ minLength: 1, default: DEFAULT_SIMULATED_SEED }),
-  /**
-   * Comma-separated customer ids whose stored card the simulated gateway always declines (CARD_DECLINED), like
-   * a sandbox's test cards: a declined payment can be shown on demand. Default: none; `npm start` sets a demo one.
-   */
-  PAYMENT_DECLINE_CUSTOMER_IDS: Type.String({ default: '', pattern: DECLINE_CUSTOMER_IDS_PATTERN }),
-});
+import { withProviderTimeout } from './provider/provider-timeout.ts';
+import { SimulatedPaymentProvider } from './provider/simulated-provider.ts';
 
 /**
  * Connections of the simulated gateway's own pool. It plays an external gateway, so it never takes a
@@ -65,8 +45,8 @@ export function createPaymentService(options: PaymentServiceOptions = {}): Servi
       { name: 'payment-service', directory: fileURLToPath(new URL('./db/migrations/', import.meta.url)) },
     ],
     async start(context) {
-      // The boot path is the one place that reads the environment (see CONVENTIONS, config).
-      const env = loadEnv(PaymentEnvSchema, context.env);
+      // The boot path is the one place that reads the environment (config.ts).
+      const config = loadPaymentConfig(context.env);
       const gatewayPool = createPool(context.config.databaseUrl, {
         max: SIMULATED_PROVIDER_POOL_SIZE,
         applicationName: `${context.config.service} simulated-gateway`,
@@ -75,19 +55,11 @@ export function createPaymentService(options: PaymentServiceOptions = {}): Servi
       const gateway =
         options.provider?.(gatewayPool) ??
         new SimulatedPaymentProvider(gatewayPool, {
-          latencyMs: env.PAYMENT_PROVIDER_LATENCY_MS,
-          decide: simulatedDecision(
-            env.PAYMENT_PROVIDER_SEED,
-            env.PAYMENT_DECLINE_RATE,
-            new Set(
-              env.PAYMENT_DECLINE_CUSTOMER_IDS.split(',')
-                .filter(Boolean)
-                .map((id) => id.toLowerCase()),
-            ),
-          ),
+          latencyMs: config.providerLatencyMs,
+          decide: simulatedDecision(config.providerSeed, config.declineRate, config.declineCustomerIds),
         });
       // The histogram wraps the deadline: a timed-out call is counted as an error at its deadline.
-      const provider = withProviderTimeout(gateway, options.providerTimeoutMs ?? env.PAYMENT_PROVIDER_TIMEOUT_MS);
+      const provider = withProviderTimeout(gateway, options.providerTimeoutMs ?? config.providerTimeoutMs);
       const metrics = createPaymentMetrics(context.registry);
       registerPaymentRoutes(context.app, { pool: context.pool });
       await context.consume('processPayments', {

@@ -16,9 +16,9 @@ import { Command } from 'commander';
 import Type from 'typebox';
 import { DEFAULT_AUDIT_DATABASE } from './dlt-audit.ts';
 import { type DltContext, dltList, dltReplay, dltShow } from './dlt-commands.ts';
-import { dltError } from './dlt-errors.ts';
 import type { DltFilterOptions } from './dlt-filter.ts';
 import { DEFAULT_MAX_REPLAYS, DEFAULT_REPLAY_RATE_PER_SECOND } from './dlt-replay.ts';
+import { dltError } from './errors.ts';
 
 const DltEnvSchema = Type.Object({
   ...CommonEnvSchema.properties,

@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import { createProducer, type KafkaConnection, type KafkaNamespace } from '@shop/platform';
 import { coordinatesOf, type DeadLetter } from './dead-letter.ts';
 import { DEFAULT_AUDIT_DATABASE, ReplayAudit } from './dlt-audit.ts';
-import { dltError } from './dlt-errors.ts';
 import {
   buildFilter,
   type DltFilter,
@@ -27,6 +26,7 @@ import {
   planReplay,
   type ReplayDecision,
 } from './dlt-replay.ts';
+import { dltError } from './errors.ts';
 import { checkTargetFor, parseTarget, TARGET_RETRY, type TargetSpec } from './replay-target.ts';
 
 /** Records `list` prints unless `--limit` says otherwise. */

@@ -10,7 +10,7 @@ import {
 } from '@shop/contracts';
 import type { KafkaNamespace } from '@shop/platform';
 import { type DeadLetter, eventIdOf, headerText, orderIdOf } from './dead-letter.ts';
-import { dltError } from './dlt-errors.ts';
+import { dltError } from './errors.ts';
 import { parseTimeBound } from './relative-time.ts';
 
 /** The filters `list`, `show` and `replay` share, as given on the command line. Every one is optional. */

@@ -1,7 +1,7 @@
 import type { ConsumerId } from '@shop/contracts';
 import { createAdmin, createConsumer, type KafkaAdmin, type KafkaConnection, type KafkaConsumer } from '@shop/platform';
 import type { DeadLetter } from './dead-letter.ts';
-import { dltError } from './dlt-errors.ts';
+import { dltError } from './errors.ts';
 
 /** Longest one fetch waits on the broker; the reader never fetches past the end it measured, so this rarely applies. */
 export const FETCH_MAX_WAIT_MS = 200;

@@ -1,4 +1,4 @@
-import { dltError } from './dlt-errors.ts';
+import { dltError } from './errors.ts';
 
 /** Units of a relative time (`90s`, `30m`, `2h`, `7d`, `1w`), in milliseconds. */
 export const RELATIVE_TIME_UNITS_MS = {

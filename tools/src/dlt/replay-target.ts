@@ -8,8 +8,8 @@ import {
 } from '@shop/contracts';
 import type { KafkaNamespace } from '@shop/platform';
 import { type DeadLetter, headerText } from './dead-letter.ts';
-import { dltError } from './dlt-errors.ts';
 import { resolveCatalogTopic } from './dlt-filter.ts';
+import { dltError } from './errors.ts';
 
 /** `--to retry`: the failing consumer's first retry tier. The default. */
 export const TARGET_RETRY = 'retry';

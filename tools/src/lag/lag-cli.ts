@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CommonEnvSchema, kafkaNamespace, loadEnv, NAMESPACE_PATTERN, parseBootstrapServers } from '@shop/platform';
 import { Command } from 'commander';
 import Type from 'typebox';
-import { lagError } from './lag-errors.ts';
+import { lagError } from './errors.ts';
 import { formatLagTable, lagToJson } from './lag-format.ts';
 import { catalogGroups, type GroupTopics, LagReader } from './lag-reader.ts';
 import { LagTracker } from './lag-sample.ts';

@@ -7,7 +7,7 @@ import {
   type KafkaConsumer,
   type KafkaNamespace,
 } from '@shop/platform';
-import { lagError } from './lag-errors.ts';
+import { lagError } from './errors.ts';
 
 /** ListOffsets timestamps of the Kafka protocol: the log-end offset and the log-start offset. */
 const LATEST_OFFSET = -1n;

@@ -70,7 +70,7 @@ function errorsTable(): string {
     CONTRACT_ERROR_CODES.map((errorCode) => [
       code(errorCode),
       CONTRACT_ERRORS[errorCode].stage,
-      cell(CONTRACT_ERRORS[errorCode].message),
+      cell(CONTRACT_ERRORS[errorCode].description),
     ]),
   );
 }
@@ -154,7 +154,7 @@ ${renderHeadersTable()}
 
 Decoding never throws: it returns one of these codes with a reason naming the field (a JSON pointer into the record,
 \`/value/...\` or \`/headers/<name>\`). None is retryable: the consumer runner dead-letters the record at once.
-Encoding throws \`ContractError\` with the same codes, so a producer bug never reaches Kafka.
+Encoding throws an \`AppError\` with the same codes, so a producer bug never reaches Kafka.
 
 ${errorsTable()}
 

@@ -9,7 +9,14 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Registry } from 'prom-client';
-import { classifyError, type ErrorTable, isAppError, PlatformErrors } from '../errors.ts';
+import {
+  classifyError,
+  type ErrorCatalogue,
+  HTTP_ERRORS,
+  type HttpErrorCode,
+  isAppError,
+  PLATFORM_ERRORS,
+} from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { remoteParent } from '../tracing.ts';
 import { registerHttpMetrics } from './http-metrics.ts';
@@ -84,14 +91,14 @@ export type RouteErrors = Readonly<Record<string, { readonly httpStatus: number 
  * Every route of a service's API reads or writes its database: with the database (or, for a route that
  * publishes, the broker) unreachable it answers 503 with this code (classifyError).
  */
-const API_ROUTE_ERRORS: RouteErrors = { PLT_INFRASTRUCTURE: PlatformErrors.PLT_INFRASTRUCTURE };
+const API_ROUTE_ERRORS: RouteErrors = { PLT_INFRASTRUCTURE: PLATFORM_ERRORS.PLT_INFRASTRUCTURE };
 
 /**
  * The route's entry for `config.errors`: the named codes of the service's catalogue with their statuses
  * (from the catalogue, so a changed status changes the documents), plus PLT_INFRASTRUCTURE, which every
  * API route can answer. Codes are checked against the catalogue by the compiler.
  */
-export function routeErrors<Table extends ErrorTable>(
+export function routeErrors<Table extends ErrorCatalogue>(
   table: Table,
   ...codes: Array<keyof Table & string>
 ): RouteErrors {
@@ -101,7 +108,7 @@ export function routeErrors<Table extends ErrorTable>(
 }
 
 /** Codes the error handler below sends for a route with request schemas or a body, whatever the route. */
-const VALIDATION_ERROR = { HTTP_VALIDATION_FAILED: { httpStatus: 400 } } as const;
+const VALIDATION_ERROR: RouteErrors = { HTTP_VALIDATION_FAILED: HTTP_ERRORS.HTTP_VALIDATION_FAILED };
 /** Fastify's own body errors (their FST_ codes pass through the error handler unchanged). */
 const BODY_ERRORS: RouteErrors = {
   FST_ERR_CTP_EMPTY_JSON_BODY: { httpStatus: 400 },
@@ -245,23 +252,25 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     if (error.validation) {
       const body: ErrorBody = {
         error: {
-          code: 'HTTP_VALIDATION_FAILED',
+          code: 'HTTP_VALIDATION_FAILED' satisfies HttpErrorCode,
           message: `Invalid request ${error.validationContext ?? ''}: ${error.message}`.replace('  ', ' '),
           details: error.validation.map((v) => ({ path: v.instancePath, message: v.message, params: v.params })),
         },
       };
       return reply.status(400).send(body);
     }
-    if (isAppError(error)) {
+    // An AppError answered with 500 is a bug that reached HTTP (a contract violation while encoding, say):
+    // logged and answered like any unexpected error, with its code.
+    if (isAppError(error) && error.httpStatus !== 500) {
       return reply
         .status(error.httpStatus)
         .send({ error: { code: error.code, message: error.message } } satisfies ErrorBody);
     }
     if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
       // Fastify's own client errors (body too large, bad JSON, wrong content type) keep their FST_ code.
-      return reply
-        .status(error.statusCode)
-        .send({ error: { code: error.code ?? 'HTTP_BAD_REQUEST', message: error.message } } satisfies ErrorBody);
+      return reply.status(error.statusCode).send({
+        error: { code: error.code ?? ('HTTP_BAD_REQUEST' satisfies HttpErrorCode), message: error.message },
+      } satisfies ErrorBody);
     }
     const classified = classifyError(error);
     request.log.error({ err: error, code: classified.code }, 'request failed');
@@ -271,7 +280,9 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
   });
 
   app.setNotFoundHandler((request, reply) => {
-    reply.status(404).send({ error: { code: 'HTTP_NOT_FOUND', message: `No route ${request.method} ${request.url}` } });
+    reply.status(404).send({
+      error: { code: 'HTTP_NOT_FOUND' satisfies HttpErrorCode, message: `No route ${request.method} ${request.url}` },
+    });
   });
 
   app.get('/health', async () => ({ status: 'ok', service: options.service }));

@@ -1,5 +1,5 @@
-import { ContractError } from '@shop/contracts/errors';
-import { AppError, classifyError } from '../errors.ts';
+import { isContractError } from '@shop/contracts';
+import { type AppError, classifyError } from '../errors.ts';
 
 /**
  * What the consumer runner does with a record whose processing failed. Read from the error's code and
@@ -26,22 +26,14 @@ export interface ClassifiedFailure {
 }
 
 /**
- * The one place a consumer's failure is classified. A `ContractError` (a handler encoding an event that
+ * The one place a consumer's failure is classified. A contract error (`CTR_`: a handler encoding an event that
  * breaks its schema) keeps its `CTR_` code, so its dead letter says what broke and `dlt replay --code`
  * finds it; it is poison, since the same input fails the same way. (Over HTTP the same error stays
  * `PLT_UNEXPECTED`, a bug of ours, through `classifyError`.)
  */
 export function classifyFailure(error: unknown): ClassifiedFailure {
-  if (error instanceof ContractError) {
-    const classified = new AppError(error.code, error.message, {
-      retryable: error.retryable,
-      cause: error,
-      ...(error.field === undefined ? {} : { details: { field: error.field } }),
-    });
-    // The dead letter's stack fingerprint groups by where the violation was thrown, not by this function.
-    if (error.stack !== undefined) classified.stack = error.stack;
-    return { kind: 'poison', error: classified };
-  }
+  // An AppError already, thrown where the violation happened: its stack is the dead letter's fingerprint.
+  if (isContractError(error)) return { kind: 'poison', error };
   const classified = classifyError(error);
   if (INFRASTRUCTURE_ERROR_CODES.has(classified.code)) return { kind: 'infrastructure', error: classified };
   return { kind: classified.retryable ? 'transient' : 'poison', error: classified };

@@ -9,9 +9,9 @@
  */
 import { type Pool, routeErrors } from '@shop/platform';
 import type { FastifyInstance } from 'fastify';
+import { putProduct } from '../app/put-product.ts';
 import { findProduct, listProducts } from '../db/product-repository.ts';
-import { InventoryErrors, inventoryError } from '../inventory-errors.ts';
-import { putProduct } from './put-product.ts';
+import { INVENTORY_ERRORS, inventoryError } from '../errors.ts';
 import { DEFAULT_PAGE_SIZE, ListQuery, ProductPage, ProductView, PutProductBody, SkuParams } from './schemas.ts';
 import { productView } from './views.ts';
 
@@ -20,7 +20,7 @@ export function registerInventoryRoutes(app: FastifyInstance, { pool }: { pool: 
     '/inventory',
     {
       schema: { querystring: ListQuery, response: { 200: ProductPage } },
-      config: { errors: routeErrors(InventoryErrors) },
+      config: { errors: routeErrors(INVENTORY_ERRORS) },
     },
     async (request): Promise<ProductPage> => {
       const limit = request.query.limit === undefined ? DEFAULT_PAGE_SIZE : Number(request.query.limit);
@@ -36,7 +36,7 @@ export function registerInventoryRoutes(app: FastifyInstance, { pool }: { pool: 
     '/inventory/:sku',
     {
       schema: { params: SkuParams, response: { 200: ProductView } },
-      config: { errors: routeErrors(InventoryErrors, 'INV_SKU_NOT_FOUND') },
+      config: { errors: routeErrors(INVENTORY_ERRORS, 'INV_SKU_NOT_FOUND') },
     },
     async (request): Promise<ProductView> => {
       const product = await findProduct(pool, request.params.sku);
@@ -51,7 +51,7 @@ export function registerInventoryRoutes(app: FastifyInstance, { pool }: { pool: 
     '/inventory/:sku',
     {
       schema: { params: SkuParams, body: PutProductBody, response: { 200: ProductView, 201: ProductView } },
-      config: { errors: routeErrors(InventoryErrors, 'INV_PRICE_REQUIRED', 'INV_CURRENCY_MISMATCH') },
+      config: { errors: routeErrors(INVENTORY_ERRORS, 'INV_PRICE_REQUIRED', 'INV_CURRENCY_MISMATCH') },
     },
     async (request, reply) => {
       const { product, created } = await putProduct(pool, request.params.sku, request.body);

@@ -6,7 +6,7 @@
 import { type Pool, routeErrors } from '@shop/platform';
 import type { FastifyInstance } from 'fastify';
 import { findReservation } from '../db/reservation-repository.ts';
-import { InventoryErrors, inventoryError } from '../inventory-errors.ts';
+import { INVENTORY_ERRORS, inventoryError } from '../errors.ts';
 import { OrderIdParams, ReservationView } from './schemas.ts';
 import { reservationView } from './views.ts';
 
@@ -15,7 +15,7 @@ export function registerReservationRoutes(app: FastifyInstance, { pool }: { pool
     '/reservations/:orderId',
     {
       schema: { params: OrderIdParams, response: { 200: ReservationView } },
-      config: { errors: routeErrors(InventoryErrors, 'INV_RESERVATION_NOT_FOUND') },
+      config: { errors: routeErrors(INVENTORY_ERRORS, 'INV_RESERVATION_NOT_FOUND') },
     },
     async (request): Promise<ReservationView> => {
       const reservation = await findReservation(pool, request.params.orderId);

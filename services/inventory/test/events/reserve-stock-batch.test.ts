@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BatchItemError, connect, isAppError } from '@shop/platform';
 import { eventually } from '@shop/test-support';
-import { putProduct } from '../../src/api/put-product.ts';
+import { putProduct } from '../../src/app/put-product.ts';
 import { indexed, orderPlacedItem, type StatementCounter, startBatchHarness } from '../support/batch-harness.ts';
 import { newOrderId } from '../support/inventory-harness.ts';
 import { metricValue } from '../support/metrics.ts';

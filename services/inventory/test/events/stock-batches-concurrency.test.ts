@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BatchItemError, type EventBatchHandler, type EventBatchItem, isAppError, type Pool } from '@shop/platform';
-import { putProduct } from '../../src/api/put-product.ts';
+import { putProduct } from '../../src/app/put-product.ts';
 import { type BatchHarness, commandItem, orderPlacedItem, startBatchHarness } from '../support/batch-harness.ts';
 import { newOrderId, type StockRow } from '../support/inventory-harness.ts';
 

@@ -23,9 +23,9 @@ import {
 import { createTestDatabase } from '@shop/test-support';
 import { Registry } from 'prom-client';
 import { insertProduct } from '../../src/db/product-repository.ts';
-import { createInventoryMetrics } from '../../src/events/inventory-metrics.ts';
 import { createReserveStockHandler } from '../../src/events/reserve-stock.ts';
 import { createSettleReservationsHandler } from '../../src/events/settle-reservations.ts';
+import { createInventoryMetrics } from '../../src/metrics.ts';
 import { createInventoryService } from '../../src/service.ts';
 import type { StockRow } from './inventory-harness.ts';
 

@@ -1,16 +1,16 @@
 /**
  * The `notifyCustomers` consumer: one e-mail, and one SMS when a phone is given, per order outcome, a
- * fetched batch at a time (see deliver-notifications.ts for how a batch is sent and recorded).
+ * fetched batch at a time (see app/deliver-notifications.ts for how a batch is sent and recorded).
  * Every event type the catalog routes here is handled; anything else is rejected as poison
  * (NTF_UNEXPECTED_EVENT_TYPE, dead-lettered with the reason), never skipped: a type added to the outcome
  * topic without a template must be noticed, not silently lose its customers' notifications.
  */
 import type { DecodedEvent } from '@shop/contracts';
 import type { EventBatchHandler, Rejection } from '@shop/platform';
+import type { DeliverNotifications, DeliveryItem } from '../app/deliver-notifications.ts';
 import type { OutcomeEvent } from '../domain/outcome.ts';
 import { planNotifications } from '../domain/plan-notifications.ts';
 import { notificationError } from '../errors.ts';
-import type { DeliverNotifications, DeliveryItem } from './deliver-notifications.ts';
 
 /** The outcome event of `event`, or NTF_UNEXPECTED_EVENT_TYPE. */
 export function toOutcomeEvent(event: DecodedEvent): OutcomeEvent {

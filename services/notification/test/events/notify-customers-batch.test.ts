@@ -20,12 +20,12 @@ import {
 } from '@shop/platform';
 import { createTestDatabase } from '@shop/test-support';
 import { Registry } from 'prom-client';
+import { createNotificationDeliverer, SEND_CONCURRENCY } from '../../src/app/deliver-notifications.ts';
 import { createDevChannel } from '../../src/channels/dev-channel.ts';
 import type { ChannelKind, NotificationChannel } from '../../src/domain/channel.ts';
 import { notificationKey } from '../../src/domain/notification-key.ts';
 import type { OutcomeEvent } from '../../src/domain/outcome.ts';
 import { notificationError } from '../../src/errors.ts';
-import { createNotificationDeliverer, SEND_CONCURRENCY } from '../../src/events/deliver-notifications.ts';
 import { createNotifyCustomersHandler } from '../../src/events/notify-customers.ts';
 import { createNotificationMetrics } from '../../src/metrics.ts';
 import { orderCancelled, orderConfirmed } from '../support/outcome-events.ts';

@@ -11,7 +11,7 @@ import {
   uniqueName,
 } from '@shop/test-support';
 import type { OutcomeEvent } from '../../src/domain/outcome.ts';
-import { createNotificationService } from '../../src/service.ts';
+import { notificationService } from '../../src/service.ts';
 import { publishOutcomes, testProducer } from '../support/harness.ts';
 import { orderCancelled, orderConfirmed } from '../support/outcome-events.ts';
 
@@ -49,7 +49,7 @@ test('every notification should be sent exactly once across a stop, a backlog of
     await dropDatabase(serverUrl, databaseName);
   });
   const start = async () => {
-    const instance = await startService(createNotificationService({ env: {} }), env);
+    const instance = await startService(notificationService, env);
     instances.push(instance);
     return instance;
   };

@@ -53,11 +53,16 @@ export interface Harness {
 }
 
 /** A running service with its own namespace and database, torn down after the test. */
-export async function startHarness(t: TestContext, options: NotificationServiceOptions = {}): Promise<Harness> {
+export interface HarnessOptions extends NotificationServiceOptions {
+  /** The service's environment beyond the test settings (startTestService); never the machine's. Default: none. */
+  env?: Record<string, string>;
+}
+
+export async function startHarness(t: TestContext, options: HarnessOptions = {}): Promise<Harness> {
   const namespace = await createTestNamespace(t, 'ntf');
-  // `env: {}` unless given: the machine's SMTP_URL must never turn a test into real e-mail.
-  const definition = createNotificationService({ env: {}, ...options });
-  const service = await startTestService(t, definition, { namespace });
+  const { env, ...serviceOptions } = options;
+  const definition = createNotificationService(serviceOptions);
+  const service = await startTestService(t, definition, { namespace, ...(env === undefined ? {} : { env }) });
   const producer = await testProducer(t);
   return {
     namespace,

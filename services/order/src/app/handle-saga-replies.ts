@@ -57,7 +57,7 @@ export async function handleSagaReplies(
         refused.push({
           index,
           error: orderError('ORD_UNKNOWN_ORDER', `${reply.type} for order ${orderId}, which does not exist`, {
-            orderId,
+            details: { orderId },
           }),
         });
         return;
@@ -70,8 +70,7 @@ export async function handleSagaReplies(
           refused.push({
             index,
             error: orderError(decision.code, `${decision.message} (order ${orderId})`, {
-              orderId,
-              eventType: reply.type,
+              details: { orderId, eventType: reply.type },
             }),
           });
         } else if (decision.kind === 'ignore') {

@@ -98,6 +98,6 @@ export async function withLockedSaga(
     throw orderError('ORD_NOT_FOUND', `No order ${orderId}`);
   if (outcome.kind === 'failed') throw outcome.error;
   const { decision } = outcome;
-  if (decision.kind === 'reject') throw orderError(decision.code, decision.message, { orderId });
+  if (decision.kind === 'reject') throw orderError(decision.code, decision.message, { details: { orderId } });
   return decision;
 }

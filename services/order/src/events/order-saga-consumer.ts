@@ -29,7 +29,7 @@ function toReply(event: DecodedEvent): SagaReply {
     default:
       // Other types cannot appear on the saga's topics (the decoder checks type against topic).
       throw orderError('ORD_UNEXPECTED_EVENT', `${event.type} is not a reply the order saga consumes`, {
-        eventType: event.type,
+        details: { eventType: event.type },
       });
   }
 }
@@ -37,7 +37,9 @@ function toReply(event: DecodedEvent): SagaReply {
 function orderIdOf(event: DecodedEvent): string {
   const payload = event.payload as { orderId?: unknown };
   if (typeof payload.orderId !== 'string') {
-    throw orderError('ORD_UNEXPECTED_EVENT', `${event.type} carries no order id`, { eventType: event.type });
+    throw orderError('ORD_UNEXPECTED_EVENT', `${event.type} carries no order id`, {
+      details: { eventType: event.type },
+    });
   }
   return payload.orderId.toLowerCase();
 }

@@ -3,7 +3,7 @@ import { type Pool, routeErrors } from '@shop/platform';
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
 import { type PaymentRecord, paymentsOfOrder, type RefundRecord, refundsOfOrder } from '../db/payment-repository.ts';
-import { PaymentErrors } from '../payment-errors.ts';
+import { PAYMENT_ERRORS } from '../errors.ts';
 
 const UUID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 
@@ -19,7 +19,7 @@ export interface PaymentRoutesOptions {
 export function registerPaymentRoutes(app: FastifyInstance, { pool }: PaymentRoutesOptions): void {
   app.get(
     '/payments',
-    { schema: { querystring: PaymentsQuery }, config: { errors: routeErrors(PaymentErrors) } },
+    { schema: { querystring: PaymentsQuery }, config: { errors: routeErrors(PAYMENT_ERRORS) } },
     async (request) => {
       const { orderId } = request.query as Static<typeof PaymentsQuery>;
       const [payments, refunds] = await Promise.all([paymentsOfOrder(pool, orderId), refundsOfOrder(pool, orderId)]);

@@ -4,7 +4,7 @@
  * the retry must use the same idempotency key: it then gets that outcome instead of a second capture.
  */
 import { withDeadline } from '@shop/platform';
-import { paymentError } from '../payment-errors.ts';
+import { paymentError } from '../errors.ts';
 import type { PaymentProvider } from './payment-provider.ts';
 
 /** Default deadline of one gateway call. */

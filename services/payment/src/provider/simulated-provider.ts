@@ -20,7 +20,7 @@ import {
   type PaymentDeclineReason,
   seededChargeDecision,
 } from '../domain/simulated-decision.ts';
-import { paymentError } from '../payment-errors.ts';
+import { paymentError } from '../errors.ts';
 import type {
   ChargeRequest,
   ChargeResult,

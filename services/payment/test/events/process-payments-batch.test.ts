@@ -24,9 +24,9 @@ import {
 import { createTestDatabase } from '@shop/test-support';
 import { Registry } from 'prom-client';
 import { seededChargeDecision } from '../../src/domain/simulated-decision.ts';
-import { createPaymentMetrics } from '../../src/events/payment-metrics.ts';
+import { paymentError } from '../../src/errors.ts';
 import { createProcessPaymentsHandler } from '../../src/events/process-payments.ts';
-import { paymentError } from '../../src/payment-errors.ts';
+import { createPaymentMetrics } from '../../src/metrics.ts';
 import type { PaymentProvider } from '../../src/provider/payment-provider.ts';
 import { SimulatedPaymentProvider } from '../../src/provider/simulated-provider.ts';
 

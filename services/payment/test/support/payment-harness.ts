@@ -25,7 +25,7 @@ import {
 } from '@shop/test-support';
 import type { Registry } from 'prom-client';
 import { seededChargeDecision } from '../../src/domain/simulated-decision.ts';
-import { paymentError } from '../../src/payment-errors.ts';
+import { paymentError } from '../../src/errors.ts';
 import { SimulatedPaymentProvider } from '../../src/provider/simulated-provider.ts';
 import { createPaymentService } from '../../src/service.ts';
 

@@ -5,7 +5,7 @@
  */
 import { type Logger, type Pool, scrapeGauge } from '@shop/platform';
 import { Counter, type Registry } from 'prom-client';
-import { stockTotals } from '../db/product-repository.ts';
+import { stockTotals } from './db/product-repository.ts';
 
 /** How an OrderPlaced ended: stock reserved, reservation failed, or the order was already decided. */
 export type ReservationOutcome = 'reserved' | 'failed' | 'duplicate';

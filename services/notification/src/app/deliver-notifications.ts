@@ -1,5 +1,7 @@
 /**
- * Delivers the planned notifications of a batch of outcome events, inside the batch's transaction.
+ * deliverNotifications (use case): delivers the planned notifications of a batch of outcome events, inside
+ * the batch's transaction (opened by the consumer runner with its inbox rows; events/notify-customers.ts
+ * plans them and hands them over).
  *
  * Exactly one notification per (order, outcome, channel) rests on three things:
  * 1. the notifications table's primary key, checked under a per-notification lock before any send (one

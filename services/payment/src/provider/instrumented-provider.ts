@@ -1,6 +1,6 @@
 /** Wraps a PaymentProvider so every call is timed in the provider histogram, errors included. */
-import type { PaymentProvider } from '../provider/payment-provider.ts';
-import type { PaymentMetrics } from './payment-metrics.ts';
+import type { PaymentMetrics } from '../metrics.ts';
+import type { PaymentProvider } from './payment-provider.ts';
 
 export function instrumentProvider(provider: PaymentProvider, metrics: PaymentMetrics): PaymentProvider {
   async function timed<T>(operation: string, call: () => Promise<T>): Promise<T> {

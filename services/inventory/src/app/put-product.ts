@@ -3,6 +3,8 @@
  * in one transaction. Setting `available` is how units enter or leave the shop: total_units moves by the
  * same difference, reserved and sold are never touched, so stock stays conserved.
  */
+
+import type { Money } from '@shop/contracts';
 import { inTransaction, type Pool, platformError } from '@shop/platform';
 import {
   ensureCatalogCurrency,
@@ -11,15 +13,24 @@ import {
   type Product,
   updateProduct,
 } from '../db/product-repository.ts';
-import { inventoryError } from '../inventory-errors.ts';
-import type { PutProductBody } from './schemas.ts';
+import { inventoryError } from '../errors.ts';
+
+/** What `PUT /inventory/{sku}` asks for (its body, validated by the route's schema). */
+export interface ProductChange {
+  /** Display name; default for a new product: the SKU; unchanged when absent. */
+  readonly name?: string | undefined;
+  /** Units available to reserve from now on. */
+  readonly available: number;
+  /** Required to create a product; unchanged when absent. */
+  readonly unitPrice?: Money | undefined;
+}
 
 export interface PutProductResult {
   product: Product;
   created: boolean;
 }
 
-export async function putProduct(pool: Pool, sku: string, body: PutProductBody): Promise<PutProductResult> {
+export async function putProduct(pool: Pool, sku: string, body: ProductChange): Promise<PutProductResult> {
   return inTransaction(pool, async (client) => {
     if (body.unitPrice !== undefined) await ensureCatalogCurrency(client, body.unitPrice.currency, sku);
     let current = await lockProduct(client, sku);
