@@ -1,5 +1,5 @@
 /**
- * Part 4b of the brief and the consumer-crash window, with real process kills (SIGKILL: no shutdown hook runs).
+ * A service that crashes after its commit but before publishing (docs/design/eventual-consistency.md), and the consumer-crash window, with real process kills (SIGKILL: no shutdown hook runs).
  * The Inventory Service runs as a child process on a database the test owns, so a restarted process finds
  * exactly what the killed one committed.
  */
@@ -57,10 +57,10 @@ async function resultsFor(topic: string, orderId: string) {
   );
 }
 
-test('Part 4b: a relay killed after the reservation committed publishes the result after restart, with no second effect', async (t) => {
+test('a relay killed after the reservation committed publishes the result after restart, with no second effect', async (t) => {
   const { namespace, env, order } = await setup(t);
   // First life: the relay is off, so the reservation and its outbox row commit but nothing is published —
-  // the state the brief describes ("crashes after reserving stock but before publishing").
+  // the state of a service that "crashes after reserving stock but before publishing".
   const first = await spawnService(t, INVENTORY_ENTRY, await freePort(), { ...env, OUTBOX_RELAY_ENABLED: 'false' });
   const sku = uniqueName('CRASH').toUpperCase().slice(0, 30);
   await putStock(first.url, sku, 5);

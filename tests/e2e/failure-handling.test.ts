@@ -1,5 +1,5 @@
 /**
- * Issue 5's acceptance on the real Inventory Service: poison records are dead-lettered with their reason
+ * Failure handling on the real Inventory Service: poison records are dead-lettered with their reason
  * while the partition keeps flowing, and a database outage is waited out in place — nothing dead-lettered,
  * no offset committed past unprocessed work, everything processed once the database is back.
  */
@@ -13,7 +13,7 @@ import { http, putStock } from '@shop/test-support/stack';
 import pg from 'pg';
 import { inventoryService } from '../../services/inventory/src/service.ts';
 
-/** The outage the issue names. */
+/** How long the outage lasts. */
 const OUTAGE_MS = 20_000;
 
 function orderPlaced(orderId: string, sku: string) {

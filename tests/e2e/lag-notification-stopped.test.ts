@@ -1,5 +1,5 @@
 /**
- * Issue 7 acceptance: the Notification Service stopped while orders flow. The lag monitor (the class
+ * The lag monitor's acceptance: the Notification Service stopped while orders flow. The lag monitor (the class
  * `npm start` runs, with a short poll and window) must show its group WARN, then STOP once the window's
  * duration has passed without a commit, with a time lag that keeps growing and never exceeds the age of the
  * oldest record the stack wrote; after a restart

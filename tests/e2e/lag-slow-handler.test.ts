@@ -1,5 +1,5 @@
 /**
- * Issue 7 acceptance: a handler slowed by an injected delay (the development channel's
+ * The lag monitor's acceptance: a handler slowed by an injected delay (the development channel's
  * DEV_CHANNEL_LATENCY_MS) while orders flow faster than it can send. The lag monitor must show the group
  * WARN with a growing lag, and the runbook's signal for a slow provider must be in the service's /metrics:
  * the send duration (and the handler duration) near the injected latency, no retries.

@@ -1,5 +1,5 @@
 /**
- * The load tool against a real stack whose gateway declines every tenth charge (issue 6): the run ends with
+ * The load tool against a real stack whose gateway declines every tenth charge: the run ends with
  * a clean reconciliation that includes payments — every order final, stock conserved, one notification per
  * order and channel, and captured − refunded = the sum of the confirmed orders' totals, order by order.
  */

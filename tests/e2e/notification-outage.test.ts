@@ -1,5 +1,5 @@
 /**
- * Part 4c of the brief: the Notification Service is down while orders keep settling. Kafka keeps the outcome
+ * The Notification Service is down while orders keep settling. Kafka keeps the outcome
  * events (retention far longer than the outage) and the group's committed offset marks where the service
  * stopped; when it comes back it catches up, and its inbox and unique notification key make every
  * notification go out exactly once.
@@ -29,7 +29,7 @@ async function mapLimited<T>(count: number, limit: number, fn: (index: number) =
   return results;
 }
 
-test('Part 4c: the Notification Service stopped while 1,000 orders settle sends every notification exactly once after it starts', async (t) => {
+test('the Notification Service stopped while 1,000 orders settle sends every notification exactly once after it starts', async (t) => {
   const stack = await startStack(t);
   const sku = `OUTAGE-${Date.now().toString(36).toUpperCase()}`;
   await putStock(stack.inventory.url, sku, ORDERS * 2);

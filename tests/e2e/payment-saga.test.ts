@@ -1,5 +1,5 @@
 /**
- * Issue 6's acceptance for the orchestrated order saga, on the real Kafka and PostgreSQL with every service
+ * The orchestrated order saga's acceptance, on the real Kafka and PostgreSQL with every service
  * in-process: payment captured → CONFIRMED and stock sold; declined → stock released and CANCELLED; the
  * customer cancels after capture → one refund, stock back; the Payment Service down for 30 s during a
  * charge → the saga re-sends the same ChargePayment until it is answered, and the gateway captures once;
@@ -43,7 +43,7 @@ import {
 
 /** How long the test waits after an outcome for a duplicate (a second notification, refund, ...) to show up. */
 const SETTLE_QUIET_MS = 2_000;
-/** The outage the issue names. */
+/** How long the outage lasts. */
 const PAYMENT_OUTAGE_MS = 30_000;
 /** Step timeout of the Order Service in the outage test: several re-sends fit in the outage. */
 const OUTAGE_STEP_TIMEOUT_MS = 3_000;

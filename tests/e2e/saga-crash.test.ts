@@ -1,5 +1,5 @@
 /**
- * Issue 6, failures the order saga must survive.
+ * Failures the order saga must survive.
  * - The Order Service SIGKILLed mid-saga (no shutdown hook runs) with orders waiting for their payment and
  *   customer cancellations in flight. Restarted on the same database and namespace, every saga resumes from
  *   its persisted state and finishes; money and stock add up: one capture per confirmed order, every other

@@ -1,6 +1,6 @@
 /**
  * Generates the committed contract artifacts from the code:
- * - docs/topics.md (the brief's Part 1 table and the failure-path topics),
+ * - docs/topics.md (the business topics table and the failure-path topics),
  * - docs/events.md (events, headers, error codes, compatibility rules, every version's fields),
  * - docs/schemas/<EventType>.v<N>.json (JSON Schema of every published version),
  * - the generated sections of docs/design/contracts.md.

@@ -23,7 +23,7 @@ export const HEADROOM_FACTOR = 2;
  * ASSUMPTION, to be replaced by a measurement: events per second one consumer instance handles on one
  * partition, processing them in order with one PostgreSQL transaction per small batch (inbox row,
  * state change, outbox row). 250/s means 4 ms per event including the database round trips.
- * Revisit with the load tool (`npm run load`, issue 4) and record the measured figure in
+ * Revisit with the load tool (`npm run load`) and record the measured figure in
  * docs/benchmarks.md; the catalog test then shows which topics need more partitions.
  */
 export const ASSUMED_EVENTS_PER_SECOND_PER_PARTITION = 250;
@@ -31,7 +31,7 @@ export const ASSUMED_EVENTS_PER_SECOND_PER_PARTITION = 250;
 /**
  * Share of a consumer's source traffic its retry tiers are sized for: a partial downstream outage in
  * which a quarter of the records fail with a retryable error at peak. A full outage of the service's
- * own database or broker is not retried through topics (the consumer pauses in place, issue 5).
+ * own database or broker is not retried through topics (the consumer pauses and retries in place).
  */
 export const RETRY_TRAFFIC_SHARE = 0.25;
 

@@ -34,7 +34,7 @@ const KEBAB_SEGMENT = '[a-z0-9]+(?:-[a-z0-9]+)*';
 /** Kafka's limit on topic name length. */
 const KAFKA_MAX_TOPIC_NAME_LENGTH = 249;
 const HOUR_MS = 60 * 60 * 1000;
-/** The brief's Part 4c outage: retention must outlast it many times over. */
+/** The Notification Service outage the design plans for: retention must outlast it many times over. */
 const NOTIFICATION_OUTAGE_MS = 2 * HOUR_MS;
 /** A long weekend: the outage retention must cover without anyone on call noticing. */
 const UNNOTICED_OUTAGE_MS = 3 * 24 * HOUR_MS;
@@ -192,7 +192,7 @@ describe('durability and retention', () => {
     assert.ok(MIN_INSYNC_REPLICAS < REPLICATION_FACTOR);
   });
 
-  test("business retention should outlast the brief's notification outage and an unnoticed long weekend", () => {
+  test('business retention should outlast a notification outage and an unnoticed long weekend', () => {
     for (const definition of businessTopics()) {
       assert.ok(definition.retentionMs >= UNNOTICED_OUTAGE_MS);
       assert.ok(definition.retentionMs >= 10 * NOTIFICATION_OUTAGE_MS);

@@ -109,7 +109,7 @@ function serviceEnvSchema(definition: ServiceDefinition): TObject<TProperties> {
     KAFKA_NAMESPACE: Type.String({ default: '', pattern: NAMESPACE_PATTERN }),
     /**
      * Runs the outbox relay in this process. Default: true. Off: events accumulate in the outbox until a
-     * process with the relay on starts (a separate relay deployment, or the crash tests of Part 4b).
+     * process with the relay on starts (a separate relay deployment, or the relay crash tests of tests/e2e/crash-recovery.test.ts).
      */
     OUTBOX_RELAY_ENABLED: Type.Boolean({ default: true }),
     /**

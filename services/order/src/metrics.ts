@@ -6,7 +6,7 @@ import type { FinalOrderStatus } from './domain/order.ts';
 
 /**
  * Buckets of the placed→final latency, in seconds: 10 ms (everything local and idle) to 30 s (a consumer
- * restarting or a retry tier); the issue's target p99 of 500 ms falls between two buckets' edges.
+ * restarting or a retry tier); a p99 target of 500 ms falls between two buckets' edges.
  */
 export const SETTLEMENT_LATENCY_BUCKETS_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 

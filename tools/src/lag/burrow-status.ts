@@ -17,7 +17,7 @@
  * - OK      the latest lag is 0 (a caught-up consumer is fine whatever the history).
  * - STOP    no progress for at least `stopAfterMs` while lagging. Progress is a new committed offset, or a
  *           sample with lag 0 (a caught-up consumer has nothing to commit). Tracked beyond the window.
- *           The monitor sets `stopAfterMs` to the window's duration: the issue's "no commits for longer
+ *           The monitor sets `stopAfterMs` to the window's duration: "no commits for longer
  *           than the window" (Burrow's rule 4).
  * - WARN    the group has no members and the partition lags, not yet for `stopAfterMs`: nobody consumes,
  *           and records pile up. A stopped consumer therefore shows WARN first and STOP once the window's

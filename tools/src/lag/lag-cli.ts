@@ -109,7 +109,7 @@ export function lagCommand(): Command {
         // A short window in one-shot mode: STOP by time cannot show there (and should not: 2 s is no outage).
         const tracker = new LagTracker(
           watch
-            ? // The STOP: no commit for longer than the window.
+            ? // STOP: no commit for longer than the window.
               { windowSamples: WATCH_WINDOW_SAMPLES, stopAfterMs: WATCH_WINDOW_SAMPLES * intervalS * 1_000 }
             : { windowSamples: samples, minSamples: Math.min(samples, ONE_SHOT_SAMPLES) },
         );

@@ -9,7 +9,7 @@ import { Command } from 'commander';
 import { renderLoadChart } from './load-chart.ts';
 import { type LoadProgress, type LoadReport, runLoad } from './load-run.ts';
 
-/** The target: p99 placed→final under this many milliseconds. */
+/** The target: p99 placed→final under this many milliseconds. */
 export const TARGET_P99_MS = 500;
 const REPORTS_DIR = new URL('../../../reports/', import.meta.url).pathname;
 

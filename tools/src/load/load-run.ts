@@ -87,7 +87,7 @@ export interface Reconciliation {
   stockDifferences: Array<{ sku: string; before: number; after: number }>;
   notificationsChecked: boolean;
   ordersWithWrongNotificationCount: Array<{ orderId: string; perChannel: Record<string, number> }>;
-  /** Captured − refunded per order against its status and total (the payment saga, issue 6). */
+  /** Captured − refunded per order against its status and total (the payment saga). */
   payments: PaymentReconciliation;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Money reconciliation of a load run (issue 6): what the Payment Service captured and refunded must match
+ * Money reconciliation of a load run: what the Payment Service captured and refunded must match
  * what the orders say, order by order. CONFIRMED: captured − refunded = the order's total. CANCELLED:
  * captured − refunded = 0 (a declined charge captures nothing; a cancellation refunds the capture). And no
  * order is captured twice. Read over HTTP (`GET /payments?orderId=`), like everything the tool checks.

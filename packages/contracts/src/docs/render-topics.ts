@@ -1,4 +1,4 @@
-/** Renders docs/topics.md from the topic catalog: the brief's Part 1 table and the failure-path topics. */
+/** Renders docs/topics.md from the topic catalog: the business topics table and the failure-path topics. */
 import { CONSUMERS, RETRY_DELAYS_MS } from '../consumers.ts';
 import {
   ASSUMED_EVENTS_PER_SECOND_PER_PARTITION,
@@ -142,7 +142,7 @@ The topic catalog in \`packages/contracts/src/topics.ts\` is the only place topi
 logical ids below. Names follow \`<owner-service>.<name>\` in kebab-case, where the owner is the **only** service that
 writes to the topic (one prefixed ACL per service). Design reasons: [design/contracts.md](design/contracts.md).
 
-## Business topics (brief, Part 1)
+## Business topics
 
 ${businessTable()}
 
@@ -150,7 +150,7 @@ ${businessTable()}
 
 Every partition count comes from one model (\`packages/contracts/src/partitioning.ts\`):
 
-- peak load: **${PEAK_ORDERS_PER_SECOND} orders/s** (the brief), times the records per order a topic receives;
+- peak load: **${PEAK_ORDERS_PER_SECOND} orders/s** (the peak the system is sized for), times the records per order a topic receives;
 - headroom: **x${HEADROOM_FACTOR}** for growth, uneven hashing and catch-up after an outage;
 - per-partition consumer throughput: **${ASSUMED_EVENTS_PER_SECOND_PER_PARTITION} records/s**, an ASSUMPTION (one consumer, records in
   order, one PostgreSQL transaction per small batch). It must be replaced by the figure the load tool measures
@@ -182,7 +182,7 @@ ${groupsTable()}
 ## Retention
 
 - Business topics: **${duration(EVENT_RETENTION_MS)}**. The services' databases (and their outboxes) are the source of truth, so Kafka does not keep
-  history forever; 7 days outlasts any realistic consumer outage (the brief's 2-hour Notification outage, a long
+  history forever; 7 days outlasts any realistic consumer outage (a 2-hour Notification Service outage, a long
   weekend) plus the time to notice and replay.
 - Retry tiers: **${duration(RETRY_RETENTION_MS)}**, the same as their sources: a record in a tier is work not yet done and must survive the
   same outage of its consumer.

@@ -91,7 +91,7 @@ export type ConsumerOverrides = Partial<
 
 /**
  * A group consumer with autocommit off: offsets are committed by the caller after the work they cover is
- * durable (PITFALLS: the library commits on its own by default).
+ * durable (left to itself, the library commits offsets on its own, before the work is done).
  */
 export function createConsumer(
   connection: KafkaConnection,

@@ -15,7 +15,7 @@ import { notificationService } from '../../src/service.ts';
 import { publishOutcomes, testProducer } from '../support/harness.ts';
 import { orderCancelled, orderConfirmed } from '../support/outcome-events.ts';
 
-/** Orders settled before the stop, and while the service is down (the brief's Part 4c, scaled to a test). */
+/** Orders settled before the stop, and while the service is down (the two-hour outage of docs/design/notifications.md, scaled to a test). */
 const ORDERS_BEFORE_STOP = 20;
 const ORDERS_WHILE_DOWN = 1_000;
 /** Events of the first batch published again while down: same event id, and a new id for the same outcome. */

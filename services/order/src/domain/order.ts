@@ -30,7 +30,7 @@ export interface CancelReason {
 /** Seconds a client is asked to wait before asking again about a PENDING order (`Retry-After`). */
 export const PENDING_RETRY_AFTER_SECONDS = 1;
 
-/** What the customer reads while the order is PENDING (brief, Part 4a): accepted, not yet confirmed. */
+/** What the customer reads while the order is PENDING (docs/design/eventual-consistency.md): accepted, not yet confirmed. */
 export const PENDING_MESSAGE =
   'We have received your order and are confirming that every item is available. ' +
   'This usually takes a moment; you will also receive an e-mail with the outcome.';

@@ -1,6 +1,6 @@
 import type { Money } from '@shop/contracts';
 /**
- * The order saga's model (brief, Part 3: orchestration where compensations must be coordinated): its states,
+ * The order saga's model (orchestration, because compensations must be coordinated: docs/design/saga.md): its states,
  * steps and step statuses, what it knows (`SagaSnapshot`, read under the order's row lock), the inputs it
  * decides on, and the decisions it returns. The decisions themselves are one file each (`on-reply.ts`,
  * `on-step-deadline.ts`, `on-cancel-request.ts`, `on-operator-retry.ts`, `start-saga.ts`); the application
