@@ -3,7 +3,8 @@ import { createInterface } from 'node:readline';
 import type { TestContext } from 'node:test';
 import { eventually } from './eventually.ts';
 
-const REPO_ROOT = new URL('../..', import.meta.url);
+/** packages/test-support/src/ → the repository root, against which service entries are resolved. */
+const REPO_ROOT = new URL('../../..', import.meta.url);
 /** A child service that is not healthy this long after spawning fails the test. */
 const CHILD_READY_TIMEOUT_MS = 30_000;
 
