@@ -102,6 +102,9 @@ export async function runChaos(options: ChaosRunOptions): Promise<{ report: Chao
       ).map((row) => [row.sku, Number(row.units)]),
     );
 
+    say('warming up: every order instance settles a probe order (consumer groups assigned, relays leading)');
+    const probes = await warmUp(stack, PLENTIFUL_SKUS[0] as string);
+
     say(
       `load: ${options.rate} orders/s for ${options.durationSeconds} s over ${options.instances} order instance(s); ` +
         `${options.schedule.length} fault(s): ${options.schedule.map((f) => `${f.at}s ${describeFault(f)}`).join(', ')}`,
@@ -141,7 +144,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<{ report: Chao
       databases: stack.databases,
       bootstrapServers: stack.bootstrapServers,
       namespace: stack.namespace,
-      accepted: load.accepted,
+      accepted: [...probes, ...load.accepted],
       cancelledAfterConfirmation: load.cancelled,
       initialUnits,
     });
@@ -152,10 +155,13 @@ export async function runChaos(options: ChaosRunOptions): Promise<{ report: Chao
         `SELECT (extract(epoch FROM created_at) * 1000)::bigint AS created_ms,
                 (extract(epoch FROM settled_at) * 1000)::bigint AS settled_ms FROM orders`,
       )
-    ).map((row) => ({
-      createdAtMs: Number(row.created_ms),
-      settledAtMs: row.settled_ms === null ? undefined : Number(row.settled_ms),
-    }));
+    )
+      .map((row) => ({
+        createdAtMs: Number(row.created_ms),
+        settledAtMs: row.settled_ms === null ? undefined : Number(row.settled_ms),
+      }))
+      // The warm-up's probe orders came before the load: they belong to no second of it.
+      .filter((order) => order.createdAtMs >= startMs);
     const loadEndMs = startMs + options.durationSeconds * 1_000;
     const seconds =
       Math.ceil((Math.max(load.endedAtMs, ...orders.map((o) => o.settledAtMs ?? 0)) - startMs) / 1_000) + 1;
@@ -209,6 +215,44 @@ export async function runChaos(options: ChaosRunOptions): Promise<{ report: Chao
     await stack.stop();
     throw error;
   }
+}
+
+/** Probe orders the warm-up places per order instance. */
+const WARM_UP_ORDERS = 3;
+const WARM_UP_TIMEOUT_MS = 120_000;
+
+/**
+ * Places a few orders through every Order Service instance and waits until they are final, so that the load
+ * (and the baseline its faults are measured against) starts on a stack whose groups have settled their
+ * first rebalances. The probe orders are ordinary orders: the checker checks them like any other.
+ */
+async function warmUp(stack: ChaosStack, sku: string): Promise<string[]> {
+  const deadline = Date.now() + WARM_UP_TIMEOUT_MS;
+  const ids: string[] = [];
+  for (const instance of stack.instances.order) {
+    for (let i = 0; i < WARM_UP_ORDERS; i++) {
+      const response = await fetch(`${instance.url}/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          customerId: crypto.randomUUID(),
+          items: [{ sku, quantity: 1 }],
+          contact: { email: 'warm-up@example.com' },
+        }),
+      });
+      if (response.status !== 202) throw new Error(`warm-up POST /orders: ${response.status} ${await response.text()}`);
+      ids.push(((await response.json()) as { orderId: string }).orderId);
+    }
+  }
+  for (const id of ids) {
+    while (true) {
+      const url = stack.instances.order[0]?.url as string;
+      const view = (await (await fetch(`${url}/orders/${id}?wait=5`)).json()) as { status: string };
+      if (view.status !== 'PENDING') break;
+      if (Date.now() > deadline) throw new Error(`warm-up order ${id} still PENDING after ${WARM_UP_TIMEOUT_MS / 1_000} s`);
+    }
+  }
+  return ids;
 }
 
 async function queryRows<T extends pg.QueryResultRow>(url: string, text: string): Promise<T[]> {

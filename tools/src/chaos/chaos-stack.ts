@@ -22,6 +22,8 @@ import { ServiceInstance } from './service-instance.ts';
 export const CHAOS_NAMESPACE = 'chaos';
 /** Share of charges the simulated gateway declines: the release path is exercised under faults too. */
 export const CHAOS_DECLINE_RATE = 0.05;
+/** How soon a crashed instance is started again (as a supervisor with Restart=always would). */
+export const SUPERVISOR_RESTART_DELAY_MS = 1_000;
 
 export interface ChaosStackOptions {
   /** Run directory: PostgreSQL data, Kafka data and every instance's log. */
@@ -54,7 +56,9 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
   const { dir, report } = options;
   await mkdir(join(dir, 'logs'), { recursive: true });
   const stops: Array<() => Promise<void>> = [];
+  let stopping = false;
   const stopAll = async () => {
+    stopping = true;
     for (let stop = stops.pop(); stop !== undefined; stop = stops.pop()) await stop().catch(() => undefined);
   };
   try {
@@ -105,9 +109,16 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
             PAYMENT_DECLINE_RATE: String(CHAOS_DECLINE_RATE),
           },
         });
+        // As a process supervisor would: a crashed instance is started again, and the crash is reported
+        // (a run with one fails even when every invariant holds).
         instance.onUnexpectedExit = (exited, code, signal) => {
           unexpectedExits.push(`${exited.name} exited (code ${code}, signal ${signal})`);
           report(`UNEXPECTED: ${exited.name} exited (code ${code}, signal ${signal}); see ${exited.spec.logFile}`);
+          if (stopping) return;
+          setTimeout(() => {
+            if (stopping || exited.alive) return;
+            exited.start().catch((error: unknown) => report(`${exited.name} did not restart: ${(error as Error).message}`));
+          }, SUPERVISOR_RESTART_DELAY_MS);
         };
         return instance;
       });

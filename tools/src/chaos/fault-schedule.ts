@@ -37,11 +37,11 @@ export const DEFAULT_SCHEDULE: readonly Fault[] = [
 ];
 
 /** The CI form: one fault of each layer (broker, instance, database) in a little over a minute of load. */
-export const SHORT_SCHEDULE_SECONDS = 75;
+export const SHORT_SCHEDULE_SECONDS = 80;
 export const SHORT_SCHEDULE: readonly Fault[] = [
-  { kind: 'kill-partition-leader', at: 10, downSeconds: 15 },
-  { kind: 'kill-instance', at: 35, service: 'order', downSeconds: 10 },
-  { kind: 'restart-postgres', at: 55 },
+  { kind: 'kill-partition-leader', at: 15, downSeconds: 15 },
+  { kind: 'kill-instance', at: 40, service: 'order', downSeconds: 10 },
+  { kind: 'restart-postgres', at: 60 },
 ];
 
 /** A fault as the report names it: `kill-instance order`, `kill-partition-leader`. */
