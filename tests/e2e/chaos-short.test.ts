@@ -6,8 +6,7 @@
  * Recovery bounds here are generous (this runs on a busy shared machine); the full run reports the strict ones.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runChaos } from '../../tools/src/chaos/chaos-run.ts';
@@ -24,7 +23,10 @@ const TEST_TIMEOUT_MS = 12 * 60_000;
 test('a short chaos run should lose nothing and do nothing twice through a broker kill, an instance kill and a PostgreSQL restart', {
   timeout: TEST_TIMEOUT_MS,
 }, async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'chaos-short-'));
+  // Under the repository's .run/, not the system temp directory: the private PostgreSQL server runs as the
+  // postgres account when the tests run as root, and must be able to reach its data directory.
+  const dir = join(new URL('../../.run/', import.meta.url).pathname, `chaos-short-${process.pid}-${Date.now()}`);
+  await mkdir(dir, { recursive: true });
   t.after(() => rm(dir, { recursive: true, force: true }));
   const log: string[] = [];
   const { report } = await runChaos({

@@ -57,13 +57,21 @@ test('the outbox relay should fail over to the other instance within seconds whe
 
   // Placed on the standby, published by the leader: one relay serves both instances' orders.
   const before = await placeOrder(standby.url, [{ sku: 'FAILOVER-1', quantity: 1 }]);
-  await eventually(async () => ((await published(topic, before)) ? true : undefined), 20_000, 'published by the leader');
+  await eventually(
+    async () => ((await published(topic, before)) ? true : undefined),
+    20_000,
+    'published by the leader',
+  );
   assert.equal(leads(standby), false, 'only one relay leads at a time');
 
   await leader.kill('SIGKILL');
   const killedAt = Date.now();
   const after = await placeOrder(standby.url, [{ sku: 'FAILOVER-1', quantity: 1 }]);
-  await eventually(async () => ((await published(topic, after)) ? true : undefined), 30_000, 'published after failover');
+  await eventually(
+    async () => ((await published(topic, after)) ? true : undefined),
+    30_000,
+    'published after failover',
+  );
   const failoverMs = Date.now() - killedAt;
   assert.ok(leads(standby), 'the survivor took the lead');
   // readTopic waits 1.5 s of quiet per read, so this bound includes that.

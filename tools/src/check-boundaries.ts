@@ -38,7 +38,8 @@ export const RULES = {
   inbound: 'api/ and events/ (inbound adapters) never import each other; shared use cases live in app/',
   outbound: 'db/ (outbound adapters) never imports api/, events/ or app/',
   testCode: 'production code never imports test code',
-  toolsReach: 'tools and scripts reach a service only through its service.ts, and tests only through @shop/test-support',
+  toolsReach:
+    'tools and scripts reach a service only through its service.ts, and tests only through @shop/test-support',
   platformSurface: '@shop/platform is imported only through its package.json exports',
   contracts: 'contracts depend only on TypeBox and Node built-ins',
   cycle: 'no import loop inside packages/contracts or packages/platform',

@@ -60,7 +60,9 @@ test('check-boundaries should flag api/ and events/ importing each other', () =>
 
 test('check-boundaries should flag db/ importing an inbound adapter or the application layer', () => {
   const file = join(root, 'services/payment/src/db/payment-repository.ts');
-  const source = ["import '../app/charge.ts';", "import '../events/x.ts';", "import '../domain/payment.ts';"].join('\n');
+  const source = ["import '../app/charge.ts';", "import '../events/x.ts';", "import '../domain/payment.ts';"].join(
+    '\n',
+  );
   assert.deepEqual(rulesOf(checkFile(root, file, source)), [RULES.outbound, RULES.outbound]);
 });
 
@@ -85,7 +87,11 @@ test('check-boundaries should let tools and scripts reach a service only through
     "import { stack } from '../../tests/support/stack.ts';",
   ].join('\n');
   assert.deepEqual(rulesOf(checkFile(root, file, source)), [RULES.toolsReach, RULES.toolsReach]);
-  const tool = checkFile(root, join(root, 'tools/src/load/x.ts'), "import '../../../services/payment/src/domain/p.ts';");
+  const tool = checkFile(
+    root,
+    join(root, 'tools/src/load/x.ts'),
+    "import '../../../services/payment/src/domain/p.ts';",
+  );
   assert.deepEqual(rulesOf(tool), [RULES.toolsReach]);
 });
 

@@ -249,7 +249,8 @@ async function warmUp(stack: ChaosStack, sku: string): Promise<string[]> {
       const url = stack.instances.order[0]?.url as string;
       const view = (await (await fetch(`${url}/orders/${id}?wait=5`)).json()) as { status: string };
       if (view.status !== 'PENDING') break;
-      if (Date.now() > deadline) throw new Error(`warm-up order ${id} still PENDING after ${WARM_UP_TIMEOUT_MS / 1_000} s`);
+      if (Date.now() > deadline)
+        throw new Error(`warm-up order ${id} still PENDING after ${WARM_UP_TIMEOUT_MS / 1_000} s`);
     }
   }
   return ids;

@@ -117,7 +117,9 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
           if (stopping) return;
           setTimeout(() => {
             if (stopping || exited.alive) return;
-            exited.start().catch((error: unknown) => report(`${exited.name} did not restart: ${(error as Error).message}`));
+            exited
+              .start()
+              .catch((error: unknown) => report(`${exited.name} did not restart: ${(error as Error).message}`));
           }, SUPERVISOR_RESTART_DELAY_MS);
         };
         return instance;

@@ -5,9 +5,11 @@ import { DEFAULT_SCHEDULE, describeFault, resolveSchedule } from '../../src/chao
 test('the default schedule should hold every fault the suite must survive', () => {
   const kinds = DEFAULT_SCHEDULE.map(describeFault);
   assert.equal(kinds.filter((kind) => kind === 'kill-partition-leader').length, 3);
-  for (const fault of DEFAULT_SCHEDULE.filter((f) => f.kind === 'kill-partition-leader')) assert.equal(fault.downSeconds, 20);
+  for (const fault of DEFAULT_SCHEDULE.filter((f) => f.kind === 'kill-partition-leader'))
+    assert.equal(fault.downSeconds, 20);
   assert.ok(kinds.includes('pause-broker'));
-  for (const service of ['order', 'inventory', 'payment', 'notification']) assert.ok(kinds.includes(`kill-instance ${service}`));
+  for (const service of ['order', 'inventory', 'payment', 'notification'])
+    assert.ok(kinds.includes(`kill-instance ${service}`));
   assert.ok(kinds.includes('restart-postgres'));
   assert.ok(kinds.some((kind) => kind.startsWith('rolling-restart')));
 });

@@ -22,11 +22,26 @@ test('a fault that stops settling for a while recovers when the settled rate is 
   const timings = orders(60, { from: 20, to: 28 });
   const timeline = buildTimeline(START, 60, new Array(60).fill(RATE), timings);
   const baseline = baselineOf(timeline, timings, START, START + 20_000);
-  const recovery = measureRecovery(timeline, timings, START, { startedAtMs: START + 20_000, windowEndMs: START + 50_000 }, baseline);
+  const recovery = measureRecovery(
+    timeline,
+    timings,
+    START,
+    { startedAtMs: START + 20_000, windowEndMs: START + 50_000 },
+    baseline,
+  );
   assert.equal(recovery.dipped, true);
   // Nothing settles in 20..27; at 28 the whole backlog settles at once.
-  assert.ok(recovery.settlingResumedSeconds !== null && recovery.settlingResumedSeconds >= 8 && recovery.settlingResumedSeconds <= 10, `${recovery.settlingResumedSeconds}`);
-  assert.ok(recovery.backlogClearedSeconds !== null && recovery.backlogClearedSeconds >= 8 && recovery.backlogClearedSeconds <= 10);
+  assert.ok(
+    recovery.settlingResumedSeconds !== null &&
+      recovery.settlingResumedSeconds >= 8 &&
+      recovery.settlingResumedSeconds <= 10,
+    `${recovery.settlingResumedSeconds}`,
+  );
+  assert.ok(
+    recovery.backlogClearedSeconds !== null &&
+      recovery.backlogClearedSeconds >= 8 &&
+      recovery.backlogClearedSeconds <= 10,
+  );
   assert.equal(recovery.ordersAffected, 8 * RATE);
   assert.ok(recovery.peakBacklog >= 7 * RATE);
 });
@@ -35,9 +50,20 @@ test('a fault the system absorbs is reported as no dip and no affected orders', 
   const timings = orders(60);
   const timeline = buildTimeline(START, 60, new Array(60).fill(RATE), timings);
   const baseline = baselineOf(timeline, timings, START, START + 20_000);
-  const recovery = measureRecovery(timeline, timings, START, { startedAtMs: START + 20_000, windowEndMs: START + 50_000 }, baseline);
+  const recovery = measureRecovery(
+    timeline,
+    timings,
+    START,
+    { startedAtMs: START + 20_000, windowEndMs: START + 50_000 },
+    baseline,
+  );
   assert.deepEqual(
-    { dipped: recovery.dipped, resumed: recovery.settlingResumedSeconds, cleared: recovery.backlogClearedSeconds, affected: recovery.ordersAffected },
+    {
+      dipped: recovery.dipped,
+      resumed: recovery.settlingResumedSeconds,
+      cleared: recovery.backlogClearedSeconds,
+      affected: recovery.ordersAffected,
+    },
     { dipped: false, resumed: 0, cleared: 0, affected: 0 },
   );
 });
@@ -46,7 +72,13 @@ test('a fault not recovered before the next one starts is reported as not recove
   const timings = orders(60, { from: 20, to: 45 });
   const timeline = buildTimeline(START, 60, new Array(60).fill(RATE), timings);
   const baseline = baselineOf(timeline, timings, START, START + 20_000);
-  const recovery = measureRecovery(timeline, timings, START, { startedAtMs: START + 20_000, windowEndMs: START + 35_000 }, baseline);
+  const recovery = measureRecovery(
+    timeline,
+    timings,
+    START,
+    { startedAtMs: START + 20_000, windowEndMs: START + 35_000 },
+    baseline,
+  );
   assert.equal(recovery.settlingResumedSeconds, null);
   assert.equal(recovery.backlogClearedSeconds, null);
 });
