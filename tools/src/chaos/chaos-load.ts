@@ -18,8 +18,13 @@ import { runOpenModel } from '../load/open-model.ts';
 const REQUEST_TIMEOUT_MS = 15_000;
 /** Long-poll per request: short, so a request parked on an instance that dies is retried soon. */
 const AWAIT_SECONDS = 5;
-/** Between retries of one request (each on the next instance). */
-const RETRY_DELAY_MS = 250;
+/**
+ * Between retries of one request (each on the next instance): doubling from the first to the maximum, with
+ * jitter, as a well-behaved client does. A fixed short delay turns thousands of requests in flight during
+ * an outage into a retry storm that keeps an overloaded stack overloaded after the fault has healed.
+ */
+const RETRY_FIRST_DELAY_MS = 250;
+const RETRY_MAX_DELAY_MS = 5_000;
 /** A request still failing after this long is given up (the order is then neither accepted nor counted as lost). */
 const GIVE_UP_MS = 90_000;
 const CUSTOMER_POOL = 500;
@@ -92,7 +97,7 @@ export async function runChaosLoad(options: ChaosLoadOptions): Promise<ChaosLoad
     done: (response: HttpResponse) => boolean,
     until: number,
   ): Promise<HttpResponse | undefined> {
-    while (Date.now() < until) {
+    for (let attempt = 0; Date.now() < until; attempt++) {
       const client = clients[next++ % clients.length] as HttpClient;
       let why: string;
       try {
@@ -103,7 +108,11 @@ export async function runChaosLoad(options: ChaosLoadOptions): Promise<ChaosLoad
         why = (error as Error).name === 'TimeoutError' ? 'timeout' : 'network';
       }
       retries[why] = (retries[why] ?? 0) + 1;
-      await sleep(RETRY_DELAY_MS);
+      // The first retry goes to the next instance at once (the usual case: this one was killed).
+      if (attempt > 0) {
+        const ceiling = Math.min(RETRY_FIRST_DELAY_MS * 2 ** (attempt - 1), RETRY_MAX_DELAY_MS);
+        await sleep(ceiling / 2 + Math.random() * (ceiling / 2));
+      }
     }
     return undefined;
   }

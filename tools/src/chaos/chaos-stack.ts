@@ -4,7 +4,7 @@
  * (free ports, a data directory of the run: RF 3, min.insync.replicas 2, unclean leader election off), one
  * Kafka namespace, and N processes of each service sharing that service's database and consumer groups.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { kafkaNamespace } from '@shop/platform/kafka/namespace';
 import { provisionTopics } from '@shop/platform/kafka/provisioning/provision';
@@ -74,7 +74,11 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       dataDir: join(dir, 'kafka'),
       report,
     });
-    stops.push(() => cluster.stop());
+    // The brokers' data is of no use after the run (the logs of the instances are kept).
+    stops.push(async () => {
+      await cluster.stop();
+      await rm(join(dir, 'kafka'), { recursive: true, force: true });
+    });
     const { bootstrapServers } = cluster;
 
     const namespace = CHAOS_NAMESPACE;
