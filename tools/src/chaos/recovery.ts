@@ -7,7 +7,8 @@
  * - "backlog cleared": orders placed but not yet settled back at the level before the faults (the deficit
  *   paid back, not only the rate restored);
  * - "orders affected": orders placed from the fault until the backlog cleared whose placed→final latency
- *   exceeded AFFECTED_LATENCY_FLOOR_MS or three times the p99 before the first fault.
+ *   exceeded three times the p99 before the first fault, within AFFECTED_LATENCY_FLOOR_MS and
+ *   AFFECTED_LATENCY_CEILING_MS.
  * A fault is watched until the next one starts (or the load ends); one still not recovered then is reported
  * as not recovered (null), never as the window's length.
  */
@@ -19,6 +20,8 @@ export const RECOVERED_SHARE = 0.9;
 /** Seconds at the start of the load left out of the baseline (connections, JIT, first rebalances). */
 export const WARMUP_SECONDS = 5;
 export const AFFECTED_LATENCY_FLOOR_MS = 1_000;
+/** An overloaded baseline must not make every order look unaffected: never more than this. */
+export const AFFECTED_LATENCY_CEILING_MS = 10_000;
 
 export interface OrderTiming {
   createdAtMs: number;
@@ -122,7 +125,7 @@ export function baselineOf(timeline: Timeline, orders: readonly OrderTiming[], s
     p99Ms: p99,
     /** Above this the backlog counts as grown: twice the normal one, and at least one second of offered orders. */
     backlogLimit: Math.max(2 * backlog, backlog + offeredRate),
-    affectedLatencyMs: Math.max(AFFECTED_LATENCY_FLOOR_MS, 3 * p99),
+    affectedLatencyMs: Math.min(AFFECTED_LATENCY_CEILING_MS, Math.max(AFFECTED_LATENCY_FLOOR_MS, 3 * p99)),
   };
 }
 

@@ -42,7 +42,8 @@ test('a fault that stops settling for a while recovers when the settled rate is 
       recovery.backlogClearedSeconds >= 8 &&
       recovery.backlogClearedSeconds <= 10,
   );
-  assert.equal(recovery.ordersAffected, 8 * RATE);
+  // Those placed in the stall's last second waited less than the 1 s floor: not counted as affected.
+  assert.equal(recovery.ordersAffected, 7 * RATE);
   assert.ok(recovery.peakBacklog >= 7 * RATE);
 });
 
