@@ -6,6 +6,10 @@
  *
  * `npm start -- --with-prometheus` also runs a local Prometheus (scripts/prometheus.ts) scraping every
  * service and the lag monitor with ops/prometheus/alerts.yml loaded, its data under .run/prometheus/.
+ *
+ * `npm start -- --instances N` runs N processes of every service (instance k, from 0, on the service's
+ * port + INSTANCE_PORT_STEP × k), sharing its database and consumer groups; `--cluster` uses the local
+ * three-node cluster (`npm run kafka:cluster:start`) instead of the single broker.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -32,6 +36,9 @@ import { STACK_SERVICES, STACK_TOOLS } from './stack.ts';
 const SERVICE_READY_TIMEOUT_MS = 60_000;
 /** Grace period between SIGTERM and SIGKILL when stopping a service. */
 const SERVICE_STOP_TIMEOUT_MS = 15_000;
+/** Instance k of a service listens on its default port + k × this (8081, 8181, … for the Order Service). */
+const INSTANCE_PORT_STEP = 100;
+const MAX_INSTANCES = 9;
 const REPO_ROOT = new URL('..', import.meta.url);
 /** A customer whose card the simulated gateway always declines in the local stack (README, "Try it"). */
 const DEMO_DECLINED_CUSTOMER_ID = 'dec11e5d-0000-4000-8000-000000000000';
@@ -172,12 +179,24 @@ async function startLocalPrometheus(running: readonly Running[]): Promise<Promet
 
 async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopAll(0));
-  let flags: { 'with-prometheus': boolean };
+  let flags: { 'with-prometheus': boolean; cluster: boolean; instances: string };
   try {
-    flags = parseArgs({ options: { 'with-prometheus': { type: 'boolean', default: false } } }).values;
+    flags = parseArgs({
+      options: {
+        'with-prometheus': { type: 'boolean', default: false },
+        cluster: { type: 'boolean', default: false },
+        instances: { type: 'string', default: '1' },
+      },
+    }).values;
   } catch (error) {
-    fail((error as Error).message, 'the only option is --with-prometheus (npm start -- --with-prometheus)');
+    fail(
+      (error as Error).message,
+      'the options are --with-prometheus, --cluster and --instances N (npm start -- --instances 2 --cluster)',
+    );
   }
+  const instances = Number(flags.instances);
+  if (!Number.isInteger(instances) || instances < 1 || instances > MAX_INSTANCES)
+    fail(`--instances must be a whole number from 1 to ${MAX_INSTANCES}, not "${flags.instances}"`);
   const env = loadEnv(CommonEnvSchema);
 
   say('checking PostgreSQL');
@@ -190,7 +209,7 @@ async function main(): Promise<void> {
   say('starting Kafka');
   try {
     // Detached, so Ctrl-C reaches the services first and the broker is stopped last, after they closed.
-    kafka = await startKafka({ foreground: false });
+    kafka = await startKafka({ foreground: false, cluster: flags.cluster });
   } catch (error) {
     fail(
       `Kafka did not start: ${(error as Error).message}`,
@@ -219,13 +238,24 @@ async function main(): Promise<void> {
   if (refused.length > 0)
     fail(`the cluster's topics disagree with the catalog:\n  ${refused.map(describeAction).join('\n  ')}`);
 
-  const running = [
-    ...STACK_SERVICES.map((spec) =>
-      startProcess({ ...spec, port: spec.definition.defaultPort, portEnv: 'PORT' }, kafka?.bootstrapServers ?? []),
-    ),
-    ...STACK_TOOLS.map((spec) => startProcess(spec, kafka?.bootstrapServers ?? [])),
-  ];
-  await Promise.all(running.map(waitHealthy));
+  // Instance 0 of every service first: it creates and migrates the database the later instances share.
+  const running: Running[] = [];
+  for (let index = 0; index < instances; index++) {
+    const started = STACK_SERVICES.map((spec) =>
+      startProcess(
+        {
+          ...spec,
+          label: instances === 1 ? spec.label : `${spec.label}-${index + 1}`,
+          port: spec.definition.defaultPort + INSTANCE_PORT_STEP * index,
+          portEnv: 'PORT',
+        },
+        kafka?.bootstrapServers ?? [],
+      ),
+    );
+    if (index === 0) started.push(...STACK_TOOLS.map((spec) => startProcess(spec, kafka?.bootstrapServers ?? [])));
+    await Promise.all(started.map(waitHealthy));
+    running.push(...started);
+  }
   if (flags['with-prometheus']) {
     say('starting Prometheus');
     prometheus = await startLocalPrometheus(running);

@@ -27,6 +27,8 @@ export interface PrivatePostgres {
   version: string;
   postmasterPid: number;
   settings: Record<string, string>;
+  /** Restarts the server (`pg_ctl restart -m fast`: every session is ended), on the same port and data. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -110,6 +112,20 @@ export async function startPrivatePostgres(options: StartPrivatePostgresOptions)
     version,
     postmasterPid,
     settings,
+    async restart() {
+      await runPg(binDir, 'pg_ctl', [
+        '-D',
+        dataDir,
+        '-l',
+        logFile,
+        '-m',
+        'fast',
+        '-w',
+        '-t',
+        String(START_TIMEOUT_SECONDS),
+        'restart',
+      ]);
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
