@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { http, type OrderBody, placeOrder, putStock, restartService, startStack } from '@shop/test-support/stack';
 import { orderService } from '../../services/order/src/service.ts';
-import { http, type OrderBody, placeOrder, putStock, restartService, startStack } from '../support/stack.ts';
 
 const ORDERS = 6;
 const WAIT_SECONDS = 20;

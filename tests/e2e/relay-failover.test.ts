@@ -6,19 +6,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HEADERS, topicName } from '@shop/contracts';
-import { dropDatabase, ensureDatabase } from '@shop/platform/db/databases';
+import { dropDatabase, ensureDatabase } from '@shop/platform';
 import {
+  type ChildService,
   createTestNamespace,
   eventually,
+  freePort,
+  readTopic,
+  spawnService,
   TEST_RETRY_DELAYS_MS,
   testBootstrapServers,
   testPostgresUrl,
   uniqueName,
-} from '@shop/platform/testing';
-import { type ChildService, spawnService } from '../support/child-service.ts';
-import { freePort } from '../support/ports.ts';
-import { placeOrder } from '../support/stack.ts';
-import { readTopic } from '../support/topic-records.ts';
+} from '@shop/test-support';
+import { placeOrder } from '@shop/test-support/stack';
 
 const ORDER_ENTRY = 'services/order/src/main.ts';
 const LEADER_LINE = 'outbox relay is the leader for this database';
@@ -28,7 +29,7 @@ const FAILOVER_BOUND_MS = 10_000;
 const leads = (service: ChildService) => service.output.some((line) => line.includes(LEADER_LINE));
 
 async function published(topic: string, orderId: string): Promise<boolean> {
-  return (await readTopic(topic)).some(
+  return (await readTopic(topic, 'end')).some(
     (record) => record.key === orderId && record.headers.get(HEADERS.eventType)?.toString() === 'OrderPlaced',
   );
 }

@@ -8,14 +8,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { testBootstrapServers, testPostgresUrl } from '@shop/platform/testing';
+import { testBootstrapServers, testPostgresUrl } from '@shop/test-support';
+import { putStock, restartService, simulatedPaymentService, startStack } from '@shop/test-support/stack';
 import pg from 'pg';
 import { inventoryService } from '../../services/inventory/src/service.ts';
-import { createNotificationService } from '../../services/notification/src/service.ts';
+import { notificationService } from '../../services/notification/src/service.ts';
 import { orderService } from '../../services/order/src/service.ts';
 import { runChaosLoad } from '../../tools/src/chaos/chaos-load.ts';
 import { checkInvariants } from '../../tools/src/chaos/invariant-checker.ts';
-import { putStock, restartService, simulatedPaymentService, startStack } from '../support/stack.ts';
 
 const RATE = 15;
 const DURATION_SECONDS = 30;
@@ -46,7 +46,7 @@ test('an instance of every service added and then removed during load should lea
       await restartService(t, orderService, stack.order),
       await restartService(t, inventoryService, stack.inventory),
       await restartService(t, simulatedPaymentService(), stack.payment),
-      await restartService(t, createNotificationService({ env: {} }), stack.notification),
+      await restartService(t, notificationService, stack.notification),
     ];
     await sleep(LEAVE_AT_MS - JOIN_AT_MS);
     // Graceful: each leaves its groups after committing what it finished, and its partitions move back.

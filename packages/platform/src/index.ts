@@ -121,6 +121,8 @@ export {
   type ScrapeGaugeOptions,
   scrapeGauge,
 } from './metrics/scrape-gauge.ts';
+/** The relay's leadership lock (fault tools find the leader's session by it). */
+export { OUTBOX_LEADER_LOCK_KEY } from './outbox/outbox-relay.ts';
 export { signalOutboxCommit } from './outbox/outbox-signal.ts';
 export type { OutboxMessage } from './outbox/outbox-writer.ts';
 export { platformMigrations } from './platform-migrations.ts';

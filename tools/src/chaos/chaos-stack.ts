@@ -6,8 +6,8 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { kafkaNamespace } from '@shop/platform/kafka/namespace';
-import { provisionTopics } from '@shop/platform/kafka/provisioning/provision';
+import { kafkaNamespace } from '@shop/platform';
+import { provisionTopics } from '@shop/platform/provisioning';
 import {
   CLUSTER_SIZE,
   findFreePortBlock,

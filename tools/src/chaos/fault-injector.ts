@@ -5,8 +5,7 @@
 import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { createAdmin } from '@shop/platform/kafka/clients';
-import { OUTBOX_LEADER_LOCK_KEY } from '@shop/platform/outbox/outbox-relay';
+import { createAdmin, OUTBOX_LEADER_LOCK_KEY } from '@shop/platform';
 import pg from 'pg';
 import type { Reporter } from '../../../infra/kafka/src/index.ts';
 import type { StackProcessLabel } from '../load/stack-processes.ts';

@@ -14,8 +14,7 @@
  *   would be a second effect), and nothing dead-lettered.
  */
 import { HEADERS } from '@shop/contracts';
-import { createAdmin } from '@shop/platform/kafka/clients';
-import { kafkaNamespace } from '@shop/platform/kafka/namespace';
+import { createAdmin, kafkaNamespace } from '@shop/platform';
 import pg from 'pg';
 import { scanTopics } from './topic-scan.ts';
 

@@ -2,7 +2,7 @@
  * Reads whole topics by partition and offset, from the log start to the end measured when the scan starts,
  * without joining any consumer group: the checker must not move a service's offsets or trigger a rebalance.
  */
-import { createConsumer, type KafkaConnection, type KafkaConsumer } from '@shop/platform/kafka/clients';
+import { createConsumer, type KafkaConnection, type KafkaConsumer } from '@shop/platform';
 
 const FETCH_MAX_WAIT_MS = 200;
 const FETCH_PARTITION_MAX_BYTES = 4 * 1_048_576;

@@ -4,8 +4,7 @@
  */
 
 import type { Money } from '@shop/contracts';
-import type { Queryable } from '@shop/platform';
-import { type PoolClient, platformError } from '@shop/platform';
+import { type PoolClient, platformError, type Queryable } from '@shop/platform';
 import { inventoryError } from '../errors.ts';
 import { safeInteger } from './safe-integer.ts';
 

@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { inTransaction } from '@shop/platform/db/pool';
-import { createOrderSagaHandler } from '../../src/events/order-saga-handler.ts';
-import { SagaDeadlineScanner } from '../../src/events/saga-deadlines.ts';
+import { inTransaction } from '@shop/platform';
+import { createOrderSagaHandler } from '../../src/events/order-saga-consumer.ts';
+import { SagaDeadlineScanner } from '../../src/events/saga-deadline-scanner.ts';
 import { batchItem, createOrderDatabase } from '../support/order-database.ts';
 
 const PRICE = { amountMinor: 1_000, currency: 'EUR' };
