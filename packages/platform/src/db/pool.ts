@@ -20,6 +20,8 @@ export interface PoolOptions {
   applicationName?: string;
   /** Makes a span per `inTransaction` on this pool. Default: none (no spans: tracing is off). */
   tracer?: Tracer;
+  /** Longest wait for a connection, from the pool or a new one. Default: DB_CONNECT_TIMEOUT_MS. */
+  connectTimeoutMs?: number;
 }
 
 /** What a transaction span says about its database, per traced pool. */
@@ -34,13 +36,14 @@ export function createPool(url: string, options: PoolOptions = {}): Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? DEFAULT_POOL_SIZE,
-    connectionTimeoutMillis: DB_CONNECT_TIMEOUT_MS,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? DB_CONNECT_TIMEOUT_MS,
     idleTimeoutMillis: DB_IDLE_TIMEOUT_MS,
     ...(options.applicationName === undefined ? {} : { application_name: options.applicationName }),
   });
   // An idle client that loses its connection emits 'error' on the pool; unhandled, it would crash the
   // process. The next query on a fresh client reports the outage where it can be retried.
   pool.on('error', () => {});
+  routePoolQueriesThroughConnect(pool);
   if (options.tracer !== undefined) {
     const parsed = new URL(url);
     tracedPools.set(pool, {
@@ -73,6 +76,29 @@ export async function connect(pool: Pool): Promise<PoolClient> {
       cause: error,
     });
   }
+}
+
+/**
+ * `pool.query` takes its connection the way `connect` does, so that failing to get one (the server down, or
+ * every connection busy past the connect timeout: pg-pool then rejects with a plain Error that has no code)
+ * is PLT_POSTGRES_UNREACHABLE, retryable, answered 503, wherever a bare `pool.query` runs (a long-poll's
+ * read, a gauge). Left to pg-pool, that error has nothing to classify it by but its message, and read as
+ * unexpected (500). Like pg-pool's own `query`, a failed statement's client is not reused.
+ */
+function routePoolQueriesThroughConnect(pool: Pool): void {
+  const query = async (...args: unknown[]): Promise<unknown> => {
+    const client = await connect(pool);
+    let failure: Error | undefined;
+    try {
+      return await (client.query as (...queryArgs: unknown[]) => Promise<unknown>)(...args);
+    } catch (error) {
+      failure = error instanceof Error ? error : new Error(String(error));
+      throw error;
+    } finally {
+      client.release(failure);
+    }
+  };
+  pool.query = query as unknown as Pool['query'];
 }
 
 /** Clients that already carry the listener below (clients are reused by the pool). */

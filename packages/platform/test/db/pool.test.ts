@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createTestDatabase, testPostgresUrl } from '@shop/test-support';
 import pg from 'pg';
-import { inTransaction } from '../../src/db/pool.ts';
-import { AppError } from '../../src/errors.ts';
+import { createPool, inTransaction } from '../../src/db/pool.ts';
+import { AppError, classifyError } from '../../src/errors.ts';
 import { classifyFailure } from '../../src/kafka/failure.ts';
 
 // Regression: a database that refuses connections answers with SQLSTATE 55000, which the SQLSTATE table
@@ -67,4 +67,32 @@ test('inTransaction should survive its connection being killed and report PLT_PO
   }
   // The pool dropped the broken clients: the next transaction works.
   assert.equal(await inTransaction(db.pool, async (client) => (await client.query('SELECT 1 AS one')).rows[0]?.one), 1);
+});
+
+// Regression: with every connection of the pool busy, a bare pool.query waited the connect timeout and
+// rejected with pg-pool's plain Error (no code), classified PLT_UNEXPECTED: a long-poll answered 500 under
+// load instead of 503 and a retry.
+test('pool.query should report a pool with no free connection as PLT_POSTGRES_UNREACHABLE, answered 503', async (t) => {
+  const db = await createTestDatabase(t, 'pool_busy');
+  const pool = createPool(db.url, { max: 1, connectTimeoutMs: 200 });
+  t.after(() => pool.end());
+  const held = await pool.connect();
+  try {
+    await assert.rejects(pool.query('SELECT 1'), (error: unknown) => {
+      assert.ok(error instanceof AppError, String(error));
+      assert.equal(error.code, 'PLT_POSTGRES_UNREACHABLE');
+      assert.equal(classifyError(error).httpStatus, 503);
+      assert.equal(classifyFailure(error).kind, 'infrastructure');
+      return true;
+    });
+  } finally {
+    held.release();
+  }
+  // Once a connection is free again, pool.query works as before, prepared statements included.
+  assert.equal((await pool.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one, 1);
+  const named = { name: 'pool-test-select', text: 'SELECT $1::int AS n', values: [7] };
+  assert.equal((await pool.query<{ n: number }>(named)).rows[0]?.n, 7);
+  assert.equal((await pool.query<{ n: number }>(named)).rows[0]?.n, 7);
+  await assert.rejects(pool.query('SELECT nope'), /nope/);
+  assert.equal((await pool.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one, 1);
 });
