@@ -15,6 +15,7 @@ import { createProducer, type KafkaProducer } from './kafka/clients.ts';
 import { type KafkaNamespace, kafkaNamespace, NAMESPACE_PATTERN } from './kafka/namespace.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { OutboxRelay } from './outbox/outbox-relay.ts';
+import { sameDatabaseAs } from './outbox/outbox-signal.ts';
 import { checkKafka, checkPostgres } from './preflight.ts';
 import { createShutdown, type Shutdown } from './shutdown.ts';
 import {
@@ -65,7 +66,15 @@ export interface ServiceContext {
    */
   env: Env;
   logger: Logger;
+  /** The pool of requests, timers and everything but the consumers. */
   pool: Pool;
+  /**
+   * The consumers' own pool on the same database: batches never wait behind HTTP requests for a
+   * connection (under a burst of requests the shared pool starved settling, found by the chaos run).
+   * Commits on it wake the outbox relay like those on `pool`; code that reacts to transactions ending
+   * (a pool's 'release' event) listens on both.
+   */
+  consumerPool: Pool;
   app: FastifyInstance;
   shutdown: Shutdown;
   /** Prometheus registry served at /metrics. */
@@ -191,6 +200,13 @@ async function assemble(
   });
   shutdown.register('postgres pool', () => pool.end());
   await migrate(pool, definition.migrations, logger);
+  // Registered after the request pool's, so it ends first: the consumers that use it have stopped by then.
+  const consumerPool = createPool(config.databaseUrl, {
+    applicationName: `${definition.name} consumers`,
+    ...(tracer === undefined ? {} : { tracer }),
+  });
+  sameDatabaseAs(consumerPool, pool);
+  shutdown.register('postgres consumer pool', () => consumerPool.end());
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -236,6 +252,7 @@ async function assemble(
     env,
     logger,
     pool,
+    consumerPool,
     app,
     shutdown,
     registry,
@@ -248,7 +265,7 @@ async function assemble(
         ...(typeof handler === 'function' ? { handle: handler } : { handleBatch: handler.handleBatch }),
         connection: { ...config.kafka, clientId: `${definition.name}-${consumerId}` },
         namespace: config.namespace,
-        pool,
+        pool: consumerPool,
         logger,
         producer,
         registry,

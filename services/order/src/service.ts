@@ -25,12 +25,12 @@ export const orderService: ServiceDefinition = {
     { name: 'order-service', directory: fileURLToPath(new URL('./db/migrations/', import.meta.url)) },
   ],
   async start(context) {
-    const { app, pool, events, registry, logger, shutdown } = context;
+    const { app, pool, consumerPool, events, registry, logger, shutdown } = context;
     // The boot path is the one place that reads the environment.
     const settings = loadOrderSettings(context.env);
     // Wakes long-polls in-process after the transactions that settle their orders, and polls for orders
     // settled by another instance. Registered before the HTTP server's closer, so it runs after it.
-    const wakeups = new SettlementWakeupHub({ pool, logger });
+    const wakeups = new SettlementWakeupHub({ pool, otherPools: [consumerPool], logger });
     shutdown.register('settlement wake-ups', async () => wakeups.stop());
     // Long-polls would hold `app.close()` for up to their wait: answer them as soon as closing starts.
     releaseWaitersOnClose(app, () => wakeups.releaseAll());

@@ -19,7 +19,22 @@ type PoolClient = pg.PoolClient;
  * 0.9 statements per commit with the NOTIFY trigger and its listening relay.
  */
 const appended = new WeakSet<PoolClient>();
-const listeners = new WeakMap<Pool, Set<() => void>>();
+/**
+ * Listeners per database: a service has more than one pool on its database (its requests' and its
+ * consumers'), and a commit on any of them must wake the one relay. Pools named with `sameDatabaseAs`
+ * share their key; any other pool is its own key.
+ */
+const listeners = new Map<object, Set<() => void>>();
+const databaseKeys = new WeakMap<Pool, object>();
+
+function keyOf(pool: Pool): object {
+  return databaseKeys.get(pool) ?? pool;
+}
+
+/** Makes commits signalled on `pool` wake the relays listening on `other`'s database, and the reverse. */
+export function sameDatabaseAs(pool: Pool, other: Pool): void {
+  databaseKeys.set(pool, keyOf(other));
+}
 
 /** Records that the transaction open on `client` appended to the outbox. */
 export function markOutboxAppend(client: PoolClient): void {
@@ -37,21 +52,23 @@ export function clearOutboxAppend(client: PoolClient): boolean {
  * (or leaves the rows to the relay's poll).
  */
 export function signalOutboxCommit(pool: Pool): void {
-  for (const listener of listeners.get(pool) ?? []) listener();
+  for (const listener of listeners.get(keyOf(pool)) ?? []) listener();
 }
 
 /**
- * Calls `listener` after each signalled commit on `pool`, synchronously from the committing caller, so it
+ * Calls `listener` after each signalled commit on `pool`'s database (see `sameDatabaseAs`), synchronously from the committing caller, so it
  * must not throw and must return at once. Returns the function that removes it.
  */
 export function onOutboxCommit(pool: Pool, listener: () => void): () => void {
-  let set = listeners.get(pool);
+  const key = keyOf(pool);
+  let set = listeners.get(key);
   if (set === undefined) {
     set = new Set();
-    listeners.set(pool, set);
+    listeners.set(key, set);
   }
   set.add(listener);
   return () => {
     set.delete(listener);
+    if (set.size === 0 && listeners.get(key) === set) listeners.delete(key);
   };
 }

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { migrate } from '../../src/db/migrate.ts';
 import { inTransaction } from '../../src/db/pool.ts';
 import { DEFAULT_OUTBOX_MIN_POLL_INTERVAL_MS, DEFAULT_OUTBOX_POLL_INTERVAL_MS } from '../../src/outbox/outbox-relay.ts';
-import { onOutboxCommit } from '../../src/outbox/outbox-signal.ts';
+import { onOutboxCommit, sameDatabaseAs, signalOutboxCommit } from '../../src/outbox/outbox-signal.ts';
 import { appendToOutbox } from '../../src/outbox/outbox-writer.ts';
 import { platformMigrations } from '../../src/platform-migrations.ts';
 import { message, observedProducer, relay, setup } from './relay-harness.ts';
@@ -172,4 +172,20 @@ test('a database migrated before the trigger was dropped should lose it on the n
   );
   assert.equal((await db.pool.query<{ n: number }>(triggers)).rows[0]?.n, 0);
   assert.equal((await db.pool.query('SELECT 1 FROM outbox')).rowCount, 1);
+});
+
+test('a commit signalled on a second pool of the same database should reach the listeners of the first', () => {
+  const requests = new pg.Pool();
+  const consumers = new pg.Pool();
+  const elsewhere = new pg.Pool();
+  sameDatabaseAs(consumers, requests);
+  const woken: string[] = [];
+  const stop = onOutboxCommit(requests, () => woken.push('requests'));
+  signalOutboxCommit(consumers);
+  signalOutboxCommit(requests);
+  signalOutboxCommit(elsewhere);
+  assert.deepEqual(woken, ['requests', 'requests'], 'a pool of another database wakes nobody');
+  stop();
+  signalOutboxCommit(consumers);
+  assert.equal(woken.length, 2, 'a removed listener is not called');
 });

@@ -71,8 +71,13 @@ class Subscription implements SettlementSubscription {
 }
 
 export interface SettlementWakeupOptions {
-  /** The service's pool: its 'release' events end the transactions, and the poll reads through it. */
+  /** The service's pool: the poll reads through it, and its 'release' events end transactions. */
   pool: Pool;
+  /**
+   * Other pools whose transactions change orders (the consumers' pool): their 'release' events end
+   * transactions too. Default: none.
+   */
+  otherPools?: readonly Pool[];
   logger: Logger;
   /** Default: SETTLEMENT_POLL_MS. */
   pollMs?: number;
@@ -80,6 +85,7 @@ export interface SettlementWakeupOptions {
 
 export class SettlementWakeupHub implements SettlementSubscriptions, SettlementWakeups<PoolClient> {
   readonly #pool: Pool;
+  readonly #releasePools: readonly Pool[];
   readonly #logger: Logger;
   readonly #pollMs: number;
   readonly #byOrder = new Map<string, Set<Subscription>>();
@@ -100,7 +106,8 @@ export class SettlementWakeupHub implements SettlementSubscriptions, SettlementW
     this.#pool = options.pool;
     this.#logger = options.logger;
     this.#pollMs = options.pollMs ?? SETTLEMENT_POLL_MS;
-    this.#pool.on('release', this.#onRelease);
+    this.#releasePools = [options.pool, ...(options.otherPools ?? [])];
+    for (const pool of this.#releasePools) pool.on('release', this.#onRelease);
   }
 
   /** Subscriptions open now (waiting requests). */
@@ -127,8 +134,8 @@ export class SettlementWakeupHub implements SettlementSubscriptions, SettlementW
   }
 
   /**
-   * Wakes the waiters of `orderIds` once the transaction on `client` (a connection checked out of this
-   * hub's pool) has ended: when the connection is released.
+   * Wakes the waiters of `orderIds` once the transaction on `client` (a connection checked out of one of
+   * this hub's pools) has ended: when the connection is released.
    */
   afterTransaction(client: PoolClient, orderIds: readonly string[]): void {
     if (orderIds.length === 0) return;
@@ -154,7 +161,7 @@ export class SettlementWakeupHub implements SettlementSubscriptions, SettlementW
     this.releaseAll();
     clearTimeout(this.#pollTimer);
     this.#pollTimer = undefined;
-    this.#pool.off('release', this.#onRelease);
+    for (const pool of this.#releasePools) pool.off('release', this.#onRelease);
   }
 
   #schedulePoll(): void {
