@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { topic } from '@shop/contracts';
 import { createAdmin, OUTBOX_LEADER_LOCK_KEY } from '@shop/platform';
 import pg from 'pg';
 import type { Reporter } from '../../../infra/kafka/src/index.ts';
@@ -15,7 +16,7 @@ import type { ServiceInstance } from './service-instance.ts';
 
 const run = promisify(execFile);
 /** The topic and partition whose leader the broker-kill fault takes down. */
-export const FAULT_TOPIC = 'order-service.order-placed';
+export const FAULT_TOPIC = topic('orderPlaced').name;
 export const FAULT_PARTITION = 0;
 
 export interface FaultRecord {
@@ -57,7 +58,7 @@ export class FaultInjector {
         }
         case 'pause-broker': {
           // A broker other than the last kill's usual victim, leading partitions of the saga's replies.
-          const leader = await this.#partitionLeader(`${this.#stack.namespace}.order-service.order-outcomes`, 0);
+          const leader = await this.#partitionLeader(`${this.#stack.namespace}.${topic('orderOutcomes').name}`, 0);
           target = `broker ${leader}`;
           this.#report(`fault: SIGSTOP ${target} for ${fault.downSeconds} s`);
           const node = this.#stack.cluster.node(leader);

@@ -13,7 +13,7 @@
  *   reservation and payment results, the outcomes), each logical event under one event id only (a second id
  *   would be a second effect), and nothing dead-lettered.
  */
-import { HEADERS } from '@shop/contracts';
+import { HEADERS, topic } from '@shop/contracts';
 import { createAdmin, kafkaNamespace } from '@shop/platform';
 import pg from 'pg';
 import { scanTopics } from './topic-scan.ts';
@@ -155,12 +155,9 @@ export async function checkInvariants(input: CheckInput): Promise<CheckReport> {
   const namespace = kafkaNamespace(input.namespace);
   const connection = { bootstrapServers: [...input.bootstrapServers], clientId: 'chaos-checker' };
   const events: EventIndex = new Map();
-  const business = [
-    'order-service.order-placed',
-    'inventory-service.reservation-results',
-    'payment-service.payment-results',
-    'order-service.order-outcomes',
-  ].map((name) => namespace.topic(name));
+  const business = (['orderPlaced', 'reservationResults', 'paymentResults', 'orderOutcomes'] as const).map((id) =>
+    namespace.topic(topic(id).name),
+  );
   await scanTopics(connection, business, (record) =>
     addEvent(events, record.key, record.headers.get(HEADERS.eventType), record.headers.get(HEADERS.eventId)),
   );

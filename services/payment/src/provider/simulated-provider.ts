@@ -212,8 +212,9 @@ export class SimulatedPaymentProvider implements PaymentProvider {
 
   /**
    * The gateway's store plays an external system, so its failures are the gateway's: retryable
-   * PAY_PROVIDER_UNAVAILABLE (a pool wait that timed out under load must not dead-letter a charge). Our own
-   * database being unreachable stays an infrastructure error, which the consumer retries in place.
+   * PAY_PROVIDER_UNAVAILABLE. No connection to it at all (the server down, its pool exhausted past the
+   * connect timeout or closed: PLT_POSTGRES_UNREACHABLE) stays an infrastructure error, which the consumer
+   * retries in place: the store shares our own PostgreSQL server, and neither dead-letters a charge.
    */
   async #query<R extends QueryResultRow>(operation: string, text: string, values: unknown[]): Promise<QueryResult<R>> {
     try {

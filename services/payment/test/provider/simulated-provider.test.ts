@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { type TestContext, test } from 'node:test';
-import { isAppError } from '@shop/platform';
+import { classifyFailure, isAppError } from '@shop/platform';
 import { createTestDatabase } from '@shop/test-support';
 import { SimulatedPaymentProvider, type SimulatedProviderOptions } from '../../src/provider/simulated-provider.ts';
 
@@ -124,8 +124,8 @@ test('simulated provider', async (t) => {
   });
 
   await t.test('should fail as a retryable PAY_PROVIDER_UNAVAILABLE when its own store fails', async () => {
-    const db = await createTestDatabase(t, 'payprov_gone');
-    await db.pool.end();
+    // The store answers, but its statements fail (its tables are gone): the gateway's failure.
+    const db = await createTestDatabase(t, 'payprov_broken');
     const broken = new SimulatedPaymentProvider(db.pool);
     await assert.rejects(
       broken.authorizeAndCapture(charge(), { idempotencyKey: randomUUID() }),
@@ -135,6 +135,20 @@ test('simulated provider', async (t) => {
       broken.refund({ chargeKey: randomUUID(), amount: EUR(100) }, { idempotencyKey: randomUUID() }),
       (error) => isAppError(error) && error.code === 'PAY_PROVIDER_UNAVAILABLE' && error.retryable,
     );
+  });
+
+  await t.test('should leave no connection to its store an infrastructure failure, retried in place', async () => {
+    // The store shares the service's PostgreSQL server: no connection to it (server down, pool exhausted or
+    // closed) is an outage of our own infrastructure, not a gateway failure worth a retry tier.
+    const db = await createTestDatabase(t, 'payprov_gone');
+    await db.pool.end();
+    const unreachable = new SimulatedPaymentProvider(db.pool);
+    await assert.rejects(unreachable.authorizeAndCapture(charge(), { idempotencyKey: randomUUID() }), (error) => {
+      assert.ok(isAppError(error));
+      assert.equal(error.code, 'PLT_POSTGRES_UNREACHABLE');
+      assert.equal(classifyFailure(error).kind, 'infrastructure');
+      return true;
+    });
   });
 
   await t.test('should decline every charge at decline rate 1, with an issuer reason, capturing nothing', async () => {
