@@ -39,6 +39,12 @@ const UNIT_TEST_GLOBS = ['services/*/test/domain/**/*.test.ts', 'packages/contra
  * machine's 2 cores keeps it busy without starving the broker.
  */
 const TEST_CONCURRENCY = 4;
+/**
+ * Test files that start brokers or whole stacks of their own (a broker on other ports, the three-node
+ * cluster, the chaos stack): run one at a time after the others. Beside three other files they starved
+ * each other on 2 cores (a broker taking over 60 s to answer Metadata), and alone they are quick.
+ */
+const SOLO_TEST_GLOBS = ['infra/kafka/test/**/*.test.ts', 'tests/e2e/chaos-*.test.ts'];
 /** Per test; a hung test fails instead of eating CI's budget. */
 const TEST_TIMEOUT_MS = 180_000;
 
@@ -106,14 +112,32 @@ try {
 
   const files = await testFiles();
   if (files.length === 0) throw new Error(`No test files match ${selectedGlobs.join(', ')}`);
-  step(
-    `${unitOnly ? 'unit tests' : 'tests'} (${files.length} files, node --test)`,
-    process.execPath,
-    ['--test', `--test-concurrency=${TEST_CONCURRENCY}`, `--test-timeout=${TEST_TIMEOUT_MS}`, ...files],
+  const solo = new Set<string>();
+  for (const pattern of SOLO_TEST_GLOBS) {
+    for await (const file of glob(pattern, { cwd: REPO_ROOT })) if (files.includes(file)) solo.add(file);
+  }
+  const parallel = files.filter((file) => !solo.has(file));
+  const testEnv =
     kafka === undefined
       ? process.env
-      : { ...process.env, KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers.join(','), DATABASE_URL: env.DATABASE_URL },
-  );
+      : { ...process.env, KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers.join(','), DATABASE_URL: env.DATABASE_URL };
+  const label = unitOnly ? 'unit tests' : 'tests';
+  if (parallel.length > 0) {
+    step(
+      `${label} (${parallel.length} files, node --test, ${TEST_CONCURRENCY} at a time)`,
+      process.execPath,
+      ['--test', `--test-concurrency=${TEST_CONCURRENCY}`, `--test-timeout=${TEST_TIMEOUT_MS}`, ...parallel],
+      testEnv,
+    );
+  }
+  if (solo.size > 0) {
+    step(
+      `${label} with brokers or stacks of their own (${solo.size} files, one at a time)`,
+      process.execPath,
+      ['--test', '--test-concurrency=1', `--test-timeout=${TEST_TIMEOUT_MS}`, ...solo],
+      testEnv,
+    );
+  }
 } catch (error) {
   const hint = (error as { hint?: string }).hint;
   if (!/failed$/.test((error as Error).message)) {
