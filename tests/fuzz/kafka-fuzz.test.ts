@@ -1,6 +1,7 @@
 /**
  * Hostile records at scale: FUZZ_RECORDS (default 1,000; FUZZ_SEED replays a run) random, truncated,
- * mis-typed and mis-labelled records written into every topic a consumer reads, while an order is placed.
+ * mis-typed and mis-labelled records written into every topic a consumer group reads (each consumer's
+ * sources and its retry tiers), while an order is placed.
  * Every one of them ends in its consumer's dead-letter topic with a code and a reason, none of them
  * anywhere else, and the order settles and is notified as it would on a quiet day.
  */
@@ -8,6 +9,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   type AnyEventDefinition,
+  businessTopics,
   CONSUMERS,
   deadLetterTopicOf,
   EVENT_REGISTRY,
@@ -15,6 +17,7 @@ import {
   FAILURE_HEADERS,
   HEADERS,
   newEventMeta,
+  retryTopicsOf,
   topic,
 } from '@shop/contracts';
 import { createProducer } from '@shop/platform';
@@ -40,9 +43,10 @@ function latest(type: string): AnyEventDefinition {
   return definition;
 }
 
-/** A valid record of `type`: what each hostile record is made from. */
-function valid(type: string, producer: string) {
+/** A valid record of `type` from its producer: what each hostile record is made from. */
+function valid(type: string) {
   const definition = latest(type);
+  const producer = businessTopics().find((candidate) => candidate.events.includes(type as never))?.owner;
   const payload = structuredClone(definition.example) as Record<string, unknown>;
   const orderId = crypto.randomUUID();
   if ('orderId' in payload) payload.orderId = orderId;
@@ -50,9 +54,9 @@ function valid(type: string, producer: string) {
   return encodeEvent({ meta, payload } as Parameters<typeof encodeEvent>[0]);
 }
 
-/** Records no consumer can accept, for a topic carrying `types` written by `producer`. */
-function hostileRecords(types: readonly string[], producer: string): fc.Arbitrary<HostileRecord> {
-  const base = fc.constantFrom(...types).map((type) => valid(type, producer));
+/** Records no consumer can accept, for a topic carrying `types`. */
+function hostileRecords(types: readonly string[]): fc.Arbitrary<HostileRecord> {
+  const base = fc.constantFrom(...types).map((type) => valid(type));
   const headersOf = (encoded: ReturnType<typeof encodeEvent>) => new Map(Object.entries(encoded.headers));
   const key = fc.option(fc.oneof(fc.uuid(), fc.string({ maxLength: 30 })), { nil: null });
   return fc.oneof(
@@ -136,13 +140,15 @@ test('random and truncated records in every consumed topic should all be dead-le
   const producer = createProducer(await testKafkaConnection());
   t.after(() => producer.close());
 
-  const sources = CONSUMERS.flatMap((consumer) =>
-    consumer.sources.map((source) => ({ consumer: consumer.id, topic: topic(source) })),
-  );
+  // Every topic a consumer group reads: its sources, and its retry tiers (read by its retry group).
+  const sources = CONSUMERS.flatMap((consumer) => [
+    ...consumer.sources.map((source) => ({ consumer: consumer.id, topic: topic(source) })),
+    ...retryTopicsOf(consumer.id).map((retry) => ({ consumer: consumer.id, topic: retry })),
+  ]);
   const storm = sources.map(({ consumer, topic: definition }, index) => ({
     consumer,
     name: stack.namespace.topic(definition.name),
-    records: fc.sample(hostileRecords(definition.events, definition.owner), { numRuns: RECORDS, seed: SEED + index }),
+    records: fc.sample(hostileRecords(definition.events), { numRuns: RECORDS, seed: SEED + index }),
   }));
   t.diagnostic(`seed ${SEED}: ${RECORDS} records into each of ${storm.map((s) => s.name).join(', ')}`);
 
