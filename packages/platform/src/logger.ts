@@ -31,9 +31,33 @@ export interface LoggerOptions {
   destination?: NodeJS.WritableStream;
 }
 
+/**
+ * Where contact data (an order's e-mail address and phone number, a notification's recipient) can appear in
+ * a log line: as the object itself, as a field of the logged object, or one or two levels down (a request
+ * body, an event payload, an error's details). Logged as `[redacted]`.
+ */
+export const REDACTED_LOG_PATHS: readonly string[] = ['contact', 'email', 'phone', 'recipient'].flatMap((field) => [
+  field,
+  `*.${field}`,
+  `*.*.${field}`,
+  `*.*.*.${field}`,
+]);
+
+/** An e-mail address anywhere in a line (a message, an error text) that no path names. */
+const EMAIL_IN_TEXT = /[^\s"'<>@,;:()[\]]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g;
+/** A phone number in E.164 form (+ and 6 to 15 digits: shorter ones are not phone numbers in practice). */
+const PHONE_IN_TEXT = /\+[1-9]\d{5,14}\b/g;
+
+/** Masks contact data that reached a line's text: the net under `REDACTED_LOG_PATHS`. */
+export function scrubContactData(line: string): string {
+  return line.replace(EMAIL_IN_TEXT, '[email]').replace(PHONE_IN_TEXT, '[phone]');
+}
+
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
     {
+      redact: { paths: [...REDACTED_LOG_PATHS], censor: '[redacted]' },
+      hooks: { streamWrite: scrubContactData },
       level: options.level ?? 'info',
       base: { service: options.service, pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,

@@ -159,14 +159,27 @@ function withTracing(tracing: TracingSettings | undefined): { tracing?: TracingS
   return tracing === undefined ? {} : { tracing };
 }
 
+export interface StartServiceOptions {
+  /** Where the service's log lines go. Default: stdout. Tests pass a stream to read what was logged. */
+  logDestination?: NodeJS.WritableStream;
+}
+
 /**
  * Boots a service: validated config, preflight of PostgreSQL and Kafka (fail within seconds with a fix),
  * its database created and migrated, HTTP listening, and closers registered in start order so shutdown
  * stops intake first and closes pools last.
  */
-export async function startService(definition: ServiceDefinition, env: Env = process.env): Promise<RunningService> {
+export async function startService(
+  definition: ServiceDefinition,
+  env: Env = process.env,
+  options: StartServiceOptions = {},
+): Promise<RunningService> {
   const config = loadServiceConfig(definition, env);
-  const logger = createLogger({ service: definition.name, level: config.logLevel });
+  const logger = createLogger({
+    service: definition.name,
+    level: config.logLevel,
+    ...(options.logDestination === undefined ? {} : { destination: options.logDestination }),
+  });
   const shutdown = createShutdown({ logger });
   // Before anything that makes spans is built: each component takes its tracer (or none) when created.
   startTracing({ settings: config.tracing });

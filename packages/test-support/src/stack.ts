@@ -32,6 +32,8 @@ export interface StackOptions {
   /** Per-service environment overrides. */
   env?: Partial<Record<ServiceLabel, Record<string, string>>>;
   definitions?: Partial<Record<ServiceLabel, ServiceDefinition>>;
+  /** Where every service's log lines go (set LOG_LEVEL in `env` to choose which). Default: stdout. */
+  logDestination?: NodeJS.WritableStream;
 }
 
 /**
@@ -80,6 +82,7 @@ export async function startStack(t: TestContext, options: StackOptions = {}): Pr
     const running = await startTestService(t, options.definitions?.[label] ?? definition, {
       namespace,
       env: { ...options.env?.[label] },
+      ...(options.logDestination === undefined ? {} : { logDestination: options.logDestination }),
     });
     // Tracked at once: when another service fails to start, this one is still stopped before the topics go.
     services.push(running);

@@ -16,6 +16,8 @@ export interface TestServiceOptions {
   namespace: KafkaNamespace;
   /** Extra environment. PORT=0, a unique DATABASE_NAME, LOG_LEVEL and RETRY_DELAYS_MS=TEST_RETRY_DELAYS_MS are set. */
   env?: Record<string, string>;
+  /** Where the service's log lines go (set LOG_LEVEL in `env` to choose which). Default: stdout. */
+  logDestination?: NodeJS.WritableStream;
 }
 
 /**
@@ -31,16 +33,20 @@ export async function startTestService(
   const serverUrl = await testPostgresUrl();
   const bootstrapServers = await testBootstrapServers();
   const databaseName = uniqueName(`t_${definition.defaultDatabase}`, '_').toLowerCase();
-  const running = await startService(definition, {
-    KAFKA_BOOTSTRAP_SERVERS: bootstrapServers.join(','),
-    DATABASE_URL: serverUrl,
-    DATABASE_NAME: databaseName,
-    KAFKA_NAMESPACE: options.namespace.prefix,
-    PORT: '0',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS,
-    ...options.env,
-  });
+  const running = await startService(
+    definition,
+    {
+      KAFKA_BOOTSTRAP_SERVERS: bootstrapServers.join(','),
+      DATABASE_URL: serverUrl,
+      DATABASE_NAME: databaseName,
+      KAFKA_NAMESPACE: options.namespace.prefix,
+      PORT: '0',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS,
+      ...options.env,
+    },
+    options.logDestination === undefined ? {} : { logDestination: options.logDestination },
+  );
   t.after(async () => {
     await running.stop();
     await dropDatabase(serverUrl, databaseName);

@@ -36,6 +36,13 @@ export const NotificationEnvSchema = Type.Object({
    * From 0 (default) to MAX_DEV_CHANNEL_FAILURE_RATE.
    */
   DEV_CHANNEL_FAILURE_RATE: Type.Number({ default: 0, minimum: 0, maximum: MAX_DEV_CHANNEL_FAILURE_RATE }),
+  /**
+   * Days a notification's contact data (the e-mail address or phone number it went to) is kept after its
+   * last write; then it is erased and the delivery record stays. Default: 30. Fractions are allowed.
+   */
+  CONTACT_RETENTION_DAYS: Type.Number({ default: 30, exclusiveMinimum: 0, maximum: 3_650 }),
+  /** How often expired contact data is looked for. Default: hourly. */
+  CONTACT_ERASURE_INTERVAL_MS: Type.Integer({ default: 3_600_000, minimum: 100, maximum: 86_400_000 }),
 });
 
 export interface NotificationConfig {
@@ -47,6 +54,9 @@ export interface NotificationConfig {
   readonly devChannelLatencyMs: number;
   /** Share of development-channel sends that fail transiently; 0 in normal use. */
   readonly devChannelFailureRate: number;
+  /** Contact data last written longer ago than this is erased. */
+  readonly contactRetentionSeconds: number;
+  readonly contactErasureIntervalMs: number;
 }
 
 export function loadNotificationConfig(env: Env): NotificationConfig {
@@ -59,5 +69,7 @@ export function loadNotificationConfig(env: Env): NotificationConfig {
     messageIdDomain: domain.toLowerCase(),
     devChannelLatencyMs: raw.DEV_CHANNEL_LATENCY_MS,
     devChannelFailureRate: raw.DEV_CHANNEL_FAILURE_RATE,
+    contactRetentionSeconds: raw.CONTACT_RETENTION_DAYS * 86_400,
+    contactErasureIntervalMs: raw.CONTACT_ERASURE_INTERVAL_MS,
   });
 }

@@ -7,6 +7,7 @@
  *   recorded (another event for the same outcome, or a replay).
  * - `notification_send_failures_total{channel,code}`: failed provider calls by error code.
  * - `notification_send_duration_seconds{channel,result}`: provider call latency, failures and timeouts included.
+ * - `notification_contacts_erased_total`: notifications whose contact data was erased after its retention.
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { ChannelKind } from './domain/channel.ts';
@@ -20,6 +21,7 @@ export interface NotificationMetrics {
   skipped(channel: ChannelKind, outcome: OutcomeType): void;
   failed(channel: ChannelKind, code: string): void;
   sendDuration(channel: ChannelKind, result: 'accepted' | 'failed', seconds: number): void;
+  contactsErased(rows: number): void;
 }
 
 export function createNotificationMetrics(registry: Registry): NotificationMetrics {
@@ -48,10 +50,18 @@ export function createNotificationMetrics(registry: Registry): NotificationMetri
     buckets: SEND_DURATION_BUCKETS_S,
     registers: [registry],
   });
+  const erased = new Counter({
+    name: 'notification_contacts_erased_total',
+    help: 'Notifications whose contact data (recipient) was erased after its retention',
+    registers: [registry],
+  });
   return {
     sent: (channel, outcome) => sent.inc({ channel, outcome }),
     skipped: (channel, outcome) => skipped.inc({ channel, outcome }),
     failed: (channel, code) => failures.inc({ channel, code }),
     sendDuration: (channel, result, seconds) => duration.observe({ channel, result }, seconds),
+    contactsErased: (rows) => {
+      if (rows > 0) erased.inc(rows);
+    },
   };
 }

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createPool, platformMigrations, type ServiceContext, type ServiceDefinition } from '@shop/platform';
 import { registerNotificationRoutes } from './api/notifications-routes.ts';
 import { createNotificationDeliverer, type NotificationChannels } from './app/deliver-notifications.ts';
+import { ContactEraser } from './app/erase-expired-contacts.ts';
 import { createDevChannel, DEV_CHANNEL_POOL_SIZE } from './channels/dev-channel.ts';
 import { CHANNEL_SEND_TIMEOUT_MS } from './channels/send-with-timeout.ts';
 import { createSmtpEmailChannel } from './channels/smtp-email-channel.ts';
@@ -78,13 +79,23 @@ export function createNotificationService(options: NotificationServiceOptions = 
       const config = loadNotificationConfig(context.env);
       const configured = configuredChannels(config, context);
       const channels = options.channels?.(configured, context) ?? configured;
+      const metrics = createNotificationMetrics(context.registry);
       const deliver = createNotificationDeliverer({
         channels,
         pool: context.pool,
-        metrics: createNotificationMetrics(context.registry),
+        metrics,
         sendTimeoutMs: options.sendTimeoutMs ?? CHANNEL_SEND_TIMEOUT_MS,
       });
       registerNotificationRoutes(context.app, { pool: context.pool });
+      const eraser = new ContactEraser({
+        pool: context.pool,
+        logger: context.logger,
+        retentionSeconds: config.contactRetentionSeconds,
+        intervalMs: config.contactErasureIntervalMs,
+        erased: (rows) => metrics.contactsErased(rows),
+      });
+      eraser.start();
+      context.shutdown.register('contact erasure', () => eraser.stop());
       await context.consume('notifyCustomers', { handleBatch: createNotifyCustomersHandler(deliver) });
     },
   };

@@ -40,7 +40,7 @@ export const ORDER_ERRORS = {
   ORD_UNKNOWN_ORDER: {
     httpStatus: 500,
     retryable: false,
-    description: 'Consumer: a reply for an order this service does not have; dead-lettered.',
+    description: 'Consumer: a payment or commit reply for an order this service does not have; dead-lettered.',
   },
   ORD_RESERVATION_MISMATCH: {
     httpStatus: 500,

@@ -29,6 +29,8 @@ export interface OrderMetrics {
   readonly compensationFailures: Counter<'step'>;
   /** Reservations that arrived after the saga gave up on them, released again. */
   readonly strayReleases: Counter;
+  /** Replies for an order that does not exist that were released or acknowledged rather than refused. */
+  readonly unknownOrderReplies: Counter<'type' | 'action'>;
   /** POST /orders refused with ORD_OVERLOADED (load shedding). */
   readonly shed: Counter;
 }
@@ -76,6 +78,12 @@ export function createOrderMetrics(registry: Registry, sources: { waiters(): num
     strayReleases: new Counter({
       name: 'order_saga_stray_releases_total',
       help: 'Reservations that arrived after the saga gave up on them and were released again',
+      registers,
+    }),
+    unknownOrderReplies: new Counter({
+      name: 'order_saga_unknown_order_replies_total',
+      help: 'Replies for an order that does not exist (an OrderPlaced this service never wrote): action=released sent ReleaseReservation, action=acknowledged held nothing',
+      labelNames: ['type', 'action'],
       registers,
     }),
     shed: new Counter({

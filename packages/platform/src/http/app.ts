@@ -5,6 +5,7 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
   LogController,
 } from 'fastify';
@@ -223,6 +224,14 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     logController: new LogController({ disableRequestLogging: true }),
     // Strict validation: unknown fields are refused, never silently dropped or coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    // The router's own refusals (a path that is not valid percent-encoding, a path parameter over the length
+    // limit) bypass the error handler: answered here in the same error body, with their FST_ code.
+    frameworkErrors: (error, _request, reply) => {
+      const status = typeof error.statusCode === 'number' && error.statusCode < 500 ? error.statusCode : 400;
+      (reply as FastifyReply)
+        .status(status)
+        .send({ error: { code: error.code, message: error.message } } satisfies ErrorBody);
+    },
   });
   if (options.tracer !== undefined) traceRequests(app, options.tracer);
   if (options.registry !== undefined) registerHttpMetrics(app, options.registry, options.service);

@@ -36,7 +36,8 @@ export interface DevMailboxMessage {
   idempotencyKey: string;
   providerMessageId: string;
   channel: OutboundMessage['channel'];
-  recipient: string;
+  /** Null once erased after the contact retention. */
+  recipient: string | null;
   subject: string | null;
   body: string;
   submissions: number;
@@ -50,7 +51,7 @@ export async function findInDevMailbox(client: Queryable, keys: readonly string[
     idempotency_key: string;
     provider_message_id: string;
     channel: OutboundMessage['channel'];
-    recipient: string;
+    recipient: string | null;
     subject: string | null;
     body: string;
     submissions: number;

@@ -64,7 +64,8 @@ export async function recordSentMany(client: Queryable, items: readonly SentNoti
        status = 'sent', provider = EXCLUDED.provider, recipient = EXCLUDED.recipient, subject = EXCLUDED.subject,
        body = EXCLUDED.body, provider_message_id = EXCLUDED.provider_message_id,
        attempts = notifications.attempts + 1, event_id = EXCLUDED.event_id,
-       correlation_id = EXCLUDED.correlation_id, sent_at = EXCLUDED.sent_at, updated_at = clock_timestamp()
+       correlation_id = EXCLUDED.correlation_id, sent_at = EXCLUDED.sent_at, updated_at = clock_timestamp(),
+       contact_erased_at = NULL
      WHERE notifications.status <> 'sent'`,
     [
       items.map((item) => item.planned.orderId),
@@ -137,7 +138,8 @@ export interface NotificationRecord {
   outcome: OutcomeType;
   channel: ChannelKind;
   provider: string;
-  recipient: string;
+  /** Null once erased after the contact retention (see contactErasedAt). */
+  recipient: string | null;
   subject: string | null;
   body: string;
   status: NotificationStatus;
@@ -149,6 +151,8 @@ export interface NotificationRecord {
   createdAt: string;
   updatedAt: string;
   sentAt: string | null;
+  /** When its contact data was erased after the retention; null while it is kept. */
+  contactErasedAt: string | null;
 }
 
 interface NotificationRow {
@@ -157,7 +161,7 @@ interface NotificationRow {
   outcome: OutcomeType;
   channel: ChannelKind;
   provider: string;
-  recipient: string;
+  recipient: string | null;
   subject: string | null;
   body: string;
   status: NotificationStatus;
@@ -170,6 +174,7 @@ interface NotificationRow {
   created_at: Date;
   updated_at: Date;
   sent_at: Date | null;
+  contact_erased_at: Date | null;
 }
 
 function toRecord(row: NotificationRow): NotificationRecord {
@@ -192,6 +197,7 @@ function toRecord(row: NotificationRow): NotificationRecord {
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     sentAt: row.sent_at?.toISOString() ?? null,
+    contactErasedAt: row.contact_erased_at?.toISOString() ?? null,
   };
 }
 

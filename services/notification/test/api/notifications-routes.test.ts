@@ -35,6 +35,7 @@ test('GET /notifications should list an order’s notifications whatever the let
     'attempts',
     'body',
     'channel',
+    'contactErasedAt',
     'correlationId',
     'createdAt',
     'eventId',

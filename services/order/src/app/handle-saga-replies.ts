@@ -8,10 +8,17 @@
  * out of order change nothing; they are still acknowledged (inbox, offset) so they are not redelivered
  * forever, and counted in `order_saga_ignored_replies_total`.
  *
- * A reply that can never apply (a reservation of other lines, a payment or refund id this saga never used,
- * an order that does not exist) is refused with its ORD_ code, and so is one whose change failed on its own:
- * the consumer dead-letters those, visibly (acknowledging them would silently drop a statement about money or
- * stock), and commits the rest.
+ * A reply that can never apply (a reservation of other lines, a payment or refund id this saga never used)
+ * is refused with its ORD_ code, and so is one whose change failed on its own: the consumer dead-letters
+ * those, visibly (acknowledging them would silently drop a statement about money or stock), and commits the
+ * rest.
+ *
+ * A reply for an order that does not exist answers an OrderPlaced this service never wrote (OrderPlaced
+ * commits with its order, so a reply cannot precede it): someone else wrote to the topic. Stock reserved for
+ * it would stay reserved forever, so an InventoryReserved is answered with ReleaseReservation (in the batch's
+ * transaction); the ReservationReleased that answers it, and an InventoryFailed (nothing is held), are
+ * acknowledged. All of them are logged and counted in `order_saga_unknown_order_replies_total`. Any other
+ * reply for an unknown order (a payment, a commit) is refused with ORD_UNKNOWN_ORDER.
  */
 import type { EventMeta } from '@shop/contracts';
 import type { Logger } from '@shop/platform';
@@ -43,8 +50,12 @@ export async function handleSagaReplies(
   dependencies: SagaDependencies,
   replies: readonly SagaReplyInput[],
 ): Promise<RefusedReply[]> {
-  const outcomes = await withLockedSagas(transaction, dependencies, replies, (saga, input, context) =>
-    onReply(saga, input.reply, context),
+  const outcomes = await withLockedSagas(
+    transaction,
+    dependencies,
+    replies,
+    (saga, input, context) => onReply(saga, input.reply, context),
+    (input) => input.reply.type === 'InventoryReserved',
   );
   const refused: RefusedReply[] = [];
   outcomes.forEach((outcome, position) => {
@@ -53,7 +64,14 @@ export async function handleSagaReplies(
     const { index, orderId, reply } = input;
     switch (outcome.kind) {
       case 'unknown-order':
-        // OrderPlaced commits with its order, so a reply cannot precede it: this order is not ours.
+        if (outcome.released || ACKNOWLEDGED_FOR_UNKNOWN_ORDERS.has(reply.type)) {
+          recordUnknownOrder(
+            dependencies,
+            { orderId, type: reply.type, released: outcome.released },
+            transaction.logger,
+          );
+          return;
+        }
         refused.push({
           index,
           error: orderError('ORD_UNKNOWN_ORDER', `${reply.type} for order ${orderId}, which does not exist`, {
@@ -81,6 +99,25 @@ export async function handleSagaReplies(
     }
   });
   return refused;
+}
+
+/** Replies for an unknown order that hold nothing and are acknowledged (the others are refused). */
+const ACKNOWLEDGED_FOR_UNKNOWN_ORDERS: ReadonlySet<SagaReply['type']> = new Set([
+  'InventoryFailed',
+  'ReservationReleased',
+]);
+
+/** Logs and counts a reply for an order that does not exist and was not refused. */
+function recordUnknownOrder(
+  dependencies: Pick<SagaDependencies, 'metrics'>,
+  input: { orderId: string; type: string; released: boolean },
+  logger: Logger,
+): void {
+  const action = input.released ? 'released' : 'acknowledged';
+  dependencies.metrics.unknownOrderReplies.inc({ type: input.type, action });
+  const log = { orderId: input.orderId, eventType: input.type, action };
+  if (input.released) logger.warn(log, 'stock reserved for an order that does not exist; released');
+  else logger.info(log, 'reply for an order that does not exist; nothing held, acknowledged');
 }
 
 /** Logs and counts a reply that changed nothing. */

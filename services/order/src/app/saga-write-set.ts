@@ -149,13 +149,24 @@ export class SagaWriteSet {
   }
 
   /**
+   * Asks Inventory to release whatever it holds for `orderId`, an order this service does not have (a
+   * reservation for an OrderPlaced someone else wrote). Written with the other changes, so it is published if
+   * and only if the batch commits; a second copy of the reply releases again, which Inventory answers without
+   * moving stock (its release is idempotent per order). Atomic like `apply`.
+   */
+  releaseUnknownOrder(orderId: string, cause?: EventMeta): void {
+    const causedBy: EventCause = cause === undefined ? { correlationId: orderId } : { cause };
+    this.#events.push(this.#dependencies.events.encode({ type: 'ReleaseReservation', payload: { orderId }, causedBy }));
+  }
+
+  /**
    * Writes every applied change on `client` in one statement: the outbox rows, the sagas, the orders and
    * the steps (nothing at all when no change was applied). Arranges the wake-up of the orders whose
    * status changed for when the transaction ends, and returns their ids.
    */
   async flush(client: PoolClient): Promise<string[]> {
     const tracks = [...this.#tracks.values()];
-    if (tracks.length === 0) return [];
+    if (tracks.length === 0 && this.#events.length === 0) return [];
     const { metrics, wakeups } = this.#dependencies;
     const orders: OrderWrite[] = [];
     for (const track of tracks) {

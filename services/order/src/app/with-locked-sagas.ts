@@ -28,12 +28,19 @@ export interface SagaInput {
 
 /** What became of one input; a `change` decision has been applied (written with the others). */
 export type SagaOutcome =
-  | { readonly kind: 'unknown-order' }
+  /** No saga for the order; `released`: a ReleaseReservation for it was written with the batch's changes. */
+  | { readonly kind: 'unknown-order'; readonly released: boolean }
   | { readonly kind: 'decided'; readonly saga: LockedSaga; readonly decision: SagaDecision }
   /** Deciding or applying threw (e.g. a command that would break its contract): nothing of it was applied. */
   | { readonly kind: 'failed'; readonly error: unknown };
 
 export type Decide<I extends SagaInput> = (saga: LockedSaga, input: I, context: DecisionContext) => SagaDecision;
+
+/**
+ * Whether an input for an order this service does not have asks to release what Inventory holds for that
+ * order id (a reservation made for an OrderPlaced that this service never wrote: nothing else would free it).
+ */
+export type ReleasesUnknownOrder<I extends SagaInput> = (input: I) => boolean;
 
 /** The transaction to work in, and its logger. */
 export interface SagaTransaction {
@@ -51,6 +58,7 @@ export async function withLockedSagas<I extends SagaInput>(
   dependencies: SagaDependencies,
   inputs: readonly I[],
   decide: Decide<I>,
+  releasesUnknownOrder: ReleasesUnknownOrder<I> = () => false,
 ): Promise<SagaOutcome[]> {
   if (inputs.length === 0) return [];
   const { client, logger } = transaction;
@@ -66,7 +74,15 @@ export async function withLockedSagas<I extends SagaInput>(
   const writes = new SagaWriteSet(dependencies, logger);
   const outcomes = inputs.map((input): SagaOutcome => {
     const saga = writes.current(input.orderId) ?? locked.sagas.get(input.orderId);
-    if (saga === undefined) return { kind: 'unknown-order' };
+    if (saga === undefined) {
+      if (!releasesUnknownOrder(input)) return { kind: 'unknown-order', released: false };
+      try {
+        writes.releaseUnknownOrder(input.orderId, input.cause);
+        return { kind: 'unknown-order', released: true };
+      } catch (error) {
+        return { kind: 'failed', error };
+      }
+    }
     try {
       const decision = decide(saga, input, context);
       if (decision.kind === 'change') writes.apply(saga, decision, input.cause);

@@ -148,7 +148,13 @@ export async function writeSagaChanges(
 ): Promise<Map<string, number>> {
   const settled = new Map<string, number>();
   const { sagas, orders, stepUpdates, startedAttempts: stepInserts, outbox } = writes;
-  if (sagas.length === 0 && orders.length === 0 && stepUpdates.length === 0 && stepInserts.length === 0) {
+  if (
+    sagas.length === 0 &&
+    orders.length === 0 &&
+    stepUpdates.length === 0 &&
+    stepInserts.length === 0 &&
+    outbox.length === 0
+  ) {
     return settled;
   }
   const { rows } = await client.query<{ order_id: string; settled_seconds: string }>({

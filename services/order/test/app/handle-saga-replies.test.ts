@@ -122,6 +122,39 @@ test('the orderSaga batch handler', async (t) => {
   );
 
   await t.test(
+    'a reservation for an unknown order should be answered with a release in the same batch, and its answer and a failed reservation should be acknowledged',
+    async () => {
+      const [unknown, failedUnknown] = [randomUUID(), randomUUID()];
+      const reservation = reserved(0, unknown);
+      const copy = reserved(1, unknown);
+      const result = await run([
+        reservation,
+        batchItem(2, 'InventoryFailed', 'inventory-service', {
+          orderId: failedUnknown,
+          failures: [{ sku: 'MUG-RED', reason: 'UNKNOWN_SKU', requested: 1 }],
+        }),
+        batchItem(3, 'ReservationReleased', 'inventory-service', { orderId: unknown }),
+      ]);
+      assert.equal(result, undefined, 'nothing refused');
+      const released = await outboxOf(database, unknown);
+      assert.deepEqual(
+        released.map((row) => [row.event_type, row.causation]),
+        [['ReleaseReservation', reservation.meta.eventId]],
+      );
+      assert.deepEqual(await outboxOf(database, failedUnknown), [], 'nothing is held for a failed reservation');
+      const orders = await pool.query('SELECT 1 FROM orders WHERE id = ANY($1)', [[unknown, failedUnknown]]);
+      assert.equal(orders.rowCount, 0, 'no order or saga is created for them');
+
+      // A second copy (a new event id) asks again; Inventory answers a repeated release without moving stock.
+      assert.equal(await run([copy]), undefined);
+      assert.deepEqual(
+        (await outboxOf(database, unknown)).map((row) => row.causation),
+        [reservation.meta.eventId, copy.meta.eventId],
+      );
+    },
+  );
+
+  await t.test(
     'replies for unknown orders and replies the saga refuses should be rejections, and the rest of the batch should apply',
     async () => {
       const [applies, refused] = [await database.place(), await database.place()];
@@ -129,10 +162,7 @@ test('the orderSaga batch handler', async (t) => {
       sagaIds.push(randomUUID());
       const unknown = randomUUID();
       const result = await run([
-        batchItem(0, 'InventoryFailed', 'inventory-service', {
-          orderId: unknown,
-          failures: [{ sku: 'MUG-RED', reason: 'UNKNOWN_SKU', requested: 1 }],
-        }),
+        captured(0, unknown, randomUUID()),
         reserved(1, applies),
         batchItem(2, 'InventoryReserved', 'inventory-service', {
           orderId: refused,

@@ -92,7 +92,7 @@ test('an input for an order that does not exist should change nothing and be rep
   const handler = createOrderSagaHandler(database.saga);
   const orderId = randomUUID();
   const result = await inTransaction(database.pool, (client) =>
-    handler([batchItem(0, 'ReservationReleased', 'inventory-service', { orderId })], {
+    handler([batchItem(0, 'ReservationCommitted', 'inventory-service', { orderId })], {
       client,
       logger: database.logger,
     }),

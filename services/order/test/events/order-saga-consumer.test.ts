@@ -281,16 +281,11 @@ test('the order saga consumer', async (t) => {
       );
       const unknownOrder = randomUUID();
       const unknownMeta = newEventMeta({
-        type: 'InventoryFailed',
+        type: 'ReservationCommitted',
         producer: 'inventory-service',
         correlationId: unknownOrder,
       });
-      await inventory.publish(
-        encodeEvent({
-          meta: unknownMeta,
-          payload: { orderId: unknownOrder, failures: [{ sku: 'MUG-RED', reason: 'UNKNOWN_SKU', requested: 1 }] },
-        }),
-      );
+      await inventory.publish(encodeEvent({ meta: unknownMeta, payload: { orderId: unknownOrder } }));
 
       const dead = await readTopic(namespace.topic(deadLetterTopicOf('orderSaga').name), 2);
       const byEventId = new Map(dead.map((record) => [record.headers.get('event-id')?.toString(), record]));
