@@ -53,11 +53,13 @@ import {
   warmupSeconds,
 } from './bench-report.ts';
 import { measureIdleLatency, measurePgbench, measureProducer, PGBENCH_BATCH_ROWS } from './ceilings.ts';
+import { type CompareReport, type ReservationMode, runComparison } from './compare.ts';
 import { cpuOverWindow } from './cpu-attribution.ts';
 import { CpuSampler, SAMPLE_INTERVAL_MS } from './cpu-sampler.ts';
 import type { LoadWorkerInput, LoadWorkerMessage } from './load-worker.ts';
 import { type PrivatePostgres, startPrivatePostgres } from './private-postgres.ts';
 import { pidListeningOn, readProcessStat, ticksToMs } from './proc-stat.ts';
+import { COMPARISON_CHART, renderComparisonChart, renderComparisonMarkdown } from './render-comparison.ts';
 import { DOCS_CHART, renderBenchMarkdown } from './render-markdown.ts';
 import { resetStatements, snapshotStatements, statementsDelta } from './statements.ts';
 import { renderSweepChart } from './sweep-chart.ts';
@@ -105,6 +107,7 @@ const program = new Command('bench')
   .option('--quick', 'CI-sized run: two rates, 10 s each, short ceilings')
   .option('--write-docs', 'also write docs/benchmarks.md and its chart from the report')
   .option('--keep', 'keep .run/bench/<run> (service logs) after a successful run')
+  .option('--compare <modes>', 'compare the reservation modes (rest,kafka) under the same load and faults')
   .option('--from-report <path>', 'measure nothing: write docs/benchmarks.md and its chart from an earlier report')
   .parse();
 const opts = program.opts<{
@@ -116,6 +119,7 @@ const opts = program.opts<{
   writeDocs?: boolean;
   keep?: boolean;
   fromReport?: string;
+  compare?: string;
 }>();
 const quick = opts.quick === true;
 const rates = (opts.rates ?? (quick ? QUICK_RATES : DEFAULT_RATES).join(','))
@@ -537,7 +541,45 @@ async function writeDocs(report: BenchReport, reportPath: string): Promise<void>
   say(`wrote docs/benchmarks.md and docs/${DOCS_CHART} from ${reportPath}`);
 }
 
-if (opts.fromReport !== undefined) {
+async function compareModes(modes: string): Promise<void> {
+  const list = modes.split(',').map((m) => m.trim());
+  for (const mode of list) if (mode !== 'rest' && mode !== 'kafka') throw new Error(`--compare: unknown mode ${mode}`);
+  const started = Date.now();
+  const kafka = await connectKafka();
+  const { report, path } = await runComparison({
+    modes: list as ReservationMode[],
+    quick,
+    repoRoot: REPO_ROOT,
+    bootstrapServers: kafka.servers,
+    command,
+    commit: git(['rev-parse', 'HEAD']) || 'unknown',
+    say,
+    cleanups,
+  });
+  say(`comparison done in ${((Date.now() - started) / 60_000).toFixed(1)} min; report ${path.slice(REPO_ROOT.length)}`);
+  if (opts.writeDocs) await writeComparisonDocs(report, path.slice(REPO_ROOT.length));
+}
+
+async function writeComparisonDocs(report: CompareReport, reportPath: string): Promise<void> {
+  const docs = join(REPO_ROOT, 'docs');
+  await writeFile(join(docs, 'design', 'rest-vs-kafka.md'), renderComparisonMarkdown(report, reportPath));
+  await writeFile(join(docs, COMPARISON_CHART), renderComparisonChart(report));
+  say(`wrote docs/design/rest-vs-kafka.md and docs/${COMPARISON_CHART} from ${reportPath}`);
+}
+
+if (opts.compare !== undefined && opts.fromReport !== undefined) {
+  const path = resolve(opts.fromReport);
+  await writeComparisonDocs(JSON.parse(await readFile(path, 'utf8')) as CompareReport, relative(REPO_ROOT, path));
+} else if (opts.compare !== undefined) {
+  try {
+    await compareModes(opts.compare);
+    await cleanUp();
+  } catch (error) {
+    say(`FAILED: ${(error as Error).stack ?? String(error)}`);
+    await cleanUp();
+    process.exitCode = 1;
+  }
+} else if (opts.fromReport !== undefined) {
   const path = resolve(opts.fromReport);
   await writeDocs(JSON.parse(await readFile(path, 'utf8')) as BenchReport, relative(REPO_ROOT, path));
 } else {
