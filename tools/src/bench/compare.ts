@@ -73,7 +73,7 @@ const FULL: Plan = {
 };
 
 const QUICK: Plan = {
-  sweep: [20, 40],
+  sweep: [20],
   commonRate: 20,
   seconds: 10,
   outageAtSecond: 5,
@@ -185,7 +185,7 @@ function rateRun(rate: number, seconds: number, report: LoadReport): RateRun {
     rate,
     sent: report.sent,
     accepted: report.accepted,
-    errors: report.errors,
+    errors: customerErrors(report),
     acceptedPerSecond: report.accepted / seconds,
     postMs: report.acceptMs,
     placedToFinalMs: report.placedToFinalMs,
@@ -252,25 +252,35 @@ export async function runComparison(options: CompareOptions): Promise<{ report: 
     checkNotifications: false,
   });
 
-  const results: ModeResult[] = [];
-  for (const mode of options.modes) {
-    const stack = await startStack(mode);
-    // 1. Sweep.
-    const sweep: RateRun[] = [];
-    for (const rate of plan.sweep) {
-      const { report } = await runWorker(repoRoot, load(stack, rate, plan.seconds));
-      const run = rateRun(rate, plan.seconds, report);
-      sweep.push(run);
-      say(
-        `  ${mode} ${rate}/s: accepted ${run.accepted}/${run.sent}, POST p50 ${run.postMs.p50} p99 ${run.postMs.p99} ms, placed→final p50 ${run.placedToFinalMs.p50} p99 ${run.placedToFinalMs.p99} ms${run.sustained ? '' : ' (not sustained)'}`,
-      );
-      if (!run.sustained) break;
-    }
-    const highestSustainedRate = sweep
-      .filter((r) => r.sustained)
-      .reduce<number | null>((m, r) => Math.max(m ?? 0, r.rate), null);
+  // The modes take turns in every experiment (both stacks up, one loaded at a time), so a change in what
+  // else runs on the machine falls on both rather than on whichever mode ran later.
+  const stacks = new Map<ReservationMode, StackProcesses>();
+  for (const mode of options.modes) stacks.set(mode, await startStack(mode));
+  const stackOf = (mode: ReservationMode, from = stacks) => {
+    const stack = from.get(mode);
+    if (stack === undefined) throw new Error(`no ${mode} stack`);
+    return stack;
+  };
 
-    // 2. Inventory frozen mid-run.
+  // 1. Sweep: each rate in each mode, until a mode no longer sustains it.
+  const sweeps = new Map<ReservationMode, RateRun[]>(options.modes.map((mode) => [mode, []]));
+  for (const rate of plan.sweep) {
+    for (const mode of options.modes) {
+      const runs = sweeps.get(mode) ?? [];
+      if (runs.some((run) => !run.sustained)) continue;
+      const { report } = await runWorker(repoRoot, load(stackOf(mode), rate, plan.seconds));
+      const run = rateRun(rate, plan.seconds, report);
+      runs.push(run);
+      say(
+        `  ${mode} ${rate}/s: accepted ${run.accepted}/${run.sent}, POST p50 ${round(run.postMs.p50)} p99 ${round(run.postMs.p99)} ms, placed→final p50 ${run.placedToFinalMs.p50} p99 ${run.placedToFinalMs.p99} ms${run.sustained ? '' : ' (not sustained)'}`,
+      );
+    }
+  }
+
+  // 2. Inventory frozen mid-run.
+  const outages = new Map<ReservationMode, ModeResult['outage']>();
+  for (const mode of options.modes) {
+    const stack = stackOf(mode);
     const inventoryPid = stack.pids.inventory;
     let outageEnd = 0;
     const outage = await runWorker(repoRoot, load(stack, plan.commonRate, plan.outageRunSeconds), (startedAt) => {
@@ -289,62 +299,86 @@ export async function runComparison(options: CompareOptions): Promise<{ report: 
     );
     const sentDuring = during.reduce((a, s) => a + s.sent, 0);
     const acceptedDuring = during.reduce((a, s) => a + s.accepted, 0);
-    const outageResult: ModeResult['outage'] = {
+    const result: ModeResult['outage'] = {
       rate: plan.commonRate,
       fromSecond: plan.outageAtSecond,
       seconds: plan.outageSeconds,
       sentDuringOutage: sentDuring,
       acceptedDuringOutage: acceptedDuring,
       acceptedShare: sentDuring === 0 ? 0 : acceptedDuring / sentDuring,
-      customerErrors: outage.report.errors,
+      customerErrors: customerErrors(outage.report),
       secondsToAllFinalAfter: Math.max(0, (outage.settledAt - outageEnd) / 1_000),
       lost: outage.report.completed.pendingAtEnd,
       reconciliationOk: outage.report.reconciliation.ok,
       postMs: outage.report.acceptMs,
       placedToFinalMs: outage.report.placedToFinalMs,
     };
+    outages.set(mode, result);
     say(
-      `  ${mode} outage: accepted ${acceptedDuring}/${sentDuring} during it, errors ${JSON.stringify(outage.report.errors)}, all final ${outageResult.secondsToAllFinalAfter.toFixed(1)} s after, lost ${outageResult.lost}`,
+      `  ${mode} outage: accepted ${acceptedDuring}/${sentDuring} during it, errors ${JSON.stringify(result.customerErrors)}, all final ${result.secondsToAllFinalAfter.toFixed(1)} s after, lost ${result.lost}`,
     );
+  }
 
-    // 4. Burst: the common rate, plus twice as much again for ten seconds (3× in all).
+  // 4. Burst: the common rate, plus twice as much again for ten seconds (3× in all).
+  const bursts = new Map<ReservationMode, ModeResult['burst']>();
+  for (const mode of options.modes) {
+    const stack = stackOf(mode);
     const base = runWorker(repoRoot, load(stack, plan.commonRate, plan.burstRunSeconds));
     await sleep(plan.burstAtSecond * 1_000);
     const burst = await runWorker(repoRoot, load(stack, plan.commonRate * 2, plan.burstSeconds));
     const baseRun = await base;
-    const burstResult: ModeResult['burst'] = {
+    const result: ModeResult['burst'] = {
       baseRate: plan.commonRate,
       burstRate: plan.commonRate * 3,
       seconds: plan.burstSeconds,
       sent: burst.report.sent + baseRun.report.sent,
       accepted: burst.report.accepted + baseRun.report.accepted,
-      customerErrors: mergeCounts(burst.report.errors, baseRun.report.errors),
+      customerErrors: mergeCounts(customerErrors(burst.report), customerErrors(baseRun.report)),
       postMs: burst.report.acceptMs,
       placedToFinalMs: burst.report.placedToFinalMs,
       secondsToDrain: Math.max(0, (burst.settledAt - (burst.startedAt + plan.burstSeconds * 1_000)) / 1_000),
     };
+    bursts.set(mode, result);
     say(
-      `  ${mode} burst: POST p99 ${burstResult.postMs.p99} ms, placed→final p99 ${burstResult.placedToFinalMs.p99} ms, errors ${JSON.stringify(burstResult.customerErrors)}, drained ${burstResult.secondsToDrain.toFixed(1)} s after`,
+      `  ${mode} burst: POST p99 ${round(result.postMs.p99)} ms, placed→final p99 ${result.placedToFinalMs.p99} ms, errors ${JSON.stringify(result.customerErrors)}, drained ${result.secondsToDrain.toFixed(1)} s after`,
     );
-    await stack.stop();
+  }
+  for (const stack of stacks.values()) await stack.stop();
 
-    // 3. Inventory slow, on a stack of its own (the delay is a start-up setting).
-    const slowStack = await startStack(mode, { INVENTORY_RESERVE_DELAY_MS: String(plan.slowDelayMs) });
-    const slow = await runWorker(repoRoot, load(slowStack, plan.commonRate, plan.seconds));
-    const slowRun = rateRun(plan.commonRate, plan.seconds, slow.report);
+  // 3. Inventory slow, on stacks of their own (the delay is a start-up setting).
+  const slowStacks = new Map<ReservationMode, StackProcesses>();
+  for (const mode of options.modes) {
+    slowStacks.set(mode, await startStack(mode, { INVENTORY_RESERVE_DELAY_MS: String(plan.slowDelayMs) }));
+  }
+  const slows = new Map<ReservationMode, RateRun>();
+  for (const mode of options.modes) {
+    const slow = await runWorker(repoRoot, load(stackOf(mode, slowStacks), plan.commonRate, plan.seconds));
+    const run = rateRun(plan.commonRate, plan.seconds, slow.report);
+    slows.set(mode, run);
     say(
-      `  ${mode} slow: accepted ${slowRun.accepted}/${slowRun.sent}, POST p50 ${slowRun.postMs.p50} p99 ${slowRun.postMs.p99} ms, placed→final p99 ${slowRun.placedToFinalMs.p99} ms`,
+      `  ${mode} slow: accepted ${run.accepted}/${run.sent}, POST p50 ${round(run.postMs.p50)} p99 ${round(run.postMs.p99)} ms, placed→final p99 ${run.placedToFinalMs.p99} ms`,
     );
-    await slowStack.stop();
-    results.push({
+  }
+  for (const stack of slowStacks.values()) await stack.stop();
+
+  const results: ModeResult[] = options.modes.map((mode) => {
+    const sweep = sweeps.get(mode) ?? [];
+    const outage = outages.get(mode);
+    const burst = bursts.get(mode);
+    const slow = slows.get(mode);
+    if (outage === undefined || burst === undefined || slow === undefined)
+      throw new Error(`${mode}: an experiment is missing`);
+    return {
       mode,
       sweep,
-      highestSustainedRate,
-      outage: outageResult,
-      slow: { delayMs: plan.slowDelayMs, run: slowRun },
-      burst: burstResult,
-    });
-  }
+      highestSustainedRate: sweep
+        .filter((r) => r.sustained)
+        .reduce<number | null>((m, r) => Math.max(m ?? 0, r.rate), null),
+      outage,
+      slow: { delayMs: plan.slowDelayMs, run: slow },
+      burst,
+    };
+  });
   const report: CompareReport = {
     version: 1,
     generatedAt: new Date().toISOString(),
@@ -365,6 +399,16 @@ export async function runComparison(options: CompareOptions): Promise<{ report: 
   const path = join(reportDir, 'compare.json');
   await writeFile(path, `${JSON.stringify(report, null, 2)}\n`);
   return { report, path };
+}
+
+function round(value: number | null): number | null {
+  return value === null ? null : Math.round(value);
+}
+
+/** What customers saw go wrong: refusals by code, and requests that failed without an answer. */
+function customerErrors(report: LoadReport): Record<string, number> {
+  const unanswered = Object.entries(report.errors).filter(([kind]) => !kind.startsWith('http-'));
+  return { ...report.refusals, ...Object.fromEntries(unanswered) };
 }
 
 function mergeCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {

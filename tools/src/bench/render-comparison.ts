@@ -6,7 +6,8 @@ import type { CompareReport, ModeResult, RateRun } from './compare.ts';
 
 export const COMPARISON_CHART = 'design/rest-vs-kafka.svg';
 
-const ms = (value: number | null | undefined) => (value === null || value === undefined ? '–' : `${value} ms`);
+const ms = (value: number | null | undefined) =>
+  value === null || value === undefined ? '–' : `${Math.round(value)} ms`;
 const pct = (share: number) => `${(share * 100).toFixed(0)} %`;
 const errors = (counts: Record<string, number>) => {
   const entries = Object.entries(counts);
@@ -112,9 +113,9 @@ export function renderComparisonChart(report: CompareReport): string {
   const bars = report.results.flatMap((m) => {
     const run = common(m, rate);
     return [
-      { label: `${m.mode} POST p99`, value: run?.postMs.p99 ?? 0 },
-      { label: `${m.mode} placed→final p99`, value: run?.placedToFinalMs.p99 ?? 0 },
-      { label: `${m.mode} POST p99, Inventory slow`, value: m.slow.run.postMs.p99 ?? 0 },
+      { label: `${m.mode} POST p99`, value: Math.round(run?.postMs.p99 ?? 0) },
+      { label: `${m.mode} placed→final p99`, value: Math.round(run?.placedToFinalMs.p99 ?? 0) },
+      { label: `${m.mode} POST p99, Inventory slow`, value: Math.round(m.slow.run.postMs.p99 ?? 0) },
     ];
   });
   const width = 640;

@@ -63,6 +63,8 @@ export interface LoadReport {
   accepted: number;
   rejected: number;
   errors: Record<string, number>;
+  /** Refusals by the answer's error code (`ORD_OVERLOADED`, `ORD_INVENTORY_UNAVAILABLE`, …; `none` without one). */
+  refusals: Record<string, number>;
   completed: { confirmed: number; cancelled: number; pendingAtEnd: number };
   throughput: { acceptedPerSecond: number; completedPerSecond: number };
   /** Placed → final, from the Order Service's own timestamps (createdAt → settledAt). */
@@ -97,6 +99,15 @@ export interface Reconciliation {
   ordersWithWrongNotificationCount: Array<{ orderId: string; perChannel: Record<string, number> }>;
   /** Captured − refunded per order against its status and total (the payment saga). */
   payments: PaymentReconciliation;
+}
+
+/** The error code of a refusal's body, `none` when it has none. */
+function refusalCode(body: string): string {
+  try {
+    return (JSON.parse(body) as { error?: { code?: string } }).error?.code ?? 'none';
+  } catch {
+    return 'none';
+  }
 }
 
 /** The order id of an accepted order's answer; undefined for a refusal. */
@@ -159,6 +170,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const accept = new LatencyRecorder();
   const orders = new Map<string, OrderView>();
   const errors: Record<string, number> = {};
+  const refusals: Record<string, number> = {};
   const timeline = new Map<number, { sent: number; accepted: number; completed: number; latencies: number[] }>();
   const bucket = (second: number) => {
     let entry = timeline.get(second);
@@ -214,6 +226,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       if (answer === undefined) {
         rejected++;
         countError(`http-${response.status}`);
+        const code = refusalCode(response.body);
+        refusals[code] = (refusals[code] ?? 0) + 1;
         return;
       }
       accepted++;
@@ -295,6 +309,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     accepted,
     rejected,
     errors,
+    refusals,
     completed: {
       confirmed: statuses.filter((o) => o.status === 'CONFIRMED').length,
       cancelled: statuses.filter((o) => o.status === 'CANCELLED').length,
