@@ -111,7 +111,7 @@ export interface ModeResult {
     acceptedDuringOutage: number;
     acceptedShare: number;
     customerErrors: Record<string, number>;
-    /** From the end of the outage until every accepted order was final. */
+    /** From the end of the outage until every order accepted before its end was final. */
     secondsToAllFinalAfter: number;
     lost: number;
     reconciliationOk: boolean;
@@ -282,7 +282,6 @@ export async function runComparison(options: CompareOptions): Promise<{ report: 
   for (const mode of options.modes) {
     const stack = stackOf(mode);
     const inventoryPid = stack.pids.inventory;
-    let outageEnd = 0;
     const outage = await runWorker(repoRoot, load(stack, plan.commonRate, plan.outageRunSeconds), (startedAt) => {
       void (async () => {
         await sleep(Math.max(0, startedAt + plan.outageAtSecond * 1_000 - Date.now()));
@@ -290,7 +289,6 @@ export async function runComparison(options: CompareOptions): Promise<{ report: 
         say(`  ${mode}: Inventory frozen (SIGSTOP) at ${plan.outageAtSecond} s`);
         await sleep(plan.outageSeconds * 1_000);
         process.kill(inventoryPid, 'SIGCONT');
-        outageEnd = Date.now();
         say(`  ${mode}: Inventory resumed (SIGCONT) after ${plan.outageSeconds} s`);
       })();
     });
@@ -299,6 +297,11 @@ export async function runComparison(options: CompareOptions): Promise<{ report: 
     );
     const sentDuring = during.reduce((a, s) => a + s.sent, 0);
     const acceptedDuring = during.reduce((a, s) => a + s.accepted, 0);
+    // The orders sent before the outage ended: when the last of them was final, counted from its end.
+    const outageEndSecond = plan.outageAtSecond + plan.outageSeconds;
+    const lastFinal = outage.report.timeline
+      .filter((s) => s.second < outageEndSecond)
+      .reduce((m, s) => Math.max(m, s.lastFinalSecond ?? 0), 0);
     const result: ModeResult['outage'] = {
       rate: plan.commonRate,
       fromSecond: plan.outageAtSecond,
@@ -307,7 +310,7 @@ export async function runComparison(options: CompareOptions): Promise<{ report: 
       acceptedDuringOutage: acceptedDuring,
       acceptedShare: sentDuring === 0 ? 0 : acceptedDuring / sentDuring,
       customerErrors: customerErrors(outage.report),
-      secondsToAllFinalAfter: Math.max(0, (outage.settledAt - outageEnd) / 1_000),
+      secondsToAllFinalAfter: Math.max(0, lastFinal - outageEndSecond),
       lost: outage.report.completed.pendingAtEnd,
       reconciliationOk: outage.report.reconciliation.ok,
       postMs: outage.report.acceptMs,

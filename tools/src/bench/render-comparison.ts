@@ -73,7 +73,7 @@ export function renderComparisonMarkdown(report: CompareReport, reportPath: stri
     row('errors customers saw (whole run)', (m) => errors(m.outage.customerErrors)),
     row('POST p99 (whole run)', (m) => ms(m.outage.postMs.p99)),
     row(
-      'time until every accepted order is final, after the outage',
+      'after the outage, until every order accepted before its end is final',
       (m) => `${m.outage.secondsToAllFinalAfter.toFixed(1)} s`,
     ),
     row('accepted orders lost (not final at the end)', (m) => String(m.outage.lost)),

@@ -78,6 +78,8 @@ export interface LoadReport {
     /** Of the orders sent in this second, how many the Order Service accepted (2xx, or 409 out of stock). */
     accepted: number;
     completed: number;
+    /** When the last of the orders sent in this second was seen final (seconds since the start), if any was. */
+    lastFinalSecond: number | null;
     p50Ms: number | null;
     p99Ms: number | null;
   }>;
@@ -171,11 +173,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const orders = new Map<string, OrderView>();
   const errors: Record<string, number> = {};
   const refusals: Record<string, number> = {};
-  const timeline = new Map<number, { sent: number; accepted: number; completed: number; latencies: number[] }>();
+  const timeline = new Map<
+    number,
+    { sent: number; accepted: number; completed: number; lastFinalSecond: number | null; latencies: number[] }
+  >();
   const bucket = (second: number) => {
     let entry = timeline.get(second);
     if (entry === undefined) {
-      entry = { sent: 0, accepted: 0, completed: 0, latencies: [] };
+      entry = { sent: 0, accepted: 0, completed: 0, lastFinalSecond: null, latencies: [] };
       timeline.set(second, entry);
     }
     return entry;
@@ -250,6 +255,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       orders.set(orderId, view);
       if (FINAL_STATUSES.has(view.status)) {
         completed++;
+        const seenFinal = (performance.now() - t0) / 1_000;
+        sentIn.lastFinalSecond = Math.max(sentIn.lastFinalSecond ?? 0, seenFinal);
         const ms = Date.parse(view.settledAt ?? '') - Date.parse(view.createdAt);
         if (Number.isFinite(ms)) {
           placedToFinal.record(ms);
@@ -331,6 +338,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
           sent: entry.sent,
           accepted: entry.accepted,
           completed: entry.completed,
+          lastFinalSecond: entry.lastFinalSecond,
           p50Ms: at(50),
           p99Ms: at(99),
         };
