@@ -59,8 +59,8 @@ interface Plan {
 }
 
 const FULL: Plan = {
-  sweep: [50, 100, 150, 200, 300],
-  commonRate: 50,
+  sweep: [20, 40, 60, 100, 150, 200],
+  commonRate: 20,
   seconds: 30,
   outageAtSecond: 15,
   outageSeconds: 30,
