@@ -15,6 +15,9 @@
  *   npm run bench                         default sweep (100, 200, 300, 500, 700/s, 60 s each) and search
  *   npm run bench -- --quick              CI-sized: 2 rates × 10 s, one search step
  *   npm run bench -- --rates 250 --duration 20 --search-steps 0
+ *   npm run bench -- --compare rest,kafka [--quick] [--write-docs]
+ *                                         the two reservation modes side by side (compare.ts); --write-docs
+ *                                         writes docs/design/rest-vs-kafka.md, its chart and its report
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
@@ -108,7 +111,10 @@ const program = new Command('bench')
   .option('--write-docs', 'also write docs/benchmarks.md and its chart from the report')
   .option('--keep', 'keep .run/bench/<run> (service logs) after a successful run')
   .option('--compare <modes>', 'compare the reservation modes (rest,kafka) under the same load and faults')
-  .option('--from-report <path>', 'measure nothing: write docs/benchmarks.md and its chart from an earlier report')
+  .option(
+    '--from-report <path>',
+    'measure nothing: write docs/benchmarks.md and its chart (with --compare: docs/design/rest-vs-kafka.md) from an earlier report',
+  )
   .parse();
 const opts = program.opts<{
   rates?: string;
@@ -557,19 +563,22 @@ async function compareModes(modes: string): Promise<void> {
     cleanups,
   });
   say(`comparison done in ${((Date.now() - started) / 60_000).toFixed(1)} min; report ${path.slice(REPO_ROOT.length)}`);
-  if (opts.writeDocs) await writeComparisonDocs(report, path.slice(REPO_ROOT.length));
+  if (opts.writeDocs) await writeComparisonDocs(report);
 }
 
-async function writeComparisonDocs(report: CompareReport, reportPath: string): Promise<void> {
+async function writeComparisonDocs(report: CompareReport): Promise<void> {
+  // The report goes beside the page (reports/ is not committed), so every figure of the page can be traced.
   const docs = join(REPO_ROOT, 'docs');
+  const reportPath = 'docs/design/rest-vs-kafka.json';
+  await writeFile(join(REPO_ROOT, reportPath), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(join(docs, 'design', 'rest-vs-kafka.md'), renderComparisonMarkdown(report, reportPath));
   await writeFile(join(docs, COMPARISON_CHART), renderComparisonChart(report));
-  say(`wrote docs/design/rest-vs-kafka.md and docs/${COMPARISON_CHART} from ${reportPath}`);
+  say(`wrote docs/design/rest-vs-kafka.md, its chart and ${reportPath}`);
 }
 
 if (opts.compare !== undefined && opts.fromReport !== undefined) {
   const path = resolve(opts.fromReport);
-  await writeComparisonDocs(JSON.parse(await readFile(path, 'utf8')) as CompareReport, relative(REPO_ROOT, path));
+  await writeComparisonDocs(JSON.parse(await readFile(path, 'utf8')) as CompareReport);
 } else if (opts.compare !== undefined) {
   try {
     await compareModes(opts.compare);
