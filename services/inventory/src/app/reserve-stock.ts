@@ -11,6 +11,9 @@
  * in array order over the running stock (so orders competing for the last units are decided exactly as one
  * after the other would be), and three writes follow: the reservations with their lines, one stock update for
  * every SKU, one outbox insert.
+ *
+ * The decision and its records (`recordReservations`) are shared with the synchronous reservation endpoint
+ * (reserve-for-request.ts): only how the result is told differs (an event here, the HTTP answer there).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventMeta, EventPayload } from '@shop/contracts';
