@@ -547,12 +547,16 @@ async function writeDocs(report: BenchReport, reportPath: string): Promise<void>
   say(`wrote docs/benchmarks.md and docs/${DOCS_CHART} from ${reportPath}`);
 }
 
-async function compareModes(modes: string): Promise<void> {
+async function compareModes(modes: string): Promise<string> {
   const list = modes.split(',').map((m) => m.trim());
   for (const mode of list) if (mode !== 'rest' && mode !== 'kafka') throw new Error(`--compare: unknown mode ${mode}`);
   const started = Date.now();
   const kafka = await connectKafka();
-  const { report, path } = await runComparison({
+  const {
+    report,
+    path,
+    runDir: comparisonDir,
+  } = await runComparison({
     modes: list as ReservationMode[],
     quick,
     repoRoot: REPO_ROOT,
@@ -564,6 +568,7 @@ async function compareModes(modes: string): Promise<void> {
   });
   say(`comparison done in ${((Date.now() - started) / 60_000).toFixed(1)} min; report ${path.slice(REPO_ROOT.length)}`);
   if (opts.writeDocs) await writeComparisonDocs(report);
+  return comparisonDir;
 }
 
 async function writeComparisonDocs(report: CompareReport): Promise<void> {
@@ -581,8 +586,10 @@ if (opts.compare !== undefined && opts.fromReport !== undefined) {
   await writeComparisonDocs(JSON.parse(await readFile(path, 'utf8')) as CompareReport);
 } else if (opts.compare !== undefined) {
   try {
-    await compareModes(opts.compare);
+    const comparisonDir = await compareModes(opts.compare);
     await cleanUp();
+    // The service logs, kept only on request (or after a failure).
+    if (!opts.keep) await rm(comparisonDir, { recursive: true, force: true });
   } catch (error) {
     say(`FAILED: ${(error as Error).stack ?? String(error)}`);
     await cleanUp();

@@ -195,7 +195,9 @@ function rateRun(rate: number, seconds: number, report: LoadReport): RateRun {
   };
 }
 
-export async function runComparison(options: CompareOptions): Promise<{ report: CompareReport; path: string }> {
+export async function runComparison(
+  options: CompareOptions,
+): Promise<{ report: CompareReport; path: string; runDir: string }> {
   const { say, repoRoot } = options;
   const plan = options.quick ? QUICK : FULL;
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -401,7 +403,7 @@ export async function runComparison(options: CompareOptions): Promise<{ report: 
   };
   const path = join(reportDir, 'compare.json');
   await writeFile(path, `${JSON.stringify(report, null, 2)}\n`);
-  return { report, path };
+  return { report, path, runDir };
 }
 
 function round(value: number | null): number | null {
