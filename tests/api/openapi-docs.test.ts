@@ -42,10 +42,11 @@ const SERVICES: ReadonlyArray<{ file: string; definition: ServiceDefinition; err
           'ORD_INVALID_PHONE',
           'ORD_LINE_QUANTITY_TOO_LARGE',
         ],
+        '409': ['ORD_OUT_OF_STOCK'],
         '413': ['FST_ERR_CTP_BODY_TOO_LARGE'],
         '415': ['FST_ERR_CTP_INVALID_MEDIA_TYPE'],
         '422': ['ORD_IDEMPOTENCY_KEY_REUSED'],
-        '503': ['ORD_OVERLOADED', 'PLT_INFRASTRUCTURE'],
+        '503': ['ORD_INVENTORY_UNAVAILABLE', 'ORD_OVERLOADED', 'PLT_INFRASTRUCTURE'],
       },
       'POST /orders/{id}/cancel': {
         '400': ['HTTP_VALIDATION_FAILED'],
@@ -62,6 +63,19 @@ const SERVICES: ReadonlyArray<{ file: string; definition: ServiceDefinition; err
       'GET /inventory/{sku}': {
         '400': ['HTTP_VALIDATION_FAILED'],
         '404': ['INV_SKU_NOT_FOUND'],
+        '503': ['PLT_INFRASTRUCTURE'],
+      },
+      'PUT /reservations/{orderId}': {
+        '400': [
+          'FST_ERR_CTP_EMPTY_JSON_BODY',
+          'FST_ERR_CTP_INVALID_CONTENT_LENGTH',
+          'FST_ERR_CTP_INVALID_JSON_BODY',
+          'HTTP_VALIDATION_FAILED',
+        ],
+        '409': ['INV_RESERVATION_CONFLICT'],
+        '413': ['FST_ERR_CTP_BODY_TOO_LARGE'],
+        '415': ['FST_ERR_CTP_INVALID_MEDIA_TYPE'],
+        '422': ['INV_RESERVATION_REFUSED'],
         '503': ['PLT_INFRASTRUCTURE'],
       },
     },

@@ -34,6 +34,11 @@ export interface StackOptions {
   definitions?: Partial<Record<ServiceLabel, ServiceDefinition>>;
   /** Where every service's log lines go (set LOG_LEVEL in `env` to choose which). Default: stdout. */
   logDestination?: NodeJS.WritableStream;
+  /**
+   * The Order Service's reservation mode. `rest` starts Inventory first and points the Order Service at it
+   * (ORDER_RESERVATION_MODE=rest, INVENTORY_URL). Default: the service's default (kafka).
+   */
+  reservationMode?: 'kafka' | 'rest';
 }
 
 /**
@@ -88,6 +93,20 @@ export async function startStack(t: TestContext, options: StackOptions = {}): Pr
     services.push(running);
     return running;
   };
+  if (options.reservationMode === 'rest') {
+    const [inventory, payment, notification] = await Promise.all([
+      start('inventory', inventoryService),
+      start('payment', simulatedPaymentService()),
+      start('notification', notificationService),
+    ]);
+    const order = await startTestService(t, options.definitions?.order ?? orderService, {
+      namespace,
+      env: { ORDER_RESERVATION_MODE: 'rest', INVENTORY_URL: inventory.url, ...options.env?.order },
+      ...(options.logDestination === undefined ? {} : { logDestination: options.logDestination }),
+    });
+    services.push(order);
+    return { namespace, order, inventory, payment, notification };
+  }
   const [inventory, order, payment, notification] = await Promise.all([
     start('inventory', inventoryService),
     start('order', orderService),
@@ -209,8 +228,13 @@ export async function placeOrder(
       contact: { email: 'customer@example.com', ...(options.phone === undefined ? {} : { phone: options.phone }) },
     },
   });
-  if (response.status !== 202) throw new Error(`POST /orders: ${response.status} ${JSON.stringify(response.body)}`);
-  return response.body.orderId;
+  // 202 PENDING (Kafka reservation mode); 201 RESERVED or 409 ORD_OUT_OF_STOCK with the order's id (REST mode).
+  if (response.status === 202 || response.status === 201) return response.body.orderId;
+  const refused = response.body as unknown as { error?: { code?: string; details?: { orderId?: string } } };
+  const refusedId = refused.error?.details?.orderId;
+  if (response.status === 409 && refused.error?.code === 'ORD_OUT_OF_STOCK' && refusedId !== undefined)
+    return refusedId;
+  throw new Error(`POST /orders: ${response.status} ${JSON.stringify(response.body)}`);
 }
 
 export async function getOrder(orderUrl: string, orderId: string): Promise<OrderBody> {

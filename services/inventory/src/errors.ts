@@ -17,6 +17,18 @@ export const INVENTORY_ERRORS = {
     retryable: false,
     description: '`GET /reservations/{orderId}` for an order with no reservation.',
   },
+  INV_RESERVATION_CONFLICT: {
+    httpStatus: 409,
+    retryable: false,
+    description:
+      '`PUT /reservations/{orderId}` naming other lines than the ones this order was reserved with (the order id is the idempotency key).',
+  },
+  INV_RESERVATION_REFUSED: {
+    httpStatus: 422,
+    retryable: false,
+    description:
+      '`PUT /reservations/{orderId}` for an order that cannot be decided (a repeated SKU, products priced in several currencies, or a total above 2^53 − 1 minor units); nothing is recorded.',
+  },
   INV_PRICE_REQUIRED: {
     httpStatus: 422,
     retryable: false,

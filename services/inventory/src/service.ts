@@ -37,9 +37,9 @@ export function createInventoryService(options: InventoryServiceOptions = {}): S
       }
       const metrics = createInventoryMetrics(context.registry, context.pool, context.logger);
       registerInventoryRoutes(context.app, { pool: context.pool });
-      registerReservationRoutes(context.app, { pool: context.pool });
+      registerReservationRoutes(context.app, { pool: context.pool, metrics, delayMs: config.reserveDelayMs });
       await context.consume('reserveStock', {
-        handleBatch: createReserveStockHandler({ events: context.events, metrics }),
+        handleBatch: createReserveStockHandler({ events: context.events, metrics, delayMs: config.reserveDelayMs }),
       });
       await context.consume('settleReservations', {
         handleBatch: createSettleReservationsHandler({ events: context.events, metrics }),

@@ -49,12 +49,48 @@ export const OrderEnvSchema = Type.Object({
    * statement), instead of queueing into the pool's 5 s timeout.
    */
   ORDER_MAX_DB_QUEUE: Type.Integer({ minimum: 1, maximum: 10_000, default: DEFAULT_MAX_DB_QUEUE }),
+  /**
+   * How the order's stock is reserved: `kafka` (OrderPlaced, answered by Inventory's events; POST answers 202
+   * PENDING) or `rest` (POST calls Inventory's PUT /reservations/{orderId} and answers 201 or 409 at once).
+   */
+  ORDER_RESERVATION_MODE: Type.Union([Type.Literal('kafka'), Type.Literal('rest')], { default: 'kafka' }),
+  /** REST mode: the Inventory Service's base URL. */
+  INVENTORY_URL: Type.String({ pattern: '^https?://', default: 'http://127.0.0.1:8082' }),
+  /** REST mode: the timeout of one reservation call (a reservation is a few ms; its p99 under load well below this). */
+  INVENTORY_TIMEOUT_MS: Type.Integer({ minimum: 10, maximum: 60_000, default: 1_000 }),
+  /** REST mode: attempts after the first (same order id, so Inventory decides once). */
+  INVENTORY_RETRIES: Type.Integer({ minimum: 0, maximum: 3, default: 2 }),
+  /** REST mode: failed calls in a row that open the circuit. */
+  INVENTORY_BREAKER_FAILURES: Type.Integer({ minimum: 1, maximum: 1_000, default: 5 }),
+  /** REST mode: how long an open circuit refuses calls before one trial call. */
+  INVENTORY_BREAKER_OPEN_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 2_000 }),
+  /**
+   * REST mode: the reservation step's deadline. An order whose call went unanswered (503 to the customer)
+   * waits this long for a retry with its Idempotency-Key, then is cancelled (PROCESSING_TIMEOUT) and released.
+   */
+  ORDER_REST_RESERVATION_DEADLINE_MS: Type.Integer({
+    minimum: MIN_TIMEOUT_MS,
+    maximum: MAX_TIMEOUT_MS,
+    default: 30_000,
+  }),
 });
+
+/** The REST reservation mode's client settings. */
+export interface RestReservationSettings {
+  readonly inventoryUrl: string;
+  readonly timeoutMs: number;
+  readonly retries: number;
+  readonly breakerFailures: number;
+  readonly breakerOpenMs: number;
+  readonly deadlineMs: number;
+}
 
 export interface OrderSettings {
   readonly saga: SagaSettings;
   readonly deadlineScanIntervalMs: number;
   readonly maxDbQueue: number;
+  readonly reservationMode: 'kafka' | 'rest';
+  readonly rest: RestReservationSettings;
 }
 
 export function loadOrderSettings(env: Env): OrderSettings {
@@ -68,5 +104,14 @@ export function loadOrderSettings(env: Env): OrderSettings {
     }),
     deadlineScanIntervalMs: raw.SAGA_DEADLINE_SCAN_INTERVAL_MS,
     maxDbQueue: raw.ORDER_MAX_DB_QUEUE,
+    reservationMode: raw.ORDER_RESERVATION_MODE,
+    rest: Object.freeze({
+      inventoryUrl: raw.INVENTORY_URL.replace(/\/+$/, ''),
+      timeoutMs: raw.INVENTORY_TIMEOUT_MS,
+      retries: raw.INVENTORY_RETRIES,
+      breakerFailures: raw.INVENTORY_BREAKER_FAILURES,
+      breakerOpenMs: raw.INVENTORY_BREAKER_OPEN_MS,
+      deadlineMs: raw.ORDER_REST_RESERVATION_DEADLINE_MS,
+    }),
   });
 }

@@ -58,6 +58,18 @@ export const ORDER_ERRORS = {
     description:
       '`POST /orders` while `ORDER_MAX_DB_QUEUE` (default 50) requests already wait for a database connection: refused at once with `Retry-After: 1` (load shedding).',
   },
+  ORD_OUT_OF_STOCK: {
+    httpStatus: 409,
+    retryable: false,
+    description:
+      '`POST /orders` in the REST reservation mode: Inventory could not reserve every line; the order is recorded CANCELLED (`ITEMS_UNAVAILABLE`, the failing lines in `details`).',
+  },
+  ORD_INVENTORY_UNAVAILABLE: {
+    httpStatus: 503,
+    retryable: true,
+    description:
+      '`POST /orders` in the REST reservation mode: Inventory did not answer (timeouts and retries spent, or the circuit open); `Retry-After: 1`. Retrying with the same `Idempotency-Key` resumes the same order; unanswered, it is cancelled (`PROCESSING_TIMEOUT`) after `ORDER_REST_RESERVATION_DEADLINE_MS`.',
+  },
   ORD_SAGA_NOT_FAILED: {
     httpStatus: 409,
     retryable: false,

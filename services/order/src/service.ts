@@ -14,6 +14,7 @@ import { SettlementWakeupHub } from './db/settlement-wakeup-hub.ts';
 import { registerStateGauges } from './db/state-gauges.ts';
 import { createOrderSagaHandler } from './events/order-saga-consumer.ts';
 import { SagaDeadlineScanner } from './events/saga-deadline-scanner.ts';
+import { InventoryClient } from './inventory/inventory-client.ts';
 import { createOrderMetrics } from './metrics.ts';
 
 export const orderService: ServiceDefinition = {
@@ -46,7 +47,24 @@ export const orderService: ServiceDefinition = {
       settings: settings.saga,
       wakeups,
     };
-    registerOrderRoutes(app, { ...sagaDependencies, waiters: wakeups, maxDbQueue: settings.maxDbQueue });
+    // REST reservation mode: POST /orders reserves synchronously through Inventory's HTTP API.
+    const reservations =
+      settings.reservationMode === 'rest'
+        ? new InventoryClient({
+            baseUrl: settings.rest.inventoryUrl,
+            timeoutMs: settings.rest.timeoutMs,
+            retries: settings.rest.retries,
+            breakerFailures: settings.rest.breakerFailures,
+            breakerOpenMs: settings.rest.breakerOpenMs,
+          })
+        : undefined;
+    logger.info({ reservationMode: settings.reservationMode }, 'reservation mode');
+    registerOrderRoutes(app, {
+      ...sagaDependencies,
+      waiters: wakeups,
+      maxDbQueue: settings.maxDbQueue,
+      ...(reservations === undefined ? {} : { reservations, restReservationDeadlineMs: settings.rest.deadlineMs }),
+    });
     await context.consume('orderSaga', { handleBatch: createOrderSagaHandler(sagaDependencies) });
     const deadlines = new SagaDeadlineScanner({ ...sagaDependencies, intervalMs: settings.deadlineScanIntervalMs });
     deadlines.start();

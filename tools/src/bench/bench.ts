@@ -15,6 +15,9 @@
  *   npm run bench                         default sweep (100, 200, 300, 500, 700/s, 60 s each) and search
  *   npm run bench -- --quick              CI-sized: 2 rates × 10 s, one search step
  *   npm run bench -- --rates 250 --duration 20 --search-steps 0
+ *   npm run bench -- --compare rest,kafka [--quick] [--write-docs]
+ *                                         the two reservation modes side by side (compare.ts); --write-docs
+ *                                         writes docs/design/rest-vs-kafka.md, its chart and its report
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
@@ -53,11 +56,13 @@ import {
   warmupSeconds,
 } from './bench-report.ts';
 import { measureIdleLatency, measurePgbench, measureProducer, PGBENCH_BATCH_ROWS } from './ceilings.ts';
+import { type CompareReport, type ReservationMode, runComparison } from './compare.ts';
 import { cpuOverWindow } from './cpu-attribution.ts';
 import { CpuSampler, SAMPLE_INTERVAL_MS } from './cpu-sampler.ts';
 import type { LoadWorkerInput, LoadWorkerMessage } from './load-worker.ts';
 import { type PrivatePostgres, startPrivatePostgres } from './private-postgres.ts';
 import { pidListeningOn, readProcessStat, ticksToMs } from './proc-stat.ts';
+import { COMPARISON_CHART, renderComparisonChart, renderComparisonMarkdown } from './render-comparison.ts';
 import { DOCS_CHART, renderBenchMarkdown } from './render-markdown.ts';
 import { resetStatements, snapshotStatements, statementsDelta } from './statements.ts';
 import { renderSweepChart } from './sweep-chart.ts';
@@ -105,7 +110,11 @@ const program = new Command('bench')
   .option('--quick', 'CI-sized run: two rates, 10 s each, short ceilings')
   .option('--write-docs', 'also write docs/benchmarks.md and its chart from the report')
   .option('--keep', 'keep .run/bench/<run> (service logs) after a successful run')
-  .option('--from-report <path>', 'measure nothing: write docs/benchmarks.md and its chart from an earlier report')
+  .option('--compare <modes>', 'compare the reservation modes (rest,kafka) under the same load and faults')
+  .option(
+    '--from-report <path>',
+    'measure nothing: write docs/benchmarks.md and its chart (with --compare: docs/design/rest-vs-kafka.md) from an earlier report',
+  )
   .parse();
 const opts = program.opts<{
   rates?: string;
@@ -116,6 +125,7 @@ const opts = program.opts<{
   writeDocs?: boolean;
   keep?: boolean;
   fromReport?: string;
+  compare?: string;
 }>();
 const quick = opts.quick === true;
 const rates = (opts.rates ?? (quick ? QUICK_RATES : DEFAULT_RATES).join(','))
@@ -537,7 +547,55 @@ async function writeDocs(report: BenchReport, reportPath: string): Promise<void>
   say(`wrote docs/benchmarks.md and docs/${DOCS_CHART} from ${reportPath}`);
 }
 
-if (opts.fromReport !== undefined) {
+async function compareModes(modes: string): Promise<string> {
+  const list = modes.split(',').map((m) => m.trim());
+  for (const mode of list) if (mode !== 'rest' && mode !== 'kafka') throw new Error(`--compare: unknown mode ${mode}`);
+  const started = Date.now();
+  const kafka = await connectKafka();
+  const {
+    report,
+    path,
+    runDir: comparisonDir,
+  } = await runComparison({
+    modes: list as ReservationMode[],
+    quick,
+    repoRoot: REPO_ROOT,
+    bootstrapServers: kafka.servers,
+    command,
+    commit: git(['rev-parse', 'HEAD']) || 'unknown',
+    say,
+    cleanups,
+  });
+  say(`comparison done in ${((Date.now() - started) / 60_000).toFixed(1)} min; report ${path.slice(REPO_ROOT.length)}`);
+  if (opts.writeDocs) await writeComparisonDocs(report);
+  return comparisonDir;
+}
+
+async function writeComparisonDocs(report: CompareReport): Promise<void> {
+  // The report goes beside the page (reports/ is not committed), so every figure of the page can be traced.
+  const docs = join(REPO_ROOT, 'docs');
+  const reportPath = 'docs/design/rest-vs-kafka.json';
+  await writeFile(join(REPO_ROOT, reportPath), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(join(docs, 'design', 'rest-vs-kafka.md'), renderComparisonMarkdown(report, reportPath));
+  await writeFile(join(docs, COMPARISON_CHART), renderComparisonChart(report));
+  say(`wrote docs/design/rest-vs-kafka.md, its chart and ${reportPath}`);
+}
+
+if (opts.compare !== undefined && opts.fromReport !== undefined) {
+  const path = resolve(opts.fromReport);
+  await writeComparisonDocs(JSON.parse(await readFile(path, 'utf8')) as CompareReport);
+} else if (opts.compare !== undefined) {
+  try {
+    const comparisonDir = await compareModes(opts.compare);
+    await cleanUp();
+    // The service logs, kept only on request (or after a failure).
+    if (!opts.keep) await rm(comparisonDir, { recursive: true, force: true });
+  } catch (error) {
+    say(`FAILED: ${(error as Error).stack ?? String(error)}`);
+    await cleanUp();
+    process.exitCode = 1;
+  }
+} else if (opts.fromReport !== undefined) {
   const path = resolve(opts.fromReport);
   await writeDocs(JSON.parse(await readFile(path, 'utf8')) as BenchReport, relative(REPO_ROOT, path));
 } else {

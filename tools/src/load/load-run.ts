@@ -63,6 +63,8 @@ export interface LoadReport {
   accepted: number;
   rejected: number;
   errors: Record<string, number>;
+  /** Refusals by the answer's error code (`ORD_OVERLOADED`, `ORD_INVENTORY_UNAVAILABLE`, …; `none` without one). */
+  refusals: Record<string, number>;
   completed: { confirmed: number; cancelled: number; pendingAtEnd: number };
   throughput: { acceptedPerSecond: number; completedPerSecond: number };
   /** Placed → final, from the Order Service's own timestamps (createdAt → settledAt). */
@@ -70,7 +72,17 @@ export interface LoadReport {
   /** POST /orders round trip seen by the client. */
   acceptMs: LatencySummary;
   /** Per-second series for the chart. */
-  timeline: Array<{ second: number; sent: number; completed: number; p50Ms: number | null; p99Ms: number | null }>;
+  timeline: Array<{
+    second: number;
+    sent: number;
+    /** Of the orders sent in this second, how many the Order Service accepted (2xx, or 409 out of stock). */
+    accepted: number;
+    completed: number;
+    /** When the last of the orders sent in this second was seen final (seconds since the start), if any was. */
+    lastFinalSecond: number | null;
+    p50Ms: number | null;
+    p99Ms: number | null;
+  }>;
   reconciliation: Reconciliation;
   /**
    * CPU the generator itself used while sending and awaiting (reconciliation excluded): it shares the
@@ -89,6 +101,24 @@ export interface Reconciliation {
   ordersWithWrongNotificationCount: Array<{ orderId: string; perChannel: Record<string, number> }>;
   /** Captured − refunded per order against its status and total (the payment saga). */
   payments: PaymentReconciliation;
+}
+
+/** The error code of a refusal's body, `none` when it has none. */
+function refusalCode(body: string): string {
+  try {
+    return (JSON.parse(body) as { error?: { code?: string } }).error?.code ?? 'none';
+  } catch {
+    return 'none';
+  }
+}
+
+/** The order id of an accepted order's answer; undefined for a refusal. */
+function parseAnswer(status: number, body: string): { orderId: string } | undefined {
+  if (status === 202 || status === 201) return JSON.parse(body) as { orderId: string };
+  if (status !== 409) return undefined;
+  const refused = JSON.parse(body) as { error?: { code?: string; details?: { orderId?: string } } };
+  const orderId = refused.error?.details?.orderId;
+  return refused.error?.code === 'ORD_OUT_OF_STOCK' && orderId !== undefined ? { orderId } : undefined;
 }
 
 function pick<T>(items: readonly T[], random: () => number): T {
@@ -142,11 +172,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const accept = new LatencyRecorder();
   const orders = new Map<string, OrderView>();
   const errors: Record<string, number> = {};
-  const timeline = new Map<number, { sent: number; completed: number; latencies: number[] }>();
+  const refusals: Record<string, number> = {};
+  const timeline = new Map<
+    number,
+    { sent: number; accepted: number; completed: number; lastFinalSecond: number | null; latencies: number[] }
+  >();
   const bucket = (second: number) => {
     let entry = timeline.get(second);
     if (entry === undefined) {
-      entry = { sent: 0, completed: 0, latencies: [] };
+      entry = { sent: 0, accepted: 0, completed: 0, lastFinalSecond: null, latencies: [] };
       timeline.set(second, entry);
     }
     return entry;
@@ -169,7 +203,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   async function fire(index: number): Promise<void> {
     sent++;
     inFlight++;
-    bucket(second()).sent++;
+    const sentIn = bucket(second());
+    sentIn.sent++;
     const skus = chooseSkus(plentiful, scarce, options.scarceShare);
     const customer = customers[index % CUSTOMER_POOL] as string;
     try {
@@ -190,13 +225,19 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
         randomUUID(),
       );
       accept.record(performance.now() - started);
-      if (response.status !== 202) {
+      // 202 PENDING (Kafka reservation mode); 201 RESERVED or 409 ORD_OUT_OF_STOCK, an order decided at once
+      // (REST mode): both are accepted orders that reach a final status.
+      const answer = parseAnswer(response.status, response.body);
+      if (answer === undefined) {
         rejected++;
         countError(`http-${response.status}`);
+        const code = refusalCode(response.body);
+        refusals[code] = (refusals[code] ?? 0) + 1;
         return;
       }
       accepted++;
-      const { orderId } = JSON.parse(response.body) as { orderId: string };
+      sentIn.accepted++;
+      const { orderId } = answer;
       let view: OrderView = { orderId, status: 'PENDING', createdAt: new Date().toISOString() };
       orders.set(orderId, view);
       while (!FINAL_STATUSES.has(view.status) && performance.now() < drainDeadline()) {
@@ -214,6 +255,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       orders.set(orderId, view);
       if (FINAL_STATUSES.has(view.status)) {
         completed++;
+        const seenFinal = (performance.now() - t0) / 1_000;
+        sentIn.lastFinalSecond = Math.max(sentIn.lastFinalSecond ?? 0, seenFinal);
         const ms = Date.parse(view.settledAt ?? '') - Date.parse(view.createdAt);
         if (Number.isFinite(ms)) {
           placedToFinal.record(ms);
@@ -273,6 +316,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     accepted,
     rejected,
     errors,
+    refusals,
     completed: {
       confirmed: statuses.filter((o) => o.status === 'CONFIRMED').length,
       cancelled: statuses.filter((o) => o.status === 'CANCELLED').length,
@@ -289,7 +333,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
           sorted.length === 0
             ? null
             : (sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? null);
-        return { second: s, sent: entry.sent, completed: entry.completed, p50Ms: at(50), p99Ms: at(99) };
+        return {
+          second: s,
+          sent: entry.sent,
+          accepted: entry.accepted,
+          completed: entry.completed,
+          lastFinalSecond: entry.lastFinalSecond,
+          p50Ms: at(50),
+          p99Ms: at(99),
+        };
       }),
     reconciliation,
     generatorCpu: {

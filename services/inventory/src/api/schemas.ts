@@ -124,6 +124,28 @@ export const ReservationView = Type.Object({
 });
 export type ReservationView = Static<typeof ReservationView>;
 
+/** Most lines of one reservation request: the contract's limit for an order. */
+const MAX_RESERVATION_LINES = 100;
+/** Most units of one line: the contract's limit for an order line. */
+const MAX_LINE_QUANTITY = 10_000;
+
+export const ReserveBody = Type.Object(
+  {
+    lines: Type.Array(
+      Type.Object(
+        {
+          sku: Sku('Product SKU.'),
+          quantity: Type.Integer({ minimum: 1, maximum: MAX_LINE_QUANTITY, description: 'Units to reserve.' }),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: MAX_RESERVATION_LINES, description: 'All reserved, or none.' },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ReserveBody = Static<typeof ReserveBody>;
+
 export const ErrorView = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }),
 });

@@ -11,7 +11,11 @@
  * in array order over the running stock (so orders competing for the last units are decided exactly as one
  * after the other would be), and three writes follow: the reservations with their lines, one stock update for
  * every SKU, one outbox insert.
+ *
+ * The decision and its records (`recordReservations`) are shared with the synchronous reservation endpoint
+ * (reserve-for-request.ts): only how the result is told differs (an event here, the HTTP answer there).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventMeta, EventPayload } from '@shop/contracts';
 import {
   type AnyAppendEventInput,
@@ -44,6 +48,8 @@ import type { InventoryMetrics, ReservationOutcome } from '../metrics.ts';
 export interface ReserveStockDependencies {
   events: EventWriter;
   metrics: InventoryMetrics;
+  /** Injected slowness per call (INVENTORY_RESERVE_DELAY_MS, for experiments). Default 0. */
+  delayMs?: number;
 }
 
 const REJECTION_CODES: Readonly<Record<RejectionProblem, InventoryErrorCode>> = {
@@ -54,12 +60,112 @@ const REJECTION_CODES: Readonly<Record<RejectionProblem, InventoryErrorCode>> = 
   INVALID_QUANTITY: 'INV_ORDER_INVALID',
 };
 
-/** An order decided in this batch, with what must be written for it. */
-interface Decided {
+/** One order to decide: what OrderPlaced (or a reservation request) asks for, and what recorded it. */
+export interface ReservationRequest {
+  /** Its position in the caller's batch (what a refusal names). */
   readonly index: number;
-  readonly reservation: NewReservation;
-  readonly event: AnyAppendEventInput;
-  readonly outcome: 'reserved' | 'failed';
+  readonly orderId: string;
+  readonly lines: readonly OrderLine[];
+  /** Recorded as `created_by_event_id`: the OrderPlaced event's id, or the request's own id. */
+  readonly requestId: string;
+}
+
+/** An order decided by `recordReservations`, with its decision. */
+export interface RecordedReservation {
+  readonly index: number;
+  readonly orderId: string;
+  readonly decision: Extract<ReservationDecision, { outcome: 'RESERVED' | 'FAILED' }>;
+}
+
+export interface RecordedReservations {
+  /** Decided and recorded now, in request order. */
+  readonly decided: readonly RecordedReservation[];
+  /** Decided by an earlier transaction (or earlier in this set): nothing changed for them. */
+  readonly duplicates: readonly string[];
+  /** Malformed, or impossible to total: nothing recorded for them. */
+  readonly rejected: readonly Rejection[];
+}
+
+/**
+ * The one reservation decision, shared by the `reserveStock` consumer and the synchronous reservation
+ * endpoint: on `client`'s transaction, locks every product the requests name (SKU order), skips the orders
+ * already decided, decides the others in request order over the running stock and records them (the
+ * reservations, then one stock update). Writes no event: the caller says the result its own way.
+ * Throws BatchItemError(INV_CONCURRENT_DECISION) when a concurrent transaction recorded one of the orders
+ * meanwhile (nothing of this transaction may then be kept; run again, it is a duplicate).
+ */
+export async function recordReservations(
+  client: PoolClient,
+  requests: readonly ReservationRequest[],
+  metrics: InventoryMetrics,
+): Promise<RecordedReservations> {
+  const rejected: Rejection[] = [];
+  if (requests.length === 0) return { decided: [], duplicates: [], rejected };
+  // The one locking statement, before any write: every product of the set, in SKU order.
+  const locked = await lockStock(
+    client,
+    requests.flatMap((request) => request.lines.map((line) => line.sku)),
+  );
+  const decidedBefore = await findReservationStatuses(
+    client,
+    requests.map((request) => request.orderId),
+  );
+
+  const stock = new RunningStock(locked);
+  /** Orders with a reservation: decided by an earlier transaction, or earlier in this set. */
+  const decidedOrders = new Set(decidedBefore.keys());
+  const decided: Array<RecordedReservation & { reservation: NewReservation }> = [];
+  const duplicates: string[] = [];
+  for (const { index, orderId, lines, requestId } of requests) {
+    // Checked before deciding: a second request for a decided order is a no-op even when it (or the
+    // catalog since) would be refused, rather than dead-letter a settled order; and it must not count
+    // against the running stock of the orders after it.
+    if (decidedOrders.has(orderId)) {
+      duplicates.push(orderId);
+      continue;
+    }
+    const decision = decideReservation(lines, stock.view);
+    if (decision.outcome === 'REJECTED') {
+      // No reservation is recorded, so a later request of this order (here or later) is decided afresh.
+      rejected.push({
+        index,
+        error: inventoryError(
+          REJECTION_CODES[decision.problem],
+          `Order ${orderId} cannot be reserved: ${decision.message}`,
+          { details: { orderId, problem: decision.problem } },
+        ),
+      });
+      continue;
+    }
+    decidedOrders.add(orderId);
+    if (decision.outcome === 'RESERVED') stock.reserve(decision.lines);
+    decided.push({ index, orderId, decision, reservation: toReservation(orderId, lines, requestId, decision) });
+  }
+
+  const inserted = await insertReservations(
+    client,
+    decided.map((entry) => entry.reservation),
+  );
+  const lost = decided.find((entry) => !inserted.has(entry.orderId));
+  if (lost !== undefined) {
+    // A concurrent transaction recorded this order after our read (another OrderPlaced of it in a retry tier,
+    // a concurrent request, or a release of the never-reserved order): it is a duplicate, and the orders
+    // after it were decided against stock it does not take. Run again, the item alone sees that reservation
+    // and the rest is decided afresh, exactly as one after the other. Nothing of this transaction is kept.
+    throw new BatchItemError(
+      lost.index,
+      inventoryError(
+        'INV_CONCURRENT_DECISION',
+        `Order ${lost.orderId} was recorded by a concurrent transaction while this batch decided it`,
+        { details: { orderId: lost.orderId } },
+      ),
+    );
+  }
+  await applyStockDeltas(client, stock.deltas());
+  count(metrics, 'duplicate', duplicates.length);
+  count(metrics, 'reserved', decided.filter((entry) => entry.decision.outcome === 'RESERVED').length);
+  count(metrics, 'failed', decided.filter((entry) => entry.decision.outcome === 'FAILED').length);
+  return { decided, duplicates, rejected };
 }
 
 /**
@@ -70,7 +176,7 @@ export async function reserveStock(
   client: PoolClient,
   items: ReadonlyArray<EventBatchItem>,
   logger: Logger,
-  { events, metrics }: ReserveStockDependencies,
+  { events, metrics, delayMs = 0 }: ReserveStockDependencies,
 ): Promise<BatchResult> {
   const rejected: Rejection[] = [];
   const orders: { index: number; order: EventPayload<'OrderPlaced'>; cause: EventMeta }[] = [];
@@ -85,80 +191,31 @@ export async function reserveStock(
     }
   }
   if (orders.length === 0) return { rejected };
+  // The injected slowness (a setting for experiments, 0 by default): once per call, before any lock.
+  if (delayMs > 0) await sleep(delayMs);
 
-  // The one locking statement, before any write: every product of the batch, in SKU order.
-  const locked = await lockStock(
+  const byIndex = new Map(orders.map((entry) => [entry.index, entry]));
+  const recorded = await recordReservations(
     client,
-    orders.flatMap(({ order }) => order.lines.map((line) => line.sku)),
+    orders.map(({ index, order, cause }) => ({
+      index,
+      orderId: order.orderId,
+      lines: order.lines,
+      requestId: cause.eventId,
+    })),
+    metrics,
   );
-  const decidedBefore = await findReservationStatuses(
-    client,
-    orders.map(({ order }) => order.orderId),
-  );
-
-  const stock = new RunningStock(locked);
-  /** Orders with a reservation: decided by an earlier transaction, or earlier in this batch. */
-  const decidedOrders = new Set(decidedBefore.keys());
-  const decided: Decided[] = [];
-  const duplicates: string[] = [];
-  for (const { index, order, cause } of orders) {
-    const { orderId } = order;
-    // Checked before deciding: a second OrderPlaced for a decided order is a no-op even when it (or the
-    // catalog since) would be refused, rather than dead-letter a settled order; and it must not count
-    // against the running stock of the orders after it.
-    if (decidedOrders.has(orderId)) {
-      duplicates.push(orderId);
-      continue;
-    }
-    const decision = decideReservation(order.lines, stock.view);
-    if (decision.outcome === 'REJECTED') {
-      // No reservation is recorded, so a later OrderPlaced of this order (here or later) is decided afresh.
-      rejected.push({
-        index,
-        error: inventoryError(
-          REJECTION_CODES[decision.problem],
-          `Order ${orderId} cannot be reserved: ${decision.message}`,
-          { details: { orderId, problem: decision.problem } },
-        ),
-      });
-      continue;
-    }
-    decidedOrders.add(orderId);
-    if (decision.outcome === 'RESERVED') stock.reserve(decision.lines);
-    decided.push(toWrites(index, order, cause, decision));
-  }
-
-  const inserted = await insertReservations(
-    client,
-    decided.map((entry) => entry.reservation),
-  );
-  const lost = decided.find((entry) => !inserted.has(entry.reservation.orderId));
-  if (lost !== undefined) {
-    // A concurrent transaction recorded this order after our read (another OrderPlaced of it in a retry tier,
-    // or a release of the never-reserved order): it is a duplicate, and the orders after it were decided
-    // against stock it does not take. Run again, the item alone sees that reservation and the rest is
-    // decided afresh, exactly as one after the other. Nothing of this transaction is kept.
-    throw new BatchItemError(
-      lost.index,
-      inventoryError(
-        'INV_CONCURRENT_DECISION',
-        `Order ${lost.reservation.orderId} was recorded by a concurrent transaction while this batch decided it`,
-        { details: { orderId: lost.reservation.orderId } },
-      ),
-    );
-  }
-  await applyStockDeltas(client, stock.deltas());
   await events.appendAll(
     client,
-    decided.map((entry) => entry.event),
+    recorded.decided.map(({ index, decision }) => {
+      const entry = byIndex.get(index);
+      if (entry === undefined) throw platformError('PLT_UNEXPECTED', `reserveStock: no event at index ${index}`);
+      return toEvent(entry.order.orderId, entry.cause, decision);
+    }),
   );
-
-  for (const orderId of duplicates)
+  for (const orderId of recorded.duplicates)
     logger.info({ orderId }, 'OrderPlaced for an order already decided; nothing changes');
-  count(metrics, 'duplicate', duplicates.length);
-  count(metrics, 'reserved', decided.filter((entry) => entry.outcome === 'reserved').length);
-  count(metrics, 'failed', decided.filter((entry) => entry.outcome === 'failed').length);
-  return { rejected };
+  return { rejected: [...rejected, ...recorded.rejected] };
 }
 
 function count(metrics: InventoryMetrics, outcome: ReservationOutcome, value: number): void {
@@ -198,43 +255,43 @@ class RunningStock {
   }
 }
 
-function toWrites(
-  index: number,
-  order: EventPayload<'OrderPlaced'>,
+function toReservation(
+  orderId: string,
+  requested: readonly OrderLine[],
+  requestId: string,
+  decision: Extract<ReservationDecision, { outcome: 'RESERVED' | 'FAILED' }>,
+): NewReservation {
+  const lines = recordedLines(requested, decision);
+  if (decision.outcome === 'RESERVED') {
+    return { orderId, status: 'RESERVED', lines, total: decision.total, createdByEventId: requestId };
+  }
+  return { orderId, status: 'FAILED', lines, createdByEventId: requestId };
+}
+
+function toEvent(
+  orderId: string,
   cause: EventMeta,
   decision: Extract<ReservationDecision, { outcome: 'RESERVED' | 'FAILED' }>,
-): Decided {
-  const { orderId } = order;
-  const lines = recordedLines(order.lines, decision);
+): AnyAppendEventInput {
   if (decision.outcome === 'RESERVED') {
     return {
-      index,
-      outcome: 'reserved',
-      reservation: { orderId, status: 'RESERVED', lines, total: decision.total, createdByEventId: cause.eventId },
-      event: {
-        type: 'InventoryReserved',
-        payload: {
-          orderId,
-          lines: decision.lines.map((line) => ({
-            sku: line.sku,
-            quantity: line.quantity,
-            unitPrice: { amountMinor: line.unitPrice.amountMinor, currency: line.unitPrice.currency },
-          })),
-          total: { amountMinor: decision.total.amountMinor, currency: decision.total.currency },
-        },
-        causedBy: { cause },
+      type: 'InventoryReserved',
+      payload: {
+        orderId,
+        lines: decision.lines.map((line) => ({
+          sku: line.sku,
+          quantity: line.quantity,
+          unitPrice: { amountMinor: line.unitPrice.amountMinor, currency: line.unitPrice.currency },
+        })),
+        total: { amountMinor: decision.total.amountMinor, currency: decision.total.currency },
       },
+      causedBy: { cause },
     };
   }
   return {
-    index,
-    outcome: 'failed',
-    reservation: { orderId, status: 'FAILED', lines, createdByEventId: cause.eventId },
-    event: {
-      type: 'InventoryFailed',
-      payload: { orderId, failures: decision.failures.map((failure) => ({ ...failure })) },
-      causedBy: { cause },
-    },
+    type: 'InventoryFailed',
+    payload: { orderId, failures: decision.failures.map((failure) => ({ ...failure })) },
+    causedBy: { cause },
   };
 }
 

@@ -1,19 +1,24 @@
 /**
  * The order API:
  * - `POST /orders` → 202 `{ orderId, status: "PENDING" }`, `Location: /orders/{id}`; honours `Idempotency-Key`.
+ *   In the REST reservation mode it answers at once instead: 201 `{ orderId, status: "RESERVED", total }` (stock
+ *   held, payment pending), 409 ORD_OUT_OF_STOCK, or 503 ORD_INVENTORY_UNAVAILABLE.
  * - `GET /orders/{id}[?wait=<seconds>]` → the order; while PENDING with `Retry-After` and a message.
  * - `GET /orders?customerId=<uuid>[&limit=<n>][&before=<orderId>]` → that customer's orders, newest first.
  * - `POST /orders/{id}/cancel` and the operator's `POST /sagas/{id}/retry`: see saga-routes.ts.
  */
 import { CustomerContact } from '@shop/contracts/values';
-import { routeErrors } from '@shop/platform';
+import { isAppError, routeErrors } from '@shop/platform';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Compile } from 'typebox/compile';
 import { findOrder, listCustomerOrders } from '../app/order-queries.ts';
 import { OrderPlacements } from '../app/place-orders.ts';
+import { reserveSynchronously, type SynchronousReservation } from '../app/reserve-synchronously.ts';
 import type { SagaUseCaseDependencies } from '../app/saga-dependencies.ts';
+import { itemsUnavailableReason } from '../domain/cancel-reason.ts';
 import { PENDING_RETRY_AFTER_SECONDS } from '../domain/order.ts';
 import { toPlaceOrderCommand } from '../domain/place-order-command.ts';
+import type { ReservationService } from '../domain/reservation-service.ts';
 import type { SettlementSubscriptions } from '../domain/settlement-wakeups.ts';
 import { ORDER_ERRORS, orderError } from '../errors.ts';
 import { awaitSettlement, MAX_WAIT_SECONDS } from './await-settlement.ts';
@@ -36,6 +41,10 @@ export interface OrderRoutesDependencies extends SagaUseCaseDependencies {
   waiters: SettlementSubscriptions;
   /** Requests waiting for a database connection at which new orders are refused (ORD_OVERLOADED). */
   maxDbQueue: number;
+  /** The REST reservation mode's synchronous reservation; absent in the Kafka mode (the default). */
+  reservations?: ReservationService;
+  /** The reservation step's deadline in the REST mode (how long an unanswered call's order waits for a retry). */
+  restReservationDeadlineMs?: number;
 }
 
 /**
@@ -71,14 +80,78 @@ const PLACE_ORDER_ERRORS = routeErrors(
   'ORD_INVALID_CONTACT',
   'ORD_OVERLOADED',
   'ORD_IDEMPOTENCY_KEY_REUSED',
+  'ORD_OUT_OF_STOCK',
+  'ORD_INVENTORY_UNAVAILABLE',
 );
 const GET_ORDER_ERRORS = routeErrors(ORDER_ERRORS, 'ORD_WAIT_TOO_LONG', 'ORD_NOT_FOUND');
 const LIST_ORDERS_ERRORS = routeErrors(ORDER_ERRORS, 'ORD_PAGE_LIMIT_OUT_OF_RANGE', 'ORD_UNKNOWN_CURSOR');
 
+/**
+ * The REST mode's answer: 201 while the order holds its stock (or has settled since, for a replay), 409
+ * ORD_OUT_OF_STOCK when the reservation failed (the order is recorded CANCELLED, ITEMS_UNAVAILABLE).
+ */
+function answerReserved(reply: FastifyReply, orderId: string, reserved: SynchronousReservation): FastifyReply {
+  reply.header('location', orderLocation(orderId));
+  if (reserved.outcome === 'RESERVED') {
+    return reply.status(201).send({ orderId, status: 'RESERVED', total: reserved.total });
+  }
+  if (reserved.outcome === 'FAILED') {
+    return refuse(reply, 'ORD_OUT_OF_STOCK', itemsUnavailableReason(reserved.failures).message, orderId, {
+      failures: reserved.failures,
+    });
+  }
+  const { order } = reserved;
+  if (order.status === 'CANCELLED' && order.cancelReason?.code === 'ITEMS_UNAVAILABLE') {
+    return refuse(reply, 'ORD_OUT_OF_STOCK', order.cancelReason.message, orderId);
+  }
+  return reply.status(201).send({
+    orderId,
+    status: order.status === 'PENDING' ? 'RESERVED' : order.status,
+    ...(order.total === undefined ? {} : { total: order.total }),
+  });
+}
+
+/**
+ * A refusal that names the order it recorded (`details.orderId`, and `Location`), answered here rather than
+ * thrown: the shared error answer carries no details, and the customer needs the id to follow the order.
+ */
+function refuse(
+  reply: FastifyReply,
+  code: 'ORD_OUT_OF_STOCK' | 'ORD_INVENTORY_UNAVAILABLE',
+  message: string,
+  orderId: string | undefined,
+  more: Record<string, unknown> = {},
+): FastifyReply {
+  if (orderId !== undefined) reply.header('location', orderLocation(orderId));
+  return reply.status(ORDER_ERRORS[code].httpStatus).send({
+    error: { code, message, ...(orderId === undefined ? {} : { details: { orderId, ...more } }) },
+  });
+}
+
 export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRoutesDependencies): void {
   const { pool, metrics } = dependencies;
-  const placements = new OrderPlacements({ pool, events: dependencies.events, settings: dependencies.settings });
-
+  const { reservations } = dependencies;
+  const placements = new OrderPlacements({
+    pool,
+    events: dependencies.events,
+    settings:
+      reservations === undefined
+        ? dependencies.settings
+        : {
+            reservationTimeoutMs: dependencies.restReservationDeadlineMs ?? dependencies.settings.reservationTimeoutMs,
+          },
+    publishOrderPlaced: reservations === undefined,
+  });
+  /** 503 ORD_INVENTORY_UNAVAILABLE; names the recorded order (retry it with the same Idempotency-Key), if any. */
+  const unavailable = (reply: FastifyReply, orderId?: string, message?: string) => {
+    reply.header('retry-after', String(OVERLOADED_RETRY_AFTER_SECONDS));
+    return refuse(
+      reply,
+      'ORD_INVENTORY_UNAVAILABLE',
+      message ?? 'Inventory is not answering (circuit open); retry in a moment',
+      orderId,
+    );
+  };
   const placeOrderRoute = {
     schema: { body: PlaceOrderBody, headers: PlaceOrderHeaders },
     config: { errors: PLACE_ORDER_ERRORS },
@@ -100,6 +173,11 @@ export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRou
       reply.header('retry-after', String(OVERLOADED_RETRY_AFTER_SECONDS));
       throw orderError('ORD_OVERLOADED', 'Too many orders right now; retry in a moment (Retry-After)');
     }
+    // REST mode with the circuit open: refused before anything is written (the call would fail at once).
+    if (reservations !== undefined && !reservations.available()) {
+      metrics.shed.inc();
+      return unavailable(reply);
+    }
     const key = request.headers[IDEMPOTENCY_KEY_HEADER];
     const placed = await placements.place(command, typeof key === 'string' ? key : undefined);
     if (placed.replayed) {
@@ -107,6 +185,18 @@ export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRou
       reply.header('idempotent-replayed', 'true');
     } else {
       metrics.placed.inc();
+    }
+    if (reservations !== undefined) {
+      let reserved: SynchronousReservation;
+      try {
+        reserved = await reserveSynchronously({ ...dependencies, reservations }, placed.orderId, command.lines);
+      } catch (error) {
+        if (isAppError(error) && error.code === 'ORD_INVENTORY_UNAVAILABLE') {
+          return unavailable(reply, placed.orderId, error.message);
+        }
+        throw error;
+      }
+      return answerReserved(reply, placed.orderId, reserved);
     }
     // A replay answers exactly as the first request did: placement always answers 202 PENDING.
     return reply

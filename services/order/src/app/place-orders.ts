@@ -32,6 +32,11 @@ export interface PlaceOrderDependencies {
   events: EventWriter;
   /** The saga's settings: how long Inventory may take to answer OrderPlaced (the reservation's deadline). */
   settings: Pick<SagaSettings, 'reservationTimeoutMs'>;
+  /**
+   * Write OrderPlaced to the outbox (Kafka reservation mode, the default). False in the REST mode, where the
+   * reservation is asked for synchronously after the placement commits.
+   */
+  publishOrderPlaced?: boolean;
 }
 
 export interface PlacedOrder {
@@ -61,6 +66,7 @@ function newOrder(
       ? {}
       : { idempotency: { key: idempotencyKey, fingerprint: requestFingerprint(command) } }),
     placed: placed.message,
+    publish: dependencies.publishOrderPlaced ?? true,
   };
 }
 

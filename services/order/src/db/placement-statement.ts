@@ -18,13 +18,19 @@ export interface NewOrder {
   readonly idempotency?: { readonly key: string; readonly fingerprint: string };
   /** OrderPlaced: its event id is recorded as the first step's request. */
   readonly placed: OutboxMessage;
+  /**
+   * False in the REST reservation mode: the reservation is asked for synchronously, so OrderPlaced is not
+   * written to the outbox (its id still names the step's request).
+   */
+  readonly publish: boolean;
 }
 
 /**
  * Places orders in ONE statement (one round trip and, run on the pool outside an explicit transaction, one
  * implicit transaction): for each, the idempotency key (when given), the PENDING order with its lines, its saga
  * as `startSaga` decided (its state, and its first step due `deadlineAfterMs` after the statement's `now()`:
- * the database's clock, which every deadline is compared on), and the OrderPlaced outbox row. All of them commit or none.
+ * the database's clock, which every deadline is compared on), and the OrderPlaced outbox row (unless `publish`
+ * is false). All of them commit or none.
  * Returns one result per order, in order.
  *
  * With a key, the claim is `INSERT … ON CONFLICT DO UPDATE … RETURNING`: a concurrent request holding the
@@ -48,10 +54,10 @@ export async function placeOrders(db: Queryable, orders: readonly NewOrder[]): P
     text: `WITH input AS (
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::jsonb[], $4::jsonb[], $5::text[], $6::text[], $7::uuid[],
                             $8::bigint[], $9::text[], $10::text[], $11::text[], $12::bytea[], $13::jsonb[],
-                            $14::text[], $15::text[])
+                            $14::text[], $15::text[], $16::boolean[])
          WITH ORDINALITY AS i(id, customer_id, lines, contact, idempotency_key, fingerprint, event_id,
                               deadline_after_ms, event_type, topic, message_key, payload, headers, saga_state,
-                              first_step, seq)
+                              first_step, publish, seq)
      ), claim AS (
        INSERT INTO idempotency_keys (customer_id, idempotency_key, request_fingerprint, order_id)
        SELECT customer_id, idempotency_key, fingerprint, id FROM input WHERE idempotency_key IS NOT NULL
@@ -75,7 +81,7 @@ export async function placeOrders(db: Queryable, orders: readonly NewOrder[]): P
        FROM placed ORDER BY seq
      ), placed_event AS (
        INSERT INTO outbox (event_id, event_type, topic, message_key, payload, headers)
-       SELECT event_id, event_type, topic, message_key, payload, headers FROM placed ORDER BY seq
+       SELECT event_id, event_type, topic, message_key, payload, headers FROM placed WHERE publish ORDER BY seq
      )
      SELECT i.id, n.id IS NOT NULL AS placed, c.order_id AS holder_id, c.request_fingerprint AS holder_fingerprint
      FROM input i
@@ -98,6 +104,7 @@ export async function placeOrders(db: Queryable, orders: readonly NewOrder[]): P
       orders.map((order) => JSON.stringify(order.placed.headers)),
       orders.map((order) => order.saga.state),
       orders.map((order) => order.saga.step),
+      orders.map((order) => order.publish),
     ],
   });
   return orders.map((order, index) => {
