@@ -41,10 +41,10 @@ const UNIT_TEST_GLOBS = ['services/*/test/domain/**/*.test.ts', 'packages/contra
 const TEST_CONCURRENCY = 4;
 /**
  * Test files that start brokers or whole stacks of their own (a broker on other ports, the three-node
- * cluster, the chaos stack): run one at a time after the others. Beside three other files they starved
+ * cluster, the chaos stack, the benchmark's private stacks): run one at a time after the others. Beside three other files they starved
  * each other on 2 cores (a broker taking over 60 s to answer Metadata), and alone they are quick.
  */
-const SOLO_TEST_GLOBS = ['infra/kafka/test/**/*.test.ts', 'tests/e2e/chaos-*.test.ts'];
+const SOLO_TEST_GLOBS = ['infra/kafka/test/**/*.test.ts', 'tests/e2e/chaos-*.test.ts', 'tests/e2e/bench-*.test.ts'];
 /** Per test; a hung test fails instead of eating CI's budget. */
 const TEST_TIMEOUT_MS = 180_000;
 

@@ -89,6 +89,11 @@ export const HTTP_ERRORS = {
     retryable: false,
     description: 'A client error from Fastify that carries no code of its own.',
   },
+  HTTP_HEADERS_TOO_LARGE: {
+    httpStatus: 431,
+    retryable: false,
+    description: "The request's headers exceed the server's limit; answered by the HTTP parser, before any route runs.",
+  },
   HTTP_NOT_FOUND: {
     httpStatus: 404,
     retryable: false,

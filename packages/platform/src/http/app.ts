@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
@@ -231,6 +232,23 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
       (reply as FastifyReply)
         .status(status)
         .send({ error: { code: error.code, message: error.message } } satisfies ErrorBody);
+    },
+    // What the HTTP parser refuses before Fastify sees a request (headers over the limit, a malformed request
+    // line) is answered here, in the same error body, instead of Fastify's own.
+    clientErrorHandler: (error, socket) => {
+      if (!socket.writable) return;
+      const code =
+        (error as { code?: string }).code === 'HPE_HEADER_OVERFLOW' ? 'HTTP_HEADERS_TOO_LARGE' : 'HTTP_BAD_REQUEST';
+      const status = HTTP_ERRORS[code].httpStatus;
+      const body = JSON.stringify({
+        error: {
+          code,
+          message: code === 'HTTP_HEADERS_TOO_LARGE' ? 'Request headers too large' : 'Malformed HTTP request',
+        },
+      } satisfies ErrorBody);
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
     },
   });
   if (options.tracer !== undefined) traceRequests(app, options.tracer);
