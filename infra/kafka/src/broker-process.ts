@@ -12,6 +12,12 @@ export interface BrokerProcess {
   /** Resolves once the JVM is gone, with a description such as "exit code 1" or "signal SIGKILL". */
   readonly exited: Promise<string>;
   hasExited(): boolean;
+  /**
+   * Keeps this process alive until `exited` settles. A detached broker's child handle is unreferenced, so
+   * Node does not wait for it; awaiting `exited` with nothing else pending would then end the process with
+   * an unsettled await (exit code 13) before the JVM's exit is reaped.
+   */
+  holdUntilExit(): void;
 }
 
 export interface LaunchBrokerOptions {
@@ -118,18 +124,26 @@ export function launchBroker(options: LaunchBrokerOptions): BrokerProcess {
       resolve(describeExit(code, signal));
     });
   });
-  return { pid, exited, hasExited: () => done };
+  return { pid, exited, hasExited: () => done, holdUntilExit: () => child.ref() };
 }
 
 /** Wraps a broker found through its pid file; returns undefined when that pid is not our broker. */
 export function adoptBroker(pid: number, layout: NodeLayout): BrokerProcess | undefined {
   if (!isKafkaProcess(pid, layout.propertiesFile)) return undefined;
   let done = false;
+  let held = false;
   const exited = (async () => {
-    // Unreferenced timers: watching a broker we merely found must not keep the CLI from exiting.
-    while (isProcessAlive(pid)) await sleep(ADOPTED_POLL_INTERVAL_MS, undefined, { ref: false });
+    // Unreferenced timers, unless held: watching a broker we merely found must not keep the CLI from exiting.
+    while (isProcessAlive(pid)) await sleep(ADOPTED_POLL_INTERVAL_MS, undefined, { ref: held });
     done = true;
     return 'exited (status unknown: not our child)';
   })();
-  return { pid, exited, hasExited: () => done || !isKafkaProcess(pid, layout.propertiesFile) };
+  return {
+    pid,
+    exited,
+    hasExited: () => done || !isKafkaProcess(pid, layout.propertiesFile),
+    holdUntilExit: () => {
+      held = true;
+    },
+  };
 }

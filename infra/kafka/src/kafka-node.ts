@@ -94,7 +94,10 @@ export class KafkaNode {
     if (!proc || proc.hasExited()) return true;
     const gone = await waitForProcessExit(proc.pid, timeoutMs);
     // waitForProcessExit counts a zombie as gone; our own child is done once Node has reaped it.
-    if (gone && !proc.hasExited()) await proc.exited;
+    if (gone && !proc.hasExited()) {
+      proc.holdUntilExit();
+      await proc.exited;
+    }
     return gone;
   }
 
@@ -104,7 +107,10 @@ export class KafkaNode {
     if (!proc) return;
     if (!proc.hasExited()) {
       await terminateProcess(proc.pid, graceMs);
-      if (!proc.hasExited()) await proc.exited;
+      if (!proc.hasExited()) {
+        proc.holdUntilExit();
+        await proc.exited;
+      }
     }
     removePidFile(this.layout.pidFile, proc.pid);
   }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -47,4 +48,31 @@ test('a single broker starts on non-default ports in a temp dir, answers Metadat
   assert.equal(broker.node.isRunning(), false);
   assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, `broker process ${pid} is gone`);
   assert.equal(existsSync(broker.node.layout.pidFile), false, 'the pid file is removed');
+});
+
+// Regression: `npm test` on a machine with no broker starts a detached one and stops it at the end; the
+// stop awaited the JVM's exit on an unreferenced child handle, so Node ended with an unsettled top-level
+// await (exit code 13) after every test had passed.
+test('a process that starts a detached broker and stops it should exit 0 once the broker is gone', {
+  timeout: TEST_TIMEOUT_MS,
+}, async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'kafka-detached-test-'));
+  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  const basePort = await findFreePortBlock(2);
+  const script = `
+    import { startSingleBroker, stderrReporter } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)};
+    const broker = await startSingleBroker({
+      clientPort: ${basePort}, controllerPort: ${basePort + 1}, dataDir: ${JSON.stringify(dataDir)},
+      report: stderrReporter, detached: true, env: process.env,
+    });
+    await broker.stop();
+    console.log('stopped');
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  for (const stream of [child.stdout, child.stderr])
+    stream.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.equal(code, 0, output.join('').slice(-2_000));
+  assert.match(output.join(''), /stopped/);
 });
