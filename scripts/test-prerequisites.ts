@@ -114,6 +114,25 @@ function checkPrometheus(probe: Probe): Missing | undefined {
   };
 }
 
+/**
+ * The benchmark's and the chaos suite's private PostgreSQL servers (the quick REST-versus-Kafka comparison,
+ * the short chaos run) are made with the server's own binaries, from PG_BIN_DIR or PostgreSQL 15's
+ * directory. Scripts import no tools module, so the default is repeated from tools/src/bench/private-postgres.ts.
+ */
+const PG_SERVER_TOOLS = ['initdb', 'pg_ctl'] as const;
+const DEFAULT_PG_BIN_DIR = '/usr/lib/postgresql/15/bin';
+
+function checkPostgresServerTools(probe: Probe): Missing | undefined {
+  const dir = probe.env.PG_BIN_DIR?.trim() || DEFAULT_PG_BIN_DIR;
+  const absent = PG_SERVER_TOOLS.filter((tool) => !probe.isExecutable(join(dir, tool)));
+  if (absent.length === 0) return undefined;
+  return {
+    what: 'PostgreSQL server binaries (initdb, pg_ctl: the private servers of the chaos run and the benchmark)',
+    found: `no ${absent.join(' and no ')} in ${dir}`,
+    fix: 'apt-get install -y postgresql-15 (or set PG_BIN_DIR to the directory that holds initdb)',
+  };
+}
+
 function redact(url: string): string {
   const parsed = new URL(url);
   if (parsed.password !== '') parsed.password = '***';
@@ -160,9 +179,14 @@ export async function checkPrerequisites(probe: Probe, config: PreflightConfig):
     checkPostgres(probe, config.databaseUrl),
     config.externalKafka === undefined ? undefined : checkExternalKafka(probe, config.externalKafka),
   ]);
-  return [checkJava(probe), checkMaven(probe), checkPrometheus(probe), postgres, kafka].filter(
-    (missing): missing is Missing => missing !== undefined,
-  );
+  return [
+    checkJava(probe),
+    checkMaven(probe),
+    checkPrometheus(probe),
+    checkPostgresServerTools(probe),
+    postgres,
+    kafka,
+  ].filter((missing): missing is Missing => missing !== undefined);
 }
 
 /** The message `npm test` stops with: every missing piece, what was found, and how to get it. */

@@ -160,3 +160,18 @@ test('the system probe should look commands up on the PATH it is given, and run 
   assert.equal(javaMajor(probe.run(java, ['-version'])?.output ?? ''), 17);
   assert.equal(probe.run(join(bin, 'missing'), []), undefined);
 });
+
+test('the preflight should report PostgreSQL server binaries missing from PG_BIN_DIR (the private servers of chaos and bench)', async () => {
+  const present = new Set(['/opt/pg/bin/initdb']);
+  const probe = fakeProbe(EVERYTHING, {
+    env: { PG_BIN_DIR: '/opt/pg/bin' },
+    isExecutable: (path) => present.has(path),
+  });
+  const missing = await checkPrerequisites(probe, { databaseUrl: DATABASE_URL });
+  assert.deepEqual(
+    missing.map((item) => [item.found, item.fix.split(' ').slice(0, 4).join(' ')]),
+    [['no pg_ctl in /opt/pg/bin', 'apt-get install -y postgresql-15']],
+  );
+  present.add('/opt/pg/bin/pg_ctl');
+  assert.deepEqual(await checkPrerequisites(probe, { databaseUrl: DATABASE_URL }), []);
+});
