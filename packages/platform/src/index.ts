@@ -81,6 +81,8 @@ export {
   type EventCause,
   type EventWriter,
 } from './events/event-writer.ts';
+/** Periodic housekeeping (pruning, retention): once at start, then every interval; failures logged. */
+export { HousekeepingJob, type HousekeepingJobOptions } from './housekeeping-job.ts';
 /** HTTP: route error declarations and the paths every service's app serves. */
 export {
   API_DOCS_PATH,

@@ -5,6 +5,7 @@
  * deleted by age (`processed_at`, which is never before the record was written), periodically, in batches.
  */
 import type { Pool } from '../db/pool.ts';
+import { HousekeepingJob } from '../housekeeping-job.ts';
 import type { Logger } from '../logger.ts';
 import { pruneInboxBatch } from './inbox.ts';
 
@@ -30,33 +31,34 @@ export interface InboxPrunerOptions {
 
 export class InboxPruner {
   readonly #options: InboxPrunerOptions;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<number> | undefined;
-  #started = false;
-  /** Set by `stop`: a pruning in progress ends after its current batch. */
-  #stopping = false;
+  readonly #job: HousekeepingJob;
 
   constructor(options: InboxPrunerOptions) {
     this.#options = options;
+    this.#job = new HousekeepingJob({
+      intervalMs: options.intervalMs ?? INBOX_PRUNE_INTERVAL_MS,
+      logger: options.logger,
+      failureMessage: 'inbox pruning failed',
+      logFields: { consumer: options.consumer },
+      run: async () => {
+        const pruned = await this.pruneOnce();
+        if (pruned > 0) options.logger.info({ consumer: options.consumer, pruned }, 'inbox pruned');
+      },
+    });
   }
 
   /** Prunes once now, then every interval, until `stop`. */
   start(): void {
-    this.#started = true;
-    this.#stopping = false;
-    this.#schedule(0);
+    this.#job.start();
   }
 
   async stop(): Promise<void> {
-    this.#started = false;
-    this.#stopping = true;
-    clearTimeout(this.#timer);
-    await this.#running?.catch(() => 0);
+    await this.#job.stop();
   }
 
   /**
    * Deletes every row older than the retention, one batch after the other; returns how many. A batch that
-   * deletes fewer rows than its limit was the last one.
+   * deletes fewer rows than its limit was the last one; after `stop` the current batch is the last.
    */
   async pruneOnce(): Promise<number> {
     const { pool, consumer, retentionMs } = this.#options;
@@ -66,26 +68,7 @@ export class InboxPruner {
     while (true) {
       const deleted = await pruneInboxBatch(pool, consumer, olderThan, batchRows);
       pruned += deleted;
-      if (deleted < batchRows || this.#stopping) return pruned;
+      if (deleted < batchRows || this.#job.stopping) return pruned;
     }
-  }
-
-  #schedule(delayMs: number): void {
-    if (!this.#started) return;
-    this.#timer = setTimeout(() => {
-      this.#running = this.pruneOnce()
-        .then((pruned) => {
-          if (pruned > 0) this.#options.logger.info({ consumer: this.#options.consumer, pruned }, 'inbox pruned');
-          return pruned;
-        })
-        .catch((error) => {
-          // Pruning is housekeeping: a failure (database down) is tried again at the next interval.
-          this.#options.logger.warn({ err: error, consumer: this.#options.consumer }, 'inbox pruning failed');
-          return 0;
-        })
-        .finally(() => this.#schedule(this.#options.intervalMs ?? INBOX_PRUNE_INTERVAL_MS));
-    }, delayMs);
-    // Housekeeping never keeps a process alive on its own.
-    this.#timer.unref();
   }
 }
