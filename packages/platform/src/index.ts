@@ -45,6 +45,8 @@ export {
   type PoolOptions,
 } from './db/pool.ts';
 export type { Queryable } from './db/queryable.ts';
+/** Group commit and batched point reads: calls arriving while a statement runs share the next one. */
+export { StatementBatcher, type StatementBatcherOptions } from './db/statement-batcher.ts';
 export { withDeadline } from './deadline.ts';
 /** Errors: stable codes with `retryable` and an HTTP status, and the one classifier of foreign errors. */
 export {

@@ -10,13 +10,25 @@
  * - a re-send with a known idempotency key returns the first provider message id and delivers nothing new.
  */
 
-import { isAppError, type Pool } from '@shop/platform';
-import { acceptIntoDevMailbox } from '../db/dev-mailbox-repository.ts';
+import { classifyFailure, isAppError, type Pool, StatementBatcher } from '@shop/platform';
+import {
+  acceptIntoDevMailbox,
+  type DevMailboxReceipt,
+  type DevMailboxSubmission,
+} from '../db/dev-mailbox-repository.ts';
 import type { ChannelKind, NotificationChannel, OutboundMessage, SendOptions, SendReceipt } from '../domain/channel.ts';
 import { notificationError } from '../errors.ts';
 
 /** Connections of the development channel's own pool: it only runs single-statement inserts. */
 export const DEV_CHANNEL_POOL_SIZE = 4;
+/**
+ * Sends one mailbox statement accepts at most. Concurrent sends share a statement (group commit): a busy
+ * service's notifications cost one commit per batch, not one per message, which is how a provider's API
+ * behaves under load (its cost is its own, not a commit on this machine per message).
+ */
+export const DEV_CHANNEL_MAX_PER_STATEMENT = 200;
+/** Mailbox statements at once (the pool's size bounds it too). */
+export const DEV_CHANNEL_MAX_IN_FLIGHT = 2;
 
 export interface DevChannelOptions {
   kind: ChannelKind;
@@ -49,6 +61,14 @@ export function createDevChannel(options: DevChannelOptions): NotificationChanne
   const latencyMs = options.latencyMs ?? 0;
   const failureRate = options.failureRate ?? 0;
   const random = options.random ?? Math.random;
+  const mailbox = new StatementBatcher<DevMailboxSubmission, DevMailboxReceipt>({
+    maxPerBatch: DEV_CHANNEL_MAX_PER_STATEMENT,
+    maxInFlight: DEV_CHANNEL_MAX_IN_FLIGHT,
+    run: (submissions) => acceptIntoDevMailbox(options.pool, submissions),
+    keyOf: (submission) => submission.key.toLowerCase(),
+    // A statement refused for one message's sake (a value the table rejects) is retried message by message.
+    retryAlone: (error) => classifyFailure(error).kind !== 'infrastructure',
+  });
   return {
     kind: options.kind,
     provider: 'dev',
@@ -63,7 +83,7 @@ export function createDevChannel(options: DevChannelOptions): NotificationChanne
             `development ${options.kind} channel: injected transient failure (DEV_CHANNEL_FAILURE_RATE)`,
           );
         }
-        const receipt = await acceptIntoDevMailbox(options.pool, idempotencyKey, message);
+        const receipt = await mailbox.submit({ key: idempotencyKey, message });
         return { providerMessageId: receipt.providerMessageId };
       } catch (error) {
         if (isAppError(error)) throw error;

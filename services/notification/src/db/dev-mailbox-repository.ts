@@ -12,23 +12,42 @@ export interface DevMailboxReceipt {
   submissions: number;
 }
 
-/** Accepts `message` under `key` once; a re-submission of the key only counts, it never delivers again. */
+/** One submission to the development mailbox. */
+export interface DevMailboxSubmission {
+  readonly key: string;
+  readonly message: OutboundMessage;
+}
+
+/**
+ * Accepts each message under its key once, in ONE statement (one commit for all of them); a re-submission of
+ * a key only counts, it never delivers again. The keys must be distinct (a statement may not update one row
+ * twice). Receipts come back in the submissions' order.
+ */
 export async function acceptIntoDevMailbox(
   client: Queryable,
-  key: string,
-  message: OutboundMessage,
-): Promise<DevMailboxReceipt> {
-  const result = await client.query<{ provider_message_id: string; submissions: number }>(
+  submissions: readonly DevMailboxSubmission[],
+): Promise<DevMailboxReceipt[]> {
+  const result = await client.query<{ idempotency_key: string; provider_message_id: string; submissions: number }>(
     `INSERT INTO dev_channel_messages (idempotency_key, provider_message_id, channel, recipient, subject, body)
-     VALUES ($1, 'dev-' || gen_random_uuid(), $2, $3, $4, $5)
+     SELECT m.key, 'dev-' || gen_random_uuid(), m.channel, m.recipient, m.subject, m.body
+     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) AS m(key, channel, recipient, subject, body)
      ON CONFLICT (idempotency_key) DO UPDATE SET
        submissions = dev_channel_messages.submissions + 1, last_submitted_at = clock_timestamp()
-     RETURNING provider_message_id, submissions`,
-    [key, message.channel, message.to, message.subject ?? null, message.text],
+     RETURNING idempotency_key, provider_message_id, submissions`,
+    [
+      submissions.map((s) => s.key),
+      submissions.map((s) => s.message.channel),
+      submissions.map((s) => s.message.to),
+      submissions.map((s) => s.message.subject ?? null),
+      submissions.map((s) => s.message.text),
+    ],
   );
-  const row = result.rows[0];
-  if (row === undefined) throw new Error(`dev mailbox returned no row for ${key}`);
-  return { providerMessageId: row.provider_message_id, submissions: row.submissions };
+  const byKey = new Map(result.rows.map((row) => [row.idempotency_key, row]));
+  return submissions.map(({ key }) => {
+    const row = byKey.get(key.toLowerCase());
+    if (row === undefined) throw new Error(`dev mailbox returned no row for ${key}`);
+    return { providerMessageId: row.provider_message_id, submissions: row.submissions };
+  });
 }
 
 /** One message in the development mailbox. */

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import type { Pool } from '@shop/platform';
-import { createDevChannel } from '../../src/channels/dev-channel.ts';
+import { createLogger, migrate, type Pool } from '@shop/platform';
+import { createTestDatabase } from '@shop/test-support';
+import { createDevChannel, DEV_CHANNEL_MAX_IN_FLIGHT } from '../../src/channels/dev-channel.ts';
+import { notificationService } from '../../src/service.ts';
 
 const MESSAGE = { channel: 'email', to: 'customer@example.com', subject: 'Order', text: 'Confirmed' } as const;
 
@@ -9,9 +12,12 @@ const MESSAGE = { channel: 'email', to: 'customer@example.com', subject: 'Order'
 function countingPool(): { pool: Pool; inserts: () => number } {
   let inserts = 0;
   const pool = {
-    query: async () => {
+    query: async (_text: string, values: [string[]]) => {
       inserts++;
-      return { rows: [{ provider_message_id: `dev-${inserts}`, submissions: 1 }] };
+      const keys = values[0];
+      return {
+        rows: keys.map((key) => ({ idempotency_key: key, provider_message_id: `dev-${inserts}`, submissions: 1 })),
+      };
     },
   } as unknown as Pool;
   return { pool, inserts: () => inserts };
@@ -48,4 +54,32 @@ test('the development channel should never draw nor fail with the default failur
   });
   for (let i = 0; i < 5; i++) await send(channel, `k${i}`);
   assert.equal(inserts(), 5);
+});
+
+test('concurrent sends should share mailbox statements, each keeping its own receipt, and a repeated key should only count', async (t) => {
+  const database = await createTestDatabase(t, 'ntf_dev_mailbox');
+  await migrate(database.pool, notificationService.migrations, createLogger({ service: 'test', level: 'silent' }));
+  let statements = 0;
+  const counting = {
+    query: (...args: unknown[]) => {
+      statements++;
+      return (database.pool.query as (...a: unknown[]) => unknown).apply(database.pool, args);
+    },
+  } as unknown as Pool;
+  const channel = createDevChannel({ kind: 'email', pool: counting });
+  const keys = Array.from({ length: 40 }, () => randomUUID());
+  const receipts = await Promise.all(keys.map((key) => send(channel, key)));
+  assert.ok(statements <= DEV_CHANNEL_MAX_IN_FLIGHT + 1, `40 concurrent sends took ${statements} statements`);
+  assert.equal(new Set(receipts.map((r) => r.providerMessageId)).size, 40, 'one message id per key');
+
+  // The same key twice at once never shares a statement (one row may not be updated twice by one).
+  const again = await Promise.all([send(channel, keys[0] as string), send(channel, keys[0] as string)]);
+  assert.deepEqual(
+    again.map((r) => r.providerMessageId),
+    [receipts[0]?.providerMessageId, receipts[0]?.providerMessageId],
+  );
+  const { rows } = await database.pool.query(
+    'SELECT count(*)::int AS messages, max(submissions)::int AS most FROM dev_channel_messages',
+  );
+  assert.deepEqual(rows[0], { messages: 40, most: 3 });
 });

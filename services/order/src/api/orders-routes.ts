@@ -11,7 +11,7 @@ import { CustomerContact } from '@shop/contracts/values';
 import { isAppError, routeErrors } from '@shop/platform';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Compile } from 'typebox/compile';
-import { findOrder, listCustomerOrders } from '../app/order-queries.ts';
+import { listCustomerOrders, OrderReads } from '../app/order-queries.ts';
 import { OrderPlacements } from '../app/place-orders.ts';
 import { reserveSynchronously, type SynchronousReservation } from '../app/reserve-synchronously.ts';
 import type { SagaUseCaseDependencies } from '../app/saga-dependencies.ts';
@@ -131,6 +131,7 @@ function refuse(
 export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRoutesDependencies): void {
   const { pool, metrics } = dependencies;
   const { reservations } = dependencies;
+  const orderReads = new OrderReads(pool);
   const placements = new OrderPlacements({
     pool,
     events: dependencies.events,
@@ -219,7 +220,7 @@ export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRou
     const order = await awaitSettlement({
       orderId,
       waitMs: waitSeconds * 1_000,
-      find: () => findOrder(pool, orderId),
+      find: () => orderReads.find(orderId),
       wakeups: dependencies.waiters,
     });
     if (order === undefined) throw orderError('ORD_NOT_FOUND', `No order ${orderId}`);

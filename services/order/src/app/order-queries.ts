@@ -3,8 +3,9 @@
  * (each is one statement, one snapshot) and decide nothing.
  */
 
-import type { Queryable } from '@shop/platform';
+import { type Queryable, StatementBatcher } from '@shop/platform';
 import {
+  findOrdersWithSagas,
   findOrderWithSaga,
   isCustomersOrder,
   listOrders,
@@ -15,9 +16,34 @@ import { orderError } from '../errors.ts';
 
 export type { OrderRecord, OrderWithSaga, SagaRecord, SagaStepRecord } from '../db/order-reads.ts';
 
-/** The order and its saga, or `undefined` when there is no such order. */
-export function findOrder(db: Queryable, orderId: string): Promise<OrderWithSaga | undefined> {
-  return findOrderWithSaga(db, orderId);
+/** Point reads one statement carries at most. */
+export const MAX_ORDER_READS_PER_STATEMENT = 500;
+/** Read statements running at once: keeps most of the request pool for placements. */
+export const MAX_ORDER_READS_IN_FLIGHT = 2;
+
+/**
+ * `find` for many callers at once: the reads that arrive while one is running share the next statement
+ * (`= ANY($1)`), so long polls woken together by one settling batch cost one round trip, not one each. An idle
+ * service reads at once, alone.
+ */
+export class OrderReads {
+  readonly #batcher: StatementBatcher<string, OrderWithSaga | undefined>;
+
+  constructor(db: Queryable) {
+    this.#batcher = new StatementBatcher({
+      maxPerBatch: MAX_ORDER_READS_PER_STATEMENT,
+      maxInFlight: MAX_ORDER_READS_IN_FLIGHT,
+      run: async (ids) => {
+        const found = await findOrdersWithSagas(db, [...new Set(ids)]);
+        return ids.map((id) => found.get(id));
+      },
+    });
+  }
+
+  /** The order and its saga, or `undefined` when there is no such order. */
+  find(orderId: string): Promise<OrderWithSaga | undefined> {
+    return this.#batcher.submit(orderId);
+  }
 }
 
 /** The order and its saga as they are now; ORD_NOT_FOUND when there is no such order. */

@@ -113,27 +113,39 @@ interface StepJson {
   deadline_at: string | null;
 }
 
+type OrderWithSagaRow = OrderRow & {
+  saga_state: SagaState | null;
+  refunded_amount_minor: string | null;
+  steps: StepJson[] | null;
+};
+
 /**
- * The order and its saga in ONE statement (one round trip, and one snapshot: the saga shown is the one of the
- * status shown). Long polls run it at least twice per order, so it is a named statement: each connection
- * parses and plans it once, not on every read.
+ * Orders with their sagas in ONE statement (one round trip, and one snapshot per order: the saga shown is the
+ * one of the status shown). Long polls read each order at least twice, and many at once (a settling batch wakes
+ * all its waiters), so the reads of many orders share one statement; it is a named statement, so each
+ * connection parses and plans it once.
  */
-export async function findOrderWithSaga(db: Queryable, id: string): Promise<OrderWithSaga | undefined> {
-  const { rows } = await db.query<
-    OrderRow & { saga_state: SagaState | null; refunded_amount_minor: string | null; steps: StepJson[] | null }
-  >({
-    name: 'order-find-with-saga',
+export async function findOrdersWithSagas(db: Queryable, ids: readonly string[]): Promise<Map<string, OrderWithSaga>> {
+  const { rows } = await db.query<OrderWithSagaRow>({
+    name: 'order-find-with-saga-many',
     text: `SELECT ${ORDER_COLUMNS}, s.state AS saga_state, s.refunded_amount_minor,
                   (SELECT json_agg(json_build_object('step', st.step, 'attempt', st.attempt, 'status', st.status,
                             'started_at', st.started_at, 'finished_at', st.finished_at, 'deadline_at', st.deadline_at)
                             ORDER BY st.started_at, st.attempt)
                    FROM order_saga_steps st WHERE st.order_id = s.order_id) AS steps
            FROM orders o LEFT JOIN order_sagas s ON s.order_id = o.id
-           WHERE o.id = $1`,
-    values: [id],
+           WHERE o.id = ANY($1::uuid[])`,
+    values: [ids],
   });
-  const row = rows[0];
-  if (row === undefined) return undefined;
+  return new Map(rows.map((row) => [row.id, toOrderWithSaga(row)]));
+}
+
+/** The order and its saga, or `undefined` when there is no such order. */
+export async function findOrderWithSaga(db: Queryable, id: string): Promise<OrderWithSaga | undefined> {
+  return (await findOrdersWithSagas(db, [id])).get(id);
+}
+
+function toOrderWithSaga(row: OrderWithSagaRow): OrderWithSaga {
   const order = toRecord(row);
   if (row.saga_state === null) return order;
   const saga: SagaRecord = {

@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Money } from '@shop/contracts';
-import { classifyFailure, isAppError, type Pool } from '@shop/platform';
+import { classifyFailure, isAppError, type Pool, StatementBatcher } from '@shop/platform';
 import type { QueryResult, QueryResultRow } from 'pg';
 import { DECLINE_MESSAGES } from '../domain/decline-messages.ts';
 import {
@@ -66,8 +66,23 @@ interface RefundRow {
   reference: string;
 }
 
+/** A charge as the gateway is asked for it, with the decision it takes. */
+interface NewCharge {
+  readonly idempotencyKey: string;
+  readonly request: ChargeRequest;
+  readonly decision: ChargeDecision;
+}
+
+/**
+ * Charges one gateway statement stores at most. Concurrent charges share a statement (group commit), as a
+ * gateway's own store would under load: the simulation should not cost this machine a commit per charge.
+ */
+export const SIMULATED_CHARGES_PER_STATEMENT = 200;
+export const SIMULATED_STATEMENTS_IN_FLIGHT = 2;
+
 export class SimulatedPaymentProvider implements PaymentProvider {
   readonly #pool: Pool;
+  readonly #charges: StatementBatcher<NewCharge, ChargeRow | undefined>;
   readonly #decide: (idempotencyKey: string, request: ChargeRequest) => ChargeDecision;
   readonly #latencyMs: number;
   readonly #outages: OutageWindow[];
@@ -77,6 +92,13 @@ export class SimulatedPaymentProvider implements PaymentProvider {
     const seed = options.seed ?? DEFAULT_SIMULATED_SEED;
     const declineRate = options.declineRate ?? 0;
     this.#pool = pool;
+    this.#charges = new StatementBatcher({
+      maxPerBatch: SIMULATED_CHARGES_PER_STATEMENT,
+      maxInFlight: SIMULATED_STATEMENTS_IN_FLIGHT,
+      run: (charges) => this.#storeCharges(charges),
+      keyOf: (charge) => charge.idempotencyKey,
+      retryAlone: (error) => classifyFailure(error).kind !== 'infrastructure',
+    });
     this.#decide = options.decide ?? ((key) => seededChargeDecision(seed, declineRate, key));
     this.#latencyMs = options.latencyMs ?? 0;
     this.#outages = [...(options.outages ?? [])];
@@ -91,33 +113,8 @@ export class SimulatedPaymentProvider implements PaymentProvider {
   async authorizeAndCapture(request: ChargeRequest, { idempotencyKey }: IdempotencyOptions): Promise<ChargeResult> {
     await this.#enter('authorizeAndCapture');
     const decision = this.#decide(idempotencyKey, request);
-    // First writer wins: a concurrent or repeated call with the key gets the stored result instead. One
-    // statement: the insert, or else the row already there. When a concurrent first call commits while
-    // this insert waits on its key, the row is newer than this statement's snapshot and comes back from
-    // neither branch; the separate read then sees it.
-    const inserted = await this.#query<ChargeRow>(
-      'authorizeAndCapture',
-      `WITH inserted AS (
-         INSERT INTO simulated_provider_charges
-           (idempotency_key, customer_id, amount_minor, currency, outcome, decline_reason, reference)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (idempotency_key) DO NOTHING
-         RETURNING *
-       )
-       SELECT * FROM inserted
-       UNION ALL
-       SELECT * FROM simulated_provider_charges WHERE idempotency_key = $1 AND NOT EXISTS (SELECT 1 FROM inserted)`,
-      [
-        idempotencyKey,
-        request.customerId,
-        request.amount.amountMinor,
-        request.amount.currency,
-        decision.kind === 'capture' ? 'CAPTURED' : 'DECLINED',
-        decision.kind === 'decline' ? decision.reason : null,
-        `ch_${randomUUID()}`,
-      ],
-    );
-    const row = inserted.rows[0] ?? (await this.#chargeRow('authorizeAndCapture', idempotencyKey));
+    const stored = await this.#charges.submit({ idempotencyKey, request, decision });
+    const row = stored ?? (await this.#chargeRow('authorizeAndCapture', idempotencyKey));
     if (row === undefined) throw paymentError('PAY_PROVIDER_UNAVAILABLE', `Charge ${idempotencyKey} vanished`);
     if (
       row.customer_id !== request.customerId ||
@@ -129,6 +126,43 @@ export class SimulatedPaymentProvider implements PaymentProvider {
       });
     }
     return chargeResult(row);
+  }
+
+  /**
+   * First writer wins: a concurrent or repeated call with a key gets the stored result instead. One statement
+   * for the batch: the inserts, or else the rows already there. When a concurrent first call commits while
+   * this insert waits on its key, the row is newer than this statement's snapshot and comes back from
+   * neither branch (undefined here); the caller's separate read then sees it.
+   */
+  async #storeCharges(charges: readonly NewCharge[]): Promise<Array<ChargeRow | undefined>> {
+    const result = await this.#query<ChargeRow>(
+      'authorizeAndCapture',
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
+           AS i(idempotency_key, customer_id, amount_minor, currency, outcome, decline_reason, reference)
+       ), inserted AS (
+         INSERT INTO simulated_provider_charges
+           (idempotency_key, customer_id, amount_minor, currency, outcome, decline_reason, reference)
+         SELECT * FROM input
+         ON CONFLICT (idempotency_key) DO NOTHING
+         RETURNING *
+       )
+       SELECT * FROM inserted
+       UNION ALL
+       SELECT c.* FROM simulated_provider_charges c JOIN input i ON i.idempotency_key = c.idempotency_key
+       WHERE NOT EXISTS (SELECT 1 FROM inserted x WHERE x.idempotency_key = c.idempotency_key)`,
+      [
+        charges.map((c) => c.idempotencyKey),
+        charges.map((c) => c.request.customerId),
+        charges.map((c) => c.request.amount.amountMinor),
+        charges.map((c) => c.request.amount.currency),
+        charges.map((c) => (c.decision.kind === 'capture' ? 'CAPTURED' : 'DECLINED')),
+        charges.map((c) => (c.decision.kind === 'decline' ? c.decision.reason : null)),
+        charges.map(() => `ch_${randomUUID()}`),
+      ],
+    );
+    const byKey = new Map(result.rows.map((row) => [row.idempotency_key, row]));
+    return charges.map((c) => byKey.get(c.idempotencyKey));
   }
 
   async findCharge(idempotencyKey: string): Promise<ChargeResult | undefined> {

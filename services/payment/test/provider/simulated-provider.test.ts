@@ -4,7 +4,11 @@ import { readFile } from 'node:fs/promises';
 import { type TestContext, test } from 'node:test';
 import { classifyFailure, isAppError } from '@shop/platform';
 import { createTestDatabase } from '@shop/test-support';
-import { SimulatedPaymentProvider, type SimulatedProviderOptions } from '../../src/provider/simulated-provider.ts';
+import {
+  SIMULATED_STATEMENTS_IN_FLIGHT,
+  SimulatedPaymentProvider,
+  type SimulatedProviderOptions,
+} from '../../src/provider/simulated-provider.ts';
 
 const MIGRATIONS = ['0001_payments.sql', '0002_simulated_refunded_total.sql'].map(
   (file) => new URL(`../../src/db/migrations/${file}`, import.meta.url),
@@ -40,6 +44,44 @@ test('simulated provider', async (t) => {
     const rows = await pool.query('SELECT 1 FROM simulated_provider_charges WHERE idempotency_key = $1', [key]);
     assert.equal(rows.rowCount, 1);
   });
+
+  await t.test(
+    'concurrent charges should share statements, each with its own outcome and one row per key',
+    async () => {
+      let statements = 0;
+      const counting = {
+        query: (...args: unknown[]) => {
+          statements++;
+          return (pool.query as (...a: unknown[]) => unknown).apply(pool, args);
+        },
+      } as unknown as typeof pool;
+      const declineEvery = new SimulatedPaymentProvider(counting, {
+        decide: (key) => (key.endsWith('-d') ? { kind: 'decline', reason: 'INSUFFICIENT_FUNDS' } : { kind: 'capture' }),
+      });
+      const keys = Array.from({ length: 30 }, (_, i) => `${randomUUID()}${i % 3 === 0 ? '-d' : ''}`);
+      const requests = keys.map(() => charge(1234));
+      const results = await Promise.all(
+        keys.map((key, i) =>
+          declineEvery.authorizeAndCapture(requests[i] as ReturnType<typeof charge>, { idempotencyKey: key }),
+        ),
+      );
+      assert.ok(
+        statements <= SIMULATED_STATEMENTS_IN_FLIGHT + 1,
+        `30 concurrent charges took ${statements} statements`,
+      );
+      assert.deepEqual(
+        results.map((r) => r.outcome),
+        keys.map((key) => (key.endsWith('-d') ? 'DECLINED' : 'CAPTURED')),
+      );
+      const references = results.flatMap((r) => (r.outcome === 'CAPTURED' ? [r.reference] : []));
+      assert.equal(new Set(references).size, 20, 'a reference of its own per capture');
+      const stored = await pool.query(
+        'SELECT count(*)::int AS n FROM simulated_provider_charges WHERE idempotency_key = ANY($1)',
+        [keys],
+      );
+      assert.equal(stored.rows[0].n, 30);
+    },
+  );
 
   await t.test('should refuse a reused idempotency key with another amount, as a non-retryable error', async () => {
     const key = randomUUID();
