@@ -212,15 +212,33 @@ export function isTraceparent(value: string): boolean {
   return traceId !== ALL_ZERO_TRACE_ID && parentId !== ALL_ZERO_PARENT_ID;
 }
 
+/**
+ * Random bytes drawn from the system in blocks: every event gets new trace ids, and a `randomBytes` call per
+ * id (a system call each) was a measurable share of encoding an event. `randomUUID` caches the same way.
+ */
+const RANDOM_BLOCK_BYTES = 4_096;
+let randomBlock = Buffer.alloc(0);
+let randomOffset = 0;
+
+function randomHex(bytes: number): string {
+  if (randomOffset + bytes > randomBlock.length) {
+    randomBlock = randomBytes(RANDOM_BLOCK_BYTES);
+    randomOffset = 0;
+  }
+  const hex = randomBlock.toString('hex', randomOffset, randomOffset + bytes);
+  randomOffset += bytes;
+  return hex;
+}
+
 /** A new root trace context (random trace id and parent id, sampled). */
 export function newTraceparent(): string {
-  return `00-${randomBytes(TRACE_ID_BYTES).toString('hex')}-${randomBytes(PARENT_ID_BYTES).toString('hex')}-${SAMPLED_FLAGS}`;
+  return `00-${randomHex(TRACE_ID_BYTES)}-${randomHex(PARENT_ID_BYTES)}-${SAMPLED_FLAGS}`;
 }
 
 /** A child of `traceparent`: the same trace id and flags, a new parent id. */
 export function childTraceparent(traceparent: string): string {
   const [version, traceId, , flags] = traceparent.split('-');
-  return `${version}-${traceId}-${randomBytes(PARENT_ID_BYTES).toString('hex')}-${flags}`;
+  return `${version}-${traceId}-${randomHex(PARENT_ID_BYTES)}-${flags}`;
 }
 
 /** The tracing context of an event that another event caused, passed on to {@link EventMeta} of the new event. */
@@ -253,6 +271,17 @@ function headerField(name: HeaderName): string {
  * producer's bug and fails here, whereas a reader ignores it.
  */
 export function validateEventMeta(meta: EventMeta): ContractFailure | undefined {
+  if (validatedMetas.has(meta)) return undefined;
+  const failure = checkEventMeta(meta);
+  // Only a frozen object stays valid: checking it again (encoding checks what it is given) would find the same.
+  if (failure === undefined && Object.isFrozen(meta)) validatedMetas.add(meta);
+  return failure;
+}
+
+/** Metadata objects already found valid (frozen, so they cannot have changed since). */
+const validatedMetas = new WeakSet<EventMeta>();
+
+function checkEventMeta(meta: EventMeta): ContractFailure | undefined {
   const missing = HEADER_SPECS.find(
     (spec) => spec.required && (meta[spec.field] === undefined || meta[spec.field] === ''),
   );
@@ -318,22 +347,25 @@ function validateStrings(values: {
 
 /** Encodes metadata as Kafka headers (UTF-8 values), after {@link validateEventMeta}; throws a contract {@link AppError}. */
 export function encodeHeaders(meta: EventMeta): Record<string, Buffer> {
-  const failure = validateEventMeta(meta);
-  if (failure !== undefined) throw contractFailureError(failure);
   const headers: Record<string, Buffer> = {};
-  for (const spec of HEADER_SPECS) {
-    const value = meta[spec.field];
-    if (value !== undefined) headers[spec.name] = Buffer.from(String(value), 'utf8');
-  }
+  for (const [name, value] of Object.entries(encodeHeadersAsText(meta))) headers[name] = Buffer.from(value, 'utf8');
   return headers;
 }
 
 /**
  * The same headers as {@link encodeHeaders}, as text: for storing next to the value (an outbox row's
- * JSON column) and turning into bytes when published. Validates like {@link encodeHeaders}.
+ * JSON column) and turning into bytes when published. Validates like {@link encodeHeaders}. Each value is the
+ * text its UTF-8 bytes decode to (a lone surrogate becomes U+FFFD, as the bytes would carry it).
  */
 export function encodeHeadersAsText(meta: EventMeta): Record<string, string> {
-  return Object.fromEntries(Object.entries(encodeHeaders(meta)).map(([name, value]) => [name, value.toString('utf8')]));
+  const failure = validateEventMeta(meta);
+  if (failure !== undefined) throw contractFailureError(failure);
+  const headers: Record<string, string> = {};
+  for (const spec of HEADER_SPECS) {
+    const value = meta[spec.field];
+    if (value !== undefined) headers[spec.name] = String(value).toWellFormed();
+  }
+  return headers;
 }
 
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });

@@ -30,7 +30,7 @@ import {
   CONTENT_TYPE_JSON,
   decodeHeaders,
   type EventMeta,
-  encodeHeaders,
+  encodeHeadersAsText,
   HEADERS,
   type HeaderInput,
   newTraceparent,
@@ -195,7 +195,20 @@ export function createEventCodec<R extends EventRegistry>(options: EventCodecOpt
     return `${definition.type} v${definition.version}`;
   }
 
+  /** The catalog does not change: each (type, topic) pair is resolved once (every event encoded asks). */
+  const resolvedTargets = new Map<string, TopicDefinition | ContractFailure>();
+
   function resolveTargetTopic(type: string, requested: TopicId | undefined): TopicDefinition | ContractFailure {
+    const cacheKey = `${type}\u0000${requested ?? ''}`;
+    let target = resolvedTargets.get(cacheKey);
+    if (target === undefined) {
+      target = findTargetTopic(type, requested);
+      resolvedTargets.set(cacheKey, target);
+    }
+    return target;
+  }
+
+  function findTargetTopic(type: string, requested: TopicId | undefined): TopicDefinition | ContractFailure {
     const business = (candidate: TopicDefinition) => candidate.kind === 'event' || candidate.kind === 'command';
     if (requested !== undefined) {
       const target = topics.find((candidate) => candidate.id === requested);
@@ -249,6 +262,8 @@ export function createEventCodec<R extends EventRegistry>(options: EventCodecOpt
       producer: input.producer,
       occurredAt: typeof occurredAt === 'string' ? occurredAt : occurredAt.toISOString(),
     } satisfies EventMeta;
+    // Frozen, so that encoding it (which validates what it is given) need not check it again.
+    Object.freeze(meta);
     const failure = validateEventMeta(meta);
     if (failure !== undefined) throwFailure(failure);
     return meta;
@@ -313,11 +328,22 @@ export function createEventCodec<R extends EventRegistry>(options: EventCodecOpt
         contractFailure('CTR_SCHEMA_INVALID', `${describe(definition)}: ${problem.message}`, problem.field),
       );
     const key = (wire as Record<string, unknown>)[definition.key];
-    const headers = encodeHeaders(meta);
-    const headersText = Object.fromEntries(
-      Object.entries(headers).map(([name, value]) => [name, value.toString('utf8')]),
-    );
-    return { topic: target.name, key: String(key), value: Buffer.from(json, 'utf8'), headers, headersText, meta };
+    const headersText = encodeHeadersAsText(meta);
+    let headers: Record<string, Buffer> | undefined;
+    return {
+      topic: target.name,
+      key: String(key),
+      value: Buffer.from(json, 'utf8'),
+      // As bytes only when asked for: the outbox stores the text, and the relay makes the bytes it sends.
+      get headers() {
+        headers ??= Object.fromEntries(
+          Object.entries(headersText).map(([name, value]) => [name, Buffer.from(value, 'utf8')]),
+        );
+        return headers;
+      },
+      headersText,
+      meta,
+    };
   }
 
   function decodeRecord(

@@ -239,3 +239,33 @@ describe('helpers', () => {
     assert.equal(validateEventMeta(meta()), undefined);
   });
 });
+
+describe('validation memo and trace ids', () => {
+  test('validateEventMeta should check an object that is not frozen again after it changed', () => {
+    const mutable = meta();
+    assert.equal(validateEventMeta(mutable), undefined);
+    (mutable as { eventId: string }).eventId = 'not-a-uuid';
+    assert.equal(validateEventMeta(mutable)?.code, 'CTR_INVALID_HEADER');
+  });
+
+  test('a frozen object found valid should stay valid, and a frozen invalid one should stay refused', () => {
+    const frozen = Object.freeze(meta());
+    assert.equal(validateEventMeta(frozen), undefined);
+    assert.equal(validateEventMeta(frozen), undefined);
+    const invalid = Object.freeze(meta({ producer: 'Not A Service' }));
+    assert.equal(validateEventMeta(invalid)?.code, 'CTR_INVALID_HEADER');
+    assert.equal(validateEventMeta(invalid)?.code, 'CTR_INVALID_HEADER');
+  });
+
+  test('new trace ids should be valid and distinct across many random blocks', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 1_000; i++) {
+      const root = newTraceparent();
+      const child = childTraceparent(root);
+      assert.ok(isTraceparent(root) && isTraceparent(child), `${root} / ${child}`);
+      seen.add(root.split('-')[1] as string);
+      seen.add(child.split('-')[2] as string);
+    }
+    assert.equal(seen.size, 2_000);
+  });
+});
