@@ -23,6 +23,28 @@ export const CONSUMER_MAX_WAIT_MS = 5_000;
 export const THROTTLED_MAX_WAIT_MS = 100;
 /** Bytes one fetch may bring per partition, which bounds what a partition gets past its buffer share. */
 export const FETCH_MAX_BYTES_PER_PARTITION = 1_048_576;
+/**
+ * A fetch that was in flight when the client began retrying one, and is still unanswered this long after,
+ * is answered empty so that the stream plans its fetches again on fresh metadata (see `openRecordSource`).
+ */
+export const STALLED_FETCH_REPLAN_MS = 3_000;
+/** After a fetch failed because its broker is gone, the stream plans again this long after (no hot loop). */
+export const LOST_BROKER_REPLAN_MS = 500;
+
+/**
+ * True when every failure in a fetch's error chain says the broker it was sent to is gone: a connection that
+ * failed, or a node that the refreshed metadata no longer lists (a fenced broker leaves the metadata). The
+ * client gives the latter no code of its own (a generic user error), so it is known by its message.
+ */
+export function isLostBrokerFailure(error: unknown): boolean {
+  const nested = (error as { errors?: unknown[] }).errors;
+  if (Array.isArray(nested) && nested.length > 0) return nested.every(isLostBrokerFailure);
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (code === 'PLT_KFK_NETWORK') return true;
+  return (
+    code === 'PLT_KFK_USER' && typeof message === 'string' && message.startsWith('Cannot find broker with node id')
+  );
+}
 
 export function partitionKey(topic: string, partition: number): string {
   return `${topic}:${partition}`;
@@ -75,6 +97,26 @@ export async function openRecordSource(options: RecordSourceOptions): Promise<Re
     const topicNames = new Map<string, string>();
     for (const [name, topic] of metadata.topics) topicNames.set(topic.id, name);
     let waiting: (() => void) | undefined;
+    // Fetches handed to the client and not answered yet, each with a way to answer it empty.
+    const inFlight = new Set<() => void>();
+    // When the broker a fetch was planned for dies, the client retries that request, re-resolving its node
+    // on fresh metadata each time. If the request's partitions then have different new leaders, it falls
+    // back to the planned node, the dead one, and retries there until its attempts are spent (about 30 s),
+    // then the stream dies and the member must rejoin its group: measured on the three-node cluster, a
+    // killed leader stopped consumption for over 30 s although the new leaders were elected within 10 s.
+    // Answered empty instead, the fetch lets the stream plan again: its partitions go to their new leaders.
+    // Nothing is lost: an empty answer moves no fetch position (the records are fetched again), and the
+    // client's late answer to the abandoned request is ignored.
+    let replanTimer: NodeJS.Timeout | undefined;
+    consumer.on('client:performWithRetry:retry', (operationId: unknown) => {
+      if (operationId !== 'fetch' || replanTimer !== undefined) return;
+      const stalled = [...inFlight];
+      replanTimer = setTimeout(() => {
+        replanTimer = undefined;
+        for (const answerEmpty of stalled) answerEmpty();
+      }, STALLED_FETCH_REPLAN_MS);
+      replanTimer.unref();
+    });
     const fetch = consumer.fetch.bind(consumer) as unknown as (
       options: Record<string, unknown>,
       callback: FetchCallback,
@@ -102,9 +144,25 @@ export async function openRecordSource(options: RecordSourceOptions): Promise<Re
         };
         return;
       }
+      let answered = false;
+      const answer = (error: Error | null, response?: unknown) => {
+        if (answered) return;
+        answered = true;
+        inFlight.delete(answerEmpty);
+        if (error !== null && isLostBrokerFailure(error)) {
+          // The partitions' leaders moved (or are moving) off a dead broker: plan again on fresh metadata
+          // rather than let the stream die over it (it would, and the member would have to rejoin).
+          consumer.clearMetadata();
+          setTimeout(() => callback(null, { responses: [] }), LOST_BROKER_REPLAN_MS).unref();
+          return;
+        }
+        callback(error, response);
+      };
+      const answerEmpty = () => answer(null, { responses: [] });
+      inFlight.add(answerEmpty);
       fetch(
         { ...request, topics, ...(throttled ? { maxWaitTime: Math.min(maxWaitMs, THROTTLED_MAX_WAIT_MS) } : {}) },
-        callback,
+        answer,
       );
     };
     // The default mode ('latest') ignores committed offsets: resume from them, and start a new group at the
@@ -131,6 +189,7 @@ export async function openRecordSource(options: RecordSourceOptions): Promise<Re
       },
       died,
       close: async () => {
+        clearTimeout(replanTimer);
         waiting?.();
         await stream.close().catch(() => {});
         await consumer.close(true).catch(() => {});
