@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { SignJWT } from 'jose';
+import { createHttpApp } from '../../src/http/app.ts';
+import { authSettings, createTokenVerifier, mintToken } from '../../src/http/auth.ts';
+import { createLogger, isAppError } from '../../src/index.ts';
+
+const SECRET = randomBytes(32).toString('hex');
+
+async function appWithRoutes() {
+  const verifier = createTokenVerifier(authSettings({ AUTH_JWT_SECRET: SECRET }));
+  const app = await createHttpApp({
+    service: 'test',
+    logger: createLogger({ service: 'test', level: 'silent' }),
+    auth: verifier,
+  });
+  app.get('/mine', { config: { access: ['customer', 'operator'] } }, async (request) => ({
+    subject: request.principal?.subject,
+  }));
+  app.put('/stock', { config: { access: ['operator'] } }, async () => ({ changed: true }));
+  app.get('/catalog', { config: { access: 'public' } }, async () => ({ items: [] }));
+  await app.ready();
+  return app;
+}
+
+test('a route that needs a token should answer 401 PLT_UNAUTHENTICATED with a Bearer challenge without one', async (t) => {
+  const app = await appWithRoutes();
+  t.after(() => app.close());
+  const none = await app.inject({ method: 'GET', url: '/mine' });
+  assert.equal(none.statusCode, 401);
+  assert.equal(none.json().error.code, 'PLT_UNAUTHENTICATED');
+  assert.equal(none.headers['www-authenticate'], 'Bearer');
+
+  const basic = await app.inject({ method: 'GET', url: '/mine', headers: { authorization: 'Basic YTpi' } });
+  assert.equal(basic.statusCode, 401);
+  assert.equal(basic.headers['www-authenticate'], 'Bearer error="invalid_token"');
+
+  // The public route and the platform's own stay open.
+  assert.equal((await app.inject({ method: 'GET', url: '/catalog' })).statusCode, 200);
+  assert.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200);
+  assert.equal((await app.inject({ method: 'GET', url: '/openapi.json' })).statusCode, 200);
+});
+
+test('a token signed with another secret, expired, of another issuer or without a subject should be refused with 401', async (t) => {
+  const app = await appWithRoutes();
+  t.after(() => app.close());
+  const key = new TextEncoder().encode(SECRET);
+  const tokens = {
+    otherSecret: await mintToken(randomBytes(32).toString('hex'), { subject: 'c', roles: ['customer'] }),
+    expired: await new SignJWT({ roles: ['customer'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('c')
+      .setIssuer('kafka-commerce-local')
+      .setAudience('kafka-commerce')
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .sign(key),
+    otherIssuer: await mintToken(SECRET, { subject: 'c', roles: ['customer'], issuer: 'someone-else' }),
+    noSubject: await new SignJWT({ roles: ['customer'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('kafka-commerce-local')
+      .setAudience('kafka-commerce')
+      .setExpirationTime('1h')
+      .sign(key),
+    garbage: 'not.a.token',
+  };
+  for (const [what, token] of Object.entries(tokens)) {
+    const answer = await app.inject({ method: 'GET', url: '/mine', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(answer.statusCode, 401, what);
+    assert.equal(answer.json().error.code, 'PLT_UNAUTHENTICATED', what);
+    assert.equal(answer.headers['www-authenticate'], 'Bearer error="invalid_token"', what);
+  }
+});
+
+test('a valid token without the route’s role should answer 403 PLT_FORBIDDEN, and one with it should pass', async (t) => {
+  const app = await appWithRoutes();
+  t.after(() => app.close());
+  const customer = await mintToken(SECRET, { subject: 'c-1', roles: ['customer'] });
+  const operator = await mintToken(SECRET, { subject: 'ops', roles: ['operator'] });
+  const refused = await app.inject({ method: 'PUT', url: '/stock', headers: { authorization: `Bearer ${customer}` } });
+  assert.equal(refused.statusCode, 403);
+  assert.equal(refused.json().error.code, 'PLT_FORBIDDEN');
+  const allowed = await app.inject({ method: 'PUT', url: '/stock', headers: { authorization: `Bearer ${operator}` } });
+  assert.equal(allowed.statusCode, 200);
+  const mine = await app.inject({ method: 'GET', url: '/mine', headers: { authorization: `Bearer ${customer}` } });
+  assert.deepEqual(mine.json(), { subject: 'c-1' });
+});
+
+test('the OpenAPI document should name the bearer scheme, each operation’s roles and its 401/403 codes', async (t) => {
+  const app = await appWithRoutes();
+  t.after(() => app.close());
+  const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+  assert.equal(document.components.securitySchemes.bearerAuth.scheme, 'bearer');
+  const stock = document.paths['/stock'].put;
+  assert.deepEqual(stock.security, [{ bearerAuth: ['operator'] }]);
+  assert.deepEqual(stock.responses['401'].content['application/json'].schema.properties.error.properties.code.enum, [
+    'PLT_UNAUTHENTICATED',
+  ]);
+  assert.deepEqual(stock.responses['403'].content['application/json'].schema.properties.error.properties.code.enum, [
+    'PLT_FORBIDDEN',
+  ]);
+  const catalog = document.paths['/catalog'].get;
+  assert.deepEqual(catalog.security, []);
+  assert.equal(catalog.responses['401'], undefined);
+});
+
+test('a route that declares no access should fail the boot, naming the route', async (t) => {
+  const app = await createHttpApp({ service: 'test', logger: createLogger({ service: 'test', level: 'silent' }) });
+  t.after(() => app.close());
+  assert.throws(() => app.get('/forgotten', async () => ({})), /GET \/forgotten declares no access/);
+});
+
+test('the configuration should refuse no source, two sources, a short secret file and a JWKS without issuer', () => {
+  const refused = (env: Record<string, string>, pattern: RegExp) =>
+    assert.throws(
+      () => authSettings(env),
+      (error: unknown) => isAppError(error) && error.code === 'PLT_CONFIG_INVALID' && pattern.test(error.message),
+    );
+  refused({}, /no authentication configured/);
+  refused({ AUTH_JWT_SECRET: SECRET, AUTH_JWKS_URL: 'https://issuer.example/jwks' }, /only one of/);
+  refused({ AUTH_JWKS_URL: 'https://issuer.example/jwks' }, /AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE/);
+  const directory = mkdtempSync(join(tmpdir(), 'auth-'));
+  writeFileSync(join(directory, 'short'), 'short\n');
+  refused({ AUTH_JWT_SECRET_FILE: join(directory, 'short') }, /shorter than 32/);
+  refused({ AUTH_JWT_SECRET_FILE: join(directory, 'missing') }, /cannot read/);
+  writeFileSync(join(directory, 'good'), `${SECRET}\n`);
+  const settings = authSettings({ AUTH_JWT_SECRET_FILE: join(directory, 'good') });
+  assert.equal(settings.kind, 'secret');
+});
