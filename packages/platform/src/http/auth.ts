@@ -133,7 +133,13 @@ function principalOf(payload: JWTPayload): Principal {
 }
 
 export function createTokenVerifier(settings: AuthSettings): TokenVerifier {
-  const options = { issuer: settings.issuer, audience: settings.audience, clockTolerance: CLOCK_TOLERANCE_SECONDS };
+  // A token without an expiry would be valid forever once leaked: `exp` is required, like `sub`.
+  const options = {
+    issuer: settings.issuer,
+    audience: settings.audience,
+    clockTolerance: CLOCK_TOLERANCE_SECONDS,
+    requiredClaims: ['exp', 'sub'],
+  };
   const verifyWith =
     settings.kind === 'secret'
       ? (token: string) => jwtVerify(token, settings.secret, { ...options, algorithms: ['HS256'] })

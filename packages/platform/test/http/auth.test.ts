@@ -45,7 +45,7 @@ test('a route that needs a token should answer 401 PLT_UNAUTHENTICATED with a Be
   assert.equal((await app.inject({ method: 'GET', url: '/openapi.json' })).statusCode, 200);
 });
 
-test('a token signed with another secret, expired, of another issuer or without a subject should be refused with 401', async (t) => {
+test('a token signed with another secret, unsigned, expired, without expiry, of another issuer or without a subject should be refused with 401', async (t) => {
   const app = await appWithRoutes();
   t.after(() => app.close());
   const key = new TextEncoder().encode(SECRET);
@@ -65,6 +65,15 @@ test('a token signed with another secret, expired, of another issuer or without 
       .setAudience('kafka-commerce')
       .setExpirationTime('1h')
       .sign(key),
+    noExpiry: await new SignJWT({ roles: ['customer'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('c')
+      .setIssuer('kafka-commerce-local')
+      .setAudience('kafka-commerce')
+      .sign(key),
+    unsigned: `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(
+      JSON.stringify({ sub: 'c', roles: ['operator'], iss: 'kafka-commerce-local', aud: 'kafka-commerce', exp: 9e9 }),
+    ).toString('base64url')}.`,
     garbage: 'not.a.token',
   };
   for (const [what, token] of Object.entries(tokens)) {
