@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createHttpApp } from '../../src/http/app.ts';
-import { authSettings, createTokenVerifier, mintToken } from '../../src/http/auth.ts';
+import { authSettings, createTokenVerifier, InvalidTokenError, mintToken } from '../../src/http/auth.ts';
 import { createLogger, isAppError } from '../../src/index.ts';
 
 const SECRET = randomBytes(32).toString('hex');
@@ -138,4 +140,45 @@ test('the configuration should refuse no source, two sources, a short secret fil
   writeFileSync(join(directory, 'good'), `${SECRET}\n`);
   const settings = authSettings({ AUTH_JWT_SECRET_FILE: join(directory, 'good') });
   assert.equal(settings.kind, 'secret');
+});
+
+test('with a JWKS, tokens of the issuer should be verified with its published keys, and others refused', async (t) => {
+  const { publicKey, privateKey } = await generateKeyPair('ES256');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+  const server = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { port } = server.address() as AddressInfo;
+  const verifier = createTokenVerifier(
+    authSettings({
+      AUTH_JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+      AUTH_JWT_ISSUER: 'https://issuer.example/',
+      AUTH_JWT_AUDIENCE: 'shop-api',
+    }),
+  );
+  const sign = (issuer: string, audience: string) =>
+    new SignJWT({ roles: ['operator', 'unknown-role'] })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setSubject('ops-1')
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setExpirationTime('5m')
+      .sign(privateKey);
+  assert.deepEqual(await verifier.verify(await sign('https://issuer.example/', 'shop-api')), {
+    subject: 'ops-1',
+    roles: ['operator'],
+  });
+  await assert.rejects(verifier.verify(await sign('https://other.example/', 'shop-api')), InvalidTokenError);
+  await assert.rejects(verifier.verify(await sign('https://issuer.example/', 'other-api')), InvalidTokenError);
+  // An HS256 token "signed" with the public key must never pass (algorithm confusion).
+  const confused = await new SignJWT({ roles: ['operator'] })
+    .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
+    .setSubject('ops-1')
+    .setIssuer('https://issuer.example/')
+    .setAudience('shop-api')
+    .setExpirationTime('5m')
+    .sign(new TextEncoder().encode(JSON.stringify(jwk)));
+  await assert.rejects(verifier.verify(confused), InvalidTokenError);
 });
