@@ -315,7 +315,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
   // Only routes that ask for it are limited (config.rateLimit, see rateLimitPerCaller), after the access
   // hook, so the limit is per verified caller and an unauthenticated flood never reaches its store.
   await app.register(rateLimit, { global: false, hook: 'preHandler' });
-  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+  app.get(OPENAPI_PATH, { schema: { hide: true }, config: { access: 'public' } }, async () => app.swagger());
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {

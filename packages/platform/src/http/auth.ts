@@ -189,9 +189,12 @@ export function mintToken(secret: string | Uint8Array, options: MintTokenOptions
     .sign(key);
 }
 
-/** Routes every app serves without a token: probes, scrapes and the API's own documentation. */
+/**
+ * The documentation UI's routes (registered by @fastify/swagger-ui, which takes no route config): public, like
+ * the document itself. Every other route, the platform's own included, declares its access.
+ */
 function isPlatformPublic(url: string, docsPath: string): boolean {
-  return url === '/health' || url === '/ready' || url === '/metrics' || url.startsWith(docsPath);
+  return url === docsPath || url.startsWith(`${docsPath}/`);
 }
 
 /**
@@ -210,7 +213,7 @@ function challenge(reply: FastifyReply, invalid: boolean): void {
 export function enforceAccess(app: FastifyInstance, verifier: TokenVerifier | undefined, docsPath: string): void {
   app.addHook('onRoute', (route) => {
     if (route.config?.access !== undefined) return;
-    if (isPlatformPublic(route.url, docsPath) || route.schema?.hide === true) {
+    if (isPlatformPublic(route.url, docsPath)) {
       route.config = { ...route.config, access: 'public' };
       return;
     }
