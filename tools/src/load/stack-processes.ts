@@ -37,6 +37,8 @@ export interface StackProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** Where the services' stdout/stderr go: 'inherit' (default) or a file descriptor per service. */
   output?: 'inherit' | ((label: StackProcessLabel) => number);
+  /** The HS256 secret the services verify tokens with (returned in `urls`). Default: a new random one. */
+  authSecret?: string;
   /** Called when a service exits before stop() was called. */
   onUnexpectedExit?(label: StackProcessLabel, code: number | null): void;
 }
@@ -55,7 +57,7 @@ export function stackDatabaseName(namespace: string, database: string): string {
 /** Spawns the services and resolves once every one answers /health; stops them all if one does not. */
 export async function startStackProcesses(options: StackProcessOptions): Promise<StackProcesses> {
   // A private stack gets its own secret; the load generator (in-process or a worker) signs with it.
-  const authSecret = randomBytes(32).toString('hex');
+  const authSecret = options.authSecret ?? randomBytes(32).toString('hex');
   const children: Array<{ label: StackProcessLabel; child: ChildProcess }> = [];
   let stopping = false;
   const stop = async () => {
