@@ -119,12 +119,12 @@ test('generated hostile requests to every route should never be answered 5xx, ev
   );
   await eventually(async () => ((await outboxesEmpty(stack)) ? true : undefined), 20_000, 'every outbox relayed');
   const before = await snapshot(stack);
-  const tokens = [
-    await customerToken(customerId),
-    await customerToken(crypto.randomUUID()),
-    await operatorToken(),
-    await serviceToken(),
-  ];
+  const tokens = {
+    customer: await customerToken(customerId),
+    otherCustomer: await customerToken(crypto.randomUUID()),
+    operator: await operatorToken(),
+    service: await serviceToken(),
+  };
 
   const counts = { requests: 0, refusedWrites: 0, byStatus: new Map<number, number>() };
   const started = performance.now();
