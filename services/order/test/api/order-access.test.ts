@@ -7,7 +7,17 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { customerToken, operatorToken, serviceToken } from '@shop/test-support';
+import { dropDatabase, startService } from '@shop/platform';
+import {
+  createTestNamespace,
+  customerToken,
+  operatorToken,
+  serviceToken,
+  testBootstrapServers,
+  testPostgresUrl,
+  uniqueName,
+} from '@shop/test-support';
+import { orderService } from '../../src/service.ts';
 import { orderBody } from '../support/order-api.ts';
 import { startOrderStack } from '../support/order-stack.ts';
 
@@ -143,5 +153,27 @@ test('order API access', async (t) => {
       // Another customer's allowance is their own.
       assert.equal((await api.as(await customerToken(randomUUID())).post('/orders', body)).status, 202);
     },
+  );
+});
+
+test('the REST reservation mode should refuse to start with a JWKS but no service token to call Inventory with', async (t) => {
+  const namespace = await createTestNamespace(t, 'test-order-auth');
+  const serverUrl = await testPostgresUrl();
+  const databaseName = uniqueName('t_orders_auth', '_').toLowerCase();
+  t.after(() => dropDatabase(serverUrl, databaseName));
+  await assert.rejects(
+    startService(orderService, {
+      KAFKA_BOOTSTRAP_SERVERS: (await testBootstrapServers()).join(','),
+      DATABASE_URL: serverUrl,
+      DATABASE_NAME: databaseName,
+      KAFKA_NAMESPACE: namespace.prefix,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      AUTH_JWKS_URL: 'http://127.0.0.1:1/jwks.json',
+      AUTH_JWT_ISSUER: 'https://issuer.example/',
+      AUTH_JWT_AUDIENCE: 'shop-api',
+      ORDER_RESERVATION_MODE: 'rest',
+    }),
+    (error: Error & { code?: string }) => error.code === 'PLT_CONFIG_INVALID' && /credential/.test(error.message),
   );
 });
