@@ -32,7 +32,10 @@ export async function spawnService(
     env: {
       ...process.env,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+      // The test's secret, never an authentication source of the developer's shell (two would be refused).
       AUTH_JWT_SECRET: TEST_AUTH_SECRET,
+      AUTH_JWT_SECRET_FILE: '',
+      AUTH_JWKS_URL: '',
       ...env,
       PORT: String(port),
     },
