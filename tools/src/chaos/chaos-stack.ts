@@ -116,6 +116,8 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
             SEED_DEMO_CATALOG: 'false',
             PAYMENT_DECLINE_RATE: String(CHAOS_DECLINE_RATE),
             AUTH_JWT_SECRET: authSecret,
+            AUTH_JWT_SECRET_FILE: '',
+            AUTH_JWKS_URL: '',
           },
         });
         // As a process supervisor would: a crashed instance is started again, and the crash is reported
