@@ -21,6 +21,7 @@ import { CommonEnvSchema, loadEnv } from '../packages/platform/src/config.ts';
 import { provisionTopics } from '../packages/platform/src/kafka/provisioning/provision.ts';
 import { describeAction, isApplicable } from '../packages/platform/src/kafka/provisioning/topic-plan.ts';
 import { checkPostgres } from '../packages/platform/src/preflight.ts';
+import { ensureLocalAuthSecret } from '../tools/src/auth/local-secret.ts';
 import { formatLogLine } from './log-format.ts';
 import {
   DEFAULT_PROMETHEUS_PORT,
@@ -48,6 +49,17 @@ interface Running {
   url: string;
   child: ChildProcess;
   exited: Promise<number | null>;
+}
+
+/**
+ * The services are secured by default: unless the shell names an authentication source, they verify tokens
+ * with the local secret, generated once into .run/auth-secret (`npm run cli -- token` signs with it).
+ */
+function authEnv(): Record<string, string> {
+  const configured = ['AUTH_JWT_SECRET', 'AUTH_JWT_SECRET_FILE', 'AUTH_JWKS_URL'].some(
+    (name) => (process.env[name] ?? '') !== '',
+  );
+  return configured ? {} : { AUTH_JWT_SECRET_FILE: ensureLocalAuthSecret() };
 }
 
 const children: Running[] = [];
@@ -109,6 +121,7 @@ function startProcess(
       SEED_DEMO_CATALOG: process.env.SEED_DEMO_CATALOG ?? 'true',
       // The simulated gateway always declines this demo customer's card (README, "Try it"); others ignore it.
       PAYMENT_DECLINE_CUSTOMER_IDS: process.env.PAYMENT_DECLINE_CUSTOMER_IDS ?? DEMO_DECLINED_CUSTOMER_ID,
+      ...authEnv(),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -269,6 +282,9 @@ async function main(): Promise<void> {
     say(
       `  ${'prometheus'.padEnd(13)} ${prometheus.url}   (alerts: ${prometheus.url}/alerts, targets: ${prometheus.url}/targets)`,
     );
+  say(
+    `  auth          bearer tokens${authEnv().AUTH_JWT_SECRET_FILE === undefined ? ' (AUTH_* from the environment)' : ' signed with .run/auth-secret'}: TOKEN=$(npm run -s cli -- token --customer <uuid>) or --operator`,
+  );
   say('press Ctrl-C to stop');
 }
 

@@ -5,7 +5,8 @@
  * Each document must be valid OpenAPI 3.1 (checked against the specification's JSON Schemas by
  * @seriousme/openapi-schema-validator), and every operation documents the error responses it can send:
  * one per status, with the stable codes (generated centrally in packages/platform/src/http/app.ts from each
- * route's declared codes and its request schemas).
+ * route's declared codes and its request schemas), and its security: public, or the bearer scheme with the
+ * roles the route accepts, with its 401 and 403 (from the route's declared access).
  * Regenerate with `npm run docs:api` (this test with UPDATE_API_DOCS=1).
  */
 import assert from 'node:assert/strict';
@@ -26,8 +27,15 @@ const REGENERATE = 'npm run docs:api';
 
 /** Error codes by status that one operation of each service must document (`METHOD path`). */
 type ExpectedErrors = Record<string, Record<string, string[]>>;
+/** The OpenAPI security of operations (`METHOD path`): the roles of the bearer token it accepts, or none. */
+type ExpectedSecurity = Record<string, string[] | 'public'>;
 
-const SERVICES: ReadonlyArray<{ file: string; definition: ServiceDefinition; errors: ExpectedErrors }> = [
+const SERVICES: ReadonlyArray<{
+  file: string;
+  definition: ServiceDefinition;
+  errors: ExpectedErrors;
+  security: ExpectedSecurity;
+}> = [
   {
     file: 'order-service.openapi.json',
     definition: orderService,
@@ -42,18 +50,33 @@ const SERVICES: ReadonlyArray<{ file: string; definition: ServiceDefinition; err
           'ORD_INVALID_PHONE',
           'ORD_LINE_QUANTITY_TOO_LARGE',
         ],
+        '401': ['PLT_UNAUTHENTICATED'],
+        '403': ['PLT_FORBIDDEN'],
         '409': ['ORD_OUT_OF_STOCK'],
         '413': ['FST_ERR_CTP_BODY_TOO_LARGE'],
         '415': ['FST_ERR_CTP_INVALID_MEDIA_TYPE'],
         '422': ['ORD_IDEMPOTENCY_KEY_REUSED'],
+        '429': ['ORD_RATE_LIMITED'],
         '503': ['ORD_INVENTORY_UNAVAILABLE', 'ORD_OVERLOADED', 'PLT_INFRASTRUCTURE'],
       },
       'POST /orders/{id}/cancel': {
         '400': ['HTTP_VALIDATION_FAILED'],
+        '401': ['PLT_UNAUTHENTICATED'],
+        '403': ['PLT_FORBIDDEN'],
         '404': ['ORD_NOT_FOUND'],
         '409': ['ORD_SAGA_NEEDS_OPERATOR'],
         '503': ['PLT_INFRASTRUCTURE'],
       },
+    },
+    security: {
+      'POST /orders': ['customer'],
+      'GET /orders': ['customer', 'operator'],
+      'GET /orders/{id}': ['customer', 'operator'],
+      'POST /orders/{id}/cancel': ['customer', 'operator'],
+      'POST /sagas/{id}/retry': ['operator'],
+      'GET /health': 'public',
+      'GET /metrics': 'public',
+      'GET /ready': 'public',
     },
   },
   {
@@ -72,6 +95,8 @@ const SERVICES: ReadonlyArray<{ file: string; definition: ServiceDefinition; err
           'FST_ERR_CTP_INVALID_JSON_BODY',
           'HTTP_VALIDATION_FAILED',
         ],
+        '401': ['PLT_UNAUTHENTICATED'],
+        '403': ['PLT_FORBIDDEN'],
         '409': ['INV_RESERVATION_CONFLICT'],
         '413': ['FST_ERR_CTP_BODY_TOO_LARGE'],
         '415': ['FST_ERR_CTP_INVALID_MEDIA_TYPE'],
@@ -79,20 +104,44 @@ const SERVICES: ReadonlyArray<{ file: string; definition: ServiceDefinition; err
         '503': ['PLT_INFRASTRUCTURE'],
       },
     },
+    security: {
+      'GET /inventory': 'public',
+      'GET /inventory/{sku}': 'public',
+      'PUT /inventory/{sku}': ['operator'],
+      'GET /reservations/{orderId}': ['service', 'operator'],
+      'PUT /reservations/{orderId}': ['service'],
+    },
   },
   {
     file: 'payment-service.openapi.json',
     definition: createPaymentService(),
-    errors: { 'GET /payments': { '400': ['HTTP_VALIDATION_FAILED'], '503': ['PLT_INFRASTRUCTURE'] } },
+    errors: {
+      'GET /payments': {
+        '400': ['HTTP_VALIDATION_FAILED'],
+        '401': ['PLT_UNAUTHENTICATED'],
+        '403': ['PLT_FORBIDDEN'],
+        '503': ['PLT_INFRASTRUCTURE'],
+      },
+    },
+    security: { 'GET /payments': ['operator'] },
   },
   {
     file: 'notification-service.openapi.json',
     definition: notificationService,
-    errors: { 'GET /notifications': { '400': ['HTTP_VALIDATION_FAILED'], '503': ['PLT_INFRASTRUCTURE'] } },
+    errors: {
+      'GET /notifications': {
+        '400': ['HTTP_VALIDATION_FAILED'],
+        '401': ['PLT_UNAUTHENTICATED'],
+        '403': ['PLT_FORBIDDEN'],
+        '503': ['PLT_INFRASTRUCTURE'],
+      },
+    },
+    security: { 'GET /notifications': ['operator'] },
   },
 ];
 
 interface Operation {
+  security?: Array<Record<string, string[]>>;
   responses: Record<string, { description: string; content?: Record<string, { schema: ErrorSchema }> }>;
 }
 interface ErrorSchema {
@@ -119,7 +168,7 @@ function render(document: unknown): string {
   return `${JSON.stringify(document, null, 2)}\n`;
 }
 
-for (const { file, definition, errors } of SERVICES) {
+for (const { file, definition, errors, security } of SERVICES) {
   test(`${definition.name} should serve its OpenAPI 3.1 document, as published in docs/api/${file}, and a reference at /docs`, async (t) => {
     const namespace = await createTestNamespace(t, 'openapi');
     const service = await startTestService(t, definition, { namespace });
@@ -129,6 +178,7 @@ for (const { file, definition, errors } of SERVICES) {
       openapi: string;
       info: { title: string };
       paths: Record<string, Record<string, Operation>>;
+      components: { securitySchemes?: Record<string, { type: string; scheme: string }> };
     };
     const validator = new Validator();
     const validation = await validator.validate(structuredClone(document));
@@ -138,6 +188,26 @@ for (const { file, definition, errors } of SERVICES) {
     assert.equal(document.info.title, `${definition.name} API`);
     assert.ok(Object.keys(document.paths).length > 1, 'the routes are in it, not only /health');
     assert.equal(document.paths[OPENAPI_PATH], undefined, 'the documentation routes are not part of the API');
+    assert.deepEqual(
+      { ...document.components.securitySchemes?.bearerAuth, description: undefined },
+      { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: undefined },
+    );
+    for (const [operation, roles] of Object.entries(security)) {
+      const [method, path] = operation.split(' ') as [string, string];
+      const documented = document.paths[path]?.[method.toLowerCase()];
+      assert.ok(documented !== undefined, `${operation} is documented`);
+      assert.deepEqual(
+        documented.security,
+        roles === 'public' ? [] : [{ bearerAuth: roles }],
+        `${operation}: security`,
+      );
+      const codes = documentedCodes(documented);
+      assert.deepEqual(
+        [codes['401'], codes['403']],
+        roles === 'public' ? [undefined, undefined] : [['PLT_UNAUTHENTICATED'], ['PLT_FORBIDDEN']],
+        `${operation}: 401 and 403`,
+      );
+    }
     for (const [operation, byStatus] of Object.entries(errors)) {
       const [method, path] = operation.split(' ') as [string, string];
       const documented = document.paths[path]?.[method.toLowerCase()];

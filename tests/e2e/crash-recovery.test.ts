@@ -11,6 +11,7 @@ import {
   createTestNamespace,
   eventually,
   freePort,
+  operatorToken,
   readTopic,
   spawnService,
   startTestService,
@@ -66,11 +67,14 @@ test('a relay killed after the reservation committed publishes the result after 
   await putStock(first.url, sku, 5);
   const orderId = await placeOrder(order.url, [{ sku, quantity: 2 }]);
   await eventually(
-    async () => ((await http(`${first.url}/reservations/${orderId}`)).status === 200 ? true : undefined),
+    async () =>
+      (await http(`${first.url}/reservations/${orderId}`, { token: await operatorToken() })).status === 200
+        ? true
+        : undefined,
     20_000,
     'reservation committed',
   );
-  const pending = await http<{ status: string }>(`${order.url}/orders/${orderId}`);
+  const pending = await http<{ status: string }>(`${order.url}/orders/${orderId}`, { token: await operatorToken() });
   assert.equal(pending.body.status, 'PENDING', 'the result was not published');
   await first.kill('SIGKILL');
 
@@ -107,7 +111,9 @@ test('a consumer killed between its database commit and its offset commit has no
   const restarted = await spawnService(t, INVENTORY_ENTRY, await freePort(), env);
   const outcome = await settled(order.url, orderId);
   assert.equal(outcome.status, 'CONFIRMED');
-  const { body: reservation } = await http<{ status: string }>(`${restarted.url}/reservations/${orderId}`);
+  const { body: reservation } = await http<{ status: string }>(`${restarted.url}/reservations/${orderId}`, {
+    token: await operatorToken(),
+  });
   assert.ok(reservation.status);
   const { body: product } = await http<{ available: number; reserved: number; sold: number }>(
     `${restarted.url}/inventory/${sku}`,

@@ -8,7 +8,14 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { consumer, deadLetterTopicOf, encodeEvent, FAILURE_HEADERS, newEventMeta, topicName } from '@shop/contracts';
 import { createAdmin, createProducer } from '@shop/platform';
-import { createTestNamespace, eventually, readTopic, startTestService, testKafkaConnection } from '@shop/test-support';
+import {
+  createTestNamespace,
+  eventually,
+  operatorToken,
+  readTopic,
+  startTestService,
+  testKafkaConnection,
+} from '@shop/test-support';
 import { http, putStock } from '@shop/test-support/stack';
 import pg from 'pg';
 import { inventoryService } from '../../services/inventory/src/service.ts';
@@ -40,7 +47,7 @@ async function setup(t: import('node:test').TestContext) {
 }
 
 async function reservationStatus(url: string, orderId: string): Promise<number> {
-  return (await http(`${url}/reservations/${orderId}`)).status;
+  return (await http(`${url}/reservations/${orderId}`, { token: await operatorToken() })).status;
 }
 
 test('non-JSON and schema-invalid OrderPlaced records go to the inventory dead-letter topic with the reason, and the records after them are processed', async (t) => {

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { TEST_AUTH_SECRET } from '@shop/test-support';
 import { simulatedPaymentService, startStack } from '@shop/test-support/stack';
 import { runLoad } from '../../tools/src/load/load-run.ts';
 
@@ -28,6 +29,7 @@ test('a load run with 10 % declined charges should reconcile, payments included'
       inventory: stack.inventory.url,
       payment: stack.payment.url,
       notification: stack.notification.url,
+      authSecret: TEST_AUTH_SECRET,
     },
     rate: 10,
     durationSeconds: 6,

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { operatorToken } from '@shop/test-support';
 import { http, type OrderBody, placeOrder, putStock, restartService, startStack } from '@shop/test-support/stack';
 import { orderService } from '../../services/order/src/service.ts';
 
@@ -22,7 +23,9 @@ test('a long-poll should be answered promptly by the instance that did not settl
   for (let i = 0; i < ORDERS; i++) {
     const orderId = await placeOrder(stack.order.url, [{ sku: 'LONGPOLL-1', quantity: 1 }]);
     const waitOn = async (url: string) => {
-      const response = await http<OrderBody>(`${url}/orders/${orderId}?wait=${WAIT_SECONDS}`);
+      const response = await http<OrderBody>(`${url}/orders/${orderId}?wait=${WAIT_SECONDS}`, {
+        token: await operatorToken(),
+      });
       return { at: Date.now(), status: response.body.status };
     };
     const [a, b] = await Promise.all([waitOn(stack.order.url), waitOn(second.url)]);

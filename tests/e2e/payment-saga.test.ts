@@ -19,7 +19,7 @@ import {
   topicName,
 } from '@shop/contracts';
 import { createAdmin, createProducer, type KafkaRecord, type Pool } from '@shop/platform';
-import { eventually, readTopic, testKafkaConnection, uniqueName } from '@shop/test-support';
+import { eventually, operatorToken, readTopic, testKafkaConnection, uniqueName } from '@shop/test-support';
 import {
   cancelOrder,
   declineCustomers,
@@ -144,6 +144,7 @@ test('a captured payment CONFIRMS the order, moves its stock from reserved to so
 
   const retry = await http<{ error: { code: string } }>(`${stack.order.url}/sagas/${orderId}/retry`, {
     method: 'POST',
+    token: await operatorToken(),
   });
   assert.equal(retry.status, 409, 'an operator retry only applies to a failed saga');
   assert.equal(retry.body.error.code, 'ORD_SAGA_NOT_FAILED');

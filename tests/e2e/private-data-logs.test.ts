@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { eventually, uniqueName } from '@shop/test-support';
+import { customerToken, eventually, uniqueName } from '@shop/test-support';
 import { http, notifications, putStock, settled, startStack } from '@shop/test-support/stack';
 
 test("an order's e-mail address and phone number should appear in no service's log, at debug level", async (t) => {
@@ -30,7 +30,8 @@ test("an order's e-mail address and phone number should appear in no service's l
   const phone = `+4915${String(Date.now()).slice(-9)}`;
   const placed = await http<{ orderId: string }>(`${stack.order.url}/orders`, {
     method: 'POST',
-    body: { customerId: crypto.randomUUID(), items: [{ sku, quantity: 1 }], contact: { email, phone } },
+    token: await customerToken(crypto.randomUUID()),
+    body: { items: [{ sku, quantity: 1 }], contact: { email, phone } },
   });
   assert.equal(placed.status, 202);
   const { orderId } = placed.body;

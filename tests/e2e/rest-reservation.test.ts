@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { eventually, uniqueName } from '@shop/test-support';
+import { customerToken, eventually, uniqueName } from '@shop/test-support';
 import {
   cancelOrder,
   declineCustomers,
@@ -40,10 +40,11 @@ interface PostAnswer {
   error?: { code: string; message: string; details?: { orderId?: string } };
 }
 
-function post(orderUrl: string, items: Array<{ sku: string; quantity: number }>, customerId = randomUUID()) {
+async function post(orderUrl: string, items: Array<{ sku: string; quantity: number }>, customerId = randomUUID()) {
   return http<PostAnswer>(`${orderUrl}/orders`, {
     method: 'POST',
-    body: { customerId, items, contact: { email: 'customer@example.com' } },
+    token: await customerToken(customerId),
+    body: { items, contact: { email: 'customer@example.com' } },
   });
 }
 

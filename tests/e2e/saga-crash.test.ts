@@ -18,6 +18,7 @@ import {
   createTestNamespace,
   eventually,
   freePort,
+  operatorToken,
   spawnService,
   startTestService,
   TEST_RETRY_DELAYS_MS,
@@ -323,7 +324,7 @@ test('a refund unanswered after every attempt parks the saga in COMPENSATION_FAI
 
   const { stdout } = await execFileAsync(
     process.execPath,
-    ['tools/src/cli.ts', 'saga', 'retry', orderId, '--order-url', stack.order.url],
+    ['tools/src/cli.ts', 'saga', 'retry', orderId, '--order-url', stack.order.url, '--token', await operatorToken()],
     { cwd: REPO_ROOT },
   );
   assert.match(stdout, /retried/);

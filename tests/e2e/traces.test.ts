@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { startTracing, stopTracing } from '@shop/platform';
-import { eventually, uniqueName } from '@shop/test-support';
+import { customerToken, eventually, uniqueName } from '@shop/test-support';
 import { http, notifications, putStock, settled, startStack } from '@shop/test-support/stack';
 
 const SERVICES = ['order-service', 'inventory-service', 'payment-service', 'notification-service'];
@@ -71,8 +71,8 @@ test('one order is one trace from POST /orders to the notification sent, across 
   const placed = await http<{ orderId: string }>(`${stack.order.url}/orders`, {
     method: 'POST',
     headers: { traceparent: `00-${callerTraceId}-${callerSpanId}-01` },
+    token: await customerToken(crypto.randomUUID()),
     body: {
-      customerId: crypto.randomUUID(),
       items: [{ sku, quantity: 1 }],
       contact: { email: 'customer@example.com', phone: '+4915112345678' },
     },

@@ -207,8 +207,8 @@ const validSku = fc
   .string({ unit: fc.constantFrom(...SKU_CHARS.split('')), minLength: 1, maxLength: 20 })
   .map((s) => `F${s}`.replace(/-+$/, '').replace(/--+/g, '-') || 'F');
 
+// No customerId: the customer is the bearer token's subject (a body naming one is refused, below).
 const validOrderBody = fc.record({
-  customerId: uuid,
   items: fc.array(fc.record({ sku: validSku, quantity: fc.integer({ min: 1, max: 10 }) }), {
     minLength: 1,
     maxLength: 3,
@@ -220,13 +220,11 @@ const validOrderBody = fc.record({
 });
 
 const orderViolation: fc.Arbitrary<{ label: string; apply: Violation }> = fc.oneof(
+  fc.constantFrom('items', 'contact').map((field) => ({ label: `no ${field}`, apply: at([field], undefined) })),
+  // Another customer's id (or anything) in the body: refused, never used instead of the token's subject.
   fc
-    .constantFrom('customerId', 'items', 'contact')
-    .map((field) => ({ label: `no ${field}`, apply: at([field], undefined) })),
-  notA('string').map((v) => ({ label: 'customerId of a wrong type', apply: at(['customerId'], v) })),
-  hostileText
-    .filter((s) => !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s))
-    .map((v) => ({ label: 'customerId not a UUID', apply: at(['customerId'], v) })),
+    .oneof(uuid, notA('string'), hostileText)
+    .map((v) => ({ label: 'a customerId in the body', apply: at(['customerId'], v) })),
   notA('array').map((v) => ({ label: 'items of a wrong type', apply: at(['items'], v) })),
   fc.constant({ label: 'no items', apply: at(['items'], []) }),
   fc.constant({
@@ -529,16 +527,66 @@ function limitWait(q: Record<string, string | string[]>): Record<string, string 
   return q;
 }
 
+/** Valid bearer tokens of the callers the fuzz plays. */
+export interface FuzzTokens {
+  /** The customer of the known order. */
+  customer: string;
+  otherCustomer: string;
+  operator: string;
+  service: string;
+}
+
+/** The callers a route accepts, so that most requests get past the access check to validation and the route. */
+function fitting(request: HostileRequest, tokens: FuzzTokens): string[] {
+  const path = request.url.split('?')[0] ?? '';
+  if (request.method === 'POST' && path === '/orders') return [tokens.customer, tokens.otherCustomer];
+  if (request.method === 'PUT' && path.startsWith('/inventory/')) return [tokens.operator];
+  if (path.startsWith('/sagas/')) return [tokens.operator];
+  if (path.startsWith('/reservations/')) return [tokens.service, tokens.operator];
+  if (path.startsWith('/payments') || path.startsWith('/notifications')) return [tokens.operator];
+  return [tokens.customer, tokens.operator];
+}
+
+/**
+ * Who the request claims to be: mostly a caller the route accepts (so that validation and the route behind the
+ * access check are reached), else any valid caller (the wrong role), none, a token that is not one, or hostile
+ * text. A request's own noise may still override it.
+ */
+function authorization(request: HostileRequest, tokens: FuzzTokens): fc.Arbitrary<Record<string, string>> {
+  const all = Object.values(tokens);
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+  return fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom(...fitting(request, tokens)).map(bearer) },
+    { weight: 2, arbitrary: fc.constantFrom(...all).map(bearer) },
+    { weight: 1, arbitrary: fc.constant({}) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .oneof(
+          fc.constantFrom('Bearer', 'Bearer ', 'Basic YTpi', 'bearer a.b.c', `Bearer ${'x'.repeat(5_000)}`),
+          fc.constantFrom(...all).map((token) => `Bearer ${token.slice(0, -2)}`),
+          headerValue,
+        )
+        .map((value) => ({ authorization: value })),
+    },
+  );
+}
+
 /** Every kind of hostile request, weighted towards the writes (they are what could change state). */
 export function hostileRequest(known: {
   orderId: string;
   customerId: string;
   sku: string;
+  tokens: FuzzTokens;
 }): fc.Arbitrary<HostileRequest> {
-  return fc.oneof(
-    { weight: 4, arbitrary: placeOrder },
-    { weight: 3, arbitrary: putProduct },
-    { weight: 2, arbitrary: sagaWrites },
-    { weight: 4, arbitrary: reads(known) },
-  );
+  return fc
+    .oneof(
+      { weight: 4, arbitrary: placeOrder },
+      { weight: 3, arbitrary: putProduct },
+      { weight: 2, arbitrary: sagaWrites },
+      { weight: 4, arbitrary: reads(known) },
+    )
+    .chain((request) =>
+      authorization(request, known.tokens).map((auth) => ({ ...request, headers: { ...auth, ...request.headers } })),
+    );
 }

@@ -6,6 +6,7 @@
  *   dlt list|show|replay                 inspect and replay dead-letter topics (see dlt/dlt-cli.ts)
  *   lag [--group g] [--json] [--watch]   consumer lag in records and time, with status (see lag/lag-cli.ts)
  *   saga show|retry <orderId>            an order's saga; retry a COMPENSATION_FAILED one (see saga/saga-cli.ts)
+ *   token --customer <id>|--operator     a bearer token for the local stack (see auth/token-command.ts)
  */
 import {
   CommonEnvSchema,
@@ -18,6 +19,7 @@ import {
 import { describeAction, isApplicable, provisionTopics } from '@shop/platform/provisioning';
 import { Command } from 'commander';
 import Type from 'typebox';
+import { tokenCommand } from './auth/token-command.ts';
 import { dltCommand } from './dlt/dlt-cli.ts';
 import { lagCommand } from './lag/lag-cli.ts';
 import { loadCommand } from './load/load-command.ts';
@@ -95,6 +97,7 @@ program.addCommand(loadCommand());
 program.addCommand(dltCommand());
 program.addCommand(lagCommand());
 program.addCommand(sagaCommand());
+program.addCommand(tokenCommand());
 
 try {
   await program.parseAsync();

@@ -61,6 +61,18 @@ export const PLATFORM_ERRORS = {
     description:
       "The service's own database or Kafka is unavailable (a connection error, an availability SQLSTATE, a Kafka network error): a consumer pauses and retries in place, never dead-letters; an HTTP route answers 503.",
   },
+  PLT_UNAUTHENTICATED: {
+    httpStatus: 401,
+    retryable: false,
+    description:
+      'The route needs a bearer token and none was sent, or it is not valid (signature, issuer, audience, expiry); answered with `WWW-Authenticate: Bearer`.',
+  },
+  PLT_FORBIDDEN: {
+    httpStatus: 403,
+    retryable: false,
+    description:
+      "The token is valid but carries none of the roles the route needs (a customer changing stock, say). Another customer's order is 404, not 403.",
+  },
   PLT_UNEXPECTED: {
     httpStatus: 500,
     retryable: false,

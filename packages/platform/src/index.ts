@@ -95,6 +95,27 @@ export {
   type RouteErrors,
   routeErrors,
 } from './http/app.ts';
+/** HTTP authentication: every route's declared access, the verified caller, tokens for the local stack. */
+export {
+  type Access,
+  AuthEnvSchema,
+  type AuthSettings,
+  authSettings,
+  createTokenVerifier,
+  hasRole,
+  LOCAL_TOKEN_AUDIENCE,
+  LOCAL_TOKEN_ISSUER,
+  MIN_SECRET_LENGTH,
+  type MintTokenOptions,
+  mintToken,
+  type Principal,
+  principal,
+  ROLES,
+  type Role,
+  readSecretFile,
+  type ServiceCredential,
+} from './http/auth.ts';
+export { type RateLimitPerCallerOptions, rateLimitPerCaller } from './http/rate-limit.ts';
 /** Kafka: the only constructors of clients (durability defaults built in) and the namespace of a stack. */
 export {
   type ConsumerOverrides,

@@ -10,6 +10,15 @@ import { createPool, type Pool } from './db/pool.ts';
 import { CatalogConsumer, type EventBatchHandler, type EventHandler } from './events/catalog-consumer.ts';
 import { createEventWriter, type EventWriter } from './events/event-writer.ts';
 import { createHttpApp } from './http/app.ts';
+import {
+  type AuthEnv,
+  AuthEnvSchema,
+  type AuthSettings,
+  authSettings,
+  createTokenVerifier,
+  type ServiceCredential,
+  serviceCredential,
+} from './http/auth.ts';
 import type { KafkaConnection } from './kafka/clients.ts';
 import { createProducer, type KafkaProducer } from './kafka/clients.ts';
 import { type KafkaNamespace, kafkaNamespace, NAMESPACE_PATTERN } from './kafka/namespace.ts';
@@ -56,6 +65,10 @@ export interface ServiceConfig {
   faultKillAfterCommit?: string;
   /** Where traces go (the OTEL_* variables); undefined when tracing is off, the default. */
   tracing?: TracingSettings;
+  /** How bearer tokens are verified (the AUTH_* variables); required: a service never runs open. */
+  auth: AuthSettings;
+  /** AUTH_SERVICE_TOKEN, when given. */
+  serviceToken?: string;
 }
 
 export interface ServiceContext {
@@ -76,6 +89,11 @@ export interface ServiceContext {
    */
   consumerPool: Pool;
   app: FastifyInstance;
+  /**
+   * The token the service presents on its calls to another service's API (role `service`); undefined when
+   * it has none (a JWKS without AUTH_SERVICE_TOKEN): a service that needs one refuses to start then.
+   */
+  serviceCredential: ServiceCredential | undefined;
   shutdown: Shutdown;
   /** Prometheus registry served at /metrics. */
   registry: Registry;
@@ -110,6 +128,7 @@ function serviceEnvSchema(definition: ServiceDefinition): TObject<TProperties> {
   return Type.Object({
     ...CommonEnvSchema.properties,
     ...TracingEnvSchema.properties,
+    ...AuthEnvSchema.properties,
     HOST: Type.String({ default: '127.0.0.1' }),
     /** 0 picks a free port (tests). */
     PORT: Type.Integer({ default: definition.defaultPort, minimum: 0, maximum: 65_535 }),
@@ -152,6 +171,8 @@ export function loadServiceConfig(definition: ServiceDefinition, env: Env = proc
     outboxRelayEnabled: raw.OUTBOX_RELAY_ENABLED === true,
     ...(raw.FAULT_KILL_AFTER_COMMIT === undefined ? {} : { faultKillAfterCommit: String(raw.FAULT_KILL_AFTER_COMMIT) }),
     ...withTracing(tracingSettings(raw, definition.name)),
+    auth: Object.freeze(authSettings(raw as AuthEnv)),
+    ...(raw.AUTH_SERVICE_TOKEN === undefined ? {} : { serviceToken: String(raw.AUTH_SERVICE_TOKEN) }),
   });
 }
 
@@ -245,11 +266,14 @@ async function assemble(
     service: definition.name,
     logger,
     registry,
+    auth: createTokenVerifier(config.auth),
     ...(tracer === undefined ? {} : { tracer }),
   });
   const consumers: CatalogConsumer[] = [];
-  app.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
-  app.get('/ready', async (_request, reply) => {
+  app.get('/metrics', { config: { access: 'public' } }, async (_request, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  );
+  app.get('/ready', { config: { access: 'public' } }, async (_request, reply) => {
     const database = await pool.query('SELECT 1').then(
       () => true,
       () => false,
@@ -267,6 +291,7 @@ async function assemble(
     pool,
     consumerPool,
     app,
+    serviceCredential: serviceCredential(config.auth, definition.name, config.serviceToken),
     shutdown,
     registry,
     producer,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { testBootstrapServers, testPostgresUrl, uniqueName } from '@shop/test-support';
+import { TEST_AUTH_SECRET, testBootstrapServers, testPostgresUrl, uniqueName } from '@shop/test-support';
 import pg from 'pg';
 import { dropDatabase } from '../src/db/databases.ts';
 import { AppError } from '../src/errors.ts';
@@ -25,7 +25,7 @@ const definition: ServiceDefinition = {
 async function bootFailure(env: Record<string, string>): Promise<{ error: AppError; ms: number }> {
   const started = Date.now();
   try {
-    await startService(definition, { LOG_LEVEL: 'silent', PORT: '0', ...env });
+    await startService(definition, { LOG_LEVEL: 'silent', PORT: '0', AUTH_JWT_SECRET: TEST_AUTH_SECRET, ...env });
   } catch (error) {
     assert.ok(error instanceof AppError, `expected an AppError, got ${error}`);
     return { error, ms: Date.now() - started };
@@ -62,6 +62,21 @@ test('a service should refuse to start on invalid configuration, listing every b
   assert.match(error.message, /LOG_LEVEL/);
 });
 
+test('a service should refuse to start without an authentication source, before touching PostgreSQL or Kafka', async () => {
+  // Unreachable dependencies: a boot that got past its configuration would fail on them instead.
+  const { error } = await bootFailure({
+    DATABASE_URL: CLOSED_POSTGRES_URL,
+    KAFKA_BOOTSTRAP_SERVERS: CLOSED_KAFKA,
+    AUTH_JWT_SECRET: '',
+  });
+  assert.equal(error.code, 'PLT_CONFIG_INVALID');
+  assert.match(error.message, /no authentication configured/);
+  assert.match(error.hint ?? '', /AUTH_JWT_SECRET/);
+  const short = await bootFailure({ AUTH_JWT_SECRET: 'too-short' });
+  assert.equal(short.error.code, 'PLT_CONFIG_INVALID');
+  assert.match(short.error.message, /AUTH_JWT_SECRET/);
+});
+
 test('a service whose start-up fails after its resources opened should close them all before rejecting', async () => {
   const serverUrl = await testPostgresUrl();
   const databaseName = uniqueName('t_failed_boot', '_');
@@ -77,6 +92,7 @@ test('a service whose start-up fails after its resources opened should close the
       startService(failing, {
         LOG_LEVEL: 'silent',
         PORT: '0',
+        AUTH_JWT_SECRET: TEST_AUTH_SECRET,
         DATABASE_URL: serverUrl,
         KAFKA_BOOTSTRAP_SERVERS: (await testBootstrapServers()).join(','),
       }),

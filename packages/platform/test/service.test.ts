@@ -6,6 +6,7 @@ import { CONSUMER_GROUPS, encodeEvent, newEventMeta } from '@shop/contracts';
 import {
   createTestNamespace,
   eventually,
+  TEST_AUTH_SECRET,
   testBootstrapServers,
   testKafkaConnection,
   testPostgresUrl,
@@ -47,6 +48,7 @@ test('a boot that fails after its consumers started (the HTTP port is taken) sto
         KAFKA_NAMESPACE: namespace.prefix,
         PORT: String(port),
         LOG_LEVEL: 'silent',
+        AUTH_JWT_SECRET: TEST_AUTH_SECRET,
       },
     ),
     { code: 'EADDRINUSE' },
@@ -93,6 +95,7 @@ test('a service should keep consuming while every connection of its request pool
       KAFKA_NAMESPACE: namespace.prefix,
       PORT: '0',
       LOG_LEVEL: 'silent',
+      AUTH_JWT_SECRET: TEST_AUTH_SECRET,
     },
   );
   t.after(() => running.stop());

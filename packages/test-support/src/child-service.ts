@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { TestContext } from 'node:test';
+import { TEST_AUTH_SECRET } from './auth.ts';
 import { eventually } from './eventually.ts';
 
 /** packages/test-support/src/ → the repository root, against which service entries are resolved. */
@@ -28,7 +29,16 @@ export async function spawnService(
 ): Promise<ChildService> {
   const child: ChildProcess = spawn(process.execPath, [entry], {
     cwd: REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', ...env, PORT: String(port) },
+    env: {
+      ...process.env,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+      // The test's secret, never an authentication source of the developer's shell (two would be refused).
+      AUTH_JWT_SECRET: TEST_AUTH_SECRET,
+      AUTH_JWT_SECRET_FILE: '',
+      AUTH_JWKS_URL: '',
+      ...env,
+      PORT: String(port),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];

@@ -4,6 +4,15 @@
  * `t.after`. Imported by tests only (it depends on `node:assert`); no `src` module may import it.
  */
 
+/** Bearer tokens for the services under test (one random secret per test process). */
+export {
+  bearer,
+  customerToken,
+  operatorToken,
+  serviceToken,
+  TEST_AUTH_SECRET,
+  testToken,
+} from './auth.ts';
 /** Services as child processes (real kills and restarts) and free ports for them. */
 export { type ChildService, spawnService } from './child-service.ts';
 /** Waiting for a condition, never for a fixed time. */

@@ -10,9 +10,13 @@ import {
 } from '../../../services/payment/src/provider/simulated-provider.ts';
 import { createPaymentService } from '../../../services/payment/src/service.ts';
 import {
+  bearer,
   createTestNamespace,
+  customerToken,
   eventually,
+  operatorToken,
   startTestService,
+  TEST_AUTH_SECRET,
   TEST_RETRY_DELAYS_MS,
   testBootstrapServers,
   testPostgresUrl,
@@ -136,19 +140,25 @@ export async function restartService(
     PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS,
+    AUTH_JWT_SECRET: TEST_AUTH_SECRET,
     ...env,
   });
   trackServices(t).push(running);
   return running;
 }
 
+/** `token`: sent as the bearer token (customerToken, operatorToken, ...). Default: none. */
 export async function http<T = unknown>(
   url: string,
-  init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+  init: { method?: string; body?: unknown; headers?: Record<string, string>; token?: string } = {},
 ): Promise<{ status: number; body: T; headers: Headers }> {
   const response = await fetch(url, {
     method: init.method ?? 'GET',
-    headers: { ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers },
+    headers: {
+      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(init.token === undefined ? {} : bearer(init.token)),
+      ...init.headers,
+    },
     ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
   });
   const text = await response.text();
@@ -168,6 +178,7 @@ export async function putStock(
   const response = await http(`${inventoryUrl}/inventory/${sku}`, {
     method: 'PUT',
     body: { name: sku, available, unitPrice: { amountMinor, currency: 'EUR' } },
+    token: await operatorToken(),
   });
   if (response.status >= 300)
     throw new Error(`PUT /inventory/${sku}: ${response.status} ${JSON.stringify(response.body)}`);
@@ -210,7 +221,7 @@ export interface OrderBody {
 
 export interface PlaceOrderOptions {
   phone?: string;
-  /** Default: a new random customer. */
+  /** Default: a new random customer. The order is placed with this customer's token. */
   customerId?: string;
 }
 
@@ -222,8 +233,8 @@ export async function placeOrder(
   const options = typeof phoneOrOptions === 'string' ? { phone: phoneOrOptions } : (phoneOrOptions ?? {});
   const response = await http<{ orderId: string }>(`${orderUrl}/orders`, {
     method: 'POST',
+    token: await customerToken(options.customerId ?? crypto.randomUUID()),
     body: {
-      customerId: options.customerId ?? crypto.randomUUID(),
       items,
       contact: { email: 'customer@example.com', ...(options.phone === undefined ? {} : { phone: options.phone }) },
     },
@@ -237,17 +248,22 @@ export async function placeOrder(
   throw new Error(`POST /orders: ${response.status} ${JSON.stringify(response.body)}`);
 }
 
-export async function getOrder(orderUrl: string, orderId: string): Promise<OrderBody> {
-  const response = await http<OrderBody>(`${orderUrl}/orders/${orderId}`);
+/** The order as `token`'s caller sees it. Default: an operator (who sees every order). */
+export async function getOrder(orderUrl: string, orderId: string, token?: string): Promise<OrderBody> {
+  const response = await http<OrderBody>(`${orderUrl}/orders/${orderId}`, { token: token ?? (await operatorToken()) });
   if (response.status !== 200)
     throw new Error(`GET /orders/${orderId}: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body;
 }
 
-/** `POST /orders/{id}/cancel` (no body): the status (202 accepted, 200 already cancelled, 404) and the body. */
-export function cancelOrder(orderUrl: string, orderId: string) {
+/**
+ * `POST /orders/{id}/cancel` (no body): the status (202 accepted, 200 already cancelled, 404) and the body.
+ * Default caller: an operator.
+ */
+export async function cancelOrder(orderUrl: string, orderId: string, token?: string) {
   return http<OrderBody & { error?: { code: string; message: string } }>(`${orderUrl}/orders/${orderId}/cancel`, {
     method: 'POST',
+    token: token ?? (await operatorToken()),
   });
 }
 
@@ -276,7 +292,9 @@ export async function orderWhere(
   try {
     return await eventually(
       async () => {
-        const { status, body } = await http<OrderBody>(`${orderUrl}/orders/${orderId}?wait=${LONG_POLL_SECONDS}`);
+        const { status, body } = await http<OrderBody>(`${orderUrl}/orders/${orderId}?wait=${LONG_POLL_SECONDS}`, {
+          token: await operatorToken(),
+        });
         if (status !== 200) throw new Error(`GET /orders/${orderId}: ${status} ${JSON.stringify(body)}`);
         last = body;
         return done(body) ? body : undefined;
@@ -334,6 +352,7 @@ export interface NotificationBody {
 export async function notifications(notificationUrl: string, orderId: string): Promise<NotificationBody[]> {
   const { status, body } = await http<{ notifications: NotificationBody[] }>(
     `${notificationUrl}/notifications?orderId=${orderId}`,
+    { token: await operatorToken() },
   );
   // An error must not read as "no notifications": a test counting them would pass or fail for the wrong reason.
   if (status !== 200) throw new Error(`GET /notifications?orderId=${orderId}: ${status} ${JSON.stringify(body)}`);
@@ -348,7 +367,9 @@ export interface PaymentsBody {
 
 /** The payments and refunds the Payment Service recorded for one order (GET /payments?orderId=). */
 export async function paymentsOf(paymentUrl: string, orderId: string): Promise<PaymentsBody> {
-  const response = await http<PaymentsBody>(`${paymentUrl}/payments?orderId=${orderId}`);
+  const response = await http<PaymentsBody>(`${paymentUrl}/payments?orderId=${orderId}`, {
+    token: await operatorToken(),
+  });
   if (response.status !== 200)
     throw new Error(`GET /payments?orderId=${orderId}: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body;

@@ -6,6 +6,7 @@ import {
   type ServiceDefinition,
   startService,
 } from '@shop/platform';
+import { TEST_AUTH_SECRET } from './auth.ts';
 import { testBootstrapServers, testPostgresUrl } from './infrastructure.ts';
 import { uniqueName } from './unique-name.ts';
 
@@ -14,7 +15,10 @@ export const TEST_RETRY_DELAYS_MS = '100,200,300';
 
 export interface TestServiceOptions {
   namespace: KafkaNamespace;
-  /** Extra environment. PORT=0, a unique DATABASE_NAME, LOG_LEVEL and RETRY_DELAYS_MS=TEST_RETRY_DELAYS_MS are set. */
+  /**
+   * Extra environment. PORT=0, a unique DATABASE_NAME, LOG_LEVEL, RETRY_DELAYS_MS=TEST_RETRY_DELAYS_MS and
+   * AUTH_JWT_SECRET=TEST_AUTH_SECRET are set.
+   */
   env?: Record<string, string>;
   /** Where the service's log lines go (set LOG_LEVEL in `env` to choose which). Default: stdout. */
   logDestination?: NodeJS.WritableStream;
@@ -43,6 +47,7 @@ export async function startTestService(
       PORT: '0',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS,
+      AUTH_JWT_SECRET: TEST_AUTH_SECRET,
       ...options.env,
     },
     options.logDestination === undefined ? {} : { logDestination: options.logDestination },

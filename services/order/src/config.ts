@@ -15,6 +15,12 @@ const MAX_SETTLEMENT_ATTEMPTS = 100;
  * ms, so 50 waiters are already hundreds of ms of queue; past that, refusing is kinder than a 5 s timeout.
  */
 export const DEFAULT_MAX_DB_QUEUE = 50;
+/**
+ * Orders one customer may place per window: a person placing an order every two seconds for a minute is
+ * already far beyond any real customer, and a runaway script is stopped within a minute.
+ */
+export const DEFAULT_RATE_LIMIT_MAX = 30;
+export const DEFAULT_RATE_LIMIT_WINDOW_MS = 60_000;
 
 export const OrderEnvSchema = Type.Object({
   /** No reply to ChargePayment, CommitReservation, ReleaseReservation or RefundPayment by then: re-send it. */
@@ -49,6 +55,14 @@ export const OrderEnvSchema = Type.Object({
    * statement), instead of queueing into the pool's 5 s timeout.
    */
   ORDER_MAX_DB_QUEUE: Type.Integer({ minimum: 1, maximum: 10_000, default: DEFAULT_MAX_DB_QUEUE }),
+  /** POST /orders per customer (the token's subject) and window; past it 429 ORD_RATE_LIMITED with Retry-After. */
+  ORDER_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 1_000_000, default: DEFAULT_RATE_LIMIT_MAX }),
+  /** The rate limit's window, in ms. */
+  ORDER_RATE_LIMIT_WINDOW_MS: Type.Integer({
+    minimum: 1_000,
+    maximum: 24 * 60 * 60 * 1_000,
+    default: DEFAULT_RATE_LIMIT_WINDOW_MS,
+  }),
   /**
    * How the order's stock is reserved: `kafka` (OrderPlaced, answered by Inventory's events; POST answers 202
    * PENDING) or `rest` (POST calls Inventory's PUT /reservations/{orderId} and answers 201 or 409 at once).
@@ -89,6 +103,7 @@ export interface OrderSettings {
   readonly saga: SagaSettings;
   readonly deadlineScanIntervalMs: number;
   readonly maxDbQueue: number;
+  readonly placeOrderRateLimit: { readonly max: number; readonly windowMs: number };
   readonly reservationMode: 'kafka' | 'rest';
   readonly rest: RestReservationSettings;
 }
@@ -104,6 +119,7 @@ export function loadOrderSettings(env: Env): OrderSettings {
     }),
     deadlineScanIntervalMs: raw.SAGA_DEADLINE_SCAN_INTERVAL_MS,
     maxDbQueue: raw.ORDER_MAX_DB_QUEUE,
+    placeOrderRateLimit: Object.freeze({ max: raw.ORDER_RATE_LIMIT_MAX, windowMs: raw.ORDER_RATE_LIMIT_WINDOW_MS }),
     reservationMode: raw.ORDER_RESERVATION_MODE,
     rest: Object.freeze({
       inventoryUrl: raw.INVENTORY_URL.replace(/\/+$/, ''),

@@ -52,6 +52,17 @@ export const ORDER_ERRORS = {
     retryable: false,
     description: 'Consumer: a payment reply naming a payment or refund id the saga never used; dead-lettered.',
   },
+  ORD_RATE_LIMITED: {
+    httpStatus: 429,
+    retryable: true,
+    description:
+      "`POST /orders` more often than `ORDER_RATE_LIMIT_MAX` times (default 30) per `ORDER_RATE_LIMIT_WINDOW_MS` (default one minute) by one customer (the token's subject): refused with `Retry-After` (the seconds until the window ends).",
+  },
+  ORD_CUSTOMER_ID_REQUIRED: {
+    httpStatus: 400,
+    retryable: false,
+    description: '`GET /orders` by an operator without `customerId` (a customer lists their own orders).',
+  },
   ORD_OVERLOADED: {
     httpStatus: 503,
     retryable: true,

@@ -5,7 +5,7 @@
  * order outcomes through its outbox.
  */
 import { fileURLToPath } from 'node:url';
-import { platformMigrations, type ServiceDefinition } from '@shop/platform';
+import { platformError, platformMigrations, type ServiceDefinition } from '@shop/platform';
 import { registerOrderRoutes } from './api/orders-routes.ts';
 import { releaseWaitersOnClose } from './api/release-waiters-on-close.ts';
 import type { SagaUseCaseDependencies } from './app/saga-dependencies.ts';
@@ -47,7 +47,14 @@ export const orderService: ServiceDefinition = {
       settings: settings.saga,
       wakeups,
     };
-    // REST reservation mode: POST /orders reserves synchronously through Inventory's HTTP API.
+    // REST reservation mode: POST /orders reserves synchronously through Inventory's HTTP API, as the
+    // `service` role (a token the platform mints from the local secret, or AUTH_SERVICE_TOKEN).
+    const credential = context.serviceCredential;
+    if (settings.reservationMode === 'rest' && credential === undefined) {
+      throw platformError('PLT_CONFIG_INVALID', 'ORDER_RESERVATION_MODE=rest calls Inventory and needs a credential', {
+        hint: 'Set AUTH_SERVICE_TOKEN to a token with the role `service` from the identity provider (or use AUTH_JWT_SECRET).',
+      });
+    }
     const reservations =
       settings.reservationMode === 'rest'
         ? new InventoryClient({
@@ -56,6 +63,7 @@ export const orderService: ServiceDefinition = {
             retries: settings.rest.retries,
             breakerFailures: settings.rest.breakerFailures,
             breakerOpenMs: settings.rest.breakerOpenMs,
+            credential: credential as () => Promise<string>,
           })
         : undefined;
     logger.info({ reservationMode: settings.reservationMode }, 'reservation mode');
@@ -63,6 +71,7 @@ export const orderService: ServiceDefinition = {
       ...sagaDependencies,
       waiters: wakeups,
       maxDbQueue: settings.maxDbQueue,
+      placeOrderRateLimit: settings.placeOrderRateLimit,
       ...(reservations === undefined ? {} : { reservations, restReservationDeadlineMs: settings.rest.deadlineMs }),
     });
     await context.consume('orderSaga', { handleBatch: createOrderSagaHandler(sagaDependencies) });

@@ -10,6 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { mintToken } from '@shop/platform';
 import { HttpClient, type HttpResponse } from '../load/http-client.ts';
 import { chooseSkus } from '../load/load-run.ts';
 import { runOpenModel } from '../load/open-model.ts';
@@ -27,12 +28,17 @@ const RETRY_FIRST_DELAY_MS = 250;
 const RETRY_MAX_DELAY_MS = 5_000;
 /** A request still failing after this long is given up (the order is then neither accepted nor counted as lost). */
 const GIVE_UP_MS = 90_000;
-const CUSTOMER_POOL = 500;
+/** Enough customers that none comes near the Order Service's rate limit per customer (30 a minute). */
+const CUSTOMER_POOL = 5_000;
+/** Customer tokens outlive any run. */
+const TOKEN_TTL_SECONDS = 24 * 60 * 60;
 const MAX_QUANTITY_PER_LINE = 2;
 const FINAL = new Set(['CONFIRMED', 'CANCELLED']);
 
 export interface ChaosLoadOptions {
   orderUrls: readonly string[];
+  /** The stack's HS256 secret: each order is placed, followed and cancelled with its customer's token. */
+  authSecret: string;
   rate: number;
   durationSeconds: number;
   /** After the last order was sent, how long every order may take to become final. */
@@ -82,6 +88,16 @@ export async function runChaosLoad(options: ChaosLoadOptions): Promise<ChaosLoad
   const notFinal: string[] = [];
   const offeredPerSecond: number[] = [];
   const customers = Array.from({ length: CUSTOMER_POOL }, () => randomUUID());
+  const tokens = new Map<string, Promise<string>>();
+  /** The header line that authenticates as `customer` (minted once per customer). */
+  const authorization = async (customer: string) => {
+    let token = tokens.get(customer);
+    if (token === undefined) {
+      token = mintToken(options.authSecret, { subject: customer, roles: ['customer'], ttlSeconds: TOKEN_TTL_SECONDS });
+      tokens.set(customer, token);
+    }
+    return `authorization: Bearer ${await token}\r\n`;
+  };
   let sent = 0;
   let unanswered = 0;
   let final = 0;
@@ -118,13 +134,17 @@ export async function runChaosLoad(options: ChaosLoadOptions): Promise<ChaosLoad
   }
 
   /** Long-polls (on any instance) until the order's status satisfies `wanted` or the drain ends. */
-  async function awaitStatus(orderId: string, wanted: (status: string) => boolean): Promise<string | undefined> {
+  async function awaitStatus(
+    orderId: string,
+    auth: string,
+    wanted: (status: string) => boolean,
+  ): Promise<string | undefined> {
     let status: string | undefined;
     while (Date.now() < drainDeadline) {
       const response = await request(
         'GET',
         `/orders/${orderId}?wait=${AWAIT_SECONDS}`,
-        '',
+        auth,
         undefined,
         (r) => r.status === 200,
         drainDeadline,
@@ -141,15 +161,15 @@ export async function runChaosLoad(options: ChaosLoadOptions): Promise<ChaosLoad
     const second = Math.floor((Date.now() - startedAtMs) / 1_000);
     offeredPerSecond[second] = (offeredPerSecond[second] ?? 0) + 1;
     const skus = chooseSkus(options.plentifulSkus, options.scarceSkus, options.scarceShare);
+    const auth = await authorization(customers[index % CUSTOMER_POOL] as string);
     const body = JSON.stringify({
-      customerId: customers[index % CUSTOMER_POOL],
       items: [...skus].map((sku) => ({ sku, quantity: 1 + Math.floor(Math.random() * MAX_QUANTITY_PER_LINE) })),
       contact: {
         email: `customer-${index % CUSTOMER_POOL}@example.com`,
         ...(index % 2 === 0 ? { phone: '+4915112345678' } : {}),
       },
     });
-    const headers = `content-type: application/json\r\nidempotency-key: ${randomUUID()}\r\n`;
+    const headers = `content-type: application/json\r\nidempotency-key: ${randomUUID()}\r\n${auth}`;
     let client4xx: number | undefined;
     const placed = await request(
       'POST',
@@ -174,19 +194,19 @@ export async function runChaosLoad(options: ChaosLoadOptions): Promise<ChaosLoad
     }
     const { orderId } = JSON.parse(placed.body) as { orderId: string };
     accepted.push(orderId);
-    let status = await awaitStatus(orderId, (s) => FINAL.has(s));
+    let status = await awaitStatus(orderId, auth, (s) => FINAL.has(s));
     if (status === 'CONFIRMED' && Math.random() < options.cancelShare) {
       const answer = await request(
         'POST',
         `/orders/${orderId}/cancel`,
-        '',
+        auth,
         undefined,
         (r) => r.status === 202 || r.status === 200,
         drainDeadline,
       );
       if (answer !== undefined) {
         cancelled.push(orderId);
-        status = await awaitStatus(orderId, (s) => s === 'CANCELLED');
+        status = await awaitStatus(orderId, auth, (s) => s === 'CANCELLED');
       }
     }
     if (status !== undefined && FINAL.has(status)) final++;

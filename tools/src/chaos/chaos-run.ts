@@ -7,6 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { mintToken } from '@shop/platform';
 import pg from 'pg';
 import type { Reporter } from '../../../infra/kafka/src/index.ts';
 import { renderChaosChart } from './chaos-chart.ts';
@@ -80,11 +81,12 @@ export async function runChaos(options: ChaosRunOptions): Promise<{ report: Chao
   const stack = await startChaosStack({ dir: options.runDir, instances: options.instances, report: say });
   try {
     const inventory = stack.instances.inventory[0]?.url as string;
+    const operator = await mintToken(stack.authSecret, { subject: 'chaos-run', roles: ['operator'] });
     const plentiful = Math.ceil(options.rate * options.durationSeconds * PLENTIFUL_UNITS_PER_ORDER);
     for (const sku of [...PLENTIFUL_SKUS, ...SCARCE_SKUS]) {
       const response = await fetch(`${inventory}/inventory/${sku}`, {
         method: 'PUT',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${operator}` },
         body: JSON.stringify({
           name: sku,
           available: SCARCE_SKUS.includes(sku) ? SCARCE_UNITS : plentiful,
@@ -122,6 +124,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<{ report: Chao
     })();
     const load = await runChaosLoad({
       orderUrls: stack.instances.order.map((instance) => instance.url),
+      authSecret: stack.authSecret,
       rate: options.rate,
       durationSeconds: options.durationSeconds,
       drainSeconds: options.drainSeconds,
@@ -229,13 +232,14 @@ const WARM_UP_TIMEOUT_MS = 120_000;
 async function warmUp(stack: ChaosStack, sku: string): Promise<string[]> {
   const deadline = Date.now() + WARM_UP_TIMEOUT_MS;
   const ids: string[] = [];
+  const customer = await mintToken(stack.authSecret, { subject: crypto.randomUUID(), roles: ['customer'] });
+  const authorization = `Bearer ${customer}`;
   for (const instance of stack.instances.order) {
     for (let i = 0; i < WARM_UP_ORDERS; i++) {
       const response = await fetch(`${instance.url}/orders`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization },
         body: JSON.stringify({
-          customerId: crypto.randomUUID(),
           items: [{ sku, quantity: 1 }],
           contact: { email: 'warm-up@example.com' },
         }),
@@ -247,7 +251,9 @@ async function warmUp(stack: ChaosStack, sku: string): Promise<string[]> {
   for (const id of ids) {
     while (true) {
       const url = stack.instances.order[0]?.url as string;
-      const view = (await (await fetch(`${url}/orders/${id}?wait=5`)).json()) as { status: string };
+      const view = (await (await fetch(`${url}/orders/${id}?wait=5`, { headers: { authorization } })).json()) as {
+        status: string;
+      };
       if (view.status !== 'PENDING') break;
       if (Date.now() > deadline)
         throw new Error(`warm-up order ${id} still PENDING after ${WARM_UP_TIMEOUT_MS / 1_000} s`);

@@ -4,6 +4,7 @@
  * (free ports, a data directory of the run: RF 3, min.insync.replicas 2, unclean leader election off), one
  * Kafka namespace, and N processes of each service sharing that service's database and consumer groups.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { kafkaNamespace } from '@shop/platform';
@@ -41,6 +42,8 @@ export interface ChaosStack {
   cluster: KafkaCluster;
   bootstrapServers: string[];
   namespace: string;
+  /** The HS256 secret every instance verifies tokens with (generated per run). */
+  authSecret: string;
   databases: Record<StackProcessLabel, string>;
   instances: Record<StackProcessLabel, ServiceInstance[]>;
   /** Every instance, service by service. */
@@ -89,6 +92,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       apply: true,
     });
 
+    const authSecret = randomBytes(32).toString('hex');
     const portBase = await findFreePortBlock(STACK_PROCESSES.length * options.instances);
     const instances = {} as Record<StackProcessLabel, ServiceInstance[]>;
     const databases = {} as Record<StackProcessLabel, string>;
@@ -111,6 +115,9 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
             LOG_LEVEL: options.logLevel ?? 'warn',
             SEED_DEMO_CATALOG: 'false',
             PAYMENT_DECLINE_RATE: String(CHAOS_DECLINE_RATE),
+            AUTH_JWT_SECRET: authSecret,
+            AUTH_JWT_SECRET_FILE: '',
+            AUTH_JWKS_URL: '',
           },
         });
         // As a process supervisor would: a crashed instance is started again, and the crash is reported
@@ -144,6 +151,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       cluster,
       bootstrapServers,
       namespace,
+      authSecret,
       databases,
       instances,
       all,

@@ -7,9 +7,11 @@
  *
  *   node tools/src/load/bench-stack.ts --namespace bench1 --base-port 18080
  */
+
 import { CommonEnvSchema, kafkaNamespace, loadEnv, parseBootstrapServers } from '@shop/platform';
 import { provisionTopics } from '@shop/platform/provisioning';
 import { Command } from 'commander';
+import { ensureLocalAuthSecret, localAuthSecret } from '../auth/local-secret.ts';
 import { startStackProcesses } from './stack-processes.ts';
 
 const program = new Command('bench-stack')
@@ -48,6 +50,8 @@ try {
     logLevel: options.logLevel,
     nodeArgs: options.nodeArgs.split(' ').filter((arg) => arg !== ''),
     declineRate: Number(options.declineRate),
+    // The local stack's secret, so that `npm run load` (which reads .run/auth-secret) can act on this stack too.
+    authSecret: localAuthSecret(process.env, ensureLocalAuthSecret()),
     onUnexpectedExit: (label, code) => {
       process.stderr.write(`[bench-stack] ${label} exited (code ${code}); stopping\n`);
       void stop(1);

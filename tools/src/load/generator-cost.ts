@@ -93,7 +93,8 @@ else {
   const settled = Promise.withResolvers<{ cpu: NodeJS.CpuUsage; seconds: number }>();
   try {
     void runLoad({
-      urls: { order: base, inventory: base, payment: base, notification: base },
+      // The stub checks no token; a real one is minted anyway, so its cost is part of the measurement.
+      urls: { order: base, inventory: base, payment: base, notification: base, authSecret: 'x'.repeat(32) },
       rate: options.rate,
       durationSeconds: options.duration,
       drainSeconds: 10,

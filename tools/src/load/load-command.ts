@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { localAuthSecret } from '../auth/local-secret.ts';
 import { renderLoadChart } from './load-chart.ts';
 import { type LoadProgress, type LoadReport, runLoad } from './load-run.ts';
 
@@ -54,6 +55,10 @@ export function loadCommand(): Command {
     .option('--inventory-url <url>', 'Inventory Service', 'http://127.0.0.1:8082')
     .option('--payment-url <url>', 'Payment Service', 'http://127.0.0.1:8083')
     .option('--notification-url <url>', 'Notification Service', 'http://127.0.0.1:8084')
+    .option(
+      '--secret-file <path>',
+      "the stack's HS256 secret (default: $AUTH_JWT_SECRET, $AUTH_JWT_SECRET_FILE, .run/auth-secret)",
+    )
     .option('--assert', `exit non-zero unless accepted/s >= 98% of --rate and p99 < ${TARGET_P99_MS} ms`)
     .action(async (options) => {
       const total = Math.round(options.rate * options.duration);
@@ -64,6 +69,7 @@ export function loadCommand(): Command {
           inventory: options.inventoryUrl,
           payment: options.paymentUrl,
           notification: options.notificationUrl,
+          authSecret: localAuthSecret(process.env, options.secretFile),
         },
         rate: options.rate,
         durationSeconds: options.duration,

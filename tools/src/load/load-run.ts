@@ -14,8 +14,12 @@ import {
   setAvailable,
 } from './stack-client.ts';
 
-/** Orders are spread over this many customers (the list endpoint and the key space stay realistic). */
-const CUSTOMER_POOL = 1_000;
+/**
+ * Orders are spread over this many customers (the list endpoint and the key space stay realistic). Enough
+ * that 500 orders/s is 3 orders a minute per customer, ten times below the Order Service's default rate
+ * limit per customer (ORDER_RATE_LIMIT_MAX, 30 a minute): the run measures the stack, never the limit.
+ */
+const CUSTOMER_POOL = 10_000;
 const MAX_LINES_PER_LOAD_ORDER = 3;
 const MAX_QUANTITY_PER_LOAD_LINE = 2;
 /** Longest long-poll per request; an order still PENDING is polled again until the drain deadline. */

@@ -3,6 +3,7 @@
  * an operator would, and never reads the services' databases.
  */
 
+import { mintToken } from '@shop/platform';
 import { HttpClient } from './http-client.ts';
 import type { OrderPayments } from './payment-reconciliation.ts';
 
@@ -34,11 +35,34 @@ function send(origin: string, method: 'GET' | 'POST', path: string, headers = ''
   });
 }
 
+/** Where the stack answers, and the HS256 secret its services verify tokens with (`.run/auth-secret`). */
 export interface StackUrls {
   order: string;
   inventory: string;
   payment: string;
   notification: string;
+  /** The tool acts as each customer (their own token) and as an operator (restocking, reconciling). */
+  authSecret: string;
+}
+
+/** Tokens live longer than any run; minted once per customer (a run reuses a pool of customers). */
+const TOKEN_TTL_SECONDS = 24 * 60 * 60;
+const tokens = new Map<string, Promise<string>>();
+
+function token(urls: StackUrls, subject: string, role: 'customer' | 'operator'): Promise<string> {
+  const key = `${urls.authSecret}\u0000${role}\u0000${subject}`;
+  let minted = tokens.get(key);
+  if (minted === undefined) {
+    minted = mintToken(urls.authSecret, { subject, roles: [role], ttlSeconds: TOKEN_TTL_SECONDS });
+    tokens.set(key, minted);
+  }
+  return minted;
+}
+
+const OPERATOR = 'load-tool';
+
+async function operatorHeaders(urls: StackUrls): Promise<{ authorization: string }> {
+  return { authorization: `Bearer ${await token(urls, OPERATOR, 'operator')}` };
 }
 
 export interface Product {
@@ -88,7 +112,7 @@ export async function setAvailable(urls: StackUrls, sku: string, available: numb
   await json(
     await fetch(`${urls.inventory}/inventory/${encodeURIComponent(sku)}`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(await operatorHeaders(urls)) },
       body: JSON.stringify({ available }),
       signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
     }),
@@ -96,6 +120,7 @@ export async function setAvailable(urls: StackUrls, sku: string, available: numb
   );
 }
 
+/** `customerId` is not sent: the order is placed with that customer's token. */
 export interface PlaceOrderInput {
   customerId: string;
   items: Array<{ sku: string; quantity: number }>;
@@ -107,19 +132,25 @@ export async function placeOrder(
   input: PlaceOrderInput,
   idempotencyKey: string,
 ): Promise<SmallResponse> {
-  const body = JSON.stringify(input);
+  const { customerId, ...order } = input;
+  const body = JSON.stringify(order);
   return send(
     urls.order,
     'POST',
     '/orders',
-    `content-type: application/json\r\nidempotency-key: ${idempotencyKey}\r\n`,
+    `content-type: application/json\r\nidempotency-key: ${idempotencyKey}\r\nauthorization: Bearer ${await token(urls, customerId, 'customer')}\r\n`,
     body,
   );
 }
 
 /** Long-polls the order until it leaves PENDING or `waitSeconds` pass. */
 export async function awaitOrder(urls: StackUrls, orderId: string, waitSeconds: number): Promise<OrderView> {
-  const response = await send(urls.order, 'GET', `/orders/${orderId}?wait=${waitSeconds}`);
+  const response = await send(
+    urls.order,
+    'GET',
+    `/orders/${orderId}?wait=${waitSeconds}`,
+    `authorization: Bearer ${await token(urls, OPERATOR, 'operator')}\r\n`,
+  );
   if (response.status !== 200) throw new Error(`GET /orders/${orderId}: HTTP ${response.status} ${response.body}`);
   return JSON.parse(response.body) as OrderView;
 }
@@ -127,7 +158,10 @@ export async function awaitOrder(urls: StackUrls, orderId: string, waitSeconds: 
 /** The payments and refunds the Payment Service holds for an order (`GET /payments?orderId=`). */
 export async function paymentsOf(urls: StackUrls, orderId: string): Promise<OrderPayments> {
   return json<OrderPayments>(
-    await fetch(`${urls.payment}/payments?orderId=${orderId}`, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) }),
+    await fetch(`${urls.payment}/payments?orderId=${orderId}`, {
+      headers: await operatorHeaders(urls),
+      signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+    }),
     `GET /payments?orderId=${orderId}`,
   );
 }
@@ -135,6 +169,7 @@ export async function paymentsOf(urls: StackUrls, orderId: string): Promise<Orde
 export async function notificationsOf(urls: StackUrls, orderId: string): Promise<NotificationView[]> {
   const body = await json<{ notifications?: NotificationView[] } | NotificationView[]>(
     await fetch(`${urls.notification}/notifications?orderId=${orderId}`, {
+      headers: await operatorHeaders(urls),
       signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
     }),
     `GET /notifications?orderId=${orderId}`,

@@ -4,6 +4,7 @@
  * entry points are named here and the services are spawned, never imported.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StackUrls } from './stack-client.ts';
 
@@ -36,6 +37,8 @@ export interface StackProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** Where the services' stdout/stderr go: 'inherit' (default) or a file descriptor per service. */
   output?: 'inherit' | ((label: StackProcessLabel) => number);
+  /** The HS256 secret the services verify tokens with (returned in `urls`). Default: a new random one. */
+  authSecret?: string;
   /** Called when a service exits before stop() was called. */
   onUnexpectedExit?(label: StackProcessLabel, code: number | null): void;
 }
@@ -53,6 +56,8 @@ export function stackDatabaseName(namespace: string, database: string): string {
 
 /** Spawns the services and resolves once every one answers /health; stops them all if one does not. */
 export async function startStackProcesses(options: StackProcessOptions): Promise<StackProcesses> {
+  // A private stack gets its own secret; the load generator (in-process or a worker) signs with it.
+  const authSecret = options.authSecret ?? randomBytes(32).toString('hex');
   const children: Array<{ label: StackProcessLabel; child: ChildProcess }> = [];
   let stopping = false;
   const stop = async () => {
@@ -82,6 +87,9 @@ export async function startStackProcesses(options: StackProcessOptions): Promise
         LOG_LEVEL: options.logLevel ?? 'warn',
         SEED_DEMO_CATALOG: 'true',
         PAYMENT_DECLINE_RATE: String(options.declineRate ?? 0),
+        AUTH_JWT_SECRET: authSecret,
+        AUTH_JWT_SECRET_FILE: '',
+        AUTH_JWKS_URL: '',
       },
       stdio: fd === undefined ? ['ignore', 'inherit', 'inherit'] : ['ignore', fd, fd],
     });
@@ -121,7 +129,7 @@ export async function startStackProcesses(options: StackProcessOptions): Promise
     STACK_PROCESSES.map((s) => [s.label, stackDatabaseName(options.namespace, s.database)]),
   ) as Record<StackProcessLabel, string>;
   return {
-    urls: { order: url(1), inventory: url(2), payment: url(3), notification: url(4) },
+    urls: { order: url(1), inventory: url(2), payment: url(3), notification: url(4), authSecret },
     pids,
     databases,
     stop,

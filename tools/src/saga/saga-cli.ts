@@ -6,6 +6,7 @@
  *   saga retry <orderId>   send a COMPENSATION_FAILED saga's parked steps again (alert OrderSagaCompensationFailed)
  */
 import { Command } from 'commander';
+import { operatorBearer } from '../auth/token-command.ts';
 
 /** Where the Order Service listens unless --order-url says otherwise (npm start's default). */
 export const DEFAULT_ORDER_URL = 'http://127.0.0.1:8081';
@@ -28,8 +29,17 @@ interface OrderView {
   saga?: { state: string; steps: StepView[] };
 }
 
-async function call(url: string, method: 'GET' | 'POST'): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(url, { method, signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
+/** Both commands act as an operator: --token, else SHOP_TOKEN, else a token minted from the local secret. */
+async function call(
+  url: string,
+  method: 'GET' | 'POST',
+  token: string | undefined,
+): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${await operatorBearer(token)}` },
+    signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+  });
   const text = await response.text();
   return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
 }
@@ -60,6 +70,11 @@ export function failure(status: number, body: unknown): Error & { code?: string 
   return Object.assign(new Error(`HTTP ${status}: ${text}`), typeof code === 'string' ? { code } : {});
 }
 
+const TOKEN_OPTION = [
+  '--token <jwt>',
+  'an operator bearer token (default: $SHOP_TOKEN, or one minted from the local stack secret)',
+] as const;
+
 export function sagaCommand(): Command {
   const saga = new Command('saga').description('Inspect and retry order sagas (through the Order Service)');
   saga
@@ -67,8 +82,9 @@ export function sagaCommand(): Command {
     .argument('<orderId>')
     .option('--order-url <url>', 'Order Service base URL', DEFAULT_ORDER_URL)
     .option('--json', 'print the order as JSON')
-    .action(async (orderId: string, options: { orderUrl: string; json?: boolean }) => {
-      const { status, body } = await call(`${options.orderUrl}/orders/${orderId}`, 'GET');
+    .option(...TOKEN_OPTION)
+    .action(async (orderId: string, options: { orderUrl: string; json?: boolean; token?: string }) => {
+      const { status, body } = await call(`${options.orderUrl}/orders/${orderId}`, 'GET', options.token);
       if (status !== 200) throw failure(status, body);
       process.stdout.write(`${options.json ? JSON.stringify(body, null, 2) : formatSaga(body as OrderView)}\n`);
     });
@@ -76,9 +92,10 @@ export function sagaCommand(): Command {
     .command('retry')
     .argument('<orderId>')
     .option('--order-url <url>', 'Order Service base URL', DEFAULT_ORDER_URL)
+    .option(...TOKEN_OPTION)
     .description('Send the parked steps of a COMPENSATION_FAILED saga again, with a fresh attempt budget')
-    .action(async (orderId: string, options: { orderUrl: string }) => {
-      const { status, body } = await call(`${options.orderUrl}/sagas/${orderId}/retry`, 'POST');
+    .action(async (orderId: string, options: { orderUrl: string; token?: string }) => {
+      const { status, body } = await call(`${options.orderUrl}/sagas/${orderId}/retry`, 'POST', options.token);
       if (status !== 202) throw failure(status, body);
       process.stdout.write(`retried\n${formatSaga(body as OrderView)}\n`);
     });

@@ -20,9 +20,13 @@ const REFUSAL = {
   error: { code: 'ORD_SAGA_NOT_FAILED', message: 'The saga is CANCELLED, not COMPENSATION_FAILED' },
 };
 
+/** The Authorization header of every request the stand-in received. */
+const authorizations: Array<string | undefined> = [];
+
 /** An HTTP server answering every request with `status` and `body`, closed after the test. */
 async function answering(t: TestContext, status: number, body: unknown): Promise<string> {
-  const server: Server = createServer((_request, response) => {
+  const server: Server = createServer((request, response) => {
+    authorizations.push(request.headers.authorization);
     response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -33,18 +37,29 @@ async function answering(t: TestContext, status: number, body: unknown): Promise
 test('saga retry should fail with the code and message of the API error body', async (t) => {
   const url = await answering(t, 409, REFUSAL);
   await assert.rejects(
-    sagaCommand().parseAsync(['retry', ORDER_ID, '--order-url', url], { from: 'user' }),
+    sagaCommand().parseAsync(['retry', ORDER_ID, '--order-url', url, '--token', 'test-token'], { from: 'user' }),
     (error: Error & { code?: string }) => {
       assert.equal(error.code, 'ORD_SAGA_NOT_FAILED');
       assert.equal(error.message, 'HTTP 409: The saga is CANCELLED, not COMPENSATION_FAILED');
       return true;
     },
   );
+  // The retry is an operator action: the command presents the operator's token.
+  assert.equal(authorizations.at(-1), 'Bearer test-token');
 });
 
 test('saga show should print the parsed code on stderr when the order does not exist', async (t) => {
   const url = await answering(t, 404, { error: { code: 'ORD_NOT_FOUND', message: `No order ${ORDER_ID}` } });
-  const failed = await run(process.execPath, [CLI, 'saga', 'show', ORDER_ID, '--order-url', url]).then(
+  const failed = await run(process.execPath, [
+    CLI,
+    'saga',
+    'show',
+    ORDER_ID,
+    '--order-url',
+    url,
+    '--token',
+    'test-token',
+  ]).then(
     () => assert.fail('the command should fail'),
     (error: { stderr: string; code: number }) => error,
   );
@@ -55,7 +70,7 @@ test('saga show should print the parsed code on stderr when the order does not e
 test('a refusal whose body is not an API error should be shown as it came, without a code', async (t) => {
   const url = await answering(t, 502, { message: 'bad gateway' });
   await assert.rejects(
-    sagaCommand().parseAsync(['retry', ORDER_ID, '--order-url', url], { from: 'user' }),
+    sagaCommand().parseAsync(['retry', ORDER_ID, '--order-url', url, '--token', 'test-token'], { from: 'user' }),
     (error: Error & { code?: string }) => {
       assert.equal(error.code, undefined);
       assert.equal(error.message, 'HTTP 502: {"message":"bad gateway"}');

@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
@@ -21,6 +22,7 @@ import {
 } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { remoteParent } from '../tracing.ts';
+import { type Access, enforceAccess, type TokenVerifier } from './auth.ts';
 import { registerHttpMetrics } from './http-metrics.ts';
 
 /** Requests larger than this are refused with 413 before they are parsed. */
@@ -48,6 +50,11 @@ export interface HttpAppOptions {
    * Default: none (no HTTP metrics).
    */
   registry?: Registry;
+  /**
+   * Verifies the bearer tokens of every route whose `config.access` is not `public`. Default: none, and
+   * then every such route answers 401 (services always pass one: startService refuses to run without).
+   */
+  auth?: TokenVerifier;
 }
 
 /** Probes and scrapes: a span each would bury the requests worth tracing. */
@@ -109,6 +116,22 @@ export function routeErrors<Table extends ErrorCatalogue>(
   return errors;
 }
 
+/** What every route that needs a token can answer before its handler runs (the access hook, auth.ts). */
+const AUTH_ERRORS: RouteErrors = {
+  PLT_UNAUTHENTICATED: PLATFORM_ERRORS.PLT_UNAUTHENTICATED,
+  PLT_FORBIDDEN: PLATFORM_ERRORS.PLT_FORBIDDEN,
+};
+
+/** The OpenAPI security scheme every non-public operation names. */
+const BEARER_SCHEME = 'bearerAuth';
+const BEARER_SECURITY_SCHEME = {
+  type: 'http',
+  scheme: 'bearer',
+  bearerFormat: 'JWT',
+  description:
+    'A JWT whose `sub` is the caller (a customer id, an operator or a service) and whose `roles` claim lists its roles (`customer`, `operator`, `service`). Each operation names the roles it accepts; `npm run cli -- token --customer <id>` / `--operator` mints one for the local stack.',
+} as const;
+
 /** Codes the error handler below sends for a route with request schemas or a body, whatever the route. */
 const VALIDATION_ERROR: RouteErrors = { HTTP_VALIDATION_FAILED: HTTP_ERRORS.HTTP_VALIDATION_FAILED };
 /** Fastify's own body errors (their FST_ codes pass through the error handler unchanged). */
@@ -125,6 +148,8 @@ interface RouteShape {
   validated: boolean;
   hasBody: boolean;
   errors: RouteErrors;
+  /** Default: public (the platform's own routes). */
+  access?: Access;
 }
 
 /**
@@ -134,6 +159,7 @@ interface RouteShape {
  */
 export function documentedErrors(route: RouteShape): Map<number, string[]> {
   const all: RouteErrors = {
+    ...(route.access === undefined || route.access === 'public' ? {} : AUTH_ERRORS),
     ...(route.validated ? VALIDATION_ERROR : {}),
     ...(route.hasBody ? BODY_ERRORS : {}),
     ...route.errors,
@@ -168,18 +194,24 @@ function errorResponse(status: number, codes: readonly string[]): unknown {
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad request',
+  401: 'No valid bearer token',
+  403: 'The token lacks the role the operation needs',
   404: 'Not found',
   409: 'Conflict',
   413: 'Body too large',
   415: 'Unsupported media type',
   422: 'Unprocessable request',
+  429: 'Too many requests, retry after Retry-After seconds',
   503: 'Unavailable, retry later',
   504: 'Timed out, retry later',
 };
 
 type OpenApiDocument = {
-  components?: { schemas?: Record<string, unknown> };
-  paths?: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
+  components?: { schemas?: Record<string, unknown>; securitySchemes?: Record<string, unknown> };
+  paths?: Record<
+    string,
+    Record<string, { responses?: Record<string, unknown>; security?: unknown; description?: string }>
+  >;
 };
 
 /**
@@ -195,6 +227,9 @@ function withErrorResponses<Document extends OpenApiDocument>(
     for (const [method, operation] of Object.entries(operations)) {
       const route = routes.get(`${method.toUpperCase()} ${path}`);
       const errors = route === undefined ? [] : [...documentedErrors(route)];
+      const access = route?.access ?? 'public';
+      // OpenAPI 3.1 lets a non-OAuth requirement list role names: the roles the operation accepts.
+      operation.security = access === 'public' ? [] : [{ [BEARER_SCHEME]: [...access] }];
       operation.responses = {
         ...operation.responses,
         ...Object.fromEntries(errors.map(([status, codes]) => [String(status), errorResponse(status, codes)])),
@@ -208,6 +243,7 @@ function withErrorResponses<Document extends OpenApiDocument>(
   document.components = {
     ...document.components,
     schemas: { ...document.components?.schemas, ErrorBody: ERROR_BODY_SCHEMA },
+    securitySchemes: { ...document.components?.securitySchemes, [BEARER_SCHEME]: BEARER_SECURITY_SCHEME },
   };
   return document;
 }
@@ -251,6 +287,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
       );
     },
   });
+  // First of the hooks: every route declared after it (the documentation's included) gets its access checked.
+  enforceAccess(app, options.auth, API_DOCS_PATH);
   if (options.tracer !== undefined) traceRequests(app, options.tracer);
   if (options.registry !== undefined) registerHttpMetrics(app, options.registry, options.service);
   const routes = new Map<string, RouteShape>();
@@ -260,6 +298,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
       validated: ['body', 'querystring', 'params', 'headers'].some((part) => part in schema),
       hasBody: 'body' in schema,
       errors: route.config?.errors ?? {},
+      ...(route.config?.access === undefined ? {} : { access: route.config.access }),
     };
     for (const method of [route.method].flat()) routes.set(`${method} ${openApiPath(route.url)}`, shape);
   });
@@ -273,7 +312,10 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
         : document.swaggerObject,
   });
   await app.register(swaggerUi, { routePrefix: API_DOCS_PATH });
-  app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
+  // Only routes that ask for it are limited (config.rateLimit, see rateLimitPerCaller), after the access
+  // hook, so the limit is per verified caller and an unauthenticated flood never reaches its store.
+  await app.register(rateLimit, { global: false, hook: 'preHandler' });
+  app.get(OPENAPI_PATH, { schema: { hide: true }, config: { access: 'public' } }, async () => app.swagger());
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {
@@ -312,7 +354,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<FastifyIns
     });
   });
 
-  app.get('/health', async () => ({ status: 'ok', service: options.service }));
+  app.get('/health', { config: { access: 'public' } }, async () => ({ status: 'ok', service: options.service }));
   // close() ends only sockets idle when it starts; one busy with a request stays open after its response until
   // the keep-alive timeout (72 s), longer than the shutdown timeout. Responses sent while closing end their socket.
   let closing = false;

@@ -7,7 +7,7 @@ import { createLogger } from '../../src/index.ts';
 
 test("the router's own refusals should answer in the error body every other refusal uses, with their code", async (t) => {
   const app = await createHttpApp({ service: 'test', logger: createLogger({ service: 'test', level: 'silent' }) });
-  app.get('/items/:id', async () => ({ ok: true }));
+  app.get('/items/:id', { config: { access: 'public' } }, async () => ({ ok: true }));
   await app.ready();
   t.after(() => app.close());
 
@@ -36,7 +36,7 @@ function rawRequest(port: number, request: string): Promise<string> {
 // Fastify's own handler, {"error":"Request Header Fields Too Large",...}, without a code of ours.
 test('what the HTTP parser refuses should answer in the error body with an HTTP_ code', async (t) => {
   const app = await createHttpApp({ service: 'test', logger: createLogger({ service: 'test', level: 'silent' }) });
-  app.get('/items', async () => ({ ok: true }));
+  app.get('/items', { config: { access: 'public' } }, async () => ({ ok: true }));
   await app.listen({ host: '127.0.0.1', port: 0 });
   t.after(() => app.close());
   const { port } = app.server.address() as AddressInfo;

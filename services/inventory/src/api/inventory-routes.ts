@@ -20,7 +20,8 @@ export function registerInventoryRoutes(app: FastifyInstance, { pool }: { pool: 
     '/inventory',
     {
       schema: { querystring: ListQuery, response: { 200: ProductPage } },
-      config: { errors: routeErrors(INVENTORY_ERRORS) },
+      // The catalog is the storefront's: browsed without signing in.
+      config: { errors: routeErrors(INVENTORY_ERRORS), access: 'public' },
     },
     async (request): Promise<ProductPage> => {
       const limit = request.query.limit === undefined ? DEFAULT_PAGE_SIZE : Number(request.query.limit);
@@ -36,7 +37,7 @@ export function registerInventoryRoutes(app: FastifyInstance, { pool }: { pool: 
     '/inventory/:sku',
     {
       schema: { params: SkuParams, response: { 200: ProductView } },
-      config: { errors: routeErrors(INVENTORY_ERRORS, 'INV_SKU_NOT_FOUND') },
+      config: { errors: routeErrors(INVENTORY_ERRORS, 'INV_SKU_NOT_FOUND'), access: 'public' },
     },
     async (request): Promise<ProductView> => {
       const product = await findProduct(pool, request.params.sku);
@@ -51,7 +52,11 @@ export function registerInventoryRoutes(app: FastifyInstance, { pool }: { pool: 
     '/inventory/:sku',
     {
       schema: { params: SkuParams, body: PutProductBody, response: { 200: ProductView, 201: ProductView } },
-      config: { errors: routeErrors(INVENTORY_ERRORS, 'INV_PRICE_REQUIRED', 'INV_CURRENCY_MISMATCH') },
+      // Stock and prices are changed by operators only.
+      config: {
+        errors: routeErrors(INVENTORY_ERRORS, 'INV_PRICE_REQUIRED', 'INV_CURRENCY_MISMATCH'),
+        access: ['operator'],
+      },
     },
     async (request, reply) => {
       const { product, created } = await putProduct(pool, request.params.sku, request.body);

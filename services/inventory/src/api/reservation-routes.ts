@@ -29,7 +29,7 @@ export function registerReservationRoutes(app: FastifyInstance, dependencies: Re
     '/reservations/:orderId',
     {
       schema: { params: OrderIdParams, response: { 200: ReservationView } },
-      config: { errors: routeErrors(INVENTORY_ERRORS, 'INV_RESERVATION_NOT_FOUND') },
+      config: { errors: routeErrors(INVENTORY_ERRORS, 'INV_RESERVATION_NOT_FOUND'), access: ['service', 'operator'] },
     },
     async (request): Promise<ReservationView> => {
       const reservation = await findReservation(pool, request.params.orderId);
@@ -44,7 +44,11 @@ export function registerReservationRoutes(app: FastifyInstance, dependencies: Re
     '/reservations/:orderId',
     {
       schema: { params: OrderIdParams, body: ReserveBody, response: { 200: ReservationView, 201: ReservationView } },
-      config: { errors: routeErrors(INVENTORY_ERRORS, 'INV_RESERVATION_CONFLICT', 'INV_RESERVATION_REFUSED') },
+      // Only the Order Service reserves (REST mode): a reservation holds stock for an order it placed.
+      config: {
+        errors: routeErrors(INVENTORY_ERRORS, 'INV_RESERVATION_CONFLICT', 'INV_RESERVATION_REFUSED'),
+        access: ['service'],
+      },
     },
     async (request, reply) => {
       const { created, reservation } = await reserveForRequest(

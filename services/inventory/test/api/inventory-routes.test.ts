@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { customerToken, serviceToken } from '@shop/test-support';
 import { DEMO_CATALOG, DEMO_LIMITED_STOCK_UNITS } from '../../src/db/demo-catalog.ts';
 import { newOrderId, startInventory } from '../support/inventory-harness.ts';
 
@@ -125,12 +126,40 @@ test('inventory HTTP API', async (t) => {
   });
 
   await t.test('should serve reservations by order id, 404 INV_RESERVATION_NOT_FOUND otherwise', async () => {
-    const unknown = await get(`/reservations/${newOrderId()}`);
+    const unknown = await inventory.get(`/reservations/${newOrderId()}`);
     assert.equal(unknown.status, 404);
     assert.equal(((await unknown.json()) as ErrorBody).error.code, 'INV_RESERVATION_NOT_FOUND');
-    const malformed = await get('/reservations/not-a-uuid');
+    const malformed = await inventory.get('/reservations/not-a-uuid');
     assert.equal(malformed.status, 400);
+    // A customer may not read reservations (they name other customers' orders): 403; without a token 401.
+    assert.equal((await get(`/reservations/${newOrderId()}`)).status, 401);
   });
+
+  await t.test(
+    'a customer, a service or nobody should not change stock; the catalog stays readable by all',
+    async () => {
+      const before = await inventory.stockOf('MUG-RED');
+      const anonymous = await fetch(`${inventory.url}/inventory/MUG-RED`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ available: 1 }),
+      });
+      assert.equal(anonymous.status, 401);
+      assert.equal(((await anonymous.json()) as ErrorBody).error.code, 'PLT_UNAUTHENTICATED');
+      assert.equal(anonymous.headers.get('www-authenticate'), 'Bearer');
+      for (const token of [await customerToken(newOrderId()), await serviceToken()]) {
+        const refused = await inventory.put('MUG-RED', { available: 1 }, token);
+        assert.equal(refused.status, 403);
+        assert.equal(((await refused.json()) as ErrorBody).error.code, 'PLT_FORBIDDEN');
+      }
+      assert.deepEqual(await inventory.stockOf('MUG-RED'), before, 'nothing changed');
+      // An operator can (the harness's default caller).
+      assert.equal((await inventory.put('MUG-RED', { available: before.available + 1 })).status, 200);
+      assert.equal((await inventory.stockOf('MUG-RED')).available, before.available + 1);
+      assert.equal((await get('/inventory/MUG-RED')).status, 200, 'the catalog is public');
+      assert.equal((await get('/inventory?limit=1')).status, 200);
+    },
+  );
   await t.test('should expose reservations by outcome and catalog stock per bucket at /metrics', async () => {
     const page = (await (await get('/inventory?limit=1000')).json()) as {
       items: { available: number; reserved: number; sold: number }[];

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { bearer, customerToken, operatorToken, serviceToken } from '@shop/test-support';
 import { newOrderId, startInventory } from '../support/inventory-harness.ts';
 
 interface ReservationBody {
@@ -11,12 +12,35 @@ interface ReservationBody {
 
 test('PUT /reservations/{orderId}: the synchronous reservation', async (t) => {
   const inventory = await startInventory(t);
-  const reserve = (orderId: string, lines: { sku: string; quantity: number }[]) =>
+  /** As the Order Service does in the REST mode: with a `service` token. */
+  const reserve = async (orderId: string, lines: { sku: string; quantity: number }[], token?: string) =>
     fetch(`${inventory.url}/reservations/${orderId}`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...bearer(token ?? (await serviceToken())) },
       body: JSON.stringify({ lines }),
     });
+
+  await t.test(
+    'only a service reserves: no token is 401, a customer or an operator 403, and no stock moves',
+    async () => {
+      await inventory.stock('REST-GUARD', 5, 100);
+      const orderId = newOrderId();
+      const anonymous = await fetch(`${inventory.url}/reservations/${orderId}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ lines: [{ sku: 'REST-GUARD', quantity: 1 }] }),
+      });
+      assert.equal(anonymous.status, 401);
+      assert.equal(((await anonymous.json()) as { error: { code: string } }).error.code, 'PLT_UNAUTHENTICATED');
+      for (const token of [await customerToken(newOrderId()), await operatorToken()]) {
+        const refused = await reserve(orderId, [{ sku: 'REST-GUARD', quantity: 1 }], token);
+        assert.equal(refused.status, 403);
+        assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'PLT_FORBIDDEN');
+      }
+      assert.deepEqual(await inventory.stockOf('REST-GUARD'), { available: 5, reserved: 0, sold: 0, totalUnits: 5 });
+      assert.equal(await inventory.reservationCount(orderId), 0);
+    },
+  );
 
   await t.test('reserves every line, answers 201 with the prices and total, and publishes no event', async () => {
     await inventory.stock('REST-MUG', 5, 1_250);

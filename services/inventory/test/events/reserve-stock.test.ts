@@ -70,7 +70,7 @@ test('reserveStock', async (t) => {
       reserved: teeBefore.reserved + 1,
     });
 
-    const reservation = await fetch(`${inventory.url}/reservations/${orderId}`);
+    const reservation = await inventory.get(`/reservations/${orderId}`);
     assert.equal(reservation.status, 200);
     const body = (await reservation.json()) as Record<string, unknown>;
     assert.equal(body.status, 'RESERVED');
@@ -103,7 +103,7 @@ test('reserveStock', async (t) => {
     assert.deepEqual(await inventory.stockOf('MUG-RED'), mugBefore, 'the available line reserved nothing');
     assert.deepEqual(await inventory.stockOf('POSTER-LTD'), posterBefore);
 
-    const reservation = (await (await fetch(`${inventory.url}/reservations/${orderId}`)).json()) as {
+    const reservation = (await (await inventory.get(`/reservations/${orderId}`)).json()) as {
       status: string;
       lines: unknown[];
     };

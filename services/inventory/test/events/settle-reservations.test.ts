@@ -59,7 +59,7 @@ test('settleReservations', async (t) => {
       assert.equal(again?.type, 'ReservationCommitted');
       assert.deepEqual(await inventory.stockOf('MUG-RED'), committed, 'the repeated commit moved nothing');
 
-      const reservation = (await (await fetch(`${inventory.url}/reservations/${orderId}`)).json()) as {
+      const reservation = (await (await inventory.get(`/reservations/${orderId}`)).json()) as {
         status: string;
         committedAt?: string;
       };
@@ -109,7 +109,7 @@ test('settleReservations', async (t) => {
     const reply = await commandAndReply('ReleaseReservation', orderId);
     assert.equal(reply?.type, 'ReservationReleased');
     assert.deepEqual(await inventory.stockOf('MUG-RED'), before);
-    const reservation = (await (await fetch(`${inventory.url}/reservations/${orderId}`)).json()) as { status: string };
+    const reservation = (await (await inventory.get(`/reservations/${orderId}`)).json()) as { status: string };
     assert.equal(reservation.status, 'FAILED', 'a failed reservation stays failed');
   });
 
@@ -120,7 +120,7 @@ test('settleReservations', async (t) => {
       const before = await inventory.stockOf('MUG-RED');
       const reply = await commandAndReply('ReleaseReservation', orderId);
       assert.equal(reply?.type, 'ReservationReleased');
-      const reservation = (await (await fetch(`${inventory.url}/reservations/${orderId}`)).json()) as {
+      const reservation = (await (await inventory.get(`/reservations/${orderId}`)).json()) as {
         status: string;
         lines: unknown[];
       };

@@ -17,9 +17,11 @@ import {
 } from '@shop/contracts';
 import { createProducer, type KafkaNamespace, type KafkaProducer, type RunningService } from '@shop/platform';
 import {
+  bearer,
   createTestNamespace,
   eventually,
   followTopic,
+  operatorToken,
   startTestService,
   testKafkaConnection,
 } from '@shop/test-support';
@@ -64,8 +66,10 @@ export interface InventoryHarness {
   send(records: readonly EncodedRecord[], partition?: (index: number) => number | undefined): Promise<void>;
   /** Encodes a CommitReservation or ReleaseReservation for `orderId` (a new event each call). */
   command(type: 'CommitReservation' | 'ReleaseReservation', orderId: string): EncodedRecord;
-  /** PUTs a product and returns the response. */
-  put(sku: string, body: unknown): Promise<Response>;
+  /** PUTs a product (as an operator, or with `token`) and returns the response. */
+  put(sku: string, body: unknown, token?: string): Promise<Response>;
+  /** GETs a path as an operator (reservations are a service's and an operator's). */
+  get(path: string): Promise<Response>;
   /** Creates (or sets) a EUR product with `available` units. */
   stock(sku: string, available: number, amountMinor?: number): Promise<void>;
   /** The product's stock buckets, read from the database. */
@@ -142,12 +146,13 @@ export async function startInventory(t: TestContext, options: { seedDemoCatalog?
         }),
       });
     },
-    put: (sku, body) =>
+    put: async (sku, body, token) =>
       fetch(`${service.url}/inventory/${encodeURIComponent(sku)}`, {
         method: 'PUT',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token ?? (await operatorToken())}` },
         body: JSON.stringify(body),
       }),
+    get: async (path) => fetch(`${service.url}${path}`, { headers: bearer(await operatorToken()) }),
     async stock(sku, available, amountMinor = 1000) {
       const response = await harness.put(sku, { available, unitPrice: { amountMinor, currency: 'EUR' } });
       if (!response.ok) throw new Error(`PUT ${sku} failed: ${response.status} ${await response.text()}`);

@@ -21,7 +21,11 @@ export const NotificationsQuery = Type.Object(
 export function registerNotificationRoutes(app: FastifyInstance, options: { pool: Pool }): void {
   app.get<{ Querystring: { orderId: string } }>(
     '/notifications',
-    { schema: { querystring: NotificationsQuery }, config: { errors: routeErrors(NOTIFICATION_ERRORS) } },
+    // Recipients are personal data: operators only.
+    {
+      schema: { querystring: NotificationsQuery },
+      config: { errors: routeErrors(NOTIFICATION_ERRORS), access: ['operator'] },
+    },
     async (request) => {
       const orderId = request.query.orderId.toLowerCase();
       return { orderId, notifications: await listNotificationsOfOrder(options.pool, orderId) };

@@ -5,6 +5,7 @@ import { dropDatabase, type RunningService, startService } from '@shop/platform'
 import {
   createTestNamespace,
   eventually,
+  TEST_AUTH_SECRET,
   TEST_RETRY_DELAYS_MS,
   testBootstrapServers,
   testPostgresUrl,
@@ -42,6 +43,7 @@ test('every notification should be sent exactly once across a stop, a backlog of
     PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS,
+    AUTH_JWT_SECRET: TEST_AUTH_SECRET,
   };
   const instances: RunningService[] = [];
   t.after(async () => {

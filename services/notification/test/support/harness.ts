@@ -11,7 +11,14 @@ import {
   type KafkaProducer,
   type RunningService,
 } from '@shop/platform';
-import { createTestNamespace, eventually, startTestService, testKafkaConnection } from '@shop/test-support';
+import {
+  bearer,
+  createTestNamespace,
+  eventually,
+  operatorToken,
+  startTestService,
+  testKafkaConnection,
+} from '@shop/test-support';
 import { findInDevMailbox } from '../../src/db/dev-mailbox-repository.ts';
 import type { NotificationRecord } from '../../src/db/notification-repository.ts';
 import type { ChannelKind } from '../../src/domain/channel.ts';
@@ -83,9 +90,11 @@ export async function testProducer(t: TestContext): Promise<KafkaProducer> {
   return producer;
 }
 
-/** GET /notifications?orderId= */
+/** GET /notifications?orderId=, as an operator (recipients are personal data: nobody else may read them). */
 export async function listNotifications(baseUrl: string, orderId: string): Promise<NotificationRecord[]> {
-  const response = await fetch(`${baseUrl}/notifications?orderId=${orderId}`);
+  const response = await fetch(`${baseUrl}/notifications?orderId=${orderId}`, {
+    headers: bearer(await operatorToken()),
+  });
   if (response.status !== 200) throw new Error(`GET /notifications answered ${response.status}`);
   const body = (await response.json()) as { orderId: string; notifications: NotificationRecord[] };
   return body.notifications;

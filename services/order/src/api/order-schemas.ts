@@ -22,9 +22,12 @@ export const MAX_PAGE_SIZE = 100;
 
 const Uuid = () => Type.String({ pattern: ANY_CASE_UUID_PATTERN });
 
+/**
+ * No `customerId`: the customer is the bearer token's subject. A body that still names one is refused as an
+ * unknown field (400 HTTP_VALIDATION_FAILED naming `customerId`), rather than silently ignored or trusted.
+ */
 export const PlaceOrderBody = Type.Object(
   {
-    customerId: Uuid(),
     items: Type.Array(
       Type.Object(
         {
@@ -69,7 +72,8 @@ export type GetOrderQuery = Static<typeof GetOrderQuery>;
 
 export const ListOrdersQuery = Type.Object(
   {
-    customerId: Uuid(),
+    /** Whose orders an operator lists (required for an operator); a customer lists their own. */
+    customerId: Type.Optional(Uuid()),
     limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
     before: Type.Optional(Uuid()),
   },

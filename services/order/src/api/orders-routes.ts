@@ -4,11 +4,15 @@
  *   In the REST reservation mode it answers at once instead: 201 `{ orderId, status: "RESERVED", total }` (stock
  *   held, payment pending), 409 ORD_OUT_OF_STOCK, or 503 ORD_INVENTORY_UNAVAILABLE.
  * - `GET /orders/{id}[?wait=<seconds>]` → the order; while PENDING with `Retry-After` and a message.
- * - `GET /orders?customerId=<uuid>[&limit=<n>][&before=<orderId>]` → that customer's orders, newest first.
+ * - `GET /orders[?customerId=<uuid>][&limit=<n>][&before=<orderId>]` → the caller's orders (an operator's:
+ *   the named customer's), newest first.
  * - `POST /orders/{id}/cancel` and the operator's `POST /sagas/{id}/retry`: see saga-routes.ts.
+ *
+ * The customer is the bearer token's subject, never a field of the request (customer-scope.ts): a customer
+ * sees, lists and cancels only their own orders, and another customer's order is 404, as if it did not exist.
  */
 import { CustomerContact } from '@shop/contracts/values';
-import { isAppError, routeErrors } from '@shop/platform';
+import { isAppError, principal, rateLimitPerCaller, routeErrors } from '@shop/platform';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Compile } from 'typebox/compile';
 import { listCustomerOrders, OrderReads } from '../app/order-queries.ts';
@@ -22,6 +26,7 @@ import type { ReservationService } from '../domain/reservation-service.ts';
 import type { SettlementSubscriptions } from '../domain/settlement-wakeups.ts';
 import { ORDER_ERRORS, orderError } from '../errors.ts';
 import { awaitSettlement, MAX_WAIT_SECONDS } from './await-settlement.ts';
+import { CUSTOMER_ACCESS, customerOf, listedCustomer, visibleTo } from './customer-scope.ts';
 import {
   DEFAULT_PAGE_SIZE,
   GetOrderQuery,
@@ -45,6 +50,8 @@ export interface OrderRoutesDependencies extends SagaUseCaseDependencies {
   reservations?: ReservationService;
   /** The reservation step's deadline in the REST mode (how long an unanswered call's order waits for a retry). */
   restReservationDeadlineMs?: number;
+  /** `POST /orders` per customer and window before 429 ORD_RATE_LIMITED. */
+  placeOrderRateLimit: { max: number; windowMs: number };
 }
 
 /**
@@ -82,9 +89,15 @@ const PLACE_ORDER_ERRORS = routeErrors(
   'ORD_IDEMPOTENCY_KEY_REUSED',
   'ORD_OUT_OF_STOCK',
   'ORD_INVENTORY_UNAVAILABLE',
+  'ORD_RATE_LIMITED',
 );
 const GET_ORDER_ERRORS = routeErrors(ORDER_ERRORS, 'ORD_WAIT_TOO_LONG', 'ORD_NOT_FOUND');
-const LIST_ORDERS_ERRORS = routeErrors(ORDER_ERRORS, 'ORD_PAGE_LIMIT_OUT_OF_RANGE', 'ORD_UNKNOWN_CURSOR');
+const LIST_ORDERS_ERRORS = routeErrors(
+  ORDER_ERRORS,
+  'ORD_PAGE_LIMIT_OUT_OF_RANGE',
+  'ORD_UNKNOWN_CURSOR',
+  'ORD_CUSTOMER_ID_REQUIRED',
+);
 
 /**
  * The REST mode's answer: 201 while the order holds its stock (or has settled since, for a replay), 409
@@ -155,10 +168,23 @@ export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRou
   };
   const placeOrderRoute = {
     schema: { body: PlaceOrderBody, headers: PlaceOrderHeaders },
-    config: { errors: PLACE_ORDER_ERRORS },
+    config: {
+      errors: PLACE_ORDER_ERRORS,
+      // Only a customer places orders: the order is theirs, and its customer id is the token's subject.
+      access: ['customer'] as const,
+      rateLimit: rateLimitPerCaller({
+        ...dependencies.placeOrderRateLimit,
+        error: (retryAfterSeconds) =>
+          orderError(
+            'ORD_RATE_LIMITED',
+            `Too many orders from this customer; retry in ${retryAfterSeconds} s (Retry-After)`,
+          ),
+      }),
+    },
   };
   app.post('/orders', placeOrderRoute, async (request, reply) => {
-    const result = toPlaceOrderCommand(request.body as PlaceOrderBody);
+    const customerId = customerOf(principal(request));
+    const result = toPlaceOrderCommand({ ...(request.body as PlaceOrderBody), customerId });
     if (!result.ok) throw orderError(result.code, result.message);
     const { command } = result;
     if (!contractContact.Check(command.contact)) {
@@ -208,10 +234,11 @@ export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRou
 
   const getOrderRoute = {
     schema: { params: OrderParams, querystring: GetOrderQuery },
-    config: { errors: GET_ORDER_ERRORS },
+    config: { errors: GET_ORDER_ERRORS, access: CUSTOMER_ACCESS },
   };
   app.get('/orders/:id', getOrderRoute, async (request, reply) => {
     const orderId = (request.params as OrderParams).id.toLowerCase();
+    const caller = principal(request);
     const { wait } = request.query as GetOrderQuery;
     const waitSeconds = wait === undefined ? 0 : Number(wait);
     if (waitSeconds > MAX_WAIT_SECONDS) {
@@ -220,7 +247,8 @@ export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRou
     const order = await awaitSettlement({
       orderId,
       waitMs: waitSeconds * 1_000,
-      find: () => orderReads.find(orderId),
+      // Another customer's order reads as absent from the first read on: 404 at once, never a long-poll.
+      find: async () => visibleTo(caller, await orderReads.find(orderId)),
       wakeups: dependencies.waiters,
     });
     if (order === undefined) throw orderError('ORD_NOT_FOUND', `No order ${orderId}`);
@@ -229,10 +257,18 @@ export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRou
     return reply.send(orderResponse(order));
   });
 
-  const listOrdersRoute = { schema: { querystring: ListOrdersQuery }, config: { errors: LIST_ORDERS_ERRORS } };
+  const listOrdersRoute = {
+    schema: { querystring: ListOrdersQuery },
+    config: { errors: LIST_ORDERS_ERRORS, access: CUSTOMER_ACCESS },
+  };
   app.get('/orders', listOrdersRoute, async (request, reply) => {
     const query = request.query as ListOrdersQuery;
-    const customerId = query.customerId.toLowerCase();
+    const customerId = listedCustomer(principal(request), query.customerId?.toLowerCase());
+    if (customerId === undefined) {
+      // A customer asking for another customer's orders sees none, as if that customer had none.
+      noStore(reply);
+      return reply.send({ orders: [], nextBefore: null });
+    }
     const limit = query.limit === undefined ? DEFAULT_PAGE_SIZE : Number(query.limit);
     if (limit < 1 || limit > MAX_PAGE_SIZE) {
       throw orderError('ORD_PAGE_LIMIT_OUT_OF_RANGE', `limit must be between 1 and ${MAX_PAGE_SIZE}`);

@@ -8,28 +8,32 @@
  * Both are use cases of app/ (cancel-order.ts, retry-saga.ts): decided under the order's row lock in one
  * transaction with their commands (outbox), like a reply.
  */
-import { routeErrors } from '@shop/platform';
+import { principal, routeErrors } from '@shop/platform';
 import type { FastifyInstance } from 'fastify';
 import { cancelOrder } from '../app/cancel-order.ts';
+import { findOrder } from '../app/order-queries.ts';
 import { retrySaga } from '../app/retry-saga.ts';
 import type { SagaUseCaseDependencies } from '../app/saga-dependencies.ts';
 import { ORDER_ERRORS } from '../errors.ts';
+import { assertVisible, CUSTOMER_ACCESS } from './customer-scope.ts';
 import { OrderParams } from './order-schemas.ts';
 import { orderResponse } from './order-view.ts';
 
 /** The stable codes each route answers with beside the shared ones (documented in its OpenAPI responses). */
 const cancelRoute = {
   schema: { params: OrderParams },
-  config: { errors: routeErrors(ORDER_ERRORS, 'ORD_NOT_FOUND', 'ORD_SAGA_NEEDS_OPERATOR') },
+  config: { errors: routeErrors(ORDER_ERRORS, 'ORD_NOT_FOUND', 'ORD_SAGA_NEEDS_OPERATOR'), access: CUSTOMER_ACCESS },
 };
 const retryRoute = {
   schema: { params: OrderParams },
-  config: { errors: routeErrors(ORDER_ERRORS, 'ORD_NOT_FOUND', 'ORD_SAGA_NOT_FAILED') },
+  config: { errors: routeErrors(ORDER_ERRORS, 'ORD_NOT_FOUND', 'ORD_SAGA_NOT_FAILED'), access: ['operator'] as const },
 };
 
 export function registerSagaRoutes(app: FastifyInstance, dependencies: SagaUseCaseDependencies): void {
   app.post('/orders/:id/cancel', cancelRoute, async (request, reply) => {
     const orderId = (request.params as OrderParams).id.toLowerCase();
+    // The owner never changes, so checking it before the locked cancellation is as good as under the lock.
+    assertVisible(principal(request), await findOrder(dependencies.pool, orderId), orderId);
     const order = await cancelOrder(dependencies, orderId);
     return reply
       .status(order.status === 'CANCELLED' ? 200 : 202)

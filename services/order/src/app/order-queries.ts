@@ -16,6 +16,11 @@ import { orderError } from '../errors.ts';
 
 export type { OrderRecord, OrderWithSaga, SagaRecord, SagaStepRecord } from '../db/order-reads.ts';
 
+/** The order and its saga, or `undefined` when there is no such order (one statement of its own). */
+export function findOrder(db: Queryable, orderId: string): Promise<OrderWithSaga | undefined> {
+  return findOrderWithSaga(db, orderId);
+}
+
 /** Point reads one statement carries at most. */
 export const MAX_ORDER_READS_PER_STATEMENT = 500;
 /** Read statements running at once: keeps most of the request pool for placements. */

@@ -22,6 +22,11 @@ export interface InventoryClientOptions {
   readonly retries: number;
   readonly breakerFailures: number;
   readonly breakerOpenMs: number;
+  /**
+   * The bearer token of each call (role `service`: Inventory's reservation routes accept no other caller);
+   * asked for per attempt, so a renewed token is used as soon as there is one.
+   */
+  readonly credential: () => Promise<string>;
 }
 
 /** Pause before retry n (1-based): short, the customer is waiting. */
@@ -90,7 +95,7 @@ export class InventoryClient implements ReservationService {
     try {
       response = await fetch(`${this.#options.baseUrl}/reservations/${orderId}`, {
         method: 'PUT',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await this.#options.credential()}` },
         body: JSON.stringify({ lines: lines.map((line) => ({ sku: line.sku, quantity: line.quantity })) }),
         signal: AbortSignal.timeout(this.#options.timeoutMs),
       });

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { eventually } from '@shop/test-support';
+import { eventually, operatorToken } from '@shop/test-support';
 import { CHARGE_EXPIRY_SKEW_MARGIN_MS } from '../../src/domain/saga/saga-timing.ts';
 import { orderBody } from '../support/order-api.ts';
 import { startOrderStack } from '../support/order-stack.ts';
@@ -109,7 +109,16 @@ test('saga deadlines', async (t) => {
 
       // The operator command, as an operator runs it.
       const run = promisify(execFile);
-      const { stdout } = await run(process.execPath, [CLI, 'saga', 'retry', orderId, '--order-url', service.url]);
+      const { stdout } = await run(process.execPath, [
+        CLI,
+        'saga',
+        'retry',
+        orderId,
+        '--order-url',
+        service.url,
+        '--token',
+        await operatorToken(),
+      ]);
       assert.match(stdout, /retried/);
       assert.match(stdout, /RELEASE_STOCK\s+#3\s+STARTED/);
 
@@ -124,9 +133,16 @@ test('saga deadlines', async (t) => {
       assert.doesNotMatch(await metrics(), /^order_sagas\{state="COMPENSATION_FAILED"\} [1-9]/m);
       // Retrying a saga that is not parked is refused (checked once it is CANCELLED: with this test's short
       // timeouts, a saga still CANCELLING can park again within a second).
-      const refused = await run(process.execPath, [CLI, 'saga', 'retry', orderId, '--order-url', service.url]).catch(
-        (error: { stderr: string; code: number }) => error,
-      );
+      const refused = await run(process.execPath, [
+        CLI,
+        'saga',
+        'retry',
+        orderId,
+        '--order-url',
+        service.url,
+        '--token',
+        await operatorToken(),
+      ]).catch((error: { stderr: string; code: number }) => error);
       // The code parsed from the API's error body, not found somewhere in a dump of it.
       assert.match(
         String((refused as { stderr: string }).stderr),

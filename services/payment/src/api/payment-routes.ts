@@ -19,7 +19,7 @@ export interface PaymentRoutesOptions {
 export function registerPaymentRoutes(app: FastifyInstance, { pool }: PaymentRoutesOptions): void {
   app.get(
     '/payments',
-    { schema: { querystring: PaymentsQuery }, config: { errors: routeErrors(PAYMENT_ERRORS) } },
+    { schema: { querystring: PaymentsQuery }, config: { errors: routeErrors(PAYMENT_ERRORS), access: ['operator'] } },
     async (request) => {
       const { orderId } = request.query as Static<typeof PaymentsQuery>;
       const [payments, refunds] = await Promise.all([paymentsOfOrder(pool, orderId), refundsOfOrder(pool, orderId)]);

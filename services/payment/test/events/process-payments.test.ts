@@ -2,13 +2,16 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { encodeEvent, FAILURE_HEADERS, HEADERS, newEventMeta } from '@shop/contracts';
-import { eventually } from '@shop/test-support';
+import { bearer, customerToken, eventually, operatorToken } from '@shop/test-support';
 import { metricSample, REACTION_TIMEOUT_MS, startPayment } from '../support/payment-harness.ts';
 
 /** How long the simulated gateway is down in the outage test: shorter than the retry tiers (100+200+300 ms) together. */
 const OUTAGE_MS = 500;
 /** After the outbox drained, how long a reply that should not exist is given to reach the reader. */
 const READER_GRACE_MS = 500;
+
+/** Payments are an operator's to read (reconciliation, support): customers see their order's total. */
+const asOperator = async () => ({ headers: bearer(await operatorToken()) });
 
 test('processPayments', async (t) => {
   const payment = await startPayment(t);
@@ -24,7 +27,7 @@ test('processPayments', async (t) => {
     });
     assert.equal(await payment.gatewayCaptures(charge.paymentId), 1);
 
-    const response = await fetch(`${payment.url}/payments?orderId=${charge.orderId}`);
+    const response = await fetch(`${payment.url}/payments?orderId=${charge.orderId}`, await asOperator());
     assert.equal(response.status, 200);
     const body = (await response.json()) as { payments: { paymentId: string; status: string }[]; refunds: unknown[] };
     assert.deepEqual(
@@ -34,8 +37,18 @@ test('processPayments', async (t) => {
     assert.deepEqual(body.refunds, []);
   });
 
+  await t.test('GET /payments should be an operator’s: 401 without a token, 403 for a customer', async () => {
+    const url = `${payment.url}/payments?orderId=${randomUUID()}`;
+    const anonymous = await fetch(url);
+    assert.equal(anonymous.status, 401);
+    assert.equal(((await anonymous.json()) as { error: { code: string } }).error.code, 'PLT_UNAUTHENTICATED');
+    const customer = await fetch(url, { headers: bearer(await customerToken(randomUUID())) });
+    assert.equal(customer.status, 403);
+    assert.equal(((await customer.json()) as { error: { code: string } }).error.code, 'PLT_FORBIDDEN');
+  });
+
   await t.test('GET /payments should reject an orderId that is not a UUID', async () => {
-    const response = await fetch(`${payment.url}/payments?orderId=not-a-uuid`);
+    const response = await fetch(`${payment.url}/payments?orderId=not-a-uuid`, await asOperator());
     assert.equal(response.status, 400);
   });
 
@@ -106,7 +119,9 @@ test('processPayments', async (t) => {
       assert.deepEqual(another.payload.amount, { amountMinor: 0, currency: 'EUR' });
 
       assert.equal(await payment.gatewayRefunded(charge.paymentId), 5_000);
-      const body = (await (await fetch(`${payment.url}/payments?orderId=${charge.orderId}`)).json()) as {
+      const body = (await (
+        await fetch(`${payment.url}/payments?orderId=${charge.orderId}`, await asOperator())
+      ).json()) as {
         payments: { refunded: { amountMinor: number } }[];
         refunds: { amount: { amountMinor: number } }[];
       };

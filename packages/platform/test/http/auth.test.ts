@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { createHttpApp } from '../../src/http/app.ts';
+import { authSettings, createTokenVerifier, InvalidTokenError, mintToken } from '../../src/http/auth.ts';
+import { createLogger, isAppError } from '../../src/index.ts';
+
+const SECRET = randomBytes(32).toString('hex');
+
+async function appWithRoutes() {
+  const verifier = createTokenVerifier(authSettings({ AUTH_JWT_SECRET: SECRET }));
+  const app = await createHttpApp({
+    service: 'test',
+    logger: createLogger({ service: 'test', level: 'silent' }),
+    auth: verifier,
+  });
+  app.get('/mine', { config: { access: ['customer', 'operator'] } }, async (request) => ({
+    subject: request.principal?.subject,
+  }));
+  app.put('/stock', { config: { access: ['operator'] } }, async () => ({ changed: true }));
+  app.get('/catalog', { config: { access: 'public' } }, async () => ({ items: [] }));
+  await app.ready();
+  return app;
+}
+
+test('a route that needs a token should answer 401 PLT_UNAUTHENTICATED with a Bearer challenge without one', async (t) => {
+  const app = await appWithRoutes();
+  t.after(() => app.close());
+  const none = await app.inject({ method: 'GET', url: '/mine' });
+  assert.equal(none.statusCode, 401);
+  assert.equal(none.json().error.code, 'PLT_UNAUTHENTICATED');
+  assert.equal(none.headers['www-authenticate'], 'Bearer');
+
+  const basic = await app.inject({ method: 'GET', url: '/mine', headers: { authorization: 'Basic YTpi' } });
+  assert.equal(basic.statusCode, 401);
+  assert.equal(basic.headers['www-authenticate'], 'Bearer error="invalid_token"');
+
+  // The public route and the platform's own stay open.
+  assert.equal((await app.inject({ method: 'GET', url: '/catalog' })).statusCode, 200);
+  assert.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200);
+  assert.equal((await app.inject({ method: 'GET', url: '/openapi.json' })).statusCode, 200);
+});
+
+test('a token signed with another secret, unsigned, expired, without expiry, of another issuer or without a subject should be refused with 401', async (t) => {
+  const app = await appWithRoutes();
+  t.after(() => app.close());
+  const key = new TextEncoder().encode(SECRET);
+  const tokens = {
+    otherSecret: await mintToken(randomBytes(32).toString('hex'), { subject: 'c', roles: ['customer'] }),
+    expired: await new SignJWT({ roles: ['customer'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('c')
+      .setIssuer('kafka-commerce-local')
+      .setAudience('kafka-commerce')
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .sign(key),
+    otherIssuer: await mintToken(SECRET, { subject: 'c', roles: ['customer'], issuer: 'someone-else' }),
+    noSubject: await new SignJWT({ roles: ['customer'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('kafka-commerce-local')
+      .setAudience('kafka-commerce')
+      .setExpirationTime('1h')
+      .sign(key),
+    noExpiry: await new SignJWT({ roles: ['customer'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('c')
+      .setIssuer('kafka-commerce-local')
+      .setAudience('kafka-commerce')
+      .sign(key),
+    unsigned: `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(
+      JSON.stringify({ sub: 'c', roles: ['operator'], iss: 'kafka-commerce-local', aud: 'kafka-commerce', exp: 9e9 }),
+    ).toString('base64url')}.`,
+    garbage: 'not.a.token',
+  };
+  for (const [what, token] of Object.entries(tokens)) {
+    const answer = await app.inject({ method: 'GET', url: '/mine', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(answer.statusCode, 401, what);
+    assert.equal(answer.json().error.code, 'PLT_UNAUTHENTICATED', what);
+    assert.equal(answer.headers['www-authenticate'], 'Bearer error="invalid_token"', what);
+  }
+});
+
+test('a valid token without the route’s role should answer 403 PLT_FORBIDDEN, and one with it should pass', async (t) => {
+  const app = await appWithRoutes();
+  t.after(() => app.close());
+  const customer = await mintToken(SECRET, { subject: 'c-1', roles: ['customer'] });
+  const operator = await mintToken(SECRET, { subject: 'ops', roles: ['operator'] });
+  const refused = await app.inject({ method: 'PUT', url: '/stock', headers: { authorization: `Bearer ${customer}` } });
+  assert.equal(refused.statusCode, 403);
+  assert.equal(refused.json().error.code, 'PLT_FORBIDDEN');
+  const allowed = await app.inject({ method: 'PUT', url: '/stock', headers: { authorization: `Bearer ${operator}` } });
+  assert.equal(allowed.statusCode, 200);
+  const mine = await app.inject({ method: 'GET', url: '/mine', headers: { authorization: `Bearer ${customer}` } });
+  assert.deepEqual(mine.json(), { subject: 'c-1' });
+});
+
+test('the OpenAPI document should name the bearer scheme, each operation’s roles and its 401/403 codes', async (t) => {
+  const app = await appWithRoutes();
+  t.after(() => app.close());
+  const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+  assert.equal(document.components.securitySchemes.bearerAuth.scheme, 'bearer');
+  const stock = document.paths['/stock'].put;
+  assert.deepEqual(stock.security, [{ bearerAuth: ['operator'] }]);
+  assert.deepEqual(stock.responses['401'].content['application/json'].schema.properties.error.properties.code.enum, [
+    'PLT_UNAUTHENTICATED',
+  ]);
+  assert.deepEqual(stock.responses['403'].content['application/json'].schema.properties.error.properties.code.enum, [
+    'PLT_FORBIDDEN',
+  ]);
+  const catalog = document.paths['/catalog'].get;
+  assert.deepEqual(catalog.security, []);
+  assert.equal(catalog.responses['401'], undefined);
+});
+
+test('a route that declares no access should fail the boot, naming the route', async (t) => {
+  const app = await createHttpApp({ service: 'test', logger: createLogger({ service: 'test', level: 'silent' }) });
+  t.after(() => app.close());
+  assert.throws(() => app.get('/forgotten', async () => ({})), /GET \/forgotten declares no access/);
+});
+
+test('the configuration should refuse no source, two sources, a short secret file and a JWKS without issuer', () => {
+  const refused = (env: Record<string, string>, pattern: RegExp) =>
+    assert.throws(
+      () => authSettings(env),
+      (error: unknown) => isAppError(error) && error.code === 'PLT_CONFIG_INVALID' && pattern.test(error.message),
+    );
+  refused({}, /no authentication configured/);
+  refused({ AUTH_JWT_SECRET: SECRET, AUTH_JWKS_URL: 'https://issuer.example/jwks' }, /only one of/);
+  refused({ AUTH_JWKS_URL: 'https://issuer.example/jwks' }, /AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE/);
+  const directory = mkdtempSync(join(tmpdir(), 'auth-'));
+  writeFileSync(join(directory, 'short'), 'short\n');
+  refused({ AUTH_JWT_SECRET_FILE: join(directory, 'short') }, /shorter than 32/);
+  refused({ AUTH_JWT_SECRET_FILE: join(directory, 'missing') }, /cannot read/);
+  writeFileSync(join(directory, 'good'), `${SECRET}\n`);
+  const settings = authSettings({ AUTH_JWT_SECRET_FILE: join(directory, 'good') });
+  assert.equal(settings.kind, 'secret');
+});
+
+test('with a JWKS, tokens of the issuer should be verified with its published keys, and others refused', async (t) => {
+  const { publicKey, privateKey } = await generateKeyPair('ES256');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+  const server = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { port } = server.address() as AddressInfo;
+  const verifier = createTokenVerifier(
+    authSettings({
+      AUTH_JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+      AUTH_JWT_ISSUER: 'https://issuer.example/',
+      AUTH_JWT_AUDIENCE: 'shop-api',
+    }),
+  );
+  const sign = (issuer: string, audience: string) =>
+    new SignJWT({ roles: ['operator', 'unknown-role'] })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setSubject('ops-1')
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setExpirationTime('5m')
+      .sign(privateKey);
+  assert.deepEqual(await verifier.verify(await sign('https://issuer.example/', 'shop-api')), {
+    subject: 'ops-1',
+    roles: ['operator'],
+  });
+  await assert.rejects(verifier.verify(await sign('https://other.example/', 'shop-api')), InvalidTokenError);
+  await assert.rejects(verifier.verify(await sign('https://issuer.example/', 'other-api')), InvalidTokenError);
+  // An HS256 token "signed" with the public key must never pass (algorithm confusion).
+  const confused = await new SignJWT({ roles: ['operator'] })
+    .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
+    .setSubject('ops-1')
+    .setIssuer('https://issuer.example/')
+    .setAudience('shop-api')
+    .setExpirationTime('5m')
+    .sign(new TextEncoder().encode(JSON.stringify(jwk)));
+  await assert.rejects(verifier.verify(confused), InvalidTokenError);
+});
