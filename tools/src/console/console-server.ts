@@ -9,6 +9,7 @@ import type { ServerResponse } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import type { KafkaConnection } from '@shop/platform';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { Gauge, Registry } from 'prom-client';
 import type { GroupTopics } from '../lag/lag-reader.ts';
 import type {
   Order,
@@ -19,6 +20,7 @@ import type {
   ServiceResult,
   StockSnapshot,
 } from './contracts.ts';
+import type { ConsoleErrorCode } from './errors.ts';
 import { LagSource, OverviewSource } from './live-sources.ts';
 import { answerError, callService, readPart, type ServiceAnswer, type ServiceUrls } from './service-client.ts';
 
@@ -124,9 +126,22 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Fast
     return reply.header('cache-control', 'no-store').send(result);
   };
   const badRequest = (reply: FastifyReply, message: string) =>
-    reply.status(400).send({ error: { code: 'HTTP_VALIDATION_FAILED', message } });
+    reply.status(400).send({ error: { code: 'CON_INVALID_INPUT' satisfies ConsoleErrorCode, message } });
 
+  // Its own /metrics, like every process `npm start` runs (Prometheus scrapes it with the others).
+  const registry = new Registry();
+  new Gauge({
+    name: 'console_streams_open',
+    help: 'Browser event streams the console is serving',
+    registers: [registry],
+    collect() {
+      this.set(streams.size);
+    },
+  });
   app.get('/health', async () => ({ status: 'ok', service: 'console' }));
+  app.get('/metrics', async (_request, reply) =>
+    reply.header('content-type', registry.contentType).send(await registry.metrics()),
+  );
 
   app.get('/api/stream/overview', (_request, reply) => {
     stream(
@@ -226,7 +241,9 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Fast
     );
   });
   app.all('/api/*', async (_request, reply) =>
-    reply.status(404).send({ error: { code: 'HTTP_NOT_FOUND', message: 'No such console API route' } }),
+    reply
+      .status(404)
+      .send({ error: { code: 'CON_NOT_FOUND' satisfies ConsoleErrorCode, message: 'No such console API route' } }),
   );
 
   // The front end: its files, and index.html for every other path (the pages are routed in the browser).
@@ -248,7 +265,9 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Fast
         )
         .send(body);
     } catch {
-      return reply.status(404).send({ error: { code: 'HTTP_NOT_FOUND', message: `No file ${path}` } });
+      return reply
+        .status(404)
+        .send({ error: { code: 'CON_NOT_FOUND' satisfies ConsoleErrorCode, message: `No file ${path}` } });
     }
   });
   return app;

@@ -14,6 +14,7 @@ import {
   SERVICE_NAMES,
   type ServiceHealth,
 } from './contracts.ts';
+import type { ConsoleErrorCode } from './errors.ts';
 import { parseSamples, type Sample, sumOf } from './prometheus-text.ts';
 import { callService, type ServiceUrls } from './service-client.ts';
 
@@ -98,7 +99,7 @@ export class LagSource extends Poller {
         groups: {
           ok: false,
           error: {
-            code: 'LAG_READ_FAILED',
+            code: 'CON_KAFKA_UNAVAILABLE' satisfies ConsoleErrorCode,
             message: `The Kafka cluster could not be read: ${(error as Error).message}`,
           },
         },

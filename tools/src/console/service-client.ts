@@ -4,6 +4,7 @@
  * order) becomes request headers once the services require them.
  */
 import type { ConsoleError, Part, ServiceName } from './contracts.ts';
+import type { ConsoleErrorCode } from './errors.ts';
 
 /** Who the console acts as on a call: the operator, or the customer who owns the order (cancel). */
 export type Caller = { as: 'operator' } | { as: 'customer'; customerId: string };
@@ -13,8 +14,6 @@ export function serviceHeaders(_caller: Caller): Record<string, string> {
   return {};
 }
 
-/** A call that got no HTTP answer (refused, reset, timed out) is answered with this, never thrown. */
-export const SERVICE_UNAVAILABLE = 'CON_SERVICE_UNAVAILABLE';
 /** How long one call to a service may take before it counts as unavailable. */
 export const SERVICE_CALL_TIMEOUT_MS = 3_000;
 
@@ -63,7 +62,10 @@ export async function callService(
 function unavailableBody(service: ServiceName, error: unknown): { error: ConsoleError } {
   const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
   return {
-    error: { code: SERVICE_UNAVAILABLE, message: `The ${service} service did not answer (${cause})` },
+    error: {
+      code: 'CON_SERVICE_UNAVAILABLE' satisfies ConsoleErrorCode,
+      message: `The ${service} service did not answer (${cause})`,
+    },
   };
 }
 
@@ -71,7 +73,10 @@ function unavailableBody(service: ServiceName, error: unknown): { error: Console
 export function answerError(service: ServiceName, answer: ServiceAnswer): ConsoleError {
   const error = (answer.body as { error?: ConsoleError } | undefined)?.error;
   if (error !== undefined && typeof error.code === 'string') return error;
-  return { code: 'HTTP_ERROR', message: `The ${service} service answered ${answer.status}` };
+  return {
+    code: 'CON_SERVICE_ERROR' satisfies ConsoleErrorCode,
+    message: `The ${service} service answered ${answer.status}`,
+  };
 }
 
 /** GET `path` as a snapshot part: the JSON of a 2xx answer, or the error. */

@@ -143,7 +143,7 @@ export function OrderPage({ orderId }: { orderId: string }) {
         Order <span class="mono">{orderId}</span>
       </h1>
       {!valid ? (
-        <Failure error={{ code: 'HTTP_VALIDATION_FAILED', message: 'An order id is a UUID' }} what="This order" />
+        <Failure error={{ code: 'CON_INVALID_INPUT', message: 'An order id is a UUID' }} what="This order" />
       ) : (
         <>
           <StreamBanner stream={stream} />
