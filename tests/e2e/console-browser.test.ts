@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { uniqueName } from '@shop/test-support';
 import {
   declineCustomers,
@@ -19,6 +20,7 @@ import {
   startStack,
 } from '@shop/test-support/stack';
 import type { Page } from 'playwright-core';
+import { notificationService } from '../../services/notification/src/service.ts';
 import {
   DESKTOP,
   launchBrowser,
@@ -28,6 +30,9 @@ import {
   VISIBLE_TIMEOUT_MS,
   waitForText,
 } from './console-support.ts';
+
+/** Pace of the orders placed during the Notification Service's outage (a driver's pace, not a wait). */
+const DRIVE_EVERY_MS = 200;
 
 function sku(prefix: string): string {
   return uniqueName(prefix)
@@ -54,7 +59,7 @@ test('the console shows orders, compensation, stock and lag live, at desktop and
   const console_ = await startConsole(t, stack);
   const browser = await launchBrowser(t);
   const product = sku('console');
-  await putStock(stack.inventory.url, product, 50);
+  await putStock(stack.inventory.url, product, 10_000);
 
   await t.test('an order placed while the Payment Service is down turns CONFIRMED live once it is back', async () => {
     const paymentPort = new URL(stack.payment.url).port;
@@ -161,6 +166,49 @@ test('the console shows orders, compensation, stock and lag live, at desktop and
     await screenshot(page, 'lag-desktop');
     await page.setViewportSize(PHONE);
     await screenshot(page, 'lag-phone');
+  });
+
+  await t.test('the Notification Service stopped: its group goes WARN, then STOP, and recovers to OK', async () => {
+    const group = stack.namespace.group('notification-service.notify-customers');
+    const card = (status: string) => page.locator(`[data-testid="group-${group}"][data-status="${status}"]`);
+    const page = await browser.open(DESKTOP);
+    await page.goto(`${console_.url}/#/lag`);
+    await card('OK').waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+    await markDocument(page);
+    const notificationPort = new URL(stack.notification.url).port;
+    // Both waits start before the outage, so a WARN that lasts a single reading is not missed.
+    const shown = (status: string) =>
+      card(status)
+        .waitFor({ timeout: VISIBLE_TIMEOUT_MS })
+        .then(
+          () => undefined,
+          (error: Error) => error,
+        );
+    const warned = shown('WARN');
+    const stopped = shown('STOP');
+    await stack.notification.stop();
+    // Orders keep coming, so the stopped group's outcomes topic grows while nobody commits.
+    let driving = true;
+    const driver = (async () => {
+      while (driving) {
+        await placeOrder(stack.order.url, [{ sku: product, quantity: 1 }]);
+        await sleep(DRIVE_EVERY_MS);
+      }
+    })();
+    try {
+      const warnFailure = await warned;
+      if (warnFailure !== undefined) throw warnFailure;
+      await screenshot(page, 'lag-warn-desktop');
+      const stopFailure = await stopped;
+      if (stopFailure !== undefined) throw stopFailure;
+      await screenshot(page, 'lag-stop-desktop');
+    } finally {
+      driving = false;
+      await driver;
+    }
+    await restartService(t, notificationService, stack.notification, { PORT: notificationPort });
+    await card('OK').waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+    assert.ok(await stillSameDocument(page), 'the statuses arrived over the stream, without a reload');
   });
 
   await browser.close();

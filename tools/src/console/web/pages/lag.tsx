@@ -42,26 +42,31 @@ function Group({ group }: { group: GroupLagView }) {
       </p>
       <Sparkline points={group.history.map((point) => point.lag)} />
       {group.partitions.length === 0 ? null : (
-        <table>
-          <thead>
-            <tr>
-              <th>Topic / partition</th>
-              <th class="num">Lag</th>
-              <th class="num">Behind (time)</th>
-            </tr>
-          </thead>
-          <tbody>
-            {group.partitions.map((p) => (
-              <tr key={`${p.topic}/${p.partition}`}>
-                <td class="mono">
-                  {p.topic}/{p.partition}
-                </td>
-                <td class="num">{p.lag ?? '—'}</td>
-                <td class="num">{p.timeLagMs === null ? '—' : `${(p.timeLagMs / 1000).toFixed(1)} s`}</td>
+        <details>
+          <summary>
+            {group.partitions.length} partition{group.partitions.length === 1 ? '' : 's'}
+          </summary>
+          <table>
+            <thead>
+              <tr>
+                <th>Topic / partition</th>
+                <th class="num">Lag</th>
+                <th class="num">Behind (time)</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {group.partitions.map((p) => (
+                <tr key={`${p.topic}/${p.partition}`}>
+                  <td class="mono">
+                    {p.topic}/{p.partition}
+                  </td>
+                  <td class="num">{p.lag ?? '—'}</td>
+                  <td class="num">{p.timeLagMs === null ? '—' : `${(p.timeLagMs / 1000).toFixed(1)} s`}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </details>
       )}
     </article>
   );
@@ -78,8 +83,20 @@ function Sparkline({ points }: { points: number[] }) {
     (value, index) => `${(index * step).toFixed(1)},${(height - (value / top) * height).toFixed(1)}`,
   );
   return (
-    <svg class="sparkline" viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`lag history, highest ${top}`}>
-      <polyline points={path.join(' ')} fill="none" stroke="currentColor" stroke-width="1.5" />
+    <svg
+      class="sparkline"
+      viewBox={`0 0 ${width} ${height}`}
+      preserveAspectRatio="none"
+      role="img"
+      aria-label={`lag history, highest ${top}`}
+    >
+      <polyline
+        points={path.join(' ')}
+        fill="none"
+        stroke="currentColor"
+        stroke-width="1.5"
+        vector-effect="non-scaling-stroke"
+      />
     </svg>
   );
 }
