@@ -163,6 +163,9 @@ test('the console shows orders, compensation, stock and lag live, at desktop and
         `[data-testid="group-${stack.namespace.group('notification-service.notify-customers')}"][data-status="OK"]`,
       )
       .waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+    // The catalog beside the cluster: the test namespace's topics were provisioned from it, so nothing drifts.
+    await waitForText(page, '[data-testid="cluster"]', 'every topic matches the catalog');
+    await waitForText(page, `[data-topic="${stack.namespace.topic('order-service.order-placed')}"]`, 'IN SYNC');
     await screenshot(page, 'lag-desktop');
     await page.setViewportSize(PHONE);
     await screenshot(page, 'lag-phone');

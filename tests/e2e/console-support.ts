@@ -45,6 +45,7 @@ export async function startConsole(
     },
     kafka: {
       connection: await testKafkaConnection('console'),
+      namespace: options.namespace ?? stack.namespace,
       groups: catalogGroups(options.namespace ?? stack.namespace),
     },
     webRoot,

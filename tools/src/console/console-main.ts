@@ -42,6 +42,7 @@ const app = await createConsoleServer({
   },
   kafka: {
     connection: { bootstrapServers: parseBootstrapServers(env.KAFKA_BOOTSTRAP_SERVERS), clientId: 'shop-console' },
+    namespace: kafkaNamespace(env.KAFKA_NAMESPACE),
     groups: catalogGroups(kafkaNamespace(env.KAFKA_NAMESPACE)),
   },
   webRoot,

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { extname, join, normalize } from 'node:path';
-import type { KafkaConnection } from '@shop/platform';
+import type { KafkaConnection, KafkaNamespace } from '@shop/platform';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Gauge, Registry } from 'prom-client';
 import type { GroupTopics } from '../lag/lag-reader.ts';
@@ -21,11 +21,13 @@ import type {
   StockSnapshot,
 } from './contracts.ts';
 import type { ConsoleErrorCode } from './errors.ts';
-import { LagSource, OverviewSource } from './live-sources.ts';
+import { LagSource, OverviewSource, TopicsSource } from './live-sources.ts';
 import { answerError, callService, readPart, type ServiceAnswer, type ServiceUrls } from './service-client.ts';
 
 /** A comment line sent on quiet streams so proxies and the browser keep the connection open. */
 const HEARTBEAT_MS = 15_000;
+/** The topics' configuration changes rarely; reading it is a metadata and a config request per topic. */
+const TOPICS_POLL_INTERVAL_MS = 10_000;
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const SKU = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
 const CONTENT_TYPES: Record<string, string> = {
@@ -39,7 +41,7 @@ const CONTENT_TYPES: Record<string, string> = {
 
 export interface ConsoleOptions {
   services: ServiceUrls;
-  kafka: { connection: KafkaConnection; groups: readonly GroupTopics[] };
+  kafka: { connection: KafkaConnection; namespace: KafkaNamespace; groups: readonly GroupTopics[] };
   /** The built front end (index.html and assets/). */
   webRoot: string;
   /** Time between two readings of the lag, the overview, an order or the stock. */
@@ -63,12 +65,18 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Fast
     windowSamples: options.lagWindowSamples,
   });
   const overview = new OverviewSource({ urls, lag, intervalMs: options.pollIntervalMs });
+  const topics = new TopicsSource({
+    connection: options.kafka.connection,
+    namespace: options.kafka.namespace,
+    intervalMs: TOPICS_POLL_INTERVAL_MS,
+  });
   const streams = new Set<ServerResponse>();
   lag.start();
   overview.start();
+  topics.start();
   app.addHook('onClose', async () => {
     for (const raw of streams) raw.end();
-    await Promise.all([overview.stop(), lag.stop()]);
+    await Promise.all([overview.stop(), lag.stop(), topics.stop()]);
   });
 
   /**
@@ -155,6 +163,13 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Fast
       reply,
       () => lag.snapshot,
       (listener) => lag.subscribe(listener),
+    );
+  });
+  app.get('/api/stream/topics', (_request, reply) => {
+    stream(
+      reply,
+      () => topics.snapshot,
+      (listener) => topics.subscribe(listener),
     );
   });
   app.get('/api/stream/stock', (_request, reply) => {

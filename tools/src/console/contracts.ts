@@ -182,10 +182,36 @@ export const OrderList = Type.Object({
 });
 export type OrderList = Static<typeof OrderList>;
 
+export const CatalogTopic = Type.Object({
+  name: Type.String(),
+  kind: Type.String(),
+  owner: Type.String(),
+  consumers: Type.Array(Type.String()),
+  partitions: Type.Integer(),
+  retentionMs: Type.Number(),
+  rationale: Type.String(),
+});
+export type CatalogTopic = Static<typeof CatalogTopic>;
+
+/** The topic catalog beside what the cluster has: the provisioning plan's differences are the drift. */
+export const TopicsSnapshot = Type.Object({
+  catalog: Type.Array(CatalogTopic),
+  cluster: Part(
+    Type.Object({
+      brokerCount: Type.Integer(),
+      /** Each difference, keyed by topic name, in the provisioning plan's words. */
+      drift: Type.Record(Type.String(), Type.Array(Type.String())),
+      warnings: Type.Array(Type.String()),
+    }),
+  ),
+});
+export type TopicsSnapshot = Static<typeof TopicsSnapshot>;
+
 /** The console's event streams (GET, text/event-stream; one `data:` JSON snapshot per change). */
 export const STREAM_PATHS = {
   overview: '/api/stream/overview',
   lag: '/api/stream/lag',
+  topics: '/api/stream/topics',
   stock: '/api/stream/stock',
   order: (orderId: string) => `/api/stream/orders/${encodeURIComponent(orderId)}`,
 } as const;

@@ -3,7 +3,9 @@
  * window, never a group member) and the overview (the services' /health and /metrics). Each keeps its latest
  * snapshot and tells subscribers when a new one is taken; the streams send what changed.
  */
-import type { KafkaConnection } from '@shop/platform';
+import { allTopics } from '@shop/contracts';
+import type { KafkaConnection, KafkaNamespace } from '@shop/platform';
+import { describeAction, provisionTopics, type TopicAction } from '@shop/platform/provisioning';
 import { type GroupLag, type GroupTopics, LagReader } from '../lag/lag-reader.ts';
 import { LagTracker } from '../lag/lag-sample.ts';
 import {
@@ -13,6 +15,7 @@ import {
   type OverviewSnapshot,
   SERVICE_NAMES,
   type ServiceHealth,
+  type TopicsSnapshot,
 } from './contracts.ts';
 import type { ConsoleErrorCode } from './errors.ts';
 import { parseSamples, type Sample, sumOf } from './prometheus-text.ts';
@@ -232,4 +235,57 @@ function countStatuses(groups: readonly GroupLagView[]): Record<string, number> 
   const counts: Record<string, number> = {};
   for (const group of groups) counts[group.status] = (counts[group.status] ?? 0) + 1;
   return counts;
+}
+
+/** The name of the topic an action of the provisioning plan is about. */
+function actionTopic(action: TopicAction): string {
+  return action.kind === 'create' ? action.topic.name : action.name;
+}
+
+/** The catalog (fixed) and the cluster's differences from it, read with the provisioning planner (never applied). */
+export class TopicsSource extends Poller {
+  readonly #connection: KafkaConnection;
+  readonly #namespace: KafkaNamespace;
+  #snapshot: TopicsSnapshot | undefined;
+
+  constructor(options: { connection: KafkaConnection; namespace: KafkaNamespace; intervalMs: number }) {
+    super(options.intervalMs);
+    this.#connection = options.connection;
+    this.#namespace = options.namespace;
+  }
+
+  get snapshot(): TopicsSnapshot | undefined {
+    return this.#snapshot;
+  }
+
+  protected async poll(): Promise<void> {
+    const catalog = allTopics().map((topic) => ({
+      name: this.#namespace.topic(topic.name),
+      kind: topic.kind,
+      owner: topic.owner,
+      consumers: topic.consumers.map((consumer) => consumer.groupId),
+      partitions: topic.partitions,
+      retentionMs: topic.retentionMs,
+      rationale: topic.rationale,
+    }));
+    let cluster: TopicsSnapshot['cluster'];
+    try {
+      const plan = await provisionTopics({ connection: this.#connection, namespace: this.#namespace, apply: false });
+      const drift: Record<string, string[]> = {};
+      for (const action of plan.actions) {
+        const name = actionTopic(action);
+        drift[name] = [...(drift[name] ?? []), describeAction(action)];
+      }
+      cluster = { ok: true, value: { brokerCount: plan.brokerCount, drift, warnings: plan.warnings } };
+    } catch (error) {
+      cluster = {
+        ok: false,
+        error: {
+          code: 'CON_KAFKA_UNAVAILABLE' satisfies ConsoleErrorCode,
+          message: `The cluster's topics could not be read: ${(error as Error).message}`,
+        },
+      };
+    }
+    this.#snapshot = { catalog, cluster };
+  }
 }

@@ -1,13 +1,15 @@
-import { type GroupLagView, type LagSnapshot, STREAM_PATHS } from '../../contracts.ts';
+import { type GroupLagView, type LagSnapshot, STREAM_PATHS, type TopicsSnapshot } from '../../contracts.ts';
 import { useStream } from '../api.ts';
 import { Badge, Empty, Loading, PartView, StreamBanner } from '../common.tsx';
 
 export function LagPage() {
   const stream = useStream<LagSnapshot>(STREAM_PATHS.lag);
+  const topics = useStream<TopicsSnapshot>(STREAM_PATHS.topics);
   return (
     <section>
       <h1>Topics and lag</h1>
       <StreamBanner stream={stream} />
+      <h2>Consumer groups</h2>
       {stream.state === 'loading' || stream.data === undefined ? (
         <Loading what="consumer lag" />
       ) : (
@@ -25,7 +27,84 @@ export function LagPage() {
           }
         </PartView>
       )}
+      <h2>Topic catalog and the cluster</h2>
+      {topics.state === 'loading' || topics.data === undefined ? (
+        <Loading what="the topics" />
+      ) : (
+        <Topics snapshot={topics.data} />
+      )}
     </section>
+  );
+}
+
+const DAY_MS = 86_400_000;
+
+function Topics({ snapshot }: { snapshot: TopicsSnapshot }) {
+  const { cluster } = snapshot;
+  return (
+    <>
+      {cluster.ok ? (
+        <p class="meta" data-testid="cluster">
+          {cluster.value.brokerCount} broker{cluster.value.brokerCount === 1 ? '' : 's'};{' '}
+          {Object.keys(cluster.value.drift).length === 0
+            ? 'every topic matches the catalog'
+            : `${Object.keys(cluster.value.drift).length} topic(s) differ from the catalog`}
+          {cluster.value.warnings.map((warning) => (
+            <span key={warning}>
+              <br />
+              {warning}
+            </span>
+          ))}
+        </p>
+      ) : (
+        <PartView part={cluster} what="The cluster's topics">
+          {() => null}
+        </PartView>
+      )}
+      <table data-testid="topics">
+        <thead>
+          <tr>
+            <th>Topic</th>
+            <th>Owner</th>
+            <th>Consumers</th>
+            <th class="num">Partitions</th>
+            <th class="num">Retention</th>
+            <th>Cluster</th>
+          </tr>
+        </thead>
+        <tbody>
+          {snapshot.catalog.map((topic) => {
+            const drift = cluster.ok ? (cluster.value.drift[topic.name] ?? []) : undefined;
+            return (
+              <tr key={topic.name} data-topic={topic.name}>
+                <td>
+                  <span class="mono">{topic.name}</span>
+                  <details>
+                    <summary>why</summary>
+                    <p class="meta">{topic.rationale}</p>
+                  </details>
+                </td>
+                <td>{topic.owner}</td>
+                <td class="mono">{topic.consumers.length === 0 ? '— (read by tools)' : topic.consumers.join(', ')}</td>
+                <td class="num">{topic.partitions}</td>
+                <td class="num">{Math.round(topic.retentionMs / DAY_MS)} d</td>
+                <td>
+                  {drift === undefined ? (
+                    '—'
+                  ) : drift.length === 0 ? (
+                    <Badge value="IN SYNC" />
+                  ) : (
+                    <>
+                      <Badge value="DRIFT" /> {drift.join('; ')}
+                    </>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </>
   );
 }
 
