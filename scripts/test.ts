@@ -107,6 +107,8 @@ try {
   const npx = 'npx';
   if (!values['no-static']) {
     step('type check (tsc --noEmit)', npx, ['tsc', '--noEmit', '-p', '.']);
+    // The console's front end has the browser's types (DOM, JSX), kept out of the Node code's configuration.
+    step('type check of the console front end', npx, ['tsc', '--noEmit', '-p', 'tools/src/console/web']);
     step('lint and format (biome check)', npx, ['biome', 'check', '.']);
     step('dependency boundaries', process.execPath, ['tools/src/check-boundaries.ts']);
   }

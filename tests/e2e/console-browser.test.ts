@@ -180,9 +180,17 @@ test('the console shows orders, compensation, stock and lag live, at desktop and
     await markDocument(page);
     const notificationPort = new URL(stack.notification.url).port;
     // Both waits start before the outage, so a WARN that lasts a single reading is not missed.
+    // Checked on every animation frame (a locator's wait backs off to 1 s polls and could miss a short WARN).
     const shown = (status: string) =>
-      card(status)
-        .waitFor({ timeout: VISIBLE_TIMEOUT_MS })
+      page
+        .waitForFunction(
+          (selector) =>
+            (globalThis as unknown as { document: { querySelector(s: string): unknown } }).document.querySelector(
+              selector,
+            ) !== null,
+          `[data-testid="group-${group}"][data-status="${status}"]`,
+          { polling: 'raf', timeout: VISIBLE_TIMEOUT_MS },
+        )
         .then(
           () => undefined,
           (error: Error) => error,
