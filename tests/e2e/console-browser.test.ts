@@ -10,7 +10,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { uniqueName } from '@shop/test-support';
+import { encodeEvent, newEventMeta, topicName } from '@shop/contracts';
+import { createProducer } from '@shop/platform';
+import { createTestDatabase, testKafkaConnection, uniqueName } from '@shop/test-support';
 import {
   declineCustomers,
   placeOrder,
@@ -56,7 +58,9 @@ test('the console shows orders, compensation, stock and lag live, at desktop and
   const declined = randomUUID();
   const payment = simulatedPaymentService({ decide: declineCustomers(new Set([declined])) });
   const stack = await startStack(t, { definitions: { payment } });
-  const console_ = await startConsole(t, stack);
+  // The replay audit in a database of the test's own, dropped afterwards.
+  const audit = await createTestDatabase(t, 'console_audit');
+  const console_ = await startConsole(t, stack, { auditDatabase: audit.name });
   const browser = await launchBrowser(t);
   const product = sku('console');
   await putStock(stack.inventory.url, product, 10_000);
@@ -170,6 +174,59 @@ test('the console shows orders, compensation, stock and lag live, at desktop and
     await page.setViewportSize(PHONE);
     await screenshot(page, 'lag-phone');
   });
+
+  await t.test(
+    'a poison record: found among the dead letters, dry-run, replayed once at a rate, back once',
+    async () => {
+      const producer = createProducer(await testKafkaConnection());
+      t.after(() => producer.close());
+      const orderId = randomUUID();
+      // A record whose headers are a real OrderPlaced's but whose value is not JSON: poison for reserveStock.
+      const { headers } = encodeEvent({
+        meta: newEventMeta({ type: 'OrderPlaced', producer: 'order-service', correlationId: orderId }),
+        payload: { orderId, lines: [{ sku: product, quantity: 1 }] },
+      });
+      await producer.send({
+        messages: [
+          {
+            topic: stack.namespace.topic(topicName('orderPlaced')),
+            key: orderId,
+            value: Buffer.from('{"orderId": not json'),
+            headers: new Map(Object.entries(headers)),
+          },
+        ],
+      });
+      const page = await browser.open(DESKTOP);
+      await page.goto(`${console_.url}/#/dead-letters`);
+      await page.fill('input[name="orderId"]', orderId);
+      await page.click('button:has-text("Filter")');
+      const rows = page.locator('[data-testid="dead-letters"] tbody tr');
+      await waitForText(page, '[data-testid="dead-letters"] tr[data-replays="0"]', 'CTR_NOT_JSON');
+      await rows.first().locator('button.link').click();
+      await waitForText(page, '[data-testid="dead-letter"]', 'CTR_NOT_JSON');
+      await waitForText(page, '[data-testid="dead-letter"] pre.payload', 'not json');
+      await screenshot(page, 'dead-letter-desktop');
+      await page.setViewportSize(PHONE);
+      await screenshot(page, 'dead-letter-phone');
+      await page.setViewportSize(DESKTOP);
+
+      // Dry run first: what would be sent where (the consumer's first retry tier), nothing published.
+      await page.locator('[data-testid="dead-letter"] button', { hasText: 'Replay this one' }).click();
+      const retryTopic = stack.namespace.topic('inventory-service.reserve-stock.retry-1');
+      await waitForText(page, '[data-testid="dead-letter"] [data-testid="replay-plan"]', retryTopic);
+      await screenshot(page, 'dead-letter-dry-run-desktop');
+      assert.equal(await rows.count(), 1, 'the dry run published nothing');
+      await page.locator('[data-testid="dead-letter"] input[name="rate"]').fill('5');
+      await page.locator('[data-testid="dead-letter"] button', { hasText: 'Confirm replay' }).click();
+      await waitForText(page, '[data-testid="dead-letter"] [role="status"]', 'Replayed 1 of 1');
+      // Still poison: the retry tier's consumer handled the one copy and dead-lettered it again, stamped replay 1.
+      await waitForText(page, '[data-testid="dead-letters"] tr[data-replays="1"]', 'CTR_NOT_JSON');
+      assert.equal(await rows.count(), 2, 'one replayed copy came back, no more');
+      await screenshot(page, 'dead-letters-desktop');
+      await page.setViewportSize(PHONE);
+      await screenshot(page, 'dead-letters-phone');
+    },
+  );
 
   await t.test('the Notification Service stopped: its group goes WARN, then STOP, and recovers to OK', async () => {
     const group = stack.namespace.group('notification-service.notify-customers');

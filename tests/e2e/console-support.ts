@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { KafkaNamespace } from '@shop/platform';
-import { testKafkaConnection } from '@shop/test-support';
+import { testKafkaConnection, testPostgresUrl } from '@shop/test-support';
 import type { TestStack } from '@shop/test-support/stack';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { createConsoleServer } from '../../tools/src/console/console-server.ts';
@@ -31,7 +31,13 @@ const DOCS_DIR = join(REPO_ROOT, 'docs', 'console');
 export async function startConsole(
   t: TestContext,
   stack: TestStack,
-  options: { namespace?: KafkaNamespace; pollIntervalMs?: number; lagWindowSamples?: number } = {},
+  options: {
+    namespace?: KafkaNamespace;
+    pollIntervalMs?: number;
+    lagWindowSamples?: number;
+    /** The replay audit's database (a test's own). */
+    auditDatabase?: string;
+  } = {},
 ): Promise<{ url: string }> {
   const webRoot = await mkdtemp(join(tmpdir(), 'console-web-'));
   t.after(() => rm(webRoot, { recursive: true, force: true }));
@@ -47,6 +53,10 @@ export async function startConsole(
       connection: await testKafkaConnection('console'),
       namespace: options.namespace ?? stack.namespace,
       groups: catalogGroups(options.namespace ?? stack.namespace),
+    },
+    deadLetters: {
+      databaseUrl: await testPostgresUrl(),
+      ...(options.auditDatabase === undefined ? {} : { auditDatabase: options.auditDatabase }),
     },
     webRoot,
     pollIntervalMs: options.pollIntervalMs ?? 500,

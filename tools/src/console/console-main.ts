@@ -45,6 +45,7 @@ const app = await createConsoleServer({
     namespace: kafkaNamespace(env.KAFKA_NAMESPACE),
     groups: catalogGroups(kafkaNamespace(env.KAFKA_NAMESPACE)),
   },
+  deadLetters: { databaseUrl: env.DATABASE_URL },
   webRoot,
   pollIntervalMs: env.CONSOLE_POLL_INTERVAL_MS,
   lagWindowSamples: DEFAULT_WINDOW_SAMPLES,

@@ -10,16 +10,21 @@ import { extname, join, normalize } from 'node:path';
 import type { KafkaConnection, KafkaNamespace } from '@shop/platform';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Gauge, Registry } from 'prom-client';
+import Value from 'typebox/value';
 import type { GroupTopics } from '../lag/lag-reader.ts';
-import type {
-  Order,
-  OrderSnapshot,
-  Payments,
-  Product,
-  ServiceName,
-  ServiceResult,
-  StockSnapshot,
+import {
+  type DeadLetterFilter,
+  type DeadLetterSnapshot,
+  type Order,
+  type OrderSnapshot,
+  type Payments,
+  type Product,
+  ReplayRequest,
+  type ServiceName,
+  type ServiceResult,
+  type StockSnapshot,
 } from './contracts.ts';
+import { listDeadLetters, replayDeadLetters } from './dead-letters.ts';
 import type { ConsoleErrorCode } from './errors.ts';
 import { LagSource, OverviewSource, TopicsSource } from './live-sources.ts';
 import { answerError, callService, readPart, type ServiceAnswer, type ServiceUrls } from './service-client.ts';
@@ -48,7 +53,12 @@ export interface ConsoleOptions {
   pollIntervalMs: number;
   /** Lag readings in the Burrow-style status window. */
   lagWindowSamples: number;
+  /** The replay audit's PostgreSQL server (the dlt tools' database) and, for tests, its database name. */
+  deadLetters: { databaseUrl: string; auditDatabase?: string };
 }
+
+/** Reading every dead-letter topic to its end is a scan: a listing is read again at most this often. */
+const DEAD_LETTER_POLL_FLOOR_MS = 2_000;
 
 /** Writes one event of a Server-Sent Events stream. */
 function sendEvent(raw: ServerResponse, data: unknown): void {
@@ -87,6 +97,7 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Fast
     reply: FastifyReply,
     read: () => Promise<unknown> | unknown,
     changes?: (f: () => void) => () => void,
+    intervalMs = options.pollIntervalMs,
   ) => {
     reply.hijack();
     const { raw } = reply;
@@ -115,7 +126,7 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Fast
     };
     void push();
     const unsubscribe = changes?.(() => void push());
-    const timer = changes === undefined ? setInterval(() => void push(), options.pollIntervalMs) : undefined;
+    const timer = changes === undefined ? setInterval(() => void push(), intervalMs) : undefined;
     const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
     raw.on('close', () => {
       closed = true;
@@ -209,6 +220,43 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Fast
       ]);
       return { order, payments, reservation, notifications };
     });
+  });
+
+  const deadLetterOptions = {
+    connection: options.kafka.connection,
+    namespace: options.kafka.namespace,
+    ...options.deadLetters,
+  };
+  app.get<{ Querystring: Record<string, string> }>('/api/stream/dead-letters', (request, reply) => {
+    const filter: DeadLetterFilter = {};
+    for (const name of ['consumer', 'code', 'since', 'orderId', 'eventId'] as const) {
+      const value = request.query[name];
+      if (typeof value === 'string' && value.length <= 200) filter[name] = value;
+    }
+    stream(
+      reply,
+      async (): Promise<DeadLetterSnapshot> => {
+        const list = await listDeadLetters(deadLetterOptions, filter);
+        return { list: list.ok ? list : { ok: false, error: list.error } };
+      },
+      undefined,
+      Math.max(options.pollIntervalMs, DEAD_LETTER_POLL_FLOOR_MS),
+    );
+  });
+  app.post<{ Body: unknown }>('/api/dead-letters/replay', async (request, reply) => {
+    if (!Value.Check(ReplayRequest, request.body)) {
+      return badRequest(reply, 'A replay is { filter, dryRun, rate? } with rate above 0 and at most 10000');
+    }
+    const body = request.body as ReplayRequest;
+    const result = await replayDeadLetters(deadLetterOptions, {
+      filter: body.filter,
+      dryRun: body.dryRun,
+      ...(body.rate === undefined ? {} : { rate: body.rate }),
+    });
+    const answer: ServiceResult<unknown> = result.ok
+      ? { ok: true, status: 200, body: result.value }
+      : { ok: false, status: 400, error: result.error };
+    return reply.header('cache-control', 'no-store').send(answer);
   });
 
   app.get<{ Querystring: { customerId?: string } }>('/api/orders', async (request, reply) => {

@@ -207,12 +207,88 @@ export const TopicsSnapshot = Type.Object({
 });
 export type TopicsSnapshot = Static<typeof TopicsSnapshot>;
 
+/** The filters of the dead-letter page (those of `dlt list`); every one optional. */
+export const DeadLetterFilter = Type.Object({
+  consumer: Type.Optional(Type.String({ maxLength: 200 })),
+  code: Type.Optional(Type.String({ maxLength: 200 })),
+  /** ISO 8601 or relative (`1h`). */
+  since: Type.Optional(Type.String({ maxLength: 64 })),
+  orderId: Type.Optional(Type.String({ maxLength: 64 })),
+  eventId: Type.Optional(Type.String({ maxLength: 64 })),
+});
+export type DeadLetterFilter = Static<typeof DeadLetterFilter>;
+
+export const DeadLetterRecord = Type.Object({
+  /** `topic/partition@offset`. */
+  id: Type.String(),
+  topic: Type.String(),
+  partition: Type.Integer(),
+  offset: Type.String(),
+  deadLetteredAt: Type.String(),
+  consumerId: Type.String(),
+  consumerGroup: Type.String(),
+  key: Type.Union([Type.String(), Type.Null()]),
+  eventId: Type.Union([Type.String(), Type.Null()]),
+  eventType: Type.Union([Type.String(), Type.Null()]),
+  errorCode: Type.Union([Type.String(), Type.Null()]),
+  errorKind: Type.Union([Type.String(), Type.Null()]),
+  errorMessage: Type.Union([Type.String(), Type.Null()]),
+  originalTopic: Type.Union([Type.String(), Type.Null()]),
+  attempts: Type.Integer(),
+  replayCount: Type.Integer(),
+  headers: Type.Record(Type.String(), Type.String()),
+  /** The payload as the dlt tools decode it (JSON pretty-printed, else the text or base64). */
+  value: Type.String(),
+  valueEncoding: Type.String(),
+});
+export type DeadLetterRecord = Static<typeof DeadLetterRecord>;
+
+export const DeadLetterList = Type.Object({ records: Type.Array(DeadLetterRecord), matchedTotal: Type.Integer() });
+export type DeadLetterList = Static<typeof DeadLetterList>;
+
+export const DeadLetterSnapshot = Type.Object({ list: Part(DeadLetterList) });
+export type DeadLetterSnapshot = Static<typeof DeadLetterSnapshot>;
+
+export const ReplayRequest = Type.Object(
+  {
+    filter: DeadLetterFilter,
+    dryRun: Type.Boolean(),
+    rate: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10_000 })),
+  },
+  { additionalProperties: false },
+);
+export type ReplayRequest = Static<typeof ReplayRequest>;
+
+/** What a replay did, or would do on a dry run: each record, and where it goes. */
+export const ReplayResult = Type.Object({
+  dryRun: Type.Boolean(),
+  runId: Type.Optional(Type.String()),
+  matched: Type.Integer(),
+  replayed: Type.Integer(),
+  parked: Type.Integer(),
+  skipped: Type.Integer(),
+  failed: Type.Integer(),
+  error: Type.Optional(Type.String()),
+  decisions: Type.Array(
+    Type.Object({
+      action: Type.String(),
+      record: Type.String(),
+      key: Type.Union([Type.String(), Type.Null()]),
+      target: Type.Optional(Type.String()),
+      alsoDeliveredTo: Type.Optional(Type.Array(Type.String())),
+      reason: Type.Optional(Type.String()),
+    }),
+  ),
+});
+export type ReplayResult = Static<typeof ReplayResult>;
+
 /** The console's event streams (GET, text/event-stream; one `data:` JSON snapshot per change). */
 export const STREAM_PATHS = {
   overview: '/api/stream/overview',
   lag: '/api/stream/lag',
   topics: '/api/stream/topics',
   stock: '/api/stream/stock',
+  deadLetters: (filter: Record<string, string>) => `/api/stream/dead-letters?${new URLSearchParams(filter)}`,
   order: (orderId: string) => `/api/stream/orders/${encodeURIComponent(orderId)}`,
 } as const;
 

@@ -1,5 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { DeadLettersPage } from './pages/dead-letters.tsx';
 import { LagPage } from './pages/lag.tsx';
 import { OrderPage, OrdersPage } from './pages/orders.tsx';
 import { OverviewPage } from './pages/overview.tsx';
@@ -10,6 +11,7 @@ const PAGES = [
   { path: '#/orders', label: 'Orders' },
   { path: '#/stock', label: 'Stock' },
   { path: '#/lag', label: 'Topics and lag' },
+  { path: '#/dead-letters', label: 'Dead letters' },
 ] as const;
 
 function useHash(): string {
@@ -28,6 +30,7 @@ function Page({ hash }: { hash: string }) {
   if (hash.startsWith('#/orders')) return <OrdersPage query={hash.split('?')[1] ?? ''} />;
   if (hash === '#/stock') return <StockPage />;
   if (hash === '#/lag') return <LagPage />;
+  if (hash === '#/dead-letters') return <DeadLettersPage />;
   if (hash === '#/' || hash === '#') return <OverviewPage />;
   return <p class="state empty">No page here. Pick one above.</p>;
 }
