@@ -1,8 +1,9 @@
 /**
  * The operator console's server: serves the built front end (web/, built by web-build.ts) and the console's
  * API under /api — event streams that push a snapshot whenever it changes, and the few actions (cancel,
- * retry, set stock) passed to the services' public HTTP APIs. It holds no state of its own and opens no
- * service's database: what it shows comes from the services' APIs and the lag tools' Kafka reader.
+ * retry, set stock passed to the services' public HTTP APIs; dead-letter replays through the dlt tools). It
+ * holds no state of its own and opens no service's database: what it shows comes from the services' APIs and
+ * the tools' Kafka read paths (lag, dead letters).
  */
 import { readFile } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';

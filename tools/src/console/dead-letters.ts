@@ -70,7 +70,8 @@ export function listDeadLetters(
       matchedTotal,
       records: records.map((record) => {
         const detail = toDetail(record);
-        return { ...detail, id: coordinatesOf(record), value: JSON.stringify(detail.value, null, 2) ?? '' };
+        const value = typeof detail.value === 'string' ? detail.value : (JSON.stringify(detail.value, null, 2) ?? '');
+        return { ...detail, id: coordinatesOf(record), value };
       }),
     };
   });
