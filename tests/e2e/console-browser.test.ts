@@ -54,7 +54,7 @@ async function stillSameDocument(page: Page): Promise<boolean> {
   return page.evaluate(() => (globalThis as unknown as { consoleTestMark?: number }).consoleTestMark === 1);
 }
 
-test('the console shows orders, compensation, stock and lag live, at desktop and phone widths, with no browser error', async (t) => {
+test('the console shows orders, compensation, stock, dead letters and lag live, at desktop and phone widths, with no browser error', async (t) => {
   const declined = randomUUID();
   const payment = simulatedPaymentService({ decide: declineCustomers(new Set([declined])) });
   const stack = await startStack(t, { definitions: { payment } });
@@ -65,7 +65,7 @@ test('the console shows orders, compensation, stock and lag live, at desktop and
   const product = sku('console');
   await putStock(stack.inventory.url, product, 10_000);
 
-  await t.test('an order placed while the Payment Service is down turns CONFIRMED live once it is back', async () => {
+  await t.test('an order placed while the Payment Service is down turns CONFIRMED live once it is back, then is cancelled', async () => {
     const paymentPort = new URL(stack.payment.url).port;
     await stack.payment.stop();
     const customer = randomUUID();
@@ -103,6 +103,18 @@ test('the console shows orders, compensation, stock and lag live, at desktop and
     await screenshot(page, 'orders-desktop');
     await page.setViewportSize(PHONE);
     await screenshot(page, 'orders-phone');
+
+    // Cancel as the customer: asked to confirm first, then refunded and CANCELLED on the same page.
+    await page.setViewportSize(DESKTOP);
+    await page.goto(`${console_.url}/#/orders/${orderId}`);
+    await waitForText(page, '[data-testid="order-status"]', 'CONFIRMED');
+    await page.click('button:has-text("Cancel order")');
+    await waitForText(page, '[role="alertdialog"]', 'Cancel this order as its customer?');
+    await screenshot(page, 'order-cancel-confirm-desktop');
+    await page.click('button:has-text("Yes, cancel it")');
+    await waitForText(page, '[data-testid="order-status"]', 'CANCELLED');
+    await waitForText(page, '[data-testid="saga-timeline"] li[data-step="REFUND_PAYMENT"]', 'SUCCEEDED');
+    await waitForText(page, '[data-testid="cancel-reason"]', 'refunded 20.00');
   });
 
   await t.test(
