@@ -13,7 +13,7 @@ export function StockPage() {
       {stream.state === 'loading' || stream.data === undefined ? (
         <Loading what="products" />
       ) : (
-        <PartView part={stream.data.products} what="The Inventory Service">
+        <PartView part={stream.data.products} what="Stock">
           {(products) =>
             products.length === 0 ? (
               <Empty>No products yet.</Empty>
