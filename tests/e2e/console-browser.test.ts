@@ -65,7 +65,7 @@ test('the console shows orders, compensation, stock, dead letters and lag live, 
   const product = sku('console');
   await putStock(stack.inventory.url, product, 10_000);
 
-  await t.test('an order placed while payments are down turns CONFIRMED live once they are back, then is cancelled', async () => {
+  await t.test('an order placed with payments down turns CONFIRMED live, then is cancelled', async () => {
     const paymentPort = new URL(stack.payment.url).port;
     await stack.payment.stop();
     const customer = randomUUID();
