@@ -292,5 +292,6 @@ test('the console shows orders, compensation, stock, dead letters and lag live, 
   });
 
   await browser.close();
+  await console_.close();
   assert.deepEqual(browser.errors, [], 'the browser logged no error');
 });

@@ -11,7 +11,7 @@ import type { TestContext } from 'node:test';
 import type { KafkaNamespace } from '@shop/platform';
 import { testKafkaConnection, testPostgresUrl } from '@shop/test-support';
 import type { TestStack } from '@shop/test-support/stack';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { createConsoleServer } from '../../tools/src/console/console-server.ts';
 import { buildWeb } from '../../tools/src/console/web-build.ts';
 import { catalogGroups } from '../../tools/src/lag/lag-reader.ts';
@@ -38,7 +38,7 @@ export async function startConsole(
     /** The replay audit's database (a test's own). */
     auditDatabase?: string;
   } = {},
-): Promise<{ url: string }> {
+): Promise<{ url: string; close(): Promise<void> }> {
   const webRoot = await mkdtemp(join(tmpdir(), 'console-web-'));
   t.after(() => rm(webRoot, { recursive: true, force: true }));
   await buildWeb(webRoot);
@@ -62,9 +62,15 @@ export async function startConsole(
     pollIntervalMs: options.pollIntervalMs ?? 500,
     lagWindowSamples: options.lagWindowSamples ?? 10,
   });
-  t.after(() => app.close());
+  let closing: Promise<void> | undefined;
+  // Also closed by the test itself before the stack's teardown deletes the topics its readers poll.
+  const close = () => {
+    closing ??= app.close();
+    return closing;
+  };
+  t.after(close);
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
-  return { url };
+  return { url, close };
 }
 
 export interface ConsoleBrowser {
@@ -92,12 +98,10 @@ export async function launchBrowser(t: TestContext): Promise<ConsoleBrowser> {
     ],
   });
   const errors: string[] = [];
-  const contexts: BrowserContext[] = [];
   let closed = false;
   const close = async () => {
     if (closed) return;
     closed = true;
-    for (const context of contexts) await context.close();
     await browser.close();
   };
   t.after(close);
@@ -107,7 +111,6 @@ export async function launchBrowser(t: TestContext): Promise<ConsoleBrowser> {
     close,
     async open(size) {
       const context = await browser.newContext({ viewport: size, deviceScaleFactor: 1 });
-      contexts.push(context);
       const page = await context.newPage();
       page.on('console', (message) => {
         if (message.type() === 'error') errors.push(`${page.url()}: console error: ${message.text()}`);

@@ -68,7 +68,8 @@ function sendEvent(raw: ServerResponse, data: unknown): void {
 
 export async function createConsoleServer(options: ConsoleOptions): Promise<FastifyInstance> {
   const { services: urls } = options;
-  const app = Fastify({ logger: false });
+  // Event streams never end by themselves: closing the server closes every connection instead of waiting.
+  const app = Fastify({ logger: false, forceCloseConnections: true });
   const lag = new LagSource({
     connection: options.kafka.connection,
     groups: options.kafka.groups,
@@ -85,8 +86,10 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Fast
   lag.start();
   overview.start();
   topics.start();
-  app.addHook('onClose', async () => {
+  app.addHook('preClose', async () => {
     for (const raw of streams) raw.end();
+  });
+  app.addHook('onClose', async () => {
     await Promise.all([overview.stop(), lag.stop(), topics.stop()]);
   });
 

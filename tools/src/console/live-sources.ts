@@ -26,6 +26,9 @@ export const LAG_HISTORY_POINTS = 60;
 
 type Listener = () => void;
 
+/** How long stop() waits for a reading under way before it lets the caller close the clients. */
+const STOP_WAIT_MS = 3_000;
+
 /** Runs `poll` now and then `intervalMs` after each poll ends (polls never overlap) until stop(). */
 abstract class Poller {
   readonly #intervalMs: number;
@@ -60,7 +63,13 @@ abstract class Poller {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    await this.#running;
+    // A reading stuck on a cluster that went away must not hold up the shutdown; closing its client ends it.
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, STOP_WAIT_MS);
+    });
+    await Promise.race([this.#running, bound]);
+    clearTimeout(timer);
   }
 }
 
