@@ -315,10 +315,16 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Fast
 
   // The front end: its files, and index.html for every other path (the pages are routed in the browser).
   app.get('/*', async (request, reply) => {
-    const path = normalize(decodeURIComponent(new URL(request.url, 'http://console').pathname)).replace(
-      /^(\.\.[/\\])+/,
-      '',
-    );
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(new URL(request.url, 'http://console').pathname);
+    } catch {
+      return reply
+        .status(404)
+        .send({ error: { code: 'CON_NOT_FOUND' satisfies ConsoleErrorCode, message: 'No such file' } });
+    }
+    // Normalised from the root, so no `..` can leave the web root.
+    const path = normalize(`/${decoded}`);
     const file = join(options.webRoot, path);
     const inside = file.startsWith(options.webRoot) && extname(file) !== '';
     try {
