@@ -14,4 +14,6 @@ export const STACK_SERVICES = [
 /** Operator processes `npm start` runs beside the services (not services: no database, no topics of their own). */
 export const STACK_TOOLS = [
   { entry: 'tools/src/lag/lag-monitor-main.ts', label: 'lag-monitor', port: 9308, portEnv: 'LAG_MONITOR_PORT' },
+  // The operator console (docs/console.md): builds its front end at start, then serves it with its live API.
+  { entry: 'tools/src/console/console-main.ts', label: 'console', port: 8080, portEnv: 'CONSOLE_PORT' },
 ] as const;

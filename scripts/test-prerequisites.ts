@@ -115,6 +115,22 @@ function checkPrometheus(probe: Probe): Missing | undefined {
 }
 
 /**
+ * The console's browser tests drive Debian's Chromium (playwright-core downloads no browser), from CHROMIUM_PATH
+ * or /usr/bin/chromium. Scripts import no test module, so the default is repeated from tests/e2e/console-support.ts.
+ */
+const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
+
+function checkChromium(probe: Probe): Missing | undefined {
+  const path = probe.env.CHROMIUM_PATH?.trim() || DEFAULT_CHROMIUM_PATH;
+  if (probe.isExecutable(path)) return undefined;
+  return {
+    what: "Chromium (the operator console's browser tests)",
+    found: `no executable ${path}`,
+    fix: 'apt-get install -y chromium (or set CHROMIUM_PATH to a Chromium or Chrome binary)',
+  };
+}
+
+/**
  * The benchmark's and the chaos suite's private PostgreSQL servers (the quick REST-versus-Kafka comparison,
  * the short chaos run) are made with the server's own binaries, from PG_BIN_DIR or PostgreSQL 15's
  * directory. Scripts import no tools module, so the default is repeated from tools/src/bench/private-postgres.ts.
@@ -183,6 +199,7 @@ export async function checkPrerequisites(probe: Probe, config: PreflightConfig):
     checkJava(probe),
     checkMaven(probe),
     checkPrometheus(probe),
+    checkChromium(probe),
     checkPostgresServerTools(probe),
     postgres,
     kafka,

@@ -1,6 +1,6 @@
 /**
  * `npm test`: the whole gate a change must pass, in the order that fails fastest — a preflight of
- * everything outside npm the suite needs (Java, Maven, promtool, PostgreSQL; scripts/test-prerequisites.ts),
+ * everything outside npm the suite needs (Java, Maven, promtool, Chromium, PostgreSQL; scripts/test-prerequisites.ts),
  * type check, lint, dependency boundaries, then every test file on the real Kafka and PostgreSQL.
  * Uses KAFKA_BOOTSTRAP_SERVERS when set; otherwise reuses the local broker, or starts one for the run and
  * stops it afterwards. A missing broker or database fails the run; no test is skipped for lack of one.
@@ -41,10 +41,16 @@ const UNIT_TEST_GLOBS = ['services/*/test/domain/**/*.test.ts', 'packages/contra
 const TEST_CONCURRENCY = 4;
 /**
  * Test files that start brokers or whole stacks of their own (a broker on other ports, the three-node
- * cluster, the chaos stack, the benchmark's private stacks): run one at a time after the others. Beside three other files they starved
+ * cluster, the chaos stack, the benchmark's private stacks), and the console's browser tests (a stack and
+ * Chromium): run one at a time after the others. Beside three other files they starved
  * each other on 2 cores (a broker taking over 60 s to answer Metadata), and alone they are quick.
  */
-const SOLO_TEST_GLOBS = ['infra/kafka/test/**/*.test.ts', 'tests/e2e/chaos-*.test.ts', 'tests/e2e/bench-*.test.ts'];
+const SOLO_TEST_GLOBS = [
+  'infra/kafka/test/**/*.test.ts',
+  'tests/e2e/chaos-*.test.ts',
+  'tests/e2e/bench-*.test.ts',
+  'tests/e2e/console-*.test.ts',
+];
 /** Per test; a hung test fails instead of eating CI's budget. */
 const TEST_TIMEOUT_MS = 180_000;
 
@@ -101,6 +107,8 @@ try {
   const npx = 'npx';
   if (!values['no-static']) {
     step('type check (tsc --noEmit)', npx, ['tsc', '--noEmit', '-p', '.']);
+    // The console's front end has the browser's types (DOM, JSX), kept out of the Node code's configuration.
+    step('type check of the console front end', npx, ['tsc', '--noEmit', '-p', 'tools/src/console/web']);
     step('lint and format (biome check)', npx, ['biome', 'check', '.']);
     step('dependency boundaries', process.execPath, ['tools/src/check-boundaries.ts']);
   }

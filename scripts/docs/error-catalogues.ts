@@ -11,6 +11,7 @@ import {
   PLATFORM_ERRORS,
   platformError,
 } from '@shop/platform';
+import { CONSOLE_ERRORS, consoleError } from '@shop/tools/console/errors';
 import { DLT_ERRORS, dltError } from '@shop/tools/dlt/errors';
 import { LAG_ERRORS, lagError } from '@shop/tools/lag/errors';
 import { INVENTORY_ERRORS, inventoryError } from '../../services/inventory/src/errors.ts';
@@ -106,5 +107,13 @@ export const ERROR_CATALOGUES: readonly CatalogueEntry[] = [
     reachedThrough: 'The `lag` CLI and the lag monitor.',
     catalogue: LAG_ERRORS,
     factory: lagError,
+  },
+  {
+    prefix: 'CON',
+    owner: 'Operator console (tools)',
+    source: 'tools/src/console/errors.ts',
+    reachedThrough: "The console's API and its pages (a service's own refusal keeps the service's code).",
+    catalogue: CONSOLE_ERRORS,
+    factory: consoleError,
   },
 ];

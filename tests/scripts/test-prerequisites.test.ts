@@ -162,7 +162,7 @@ test('the system probe should look commands up on the PATH it is given, and run 
 });
 
 test('the preflight should report PostgreSQL server binaries missing from PG_BIN_DIR (the private servers of chaos and bench)', async () => {
-  const present = new Set(['/opt/pg/bin/initdb']);
+  const present = new Set(['/opt/pg/bin/initdb', '/usr/bin/chromium']);
   const probe = fakeProbe(EVERYTHING, {
     env: { PG_BIN_DIR: '/opt/pg/bin' },
     isExecutable: (path) => present.has(path),
@@ -174,4 +174,23 @@ test('the preflight should report PostgreSQL server binaries missing from PG_BIN
   );
   present.add('/opt/pg/bin/pg_ctl');
   assert.deepEqual(await checkPrerequisites(probe, { databaseUrl: DATABASE_URL }), []);
+});
+
+test("the preflight should report Chromium missing (the console's browser tests), at CHROMIUM_PATH when set", async () => {
+  const present = new Set(['/usr/lib/postgresql/15/bin/initdb', '/usr/lib/postgresql/15/bin/pg_ctl']);
+  const probe = fakeProbe(EVERYTHING, { isExecutable: (path) => present.has(path) });
+  const missing = await checkPrerequisites(probe, { databaseUrl: DATABASE_URL });
+  assert.deepEqual(
+    missing.map((item) => [item.found, item.fix.split(' ').slice(0, 4).join(' ')]),
+    [['no executable /usr/bin/chromium', 'apt-get install -y chromium']],
+  );
+  present.add('/usr/bin/chromium');
+  assert.deepEqual(await checkPrerequisites(probe, { databaseUrl: DATABASE_URL }), []);
+
+  const elsewhere = fakeProbe(EVERYTHING, {
+    env: { CHROMIUM_PATH: '/opt/chrome/chrome' },
+    isExecutable: (path) => present.has(path),
+  });
+  const [other] = await checkPrerequisites(elsewhere, { databaseUrl: DATABASE_URL });
+  assert.equal(other?.found, 'no executable /opt/chrome/chrome');
 });

@@ -1,0 +1,297 @@
+/**
+ * The operator console in a real browser (Debian's Chromium through playwright-core) on the real stack: every
+ * page at a desktop and a phone width, updated live from the console's event streams without a reload. An
+ * order placed while the Payment Service is down shows the service as unavailable and the order PENDING, then
+ * turns CONFIRMED once the service is back; a declined card shows the compensation (the stock released) and the
+ * declined payment; a stock edit shows the service's validation error beside its field, then the new stock.
+ * Any error in the browser's console fails the test.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { encodeEvent, newEventMeta, topicName } from '@shop/contracts';
+import { createProducer } from '@shop/platform';
+import { createTestDatabase, testKafkaConnection, uniqueName } from '@shop/test-support';
+import {
+  declineCustomers,
+  placeOrder,
+  putStock,
+  restartService,
+  simulatedPaymentService,
+  startStack,
+} from '@shop/test-support/stack';
+import type { Page } from 'playwright-core';
+import { notificationService } from '../../services/notification/src/service.ts';
+import {
+  DESKTOP,
+  launchBrowser,
+  PHONE,
+  screenshot,
+  startConsole,
+  VISIBLE_TIMEOUT_MS,
+  waitForText,
+} from './console-support.ts';
+
+/** Pace of the orders placed during the Notification Service's outage (a driver's pace, not a wait). */
+const DRIVE_EVERY_MS = 200;
+
+function sku(prefix: string): string {
+  return uniqueName(prefix)
+    .toUpperCase()
+    .replace(/[^A-Z0-9-]/g, '-')
+    .slice(0, 40);
+}
+
+/** Marks the document, so the test can tell a live update from a reload (a reload loses the mark). */
+async function markDocument(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    (globalThis as unknown as { consoleTestMark: number }).consoleTestMark = 1;
+  });
+}
+
+async function stillSameDocument(page: Page): Promise<boolean> {
+  return page.evaluate(() => (globalThis as unknown as { consoleTestMark?: number }).consoleTestMark === 1);
+}
+
+test('the console shows orders, compensation, stock, dead letters and lag live, at desktop and phone widths, with no browser error', async (t) => {
+  const declined = randomUUID();
+  const payment = simulatedPaymentService({ decide: declineCustomers(new Set([declined])) });
+  const stack = await startStack(t, { definitions: { payment } });
+  // The replay audit in a database of the test's own, dropped afterwards.
+  const audit = await createTestDatabase(t, 'console_audit');
+  const console_ = await startConsole(t, stack, { auditDatabase: audit.name });
+  const browser = await launchBrowser(t);
+  const product = sku('console');
+  await putStock(stack.inventory.url, product, 10_000);
+
+  await t.test('an order placed with payments down turns CONFIRMED live, then is cancelled', async () => {
+    const paymentPort = new URL(stack.payment.url).port;
+    await stack.payment.stop();
+    const customer = randomUUID();
+    const orderId = await placeOrder(stack.order.url, [{ sku: product, quantity: 2 }], { customerId: customer });
+    const page = await browser.open(DESKTOP);
+    await page.goto(`${console_.url}/#/orders/${orderId}`);
+    await markDocument(page);
+    // The saga waits on the charge; the page says the Payment Service is down instead of going blank.
+    await waitForText(page, '[data-testid="order-status"]', 'PENDING');
+    await waitForText(page, '.state.failed', 'Payments unavailable');
+    await waitForText(page, '[data-testid="saga-timeline"] li[data-step="CHARGE_PAYMENT"]', 'CHARGE_PAYMENT');
+    await screenshot(page, 'order-payment-down-desktop');
+
+    const restarted = await restartService(t, payment, stack.payment, { PORT: paymentPort });
+    assert.equal(restarted.url, stack.payment.url, 'the Payment Service came back where the console calls it');
+    await waitForText(page, '[data-testid="order-status"]', 'CONFIRMED');
+    await waitForText(page, '[data-testid="payments"]', 'CAPTURED');
+    await waitForText(page, '[data-testid="reservation"]', 'COMMITTED');
+    assert.ok(await stillSameDocument(page), 'CONFIRMED arrived over the stream, without a reload');
+    assert.equal(await page.locator('.state.failed').count(), 0, 'no part of the page is marked unavailable');
+    await screenshot(page, 'order-confirmed-desktop');
+    await page.setViewportSize(PHONE);
+    await screenshot(page, 'order-confirmed-phone');
+
+    // The customer's orders, found by customer id, filtered by state.
+    await page.setViewportSize(DESKTOP);
+    await page.goto(`${console_.url}/#/orders`);
+    await page.fill('input[name="customerId"]', customer);
+    await page.click('text=List orders');
+    await waitForText(page, '[data-testid="order-list"]', orderId);
+    await page.selectOption('select', 'CANCELLED');
+    await waitForText(page, '.state.empty', 'No orders in state CANCELLED');
+    await page.selectOption('select', 'CONFIRMED');
+    await waitForText(page, '[data-testid="order-list"]', orderId);
+    await screenshot(page, 'orders-desktop');
+    await page.setViewportSize(PHONE);
+    await screenshot(page, 'orders-phone');
+
+    // Cancel as the customer: asked to confirm first, then refunded and CANCELLED on the same page.
+    await page.setViewportSize(DESKTOP);
+    await page.goto(`${console_.url}/#/orders/${orderId}`);
+    await waitForText(page, '[data-testid="order-status"]', 'CONFIRMED');
+    await page.click('button:has-text("Cancel order")');
+    await waitForText(page, '[role="alertdialog"]', 'Cancel this order as its customer?');
+    await screenshot(page, 'order-cancel-confirm-desktop');
+    await page.click('button:has-text("Yes, cancel it")');
+    await waitForText(page, '[data-testid="order-status"]', 'CANCELLED');
+    await waitForText(page, '[data-testid="saga-timeline"] li[data-step="REFUND_PAYMENT"]', 'SUCCEEDED');
+    await waitForText(page, '[data-testid="cancel-reason"]', 'refunded 20.00');
+  });
+
+  await t.test(
+    'a declined card shows the compensation: stock released, payment declined, order CANCELLED',
+    async () => {
+      const orderId = await placeOrder(stack.order.url, [{ sku: product, quantity: 1 }], { customerId: declined });
+      const page = await browser.open(DESKTOP);
+      await page.goto(`${console_.url}/#/orders/${orderId}`);
+      await waitForText(page, '[data-testid="order-status"]', 'CANCELLED');
+      await waitForText(page, '[data-testid="saga-timeline"] li[data-step="RELEASE_STOCK"]', 'SUCCEEDED');
+      await waitForText(page, '[data-testid="saga-timeline"] li[data-step="CHARGE_PAYMENT"]', 'FAILED');
+      await waitForText(page, '[data-testid="payments"]', 'DECLINED');
+      await waitForText(page, '[data-testid="reservation"]', 'RELEASED');
+      await waitForText(page, '[data-testid="cancel-reason"]', 'Cancelled');
+      await screenshot(page, 'order-declined-desktop');
+      await page.setViewportSize(PHONE);
+      await screenshot(page, 'order-declined-phone');
+    },
+  );
+
+  await t.test('stock: an invalid edit is refused beside its field; a valid one shows the new stock live', async () => {
+    const page = await browser.open(DESKTOP);
+    await page.goto(`${console_.url}/#/stock`);
+    const row = page.locator(`tr[data-sku="${product}"]`);
+    await row.waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+    await row.locator('button', { hasText: 'Edit' }).click();
+    await row.locator('input[name="available"]').fill('-5');
+    await row.locator('button[type="submit"]').click();
+    // Refused by the Inventory Service's schema (minimum 0), shown next to the field it names.
+    await waitForText(page, `tr[data-sku="${product}"] [data-error-for="available"]`, /0/);
+    await screenshot(page, 'stock-invalid-desktop');
+    await row.locator('input[name="available"]').fill('7');
+    await row.locator('button[type="submit"]').click();
+    await waitForText(page, `tr[data-sku="${product}"] [data-field="available"]`, /^7$/);
+    await screenshot(page, 'stock-desktop');
+    await page.setViewportSize(PHONE);
+    await screenshot(page, 'stock-phone');
+  });
+
+  await t.test('overview and lag pages show the services, the rates and every consumer group', async () => {
+    const page = await browser.open(DESKTOP);
+    await page.goto(`${console_.url}/#/`);
+    for (const service of ['order', 'inventory', 'payment', 'notification']) {
+      await waitForText(page, `[data-testid="service-${service}"]`, 'UP');
+    }
+    await page.locator('[data-testid="group-statuses"]').waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+    await page.locator('[data-testid="rates"] .tile-value', { hasText: /^\d/ }).first().waitFor({
+      timeout: VISIBLE_TIMEOUT_MS,
+    });
+    await screenshot(page, 'overview-desktop');
+    await page.setViewportSize(PHONE);
+    await screenshot(page, 'overview-phone');
+
+    await page.setViewportSize(DESKTOP);
+    await page.goto(`${console_.url}/#/lag`);
+    const notify = page.locator(
+      `[data-testid="group-${stack.namespace.group('notification-service.notify-customers')}"]`,
+    );
+    await notify.waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+    await page
+      .locator(
+        `[data-testid="group-${stack.namespace.group('notification-service.notify-customers')}"][data-status="OK"]`,
+      )
+      .waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+    // The catalog beside the cluster: the test namespace's topics were provisioned from it, so nothing drifts.
+    await waitForText(page, '[data-testid="cluster"]', 'every topic matches the catalog');
+    await waitForText(page, `[data-topic="${stack.namespace.topic('order-service.order-placed')}"]`, 'IN SYNC');
+    await screenshot(page, 'lag-desktop');
+    await page.setViewportSize(PHONE);
+    await screenshot(page, 'lag-phone');
+  });
+
+  await t.test(
+    'a poison record: found among the dead letters, dry-run, replayed once at a rate, back once',
+    async () => {
+      const producer = createProducer(await testKafkaConnection());
+      t.after(() => producer.close());
+      const orderId = randomUUID();
+      // A record whose headers are a real OrderPlaced's but whose value is not JSON: poison for reserveStock.
+      const { headers } = encodeEvent({
+        meta: newEventMeta({ type: 'OrderPlaced', producer: 'order-service', correlationId: orderId }),
+        payload: { orderId, lines: [{ sku: product, quantity: 1 }] },
+      });
+      await producer.send({
+        messages: [
+          {
+            topic: stack.namespace.topic(topicName('orderPlaced')),
+            key: orderId,
+            value: Buffer.from('{"orderId": not json'),
+            headers: new Map(Object.entries(headers)),
+          },
+        ],
+      });
+      const page = await browser.open(DESKTOP);
+      await page.goto(`${console_.url}/#/dead-letters`);
+      await page.fill('input[name="orderId"]', orderId);
+      await page.click('button:has-text("Filter")');
+      const rows = page.locator('[data-testid="dead-letters"] tbody tr');
+      await waitForText(page, '[data-testid="dead-letters"] tr[data-replays="0"]', 'CTR_NOT_JSON');
+      await rows.first().locator('button.link').click();
+      await waitForText(page, '[data-testid="dead-letter"]', 'CTR_NOT_JSON');
+      await waitForText(page, '[data-testid="dead-letter"] pre.payload', 'not json');
+      await screenshot(page, 'dead-letter-desktop');
+      await page.setViewportSize(PHONE);
+      await screenshot(page, 'dead-letter-phone');
+      await page.setViewportSize(DESKTOP);
+
+      // Dry run first: what would be sent where (the consumer's first retry tier), nothing published.
+      await page.locator('[data-testid="dead-letter"] button', { hasText: 'Replay this one' }).click();
+      const retryTopic = stack.namespace.topic('inventory-service.reserve-stock.retry-1');
+      await waitForText(page, '[data-testid="dead-letter"] [data-testid="replay-plan"]', retryTopic);
+      await screenshot(page, 'dead-letter-dry-run-desktop');
+      assert.equal(await rows.count(), 1, 'the dry run published nothing');
+      await page.locator('[data-testid="dead-letter"] input[name="rate"]').fill('5');
+      await page.locator('[data-testid="dead-letter"] button', { hasText: 'Confirm replay' }).click();
+      await waitForText(page, '[data-testid="dead-letter"] [role="status"]', 'Replayed 1 of 1');
+      // Still poison: the retry tier's consumer handled the one copy and dead-lettered it again, stamped replay 1.
+      await waitForText(page, '[data-testid="dead-letters"] tr[data-replays="1"]', 'CTR_NOT_JSON');
+      assert.equal(await rows.count(), 2, 'one replayed copy came back, no more');
+      await screenshot(page, 'dead-letters-desktop');
+      await page.setViewportSize(PHONE);
+      await screenshot(page, 'dead-letters-phone');
+    },
+  );
+
+  await t.test('the Notification Service stopped: its group goes WARN, then STOP, and recovers to OK', async () => {
+    const group = stack.namespace.group('notification-service.notify-customers');
+    const card = (status: string) => page.locator(`[data-testid="group-${group}"][data-status="${status}"]`);
+    const page = await browser.open(DESKTOP);
+    await page.goto(`${console_.url}/#/lag`);
+    await card('OK').waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+    await markDocument(page);
+    const notificationPort = new URL(stack.notification.url).port;
+    // Both waits start before the outage, so a WARN that lasts a single reading is not missed.
+    // Checked on every animation frame (a locator's wait backs off to 1 s polls and could miss a short WARN).
+    const shown = (status: string) =>
+      page
+        .waitForFunction(
+          (selector) =>
+            (globalThis as unknown as { document: { querySelector(s: string): unknown } }).document.querySelector(
+              selector,
+            ) !== null,
+          `[data-testid="group-${group}"][data-status="${status}"]`,
+          { polling: 'raf', timeout: VISIBLE_TIMEOUT_MS },
+        )
+        .then(
+          () => undefined,
+          (error: Error) => error,
+        );
+    const warned = shown('WARN');
+    const stopped = shown('STOP');
+    await stack.notification.stop();
+    // Orders keep coming, so the stopped group's outcomes topic grows while nobody commits.
+    let driving = true;
+    const driver = (async () => {
+      while (driving) {
+        await placeOrder(stack.order.url, [{ sku: product, quantity: 1 }]);
+        await sleep(DRIVE_EVERY_MS);
+      }
+    })();
+    try {
+      const warnFailure = await warned;
+      if (warnFailure !== undefined) throw warnFailure;
+      await screenshot(page, 'lag-warn-desktop');
+      const stopFailure = await stopped;
+      if (stopFailure !== undefined) throw stopFailure;
+      await screenshot(page, 'lag-stop-desktop');
+    } finally {
+      driving = false;
+      await driver;
+    }
+    await restartService(t, notificationService, stack.notification, { PORT: notificationPort });
+    await card('OK').waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+    assert.ok(await stillSameDocument(page), 'the statuses arrived over the stream, without a reload');
+  });
+
+  await browser.close();
+  await console_.close();
+  assert.deepEqual(browser.errors, [], 'the browser logged no error');
+});

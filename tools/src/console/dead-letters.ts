@@ -1,0 +1,111 @@
+/**
+ * The console's dead-letter actions, on the dlt tools' own commands (the same reader, filters, replay plan,
+ * rate and audit as `npm run dlt`): list with filters, and replay a selection, always as a dry run first.
+ */
+import { isAppError, type KafkaConnection, type KafkaNamespace } from '@shop/platform';
+import { coordinatesOf } from '../dlt/dead-letter.ts';
+import { type DltContext, dltList, dltReplay } from '../dlt/dlt-commands.ts';
+import type { DltFilterOptions } from '../dlt/dlt-filter.ts';
+import { toDetail } from '../dlt/dlt-format.ts';
+import type { ConsoleError, DeadLetterFilter, DeadLetterList, ReplayResult } from './contracts.ts';
+
+/** Dead letters one listing shows (the oldest first, as `dlt list`). */
+export const DEAD_LETTER_LIST_LIMIT = 200;
+/** Who the audit names as the replaying operator until the console knows who is signed in. */
+export const CONSOLE_OPERATOR = 'console';
+
+export interface DeadLetterOptions {
+  connection: KafkaConnection;
+  namespace: KafkaNamespace;
+  /** PostgreSQL server URL of the replay audit (the tools' own database, never a service's). */
+  databaseUrl: string;
+  auditDatabase?: string;
+}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: ConsoleError };
+
+function context(options: DeadLetterOptions): DltContext {
+  return {
+    connection: options.connection,
+    namespace: options.namespace,
+    databaseUrl: options.databaseUrl,
+    ...(options.auditDatabase === undefined ? {} : { auditDatabase: options.auditDatabase }),
+    // The commands print for a terminal; the console returns their results instead.
+    out: () => {},
+    err: () => {},
+  };
+}
+
+function filterOptions(filter: DeadLetterFilter): DltFilterOptions {
+  const options: DltFilterOptions = {};
+  for (const name of ['consumer', 'code', 'since', 'orderId', 'eventId'] as const) {
+    const value = filter[name]?.trim();
+    if (value !== undefined && value !== '') options[name] = value;
+  }
+  return options;
+}
+
+async function outcome<T>(run: () => Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { ok: true, value: await run() };
+  } catch (error) {
+    if (isAppError(error)) return { ok: false, error: { code: error.code, message: error.message } };
+    return {
+      ok: false,
+      error: { code: 'CON_KAFKA_UNAVAILABLE', message: `Dead letters could not be read: ${(error as Error).message}` },
+    };
+  }
+}
+
+export function listDeadLetters(
+  options: DeadLetterOptions,
+  filter: DeadLetterFilter,
+): Promise<Outcome<DeadLetterList>> {
+  return outcome(async () => {
+    const { records, matchedTotal } = await dltList(context(options), {
+      ...filterOptions(filter),
+      limit: DEAD_LETTER_LIST_LIMIT,
+    });
+    return {
+      matchedTotal,
+      records: records.map((record) => {
+        const detail = toDetail(record);
+        const value = typeof detail.value === 'string' ? detail.value : (JSON.stringify(detail.value, null, 2) ?? '');
+        return { ...detail, id: coordinatesOf(record), value };
+      }),
+    };
+  });
+}
+
+export function replayDeadLetters(
+  options: DeadLetterOptions,
+  request: { filter: DeadLetterFilter; dryRun: boolean; rate?: number },
+): Promise<Outcome<ReplayResult>> {
+  return outcome(async () => {
+    const summary = await dltReplay(context(options), {
+      ...filterOptions(request.filter),
+      operator: CONSOLE_OPERATOR,
+      dryRun: request.dryRun,
+      ...(request.rate === undefined ? {} : { rate: request.rate }),
+    });
+    return {
+      dryRun: summary.dryRun,
+      ...(summary.runId === undefined ? {} : { runId: summary.runId }),
+      matched: summary.matched,
+      replayed: summary.replayed,
+      parked: summary.parked,
+      skipped: summary.skipped,
+      failed: summary.failed,
+      ...(summary.error === undefined ? {} : { error: summary.error }),
+      decisions: summary.decisions.map((decision) => ({
+        action: decision.action,
+        record: coordinatesOf(decision.record),
+        key: decision.record.key ?? null,
+        ...(decision.action === 'replay'
+          ? { target: decision.target.topic, alsoDeliveredTo: [...decision.target.alsoDeliveredTo] }
+          : {}),
+        ...(decision.action === 'skipped' ? { reason: decision.reason } : {}),
+      })),
+    };
+  });
+}

@@ -1,0 +1,86 @@
+/**
+ * The console server's own answers, over HTTP on the real broker, with every service down: a stream's
+ * snapshot marks the service unavailable instead of failing, bad parameters are CON_INVALID_INPUT, unknown
+ * API routes CON_NOT_FOUND, and the front end's files are served from the web root only (any other path is
+ * the page, so the browser's router takes it).
+ */
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { kafkaNamespace } from '@shop/platform';
+import { testKafkaConnection, testPostgresUrl } from '@shop/test-support';
+import { createConsoleServer } from '../../src/console/console-server.ts';
+
+const DOWN = 'http://127.0.0.1:1';
+
+test('the console answers with its own codes, marks a service that is down, and serves only its web root', async (t) => {
+  const webRoot = await mkdtemp(join(tmpdir(), 'console-root-'));
+  t.after(() => rm(webRoot, { recursive: true, force: true }));
+  await mkdir(join(webRoot, 'assets'));
+  await writeFile(join(webRoot, 'index.html'), '<!doctype html><title>console</title>');
+  await writeFile(join(webRoot, 'assets', 'app.js'), 'export {};');
+  const namespace = kafkaNamespace('console-unit');
+  const app = await createConsoleServer({
+    services: { order: DOWN, inventory: DOWN, payment: DOWN, notification: DOWN },
+    kafka: { connection: await testKafkaConnection('console-unit'), namespace, groups: [] },
+    deadLetters: { databaseUrl: await testPostgresUrl() },
+    webRoot,
+    pollIntervalMs: 500,
+    lagWindowSamples: 10,
+  });
+  t.after(() => app.close());
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+
+  const json = async (path: string, init?: RequestInit) => {
+    const response = await fetch(`${url}${path}`, init);
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  assert.deepEqual((await json('/api/orders?customerId=nope')).status, 400);
+  assert.deepEqual((await json('/api/orders?customerId=nope')).body, {
+    error: { code: 'CON_INVALID_INPUT', message: 'customerId is a UUID' },
+  });
+  assert.equal(((await json('/api/nothing')).body.error as { code: string }).code, 'CON_NOT_FOUND');
+  // An action on a service that is down is an answer (the browser logs no failed request), with the reason.
+  const cancel = await json('/api/orders/6f1c1f8e-8f7e-4a57-9d3b-2f0a4c8e1d11/cancel', { method: 'POST' });
+  assert.equal(cancel.status, 200);
+  assert.equal(cancel.body.ok, false);
+  assert.equal((cancel.body.error as { code: string }).code, 'CON_SERVICE_UNAVAILABLE');
+
+  // The stock stream's first snapshot: the Inventory Service is down, said so in the data.
+  const controller = new AbortController();
+  const stream = await fetch(`${url}/api/stream/stock`, { signal: controller.signal });
+  assert.equal(stream.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+  const reader = stream.body?.getReader();
+  let text = '';
+  while (!text.includes('\n\n') && reader !== undefined) {
+    const chunk = await reader.read();
+    if (chunk.done) break;
+    text += new TextDecoder().decode(chunk.value);
+  }
+  controller.abort();
+  const snapshot = JSON.parse(text.replace(/^data: /, '').trim()) as {
+    products: { ok: boolean; error: { code: string } };
+  };
+  assert.equal(snapshot.products.ok, false);
+  assert.equal(snapshot.products.error.code, 'CON_SERVICE_UNAVAILABLE');
+
+  // Files: the asset, the page for any route, and never a file outside the root.
+  const asset = await fetch(`${url}/assets/app.js`);
+  assert.equal(asset.headers.get('content-type'), 'text/javascript; charset=utf-8');
+  assert.equal(await asset.text(), 'export {};');
+  assert.match(await (await fetch(`${url}/orders/anything`)).text(), /<title>console<\/title>/);
+  for (const outside of [
+    '/..%2f..%2f..%2fetc%2fpasswd',
+    '/%2e%2e/%2e%2e/etc/passwd',
+    '/assets/..%2f..%2f..%2fetc/hosts',
+  ]) {
+    const response = await fetch(`${url}${outside}`);
+    const body = await response.text();
+    assert.doesNotMatch(body, /root:|localhost/, outside);
+  }
+  // A malformed escape is refused (by Fastify's router or the file handler), never a server error.
+  const malformed = (await fetch(`${url}/%E0%A4%A`)).status;
+  assert.ok(malformed === 400 || malformed === 404, `malformed path answered ${malformed}`);
+});
