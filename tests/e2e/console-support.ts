@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { KafkaNamespace } from '@shop/platform';
-import { testKafkaConnection, testPostgresUrl } from '@shop/test-support';
+import { TEST_AUTH_SECRET, testKafkaConnection, testPostgresUrl } from '@shop/test-support';
 import type { TestStack } from '@shop/test-support/stack';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { createConsoleServer } from '../../tools/src/console/console-server.ts';
+import { signedCredentials } from '../../tools/src/console/service-client.ts';
 import { buildWeb } from '../../tools/src/console/web-build.ts';
 import { catalogGroups } from '../../tools/src/lag/lag-reader.ts';
 
@@ -43,6 +44,8 @@ export async function startConsole(
   t.after(() => rm(webRoot, { recursive: true, force: true }));
   await buildWeb(webRoot);
   const app = await createConsoleServer({
+    // Signed with the test process's secret, which every service of the test stack verifies with.
+    credentials: signedCredentials(TEST_AUTH_SECRET),
     services: {
       order: stack.order.url,
       inventory: stack.inventory.url,

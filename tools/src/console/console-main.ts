@@ -3,7 +3,8 @@
  * the front end, then serves it with the console's API. Environment, read once here: KAFKA_BOOTSTRAP_SERVERS,
  * KAFKA_NAMESPACE, CONSOLE_PORT, CONSOLE_HOST, CONSOLE_POLL_INTERVAL_MS, the four services' URLs
  * (ORDER_SERVICE_URL, INVENTORY_SERVICE_URL, PAYMENT_SERVICE_URL, NOTIFICATION_SERVICE_URL; default: each
- * service's default port on this host).
+ * service's default port on this host), and how it signs its calls (CONSOLE_OPERATOR_TOKEN, or the stack's
+ * HS256 secret: AUTH_JWT_SECRET, AUTH_JWT_SECRET_FILE, .run/auth-secret).
  */
 import { CommonEnvSchema, kafkaNamespace, loadEnv, NAMESPACE_PATTERN, parseBootstrapServers } from '@shop/platform';
 import Type from 'typebox';
@@ -11,9 +12,11 @@ import { inventoryService } from '../../../services/inventory/src/service.ts';
 import { notificationService } from '../../../services/notification/src/service.ts';
 import { orderService } from '../../../services/order/src/service.ts';
 import { paymentService } from '../../../services/payment/src/service.ts';
+import { localAuthSecret } from '../auth/local-secret.ts';
 import { DEFAULT_WINDOW_SAMPLES } from '../lag/burrow-status.ts';
 import { catalogGroups } from '../lag/lag-reader.ts';
 import { createConsoleServer } from './console-server.ts';
+import { operatorTokenCredentials, signedCredentials } from './service-client.ts';
 import { buildWeb } from './web-build.ts';
 
 export const DEFAULT_CONSOLE_PORT = 8080;
@@ -29,11 +32,20 @@ const ConsoleEnvSchema = Type.Object({
   INVENTORY_SERVICE_URL: Type.String({ default: local(inventoryService.defaultPort), minLength: 1 }),
   PAYMENT_SERVICE_URL: Type.String({ default: local(paymentService.defaultPort), minLength: 1 }),
   NOTIFICATION_SERVICE_URL: Type.String({ default: local(notificationService.defaultPort), minLength: 1 }),
+  /**
+   * An operator token to call the services with (an identity provider's). Unset: the console mints its own
+   * tokens with the stack's HS256 secret (AUTH_JWT_SECRET, AUTH_JWT_SECRET_FILE, or npm start's .run/auth-secret).
+   */
+  CONSOLE_OPERATOR_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
 });
 
 const env = loadEnv(ConsoleEnvSchema);
 const webRoot = await buildWeb();
 const app = await createConsoleServer({
+  credentials:
+    env.CONSOLE_OPERATOR_TOKEN === undefined
+      ? signedCredentials(localAuthSecret())
+      : operatorTokenCredentials(env.CONSOLE_OPERATOR_TOKEN),
   services: {
     order: env.ORDER_SERVICE_URL,
     inventory: env.INVENTORY_SERVICE_URL,

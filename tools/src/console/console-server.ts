@@ -28,7 +28,15 @@ import {
 import { listDeadLetters, replayDeadLetters } from './dead-letters.ts';
 import type { ConsoleErrorCode } from './errors.ts';
 import { LagSource, OverviewSource, TopicsSource } from './live-sources.ts';
-import { answerError, callService, readPart, type ServiceAnswer, type ServiceUrls } from './service-client.ts';
+import {
+  answerError,
+  type ConsoleCredentials,
+  callService,
+  readPart,
+  type ServiceAnswer,
+  type ServiceTarget,
+  type ServiceUrls,
+} from './service-client.ts';
 
 /** A comment line sent on quiet streams so proxies and the browser keep the connection open. */
 const HEARTBEAT_MS = 15_000;
@@ -47,6 +55,8 @@ const CONTENT_TYPES: Record<string, string> = {
 
 export interface ConsoleOptions {
   services: ServiceUrls;
+  /** How the console proves who it calls the services as (operator, or an order's customer). */
+  credentials: ConsoleCredentials;
   kafka: { connection: KafkaConnection; namespace: KafkaNamespace; groups: readonly GroupTopics[] };
   /** The built front end (index.html and assets/). */
   webRoot: string;
@@ -67,7 +77,7 @@ function sendEvent(raw: ServerResponse, data: unknown): void {
 }
 
 export async function createConsoleServer(options: ConsoleOptions): Promise<FastifyInstance> {
-  const { services: urls } = options;
+  const target: ServiceTarget = { urls: options.services, credentials: options.credentials };
   // Event streams never end by themselves: closing the server closes every connection instead of waiting.
   const app = Fastify({ logger: false, forceCloseConnections: true });
   const lag = new LagSource({
@@ -76,7 +86,7 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Fast
     intervalMs: options.pollIntervalMs,
     windowSamples: options.lagWindowSamples,
   });
-  const overview = new OverviewSource({ urls, lag, intervalMs: options.pollIntervalMs });
+  const overview = new OverviewSource({ target, lag, intervalMs: options.pollIntervalMs });
   const topics = new TopicsSource({
     connection: options.kafka.connection,
     namespace: options.kafka.namespace,
@@ -192,7 +202,7 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Fast
       reply,
       async (): Promise<StockSnapshot> => ({
         products: await readPart(
-          urls,
+          target,
           'inventory',
           '/inventory?limit=1000',
           { as: 'operator' },
@@ -207,10 +217,10 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Fast
     const operator = { as: 'operator' } as const;
     stream(reply, async (): Promise<OrderSnapshot> => {
       const [order, payments, reservation, notifications] = await Promise.all([
-        readPart<Order>(urls, 'order', `/orders/${orderId}`, operator),
-        readPart<Payments>(urls, 'payment', `/payments?orderId=${orderId}`, operator),
-        readReservation(urls, orderId),
-        readPart(urls, 'notification', `/notifications?orderId=${orderId}`, operator, (body) =>
+        readPart<Order>(target, 'order', `/orders/${orderId}`, operator),
+        readPart<Payments>(target, 'payment', `/payments?orderId=${orderId}`, operator),
+        readReservation(target, orderId),
+        readPart(target, 'notification', `/notifications?orderId=${orderId}`, operator, (body) =>
           (body as { notifications: OrderSnapshotNotifications }).notifications.map((n) => ({
             outcome: n.outcome,
             channel: n.channel,
@@ -266,7 +276,7 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Fast
   app.get<{ Querystring: { customerId?: string } }>('/api/orders', async (request, reply) => {
     const customerId = request.query.customerId ?? '';
     if (!UUID.test(customerId)) return badRequest(reply, 'customerId is a UUID');
-    const answer = await callService(urls, 'order', `/orders?customerId=${customerId.toLowerCase()}&limit=100`, {
+    const answer = await callService(target, 'order', `/orders?customerId=${customerId.toLowerCase()}&limit=100`, {
       caller: { as: 'operator' },
     });
     return passOn(reply, answer);
@@ -275,12 +285,12 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Fast
     const orderId = request.params.id.toLowerCase();
     if (!UUID.test(orderId)) return badRequest(reply, 'The order id is a UUID');
     // The customer cancels their own order: the console acts as the order's customer, read from the order.
-    const order = await callService(urls, 'order', `/orders/${orderId}`, { caller: { as: 'operator' } });
+    const order = await callService(target, 'order', `/orders/${orderId}`, { caller: { as: 'operator' } });
     if (order.status !== 200) return passOn(reply, order);
     const customerId = (order.body as { customerId: string }).customerId;
     return passOn(
       reply,
-      await callService(urls, 'order', `/orders/${orderId}/cancel`, {
+      await callService(target, 'order', `/orders/${orderId}/cancel`, {
         method: 'POST',
         caller: { as: 'customer', customerId },
       }),
@@ -291,7 +301,7 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Fast
     if (!UUID.test(orderId)) return badRequest(reply, 'The order id is a UUID');
     return passOn(
       reply,
-      await callService(urls, 'order', `/sagas/${orderId}/retry`, { method: 'POST', caller: { as: 'operator' } }),
+      await callService(target, 'order', `/sagas/${orderId}/retry`, { method: 'POST', caller: { as: 'operator' } }),
     );
   });
   app.put<{ Params: { sku: string }; Body: unknown }>('/api/inventory/:sku', async (request, reply) => {
@@ -299,7 +309,7 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Fast
     if (!SKU.test(sku)) return badRequest(reply, 'Not a SKU');
     return passOn(
       reply,
-      await callService(urls, 'inventory', `/inventory/${encodeURIComponent(sku)}`, {
+      await callService(target, 'inventory', `/inventory/${encodeURIComponent(sku)}`, {
         method: 'PUT',
         body: request.body,
         caller: { as: 'operator' },
@@ -357,8 +367,8 @@ type OrderSnapshotNotifications = Array<{
 }>;
 
 /** The order's reservation; none (yet) is a normal state while the saga has not reached Inventory. */
-async function readReservation(urls: ServiceUrls, orderId: string): Promise<OrderSnapshot['reservation']> {
-  const answer = await callService(urls, 'inventory', `/reservations/${orderId}`, { caller: { as: 'operator' } });
+async function readReservation(target: ServiceTarget, orderId: string): Promise<OrderSnapshot['reservation']> {
+  const answer = await callService(target, 'inventory', `/reservations/${orderId}`, { caller: { as: 'operator' } });
   if (answer.status === 200) {
     const body = answer.body as { status: string; lines: { sku: string; quantity: number }[]; total?: never };
     return {

@@ -19,7 +19,7 @@ import {
 } from './contracts.ts';
 import type { ConsoleErrorCode } from './errors.ts';
 import { parseSamples, type Sample, sumOf } from './prometheus-text.ts';
-import { callService, type ServiceUrls } from './service-client.ts';
+import { callService, type ServiceTarget } from './service-client.ts';
 
 /** Readings of a group's total lag kept for its history chart. */
 export const LAG_HISTORY_POINTS = 60;
@@ -161,14 +161,14 @@ interface OrderCounters {
 }
 
 export class OverviewSource extends Poller {
-  readonly #urls: ServiceUrls;
+  readonly #target: ServiceTarget;
   readonly #lag: LagSource;
   #previous: OrderCounters | undefined;
   #snapshot: OverviewSnapshot | undefined;
 
-  constructor(options: { urls: ServiceUrls; lag: LagSource; intervalMs: number }) {
+  constructor(options: { target: ServiceTarget; lag: LagSource; intervalMs: number }) {
     super(options.intervalMs);
-    this.#urls = options.urls;
+    this.#target = options.target;
     this.#lag = options.lag;
   }
 
@@ -179,7 +179,7 @@ export class OverviewSource extends Poller {
   protected async poll(): Promise<void> {
     const scraped = await Promise.all(
       SERVICE_NAMES.map(async (service) => {
-        const answer = await callService(this.#urls, service, '/metrics', {
+        const answer = await callService(this.#target, service, '/metrics', {
           caller: { as: 'operator' },
           accept: 'text/plain',
         });

@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { kafkaNamespace } from '@shop/platform';
-import { testKafkaConnection, testPostgresUrl } from '@shop/test-support';
+import { TEST_AUTH_SECRET, testKafkaConnection, testPostgresUrl } from '@shop/test-support';
 import { createConsoleServer } from '../../src/console/console-server.ts';
+import { signedCredentials } from '../../src/console/service-client.ts';
 
 const DOWN = 'http://127.0.0.1:1';
 
@@ -23,6 +24,7 @@ test('the console answers with its own codes, marks a service that is down, and 
   await writeFile(join(webRoot, 'assets', 'app.js'), 'export {};');
   const namespace = kafkaNamespace('console-unit');
   const app = await createConsoleServer({
+    credentials: signedCredentials(TEST_AUTH_SECRET),
     services: { order: DOWN, inventory: DOWN, payment: DOWN, notification: DOWN },
     kafka: { connection: await testKafkaConnection('console-unit'), namespace, groups: [] },
     deadLetters: { databaseUrl: await testPostgresUrl() },

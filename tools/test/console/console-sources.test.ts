@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { ratesBetween } from '../../src/console/live-sources.ts';
 import { parseSamples, sumOf } from '../../src/console/prometheus-text.ts';
-import { readPart, type ServiceUrls } from '../../src/console/service-client.ts';
+import { operatorTokenCredentials, readPart, type ServiceUrls } from '../../src/console/service-client.ts';
 
 const EXPOSITION = `# HELP orders_settled_total Orders that reached a final status
 # TYPE orders_settled_total counter
@@ -48,7 +48,12 @@ test('a service that does not answer is a failed part with CON_SERVICE_UNAVAILAB
   });
   const down = `http://127.0.0.1:${port}`;
   const urls: ServiceUrls = { order: down, inventory: down, payment: down, notification: down };
-  const part = await readPart(urls, 'payment', '/payments?orderId=x', { as: 'operator' });
+  const part = await readPart(
+    { urls, credentials: operatorTokenCredentials('unused') },
+    'payment',
+    '/payments?orderId=x',
+    { as: 'operator' },
+  );
   assert.equal(part.ok, false);
   assert.equal(part.ok ? undefined : part.error.code, 'CON_SERVICE_UNAVAILABLE');
   assert.match(part.ok ? '' : part.error.message, /payment service did not answer/);
