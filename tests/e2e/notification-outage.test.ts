@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type RunningService, startService } from '@shop/platform';
-import { eventually, testBootstrapServers, testPostgresUrl } from '@shop/test-support';
+import { eventually, testBootstrapServers, testKafkaSecurityEnv, testPostgresUrl } from '@shop/test-support';
 import { http, placeOrder, putStock, settled, startStack } from '@shop/test-support/stack';
 import { notificationService } from '../../services/notification/src/service.ts';
 
@@ -49,6 +49,7 @@ test('the Notification Service stopped while 1,000 orders settle sends every not
     KAFKA_NAMESPACE: stack.namespace.prefix,
     PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...testKafkaSecurityEnv(),
   });
   t.after(() => restarted.stop());
 

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { awaitNodesReady } from './await-nodes-ready.ts';
+import { assertSecuredStorage, type BrokerSecurity, ensureBrokerSecurity } from './broker-security.ts';
 import { requireJava } from './executables.ts';
 import { formatStorage, isFormatted } from './format-storage.ts';
 import { CLUSTER_NODE_HEAP, type HeapSettings } from './jvm-options.ts';
@@ -39,6 +40,8 @@ export interface ClusterOptions {
 export interface KafkaCluster {
   bootstrapServers: string[];
   nodes: KafkaNode[];
+  /** The cluster's generated passwords (credentials directory, the provisioner's login). */
+  security: BrokerSecurity;
   /** True when every node was found running from an earlier detached start. */
   alreadyRunning: boolean;
   node(nodeId: number): KafkaNode;
@@ -57,6 +60,7 @@ async function formatCluster(
   rootDir: string,
   classpath: string,
   report: Reporter,
+  security: BrokerSecurity,
 ): Promise<void> {
   const formatted = nodes.filter((node) => isFormatted(node.layout));
   if (formatted.length === nodes.length) return;
@@ -73,7 +77,9 @@ async function formatCluster(
     .join(',');
   for (const node of nodes) node.writeProperties();
   await Promise.all(
-    nodes.map((node) => formatStorage(node.layout, clusterId, { kind: 'initial-controllers', voters }, classpath)),
+    nodes.map((node) =>
+      formatStorage(node.layout, clusterId, { kind: 'initial-controllers', voters }, classpath, security),
+    ),
   );
 }
 
@@ -94,6 +100,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<KafkaC
     echo: options.echo,
     env: options.env,
   };
+  const layouts = Array.from({ length: CLUSTER_SIZE }, (_, index) => nodeLayout(join(rootDir, `node-${index + 1}`)));
+  assertSecuredStorage(layouts, rootDir);
+  const security = ensureBrokerSecurity(rootDir);
   const nodeIds = Array.from({ length: CLUSTER_SIZE }, (_, index) => index + 1);
   const controllerQuorum = nodeIds.map((id) => advertisedAddress(controllerBase + id - 1));
   const nodes = nodeIds.map(
@@ -105,7 +114,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<KafkaC
           controllerPort: controllerBase + nodeId - 1,
           controllerQuorum,
           replication: CLUSTER_REPLICATION,
-          layout: nodeLayout(join(rootDir, `node-${nodeId}`)),
+          layout: layouts[nodeId - 1] ?? nodeLayout(join(rootDir, `node-${nodeId}`)),
+          security,
           extraProperties: options.extraProperties,
         },
         runtime,
@@ -123,6 +133,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<KafkaC
   const cluster = (alreadyRunning: boolean): KafkaCluster => ({
     bootstrapServers,
     nodes,
+    security,
     alreadyRunning,
     node: byId,
     restart: async (nodeId) => {
@@ -142,7 +153,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<KafkaC
     return cluster(true);
   }
 
-  await formatCluster(nodes, rootDir, resolved.classpath, report);
+  await formatCluster(nodes, rootDir, resolved.classpath, report, security);
   const missing = nodes.filter((node) => !node.isRunning());
   report(
     `Starting Kafka ${resolved.version} cluster node(s) ${missing.map((node) => node.nodeId).join(', ')} ` +

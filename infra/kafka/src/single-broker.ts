@@ -1,4 +1,5 @@
 import { awaitNodesReady } from './await-nodes-ready.ts';
+import { assertSecuredStorage, type BrokerSecurity, ensureBrokerSecurity } from './broker-security.ts';
 import { requireJava } from './executables.ts';
 import { formatStorage } from './format-storage.ts';
 import { isPortFree } from './free-ports.ts';
@@ -37,6 +38,8 @@ export interface SingleBrokerOptions {
 export interface SingleBroker {
   bootstrapServers: string[];
   node: KafkaNode;
+  /** Its generated passwords (credentials directory, the provisioner's login). */
+  security: BrokerSecurity;
   /** True when a broker from an earlier detached start was found answering and reused. */
   alreadyRunning: boolean;
   stop(): Promise<void>;
@@ -51,6 +54,8 @@ export async function startSingleBroker(options: SingleBrokerOptions = {}): Prom
   const controllerPort = options.controllerPort ?? DEFAULT_CONTROLLER_PORT;
   const layout = nodeLayout(options.dataDir ?? DEFAULT_SINGLE_DIR);
   const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+  assertSecuredStorage([layout], layout.dir);
+  const security = ensureBrokerSecurity(layout.dir);
   const node = new KafkaNode(
     {
       nodeId: SINGLE_NODE_ID,
@@ -59,6 +64,7 @@ export async function startSingleBroker(options: SingleBrokerOptions = {}): Prom
       controllerQuorum: [advertisedAddress(controllerPort)],
       replication: { replicationFactor: 1, minInsyncReplicas: 1 },
       layout,
+      security,
       extraProperties: options.extraProperties,
     },
     {
@@ -73,6 +79,7 @@ export async function startSingleBroker(options: SingleBrokerOptions = {}): Prom
   const handle = (alreadyRunning: boolean): SingleBroker => ({
     bootstrapServers: [node.bootstrapServer],
     node,
+    security,
     alreadyRunning,
     stop: () => node.stop(),
   });
@@ -94,7 +101,7 @@ export async function startSingleBroker(options: SingleBrokerOptions = {}): Prom
     }
   }
   node.writeProperties();
-  await formatStorage(layout, randomKafkaUuid(), { kind: 'standalone' }, resolved.classpath);
+  await formatStorage(layout, randomKafkaUuid(), { kind: 'standalone' }, resolved.classpath, security);
   report(`Starting Kafka ${resolved.version} on ${node.bootstrapServer} (dir ${layout.dir})`);
   await node.launch();
   try {

@@ -15,6 +15,7 @@ import {
   startTestService,
   TEST_RETRY_DELAYS_MS,
   testBootstrapServers,
+  testKafkaSecurityEnv,
   testPostgresUrl,
 } from './index.ts';
 
@@ -136,6 +137,7 @@ export async function restartService(
     PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS,
+    ...testKafkaSecurityEnv(),
     ...env,
   });
   trackServices(t).push(running);

@@ -6,7 +6,7 @@ import {
   type ServiceDefinition,
   startService,
 } from '@shop/platform';
-import { testBootstrapServers, testPostgresUrl } from './infrastructure.ts';
+import { testBootstrapServers, testKafkaSecurityEnv, testPostgresUrl } from './infrastructure.ts';
 import { uniqueName } from './unique-name.ts';
 
 /** Retry tier delays for tests (RETRY_DELAYS_MS): short, so a transient failure resolves within a test. */
@@ -43,6 +43,8 @@ export async function startTestService(
       PORT: '0',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS,
+      // Each service logs in as its own principal, under the catalog's ACLs of the namespace.
+      ...testKafkaSecurityEnv(),
       ...options.env,
     },
     options.logDestination === undefined ? {} : { logDestination: options.logDestination },

@@ -1,6 +1,6 @@
 import type { TestContext } from 'node:test';
 import { createAdmin, type KafkaAdmin, type KafkaNamespace, kafkaNamespace } from '@shop/platform';
-import { provisionTopics } from '@shop/platform/provisioning';
+import { provisionTopics, removeNamespaceAcls } from '@shop/platform/provisioning';
 import { testKafkaConnection } from './infrastructure.ts';
 import { uniqueName } from './unique-name.ts';
 
@@ -35,7 +35,9 @@ export async function createTestTopics(
 
 /**
  * A unique Kafka namespace with the whole topic catalog provisioned in it (RF capped to the cluster), its
- * topics deleted after the test. Services started with it (KAFKA_NAMESPACE) use only these topics and groups.
+ * topics deleted after the test. Services started with it (KAFKA_NAMESPACE) use only these topics and groups;
+ * on a secured cluster the catalog's ACLs are granted in it too (and removed after), so each service runs under
+ * exactly the permissions it has in production.
  */
 export async function createTestNamespace(t: TestContext, prefix = 'test'): Promise<KafkaNamespace> {
   const namespace = kafkaNamespace(uniqueName(prefix));
@@ -47,6 +49,7 @@ export async function createTestNamespace(t: TestContext, prefix = 'test'): Prom
       .deleteTopics({ topics: result.applied.flatMap((a) => (a.kind === 'create' ? [a.topic.name] : [])) })
       .catch(() => {});
     await admin.close();
+    await removeNamespaceAcls(connection, namespace).catch(() => {});
   });
   return namespace;
 }

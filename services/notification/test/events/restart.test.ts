@@ -7,6 +7,7 @@ import {
   eventually,
   TEST_RETRY_DELAYS_MS,
   testBootstrapServers,
+  testKafkaSecurityEnv,
   testPostgresUrl,
   uniqueName,
 } from '@shop/test-support';
@@ -42,6 +43,7 @@ test('every notification should be sent exactly once across a stop, a backlog of
     PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS,
+    ...testKafkaSecurityEnv(),
   };
   const instances: RunningService[] = [];
   t.after(async () => {
