@@ -1,5 +1,16 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  credentialsDirOf,
+  PROVISIONER_PRINCIPAL,
+  readPassword,
+  type SaslCredentials,
+  SCRAM_MECHANISM,
+} from './broker-security.ts';
 import { externalBootstrapServers } from './external-kafka.ts';
 import { advertisedAddress } from './loopback.ts';
+import { DEFAULT_SINGLE_DIR } from './repo-paths.ts';
 import { type Reporter, stderrReporter } from './reporter.ts';
 import { resolveKafka } from './resolve-kafka.ts';
 import { type JavaRunResult, runJavaMain } from './run-java-main.ts';
@@ -19,6 +30,51 @@ export interface KafkaToolOptions {
   /** Progress of a first-time Kafka download; keep it off stdout when stdout is the tool's output. */
   report?: Reporter;
   env?: NodeJS.ProcessEnv;
+  /**
+   * The login of a secured cluster. Default: KAFKA_SASL_USERNAME with KAFKA_SASL_PASSWORD, else the
+   * provisioner's password in KAFKA_CREDENTIALS_DIR, else (no KAFKA_BOOTSTRAP_SERVERS) the local broker's.
+   */
+  sasl?: SaslCredentials;
+}
+
+function toolSasl(env: NodeJS.ProcessEnv): SaslCredentials | undefined {
+  const { KAFKA_SASL_USERNAME: username, KAFKA_SASL_PASSWORD: password } = env;
+  if (username && password) return { mechanism: SCRAM_MECHANISM, username, password };
+  const dir =
+    env.KAFKA_CREDENTIALS_DIR || (externalBootstrapServers(env) ? undefined : credentialsDirOf(DEFAULT_SINGLE_DIR));
+  const stored = dir === undefined ? undefined : readPassword(dir, PROVISIONER_PRINCIPAL);
+  return stored === undefined
+    ? undefined
+    : { mechanism: SCRAM_MECHANISM, username: PROVISIONER_PRINCIPAL, password: stored };
+}
+
+/**
+ * The Java tools take a login only from a properties file (--command-config); it is written to a private
+ * temporary directory for the one run and removed afterwards.
+ */
+async function withCommandConfig<T>(
+  args: readonly string[],
+  sasl: SaslCredentials | undefined,
+  run: (args: string[]) => Promise<T>,
+): Promise<T> {
+  if (sasl === undefined || args.includes('--command-config')) return run([...args]);
+  const dir = mkdtempSync(join(tmpdir(), 'kafka-tool-'));
+  const file = join(dir, 'client.properties');
+  writeFileSync(
+    file,
+    [
+      'security.protocol=SASL_PLAINTEXT',
+      `sasl.mechanism=${sasl.mechanism}`,
+      `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${sasl.username}" password="${sasl.password}";`,
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
+  try {
+    return await run([...args, '--command-config', file]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export function defaultBootstrapServers(env: NodeJS.ProcessEnv = process.env): string {
@@ -43,7 +99,9 @@ export async function runKafkaTool(
     typeof options.bootstrapServers === 'string'
       ? options.bootstrapServers
       : (options.bootstrapServers?.join(',') ?? defaultBootstrapServers(env));
-  return runJavaMain(mainClass, withBootstrapServer(args, servers), { classpath, stdio: options.stdio, env });
+  return withCommandConfig(withBootstrapServer(args, servers), options.sasl ?? toolSasl(env), (withLogin) =>
+    runJavaMain(mainClass, withLogin, { classpath, stdio: options.stdio, env }),
+  );
 }
 
 /** kafka-topics.sh, e.g. kafkaTopics(['--describe', '--topic', 'orders']). */
