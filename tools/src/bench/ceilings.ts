@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createAdmin } from '@shop/platform';
+import { createAdmin, type KafkaSecurity } from '@shop/platform';
 import pg from 'pg';
 import { resolveKafka } from '../../../infra/kafka/src/index.ts';
 import { TOOLS_LOG4J2_CONFIG } from '../../../infra/kafka/src/repo-paths.ts';
@@ -219,6 +219,8 @@ export function parseProducerPerformance(output: string): {
 
 export interface ProducerOptions {
   bootstrapServers: string[];
+  /** The provisioner's login; ProducerPerformance gets the same SASL settings. */
+  security?: KafkaSecurity;
   topic: string;
   records: number;
   replicationFactor: number;
@@ -227,7 +229,20 @@ export interface ProducerOptions {
 
 /** Kafka's own ProducerPerformance (from the resolved jars): acks=all, idempotent, 400-byte records. */
 export async function measureProducer(options: ProducerOptions): Promise<ProducerCeiling> {
-  const admin = createAdmin({ bootstrapServers: options.bootstrapServers, clientId: 'bench-ceiling' });
+  const admin = createAdmin({
+    bootstrapServers: options.bootstrapServers,
+    clientId: 'bench-ceiling',
+    ...(options.security === undefined ? {} : { security: options.security }),
+  });
+  const sasl = options.security?.sasl;
+  const saslProps =
+    sasl === undefined
+      ? []
+      : [
+          `security.protocol=${options.security?.tls === undefined ? 'SASL_PLAINTEXT' : 'SASL_SSL'}`,
+          `sasl.mechanism=${sasl.mechanism}`,
+          `sasl.jaas.config=${sasl.mechanism === 'PLAIN' ? 'org.apache.kafka.common.security.plain.PlainLoginModule' : 'org.apache.kafka.common.security.scram.ScramLoginModule'} required username="${sasl.username}" password="${sasl.password}";`,
+        ];
   try {
     await admin.createTopics({
       topics: [options.topic],
@@ -251,6 +266,7 @@ export async function measureProducer(options: ProducerOptions): Promise<Produce
         `bootstrap.servers=${options.bootstrapServers.join(',')}`,
         'acks=all',
         'enable.idempotence=true',
+        ...saslProps,
       ],
       {
         classpath,
