@@ -286,7 +286,8 @@ async function main(): Promise<void> {
   }
 
   say('the stack is up:');
-  say(`  kafka         ${kafka.bootstrapServers.join(',')} (${kafka.source}, SASL/SCRAM, ACLs from the catalog)`);
+  const secured = topics.acls?.enforced ? ', SASL/SCRAM, ACLs from the catalog' : '';
+  say(`  kafka         ${kafka.bootstrapServers.join(',')} (${kafka.source}${secured})`);
   if (credentialsDir !== undefined) say(`  credentials   ${credentialsDir} (one password file per principal)`);
   for (const r of running)
     say(`  ${r.label.padEnd(13)} ${r.url}   (health: ${r.url}/health, metrics: ${r.url}/metrics)`);

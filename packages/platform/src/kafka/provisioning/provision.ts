@@ -25,7 +25,10 @@ export interface ProvisionOptions {
   apply?: boolean;
   /** Topic name prefix (see KafkaNamespace). Default: none. */
   namespace?: KafkaNamespace;
-  /** Also plan/apply the catalog's ACLs (acl-plan.ts). Default: true; skipped on a cluster without authorizer. */
+  /**
+   * Also plan/apply the catalog's ACLs (acl-plan.ts), which are derived from the real catalog. Default: true
+   * unless `catalog` is given (a renamed copy has no principals of its own); skipped without an authorizer.
+   */
   acls?: boolean;
   /** With `apply`: also delete in-scope ACLs the catalog does not imply. Default: false (they are only shown). */
   prune?: boolean;
@@ -70,7 +73,8 @@ export async function provisionTopics(options: ProvisionOptions): Promise<Provis
     const plan = planTopics(desired.topics, cluster.topics);
     const applied = options.apply ? plan.actions.filter(isApplicable) : [];
     if (applied.length > 0) await applyActions(admin, applied);
-    const acls = options.acls === false ? undefined : await provisionAcls(admin, options, namespace);
+    const withAcls = options.acls ?? options.catalog === undefined;
+    const acls = withAcls ? await provisionAcls(admin, options, namespace) : undefined;
     return {
       brokerCount: cluster.brokerCount,
       actions: plan.actions,
