@@ -8,6 +8,7 @@ import {
   eventually,
   testBootstrapServers,
   testKafkaConnection,
+  testKafkaSecurityEnv,
   testPostgresUrl,
   uniqueName,
 } from '@shop/test-support';
@@ -42,6 +43,7 @@ test('a boot that fails after its consumers started (the HTTP port is taken) sto
       },
       {
         KAFKA_BOOTSTRAP_SERVERS: (await testBootstrapServers()).join(','),
+        ...testKafkaSecurityEnv(),
         DATABASE_URL: serverUrl,
         DATABASE_NAME: databaseName,
         KAFKA_NAMESPACE: namespace.prefix,
@@ -88,6 +90,7 @@ test('a service should keep consuming while every connection of its request pool
     },
     {
       KAFKA_BOOTSTRAP_SERVERS: (await testBootstrapServers()).join(','),
+      ...testKafkaSecurityEnv(),
       DATABASE_URL: serverUrl,
       DATABASE_NAME: databaseName,
       KAFKA_NAMESPACE: namespace.prefix,

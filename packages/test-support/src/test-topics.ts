@@ -33,6 +33,24 @@ export async function createTestTopics(
   return names;
 }
 
+const namespacesWithAcls: KafkaNamespace[] = [];
+
+/**
+ * The namespaces' ACLs are removed when the test process is done, not in the test's after-hooks: those run in
+ * registration order, so a service a test started after creating its namespace is still running when the
+ * namespace's hooks run, and a consumer whose group ACL vanished under it retries its leave and commit
+ * requests instead of closing. 'beforeExit' comes once every handle is closed, so nothing uses them any more.
+ */
+function removeAclsAtExit(namespace: KafkaNamespace): void {
+  if (namespacesWithAcls.length === 0) {
+    process.once('beforeExit', async () => {
+      const connection = await testKafkaConnection('test-acl-cleanup');
+      for (const each of namespacesWithAcls.splice(0)) await removeNamespaceAcls(connection, each).catch(() => {});
+    });
+  }
+  namespacesWithAcls.push(namespace);
+}
+
 /**
  * A unique Kafka namespace with the whole topic catalog provisioned in it (RF capped to the cluster), its
  * topics deleted after the test. Services started with it (KAFKA_NAMESPACE) use only these topics and groups;
@@ -49,7 +67,7 @@ export async function createTestNamespace(t: TestContext, prefix = 'test'): Prom
       .deleteTopics({ topics: result.applied.flatMap((a) => (a.kind === 'create' ? [a.topic.name] : [])) })
       .catch(() => {});
     await admin.close();
-    await removeNamespaceAcls(connection, namespace).catch(() => {});
   });
+  removeAclsAtExit(namespace);
   return namespace;
 }

@@ -2,7 +2,7 @@ import { allTopics, kafkaTopicConfig } from '@shop/contracts/topics';
 import { createAdmin, type KafkaAdmin, type KafkaConnection } from '../clients.ts';
 import { type KafkaNamespace, kafkaNamespace } from '../namespace.ts';
 import { createAcls, deleteAcls, type LiveAcl, readAcls } from './acl-admin.ts';
-import { type AclBinding, catalogAcls, planAcls } from './acl-plan.ts';
+import { type AclBinding, aclKey, catalogAcls, planAcls } from './acl-plan.ts';
 import { applyActions, readCluster } from './topic-admin.ts';
 import { type CatalogTopic, desiredTopics, isApplicable, planTopics, type TopicPlan } from './topic-plan.ts';
 
@@ -110,16 +110,10 @@ export async function removeNamespaceAcls(connection: KafkaConnection, namespace
   try {
     const live = await readAcls(admin);
     if (live === undefined) return;
-    const wanted = new Set(
-      catalogAcls(namespace).map(
-        (binding) => `${binding.principal}|${binding.resourceType}|${binding.resourceName}|${binding.operation}`,
-      ),
-    );
+    const wanted = new Set(catalogAcls(namespace).map(aclKey));
     await deleteAcls(
       admin,
-      live.filter((binding) =>
-        wanted.has(`${binding.principal}|${binding.resourceType}|${binding.resourceName}|${binding.operation}`),
-      ),
+      live.filter((binding) => wanted.has(aclKey(binding))),
     );
   } finally {
     await admin.close();
