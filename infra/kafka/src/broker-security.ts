@@ -147,3 +147,34 @@ export function assertSecuredStorage(layouts: readonly NodeLayout[], instanceDir
     );
   }
 }
+
+/** The users whose SCRAM credentials the instance's metadata log holds, one per line. */
+function scramUsersFile(security: BrokerSecurity): string {
+  return join(security.credentialsDir, '.scram-users');
+}
+
+/** Records that every current user was created with the storage (`--add-scram`). */
+export function recordScramUsers(security: BrokerSecurity, users: Iterable<string> = security.scramUsers.keys()) {
+  const known = new Set([...knownScramUsers(security), ...users]);
+  writeFileSync(scramUsersFile(security), `${[...known].sort().join('\n')}\n`, { mode: 0o600 });
+}
+
+function knownScramUsers(security: BrokerSecurity): Set<string> {
+  const file = scramUsersFile(security);
+  if (!existsSync(file)) return new Set();
+  return new Set(
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== ''),
+  );
+}
+
+/**
+ * Principals added to the catalog after the storage was formatted have a password file but no credential in
+ * the metadata log yet: they are created through the admin API (kafka-configs, as the provisioner).
+ */
+export function missingScramUsers(security: BrokerSecurity): string[] {
+  const known = knownScramUsers(security);
+  return [...security.scramUsers.keys()].filter((user) => !known.has(user));
+}

@@ -1,6 +1,11 @@
 import { join } from 'node:path';
 import { awaitNodesReady } from './await-nodes-ready.ts';
-import { assertSecuredStorage, type BrokerSecurity, ensureBrokerSecurity } from './broker-security.ts';
+import {
+  assertSecuredStorage,
+  type BrokerSecurity,
+  ensureBrokerSecurity,
+  recordScramUsers,
+} from './broker-security.ts';
 import { requireJava } from './executables.ts';
 import { formatStorage, isFormatted } from './format-storage.ts';
 import { CLUSTER_NODE_HEAP, type HeapSettings } from './jvm-options.ts';
@@ -11,6 +16,7 @@ import { nodeLayout } from './node-layout.ts';
 import { DEFAULT_CLUSTER_DIR } from './repo-paths.ts';
 import { consoleReporter, type Reporter } from './reporter.ts';
 import { resolveKafka } from './resolve-kafka.ts';
+import { ensureScramUsers } from './scram-users.ts';
 import { DEFAULT_READY_TIMEOUT_MS, type MetadataSummary } from './wait-for-metadata.ts';
 
 /** Three voters survive one failure, and RF 3 with min ISR 2 keeps accepting acks=all writes through it. */
@@ -81,6 +87,7 @@ async function formatCluster(
       formatStorage(node.layout, clusterId, { kind: 'initial-controllers', voters }, classpath, security),
     ),
   );
+  recordScramUsers(security);
 }
 
 /** Starts (or finds running) a three-node KRaft cluster of combined broker+controller nodes on loopback. */
@@ -150,6 +157,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<KafkaC
   if (adopted.length === nodes.length) {
     report(`Kafka cluster is already running (${bootstrapServers.join(',')}, dir ${rootDir})`);
     await awaitNodesReady(nodes, nodes, nodeIds, readyTimeoutMs);
+    await ensureScramUsers(security, bootstrapServers.join(','), resolved.classpath, report);
     return cluster(true);
   }
 
@@ -162,6 +170,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<KafkaC
   try {
     for (const node of missing) await node.launch();
     await awaitNodesReady(nodes, nodes, nodeIds, readyTimeoutMs);
+    await ensureScramUsers(security, bootstrapServers.join(','), resolved.classpath, report);
   } catch (error) {
     await stop();
     throw error;

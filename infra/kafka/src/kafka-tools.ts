@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   credentialsDirOf,
   PROVISIONER_PRINCIPAL,
@@ -15,6 +12,7 @@ import { type Reporter, stderrReporter } from './reporter.ts';
 import { resolveKafka } from './resolve-kafka.ts';
 import { type JavaRunResult, runJavaMain } from './run-java-main.ts';
 import { DEFAULT_CLIENT_PORT } from './single-broker.ts';
+import { withCommandConfig } from './tool-login.ts';
 
 /** The classes kafka-topics.sh and kafka-consumer-groups.sh run in Kafka 4.2 (kafka-tools jar). */
 export const TOPIC_COMMAND_CLASS = 'org.apache.kafka.tools.TopicCommand';
@@ -46,35 +44,6 @@ function toolSasl(env: NodeJS.ProcessEnv): SaslCredentials | undefined {
   return stored === undefined
     ? undefined
     : { mechanism: SCRAM_MECHANISM, username: PROVISIONER_PRINCIPAL, password: stored };
-}
-
-/**
- * The Java tools take a login only from a properties file (--command-config); it is written to a private
- * temporary directory for the one run and removed afterwards.
- */
-async function withCommandConfig<T>(
-  args: readonly string[],
-  sasl: SaslCredentials | undefined,
-  run: (args: string[]) => Promise<T>,
-): Promise<T> {
-  if (sasl === undefined || args.includes('--command-config')) return run([...args]);
-  const dir = mkdtempSync(join(tmpdir(), 'kafka-tool-'));
-  const file = join(dir, 'client.properties');
-  writeFileSync(
-    file,
-    [
-      'security.protocol=SASL_PLAINTEXT',
-      `sasl.mechanism=${sasl.mechanism}`,
-      `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${sasl.username}" password="${sasl.password}";`,
-      '',
-    ].join('\n'),
-    { mode: 0o600 },
-  );
-  try {
-    return await run([...args, '--command-config', file]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 export function defaultBootstrapServers(env: NodeJS.ProcessEnv = process.env): string {

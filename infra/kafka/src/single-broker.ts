@@ -1,7 +1,12 @@
 import { awaitNodesReady } from './await-nodes-ready.ts';
-import { assertSecuredStorage, type BrokerSecurity, ensureBrokerSecurity } from './broker-security.ts';
+import {
+  assertSecuredStorage,
+  type BrokerSecurity,
+  ensureBrokerSecurity,
+  recordScramUsers,
+} from './broker-security.ts';
 import { requireJava } from './executables.ts';
-import { formatStorage } from './format-storage.ts';
+import { formatStorage, isFormatted } from './format-storage.ts';
 import { isPortFree } from './free-ports.ts';
 import { type HeapSettings, SINGLE_BROKER_HEAP } from './jvm-options.ts';
 import { KafkaNode } from './kafka-node.ts';
@@ -11,6 +16,7 @@ import { nodeLayout } from './node-layout.ts';
 import { DEFAULT_SINGLE_DIR } from './repo-paths.ts';
 import { consoleReporter, type Reporter } from './reporter.ts';
 import { resolveKafka } from './resolve-kafka.ts';
+import { ensureScramUsers } from './scram-users.ts';
 import { DEFAULT_READY_TIMEOUT_MS } from './wait-for-metadata.ts';
 
 export const DEFAULT_CLIENT_PORT = 9092;
@@ -87,6 +93,7 @@ export async function startSingleBroker(options: SingleBrokerOptions = {}): Prom
   if (node.adoptRunning()) {
     report(`Kafka is already running (pid ${node.pid}, ${node.bootstrapServer}, dir ${layout.dir})`);
     await awaitNodesReady([node], [node], [SINGLE_NODE_ID], readyTimeoutMs);
+    await ensureScramUsers(security, node.bootstrapServer, resolved.classpath, report);
     return handle(true);
   }
 
@@ -101,11 +108,15 @@ export async function startSingleBroker(options: SingleBrokerOptions = {}): Prom
     }
   }
   node.writeProperties();
-  await formatStorage(layout, randomKafkaUuid(), { kind: 'standalone' }, resolved.classpath, security);
+  if (!isFormatted(layout)) {
+    await formatStorage(layout, randomKafkaUuid(), { kind: 'standalone' }, resolved.classpath, security);
+    recordScramUsers(security);
+  }
   report(`Starting Kafka ${resolved.version} on ${node.bootstrapServer} (dir ${layout.dir})`);
   await node.launch();
   try {
     await awaitNodesReady([node], [node], [SINGLE_NODE_ID], readyTimeoutMs);
+    await ensureScramUsers(security, node.bootstrapServer, resolved.classpath, report);
   } catch (error) {
     await node.stop();
     throw error;
