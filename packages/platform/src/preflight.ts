@@ -80,7 +80,10 @@ export async function checkKafka(
       `Kafka is not reachable at ${bootstrapServers.join(',')} (${describeCause(error)})`,
       {
         cause: error,
-        hint: 'Start the local broker with "npm run kafka:start", or set KAFKA_BOOTSTRAP_SERVERS to a running cluster.',
+        hint:
+          'Start the local broker with "npm run kafka:start", or set KAFKA_BOOTSTRAP_SERVERS to a running cluster. ' +
+          'A broker that closes the connection at once may want a SASL login this process does not send ' +
+          '(KAFKA_SASL_USERNAME and a password, or KAFKA_CREDENTIALS_DIR).',
       },
     );
   } finally {

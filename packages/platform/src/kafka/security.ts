@@ -52,10 +52,9 @@ function readSecretFile(variable: string, file: string): string {
   }
 }
 
-function readPem(variable: string, file: string | undefined): { [key: string]: string } | undefined {
-  if (file === undefined) return undefined;
+function readPem(variable: string, file: string): string {
   try {
-    return { pem: readFileSync(file, 'utf8') };
+    return readFileSync(file, 'utf8');
   } catch (error) {
     return invalid(`${variable}: cannot read ${file} (${(error as Error).message})`);
   }
@@ -120,19 +119,18 @@ export function kafkaSecurityFromEnv(env: Env, principal: string): KafkaSecurity
   const cert = raw(env, 'KAFKA_TLS_CERT_FILE');
   const key = raw(env, 'KAFKA_TLS_KEY_FILE');
   if ((cert === undefined) !== (key === undefined)) invalid('KAFKA_TLS_CERT_FILE and KAFKA_TLS_KEY_FILE go together');
+  const ca = raw(env, 'KAFKA_TLS_CA_FILE');
   const tls: TlsOptions | undefined = tlsOn
     ? {
-        ...(raw(env, 'KAFKA_TLS_CA_FILE') === undefined
-          ? {}
-          : { ca: readPem('KAFKA_TLS_CA_FILE', raw(env, 'KAFKA_TLS_CA_FILE'))?.pem }),
-        ...(cert === undefined ? {} : { cert: readPem('KAFKA_TLS_CERT_FILE', cert)?.pem }),
-        ...(key === undefined ? {} : { key: readPem('KAFKA_TLS_KEY_FILE', key)?.pem }),
+        ...(ca === undefined ? {} : { ca: readPem('KAFKA_TLS_CA_FILE', ca) }),
+        ...(cert === undefined ? {} : { cert: readPem('KAFKA_TLS_CERT_FILE', cert) }),
+        ...(key === undefined ? {} : { key: readPem('KAFKA_TLS_KEY_FILE', key) }),
       }
     : undefined;
   return Object.freeze({ ...(sasl === undefined ? {} : { sasl }), ...(tls === undefined ? {} : { tls }) });
 }
 
-/** The same security with another principal's password from `credentialsDir` (tests, `npm start`). */
+/** The SCRAM login of `principal` from a directory of password files (tests that act as several principals). */
 export function principalLogin(credentialsDir: string, principal: string): SaslLogin {
   return {
     mechanism: 'SCRAM-SHA-512',
