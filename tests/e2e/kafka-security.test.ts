@@ -25,6 +25,7 @@ import {
   uniqueName,
 } from '@shop/test-support';
 import { placeOrder, putStock, settled, startStack } from '@shop/test-support/stack';
+import { catalogGroups, LagReader } from '../../tools/src/lag/lag-reader.ts';
 
 /** Every protocol error code in an error and the errors it wraps (the client nests them per broker/partition). */
 function errorCodes(error: unknown, depth = 0): string[] {
@@ -196,4 +197,16 @@ test('the order flow passes with every service under its own principal and the c
   await putStock(stack.inventory.url, sku, 3);
   const orderId = await placeOrder(stack.order.url, [{ sku, quantity: 1 }]);
   assert.equal((await settled(stack.order.url, orderId)).status, 'CONFIRMED');
+
+  // The lag reader's grants are enough for what it reads: every group's state, offsets and time lag.
+  const reader = new LagReader(await testPrincipalConnection(TOOL_PRINCIPALS.lagReader));
+  t.after(() => reader.close());
+  const lags = await reader.read(catalogGroups(stack.namespace));
+  assert.deepEqual(
+    lags.filter((lag) => lag.error !== undefined).map((lag) => `${lag.group}: ${lag.error}`),
+    [],
+  );
+  const reserve = lags.find((lag) => lag.group === stack.namespace.group(consumer('reserveStock').groupId));
+  assert.ok(reserve?.partitions.some((partition) => partition.committedOffset !== undefined));
+  assert.ok(reserve?.partitions.every((partition) => partition.timeLagSource !== 'unreadable'));
 });
