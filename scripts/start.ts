@@ -17,9 +17,11 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type KafkaHandle, startKafka } from '../infra/kafka/src/index.ts';
+import { TOOL_PRINCIPALS } from '../packages/contracts/src/principals.ts';
 import { CommonEnvSchema, loadEnv } from '../packages/platform/src/config.ts';
 import { provisionTopics } from '../packages/platform/src/kafka/provisioning/provision.ts';
 import { describeAction, isApplicable } from '../packages/platform/src/kafka/provisioning/topic-plan.ts';
+import { kafkaSecurityFromEnv } from '../packages/platform/src/kafka/security.ts';
 import { checkPostgres } from '../packages/platform/src/preflight.ts';
 import { ensureLocalAuthSecret } from '../tools/src/auth/local-secret.ts';
 import { formatLogLine } from './log-format.ts';
@@ -109,6 +111,7 @@ async function waitHealthy(running: Running): Promise<void> {
 function startProcess(
   spec: { label: string; entry: string; port: number; portEnv: string },
   bootstrapServers: string[],
+  credentialsDir: string | undefined,
 ): Running {
   const { port } = spec;
   const child = spawn(process.execPath, [spec.entry], {
@@ -116,6 +119,9 @@ function startProcess(
     env: {
       ...process.env,
       KAFKA_BOOTSTRAP_SERVERS: bootstrapServers.join(','),
+      // Each process logs in as its own principal from the local broker's password files (the catalog's ACLs
+      // limit it to its own topics and groups); with an external cluster, the user's KAFKA_SASL_* apply.
+      ...(credentialsDir === undefined ? {} : { KAFKA_CREDENTIALS_DIR: credentialsDir }),
       [spec.portEnv]: String(port),
       // The Inventory Service inserts its missing demo products (never resets stock); others ignore it.
       SEED_DEMO_CATALOG: process.env.SEED_DEMO_CATALOG ?? 'true',
@@ -222,7 +228,11 @@ async function main(): Promise<void> {
   say('starting Kafka');
   try {
     // Detached, so Ctrl-C reaches the services first and the broker is stopped last, after they closed.
-    kafka = await startKafka({ foreground: false, cluster: flags.cluster });
+    kafka = await startKafka({
+      foreground: false,
+      cluster: flags.cluster,
+      externalSecurity: kafkaSecurityFromEnv(process.env, TOOL_PRINCIPALS.provisioner),
+    });
   } catch (error) {
     fail(
       `Kafka did not start: ${(error as Error).message}`,
@@ -238,11 +248,23 @@ async function main(): Promise<void> {
     }
   });
 
-  say('applying the topic catalog');
+  say('applying the topic catalog and its ACLs');
+  const credentialsDir = kafka.credentials?.dir;
   const topics = await provisionTopics({
-    connection: { bootstrapServers: kafka.bootstrapServers, clientId: 'npm-start' },
+    connection: {
+      bootstrapServers: kafka.bootstrapServers,
+      clientId: 'npm-start',
+      security:
+        kafka.credentials === undefined
+          ? kafkaSecurityFromEnv(process.env, TOOL_PRINCIPALS.provisioner)
+          : { sasl: kafka.credentials.admin },
+    },
     apply: true,
   });
+  if (topics.acls?.enforced)
+    say(
+      `ACLs: ${topics.acls.created.length} created${topics.acls.extra.length > 0 ? `, ${topics.acls.extra.length} not from the catalog (see "npm run cli -- topics plan")` : ''}`,
+    );
   for (const warning of topics.warnings) say(`warning: ${warning}`);
   say(
     `topics: ${topics.applied.length} change(s) applied${topics.applied.length > 0 ? '' : ' (the cluster matched the catalog)'}`,
@@ -263,9 +285,11 @@ async function main(): Promise<void> {
           portEnv: 'PORT',
         },
         kafka?.bootstrapServers ?? [],
+        credentialsDir,
       ),
     );
-    if (index === 0) started.push(...STACK_TOOLS.map((spec) => startProcess(spec, kafka?.bootstrapServers ?? [])));
+    if (index === 0)
+      started.push(...STACK_TOOLS.map((spec) => startProcess(spec, kafka?.bootstrapServers ?? [], credentialsDir)));
     await Promise.all(started.map(waitHealthy));
     running.push(...started);
   }
@@ -275,7 +299,9 @@ async function main(): Promise<void> {
   }
 
   say('the stack is up:');
-  say(`  kafka         ${kafka.bootstrapServers.join(',')} (${kafka.source})`);
+  const secured = topics.acls?.enforced ? ', SASL/SCRAM, ACLs from the catalog' : '';
+  say(`  kafka         ${kafka.bootstrapServers.join(',')} (${kafka.source}${secured})`);
+  if (credentialsDir !== undefined) say(`  credentials   ${credentialsDir} (one password file per principal)`);
   for (const r of running)
     say(`  ${r.label.padEnd(13)} ${r.url}   (health: ${r.url}/health, metrics: ${r.url}/metrics)`);
   if (prometheus !== undefined)

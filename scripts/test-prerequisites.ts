@@ -12,7 +12,9 @@ import { delimiter, join } from 'node:path';
 import pg from 'pg';
 import { kafkaVersion } from '../infra/kafka/src/kafka-version.ts';
 import { cacheRoot } from '../infra/kafka/src/repo-paths.ts';
+import { TOOL_PRINCIPALS } from '../packages/contracts/src/principals.ts';
 import { databaseUrl } from '../packages/platform/src/config.ts';
+import { kafkaSecurityFromEnv } from '../packages/platform/src/kafka/security.ts';
 import { checkKafka } from '../packages/platform/src/preflight.ts';
 
 /** Kafka 4 brokers and tools need Java 17 (KIP-750 / KIP-1013). */
@@ -270,7 +272,7 @@ export function systemProbe(env: NodeJS.ProcessEnv = process.env, timeoutMs = PR
     },
     async kafka(bootstrapServers) {
       try {
-        await checkKafka(bootstrapServers, timeoutMs);
+        await checkKafka(bootstrapServers, timeoutMs, kafkaSecurityFromEnv(env, TOOL_PRINCIPALS.provisioner));
         return undefined;
       } catch (error) {
         return (error as Error).message;

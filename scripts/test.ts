@@ -15,7 +15,9 @@ import { spawnSync } from 'node:child_process';
 import { glob } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { externalBootstrapServers, type KafkaHandle, startKafka } from '../infra/kafka/src/index.ts';
+import { TOOL_PRINCIPALS } from '../packages/contracts/src/principals.ts';
 import { CommonEnvSchema, loadEnv } from '../packages/platform/src/config.ts';
+import { kafkaSecurityFromEnv } from '../packages/platform/src/kafka/security.ts';
 import { checkPrerequisites, formatMissing, systemProbe } from './test-prerequisites.ts';
 
 const REPO_ROOT = new URL('..', import.meta.url).pathname;
@@ -115,7 +117,7 @@ try {
 
   if (!unitOnly) {
     process.stdout.write('\n== Kafka\n');
-    kafka = await startKafka();
+    kafka = await startKafka({ externalSecurity: kafkaSecurityFromEnv(process.env, TOOL_PRINCIPALS.provisioner) });
   }
 
   const files = await testFiles();
@@ -125,10 +127,17 @@ try {
     for await (const file of glob(pattern, { cwd: REPO_ROOT })) if (files.includes(file)) solo.add(file);
   }
   const parallel = files.filter((file) => !solo.has(file));
+  // The local broker is secured: test helpers log in as the provisioner and every service as itself, from the
+  // broker's directory of password files. An external cluster's credentials are the user's own variables.
   const testEnv =
     kafka === undefined
       ? process.env
-      : { ...process.env, KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers.join(','), DATABASE_URL: env.DATABASE_URL };
+      : {
+          ...process.env,
+          KAFKA_BOOTSTRAP_SERVERS: kafka.bootstrapServers.join(','),
+          DATABASE_URL: env.DATABASE_URL,
+          ...(kafka.credentials === undefined ? {} : { KAFKA_CREDENTIALS_DIR: kafka.credentials.dir }),
+        };
   const label = unitOnly ? 'unit tests' : 'tests';
   if (parallel.length > 0) {
     step(

@@ -3,7 +3,8 @@
  * never starts a broker of its own (it would outlive the scenario or make it wait a minute for a JVM); it
  * stops within seconds, saying how to start the shared one.
  */
-import { checkKafka, checkPostgres, PREFLIGHT_TIMEOUT_MS } from '@shop/platform';
+import { TOOL_PRINCIPALS } from '@shop/contracts/principals';
+import { checkKafka, checkPostgres, kafkaSecurityFromEnv, PREFLIGHT_TIMEOUT_MS } from '@shop/platform';
 
 /** undefined when a broker at `bootstrapServers` answers a metadata request, else what to tell the user. */
 export async function kafkaProblem(
@@ -11,7 +12,7 @@ export async function kafkaProblem(
   timeoutMs = PREFLIGHT_TIMEOUT_MS,
 ): Promise<string | undefined> {
   try {
-    await checkKafka(bootstrapServers, timeoutMs);
+    await checkKafka(bootstrapServers, timeoutMs, kafkaSecurityFromEnv(process.env, TOOL_PRINCIPALS.provisioner));
     return undefined;
   } catch (error) {
     // The message names the servers and the cause: "Kafka is not reachable at localhost:9092 (...)".

@@ -36,7 +36,12 @@ test('a consumer should keep its stream and read from the new leaders after the 
     report: () => {},
   });
   t.after(() => cluster.stop());
-  const connection = { bootstrapServers: cluster.bootstrapServers, clientId: 'fetch-failover' };
+  // The provisioner's login (a super user): this is about the client's failover, not about ACLs.
+  const connection = {
+    bootstrapServers: cluster.bootstrapServers,
+    clientId: 'fetch-failover',
+    security: { sasl: cluster.security.admin },
+  };
   const admin = createAdmin(connection);
   t.after(() => admin.close());
   await admin.createTopics({ topics: [TOPIC], partitions: 6, replicas: 3 });

@@ -7,7 +7,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type RunningService, startService } from '@shop/platform';
-import { eventually, operatorToken, TEST_AUTH_SECRET, testBootstrapServers, testPostgresUrl } from '@shop/test-support';
+import {
+  eventually,
+  operatorToken,
+  TEST_AUTH_SECRET,
+  testBootstrapServers,
+  testKafkaSecurityEnv,
+  testPostgresUrl,
+} from '@shop/test-support';
 import { http, placeOrder, putStock, settled, startStack } from '@shop/test-support/stack';
 import { notificationService } from '../../services/notification/src/service.ts';
 
@@ -50,6 +57,7 @@ test('the Notification Service stopped while 1,000 orders settle sends every not
     PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     AUTH_JWT_SECRET: TEST_AUTH_SECRET,
+    ...testKafkaSecurityEnv(),
   });
   t.after(() => restarted.stop());
 

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TEST_AUTH_SECRET, testBootstrapServers, testPostgresUrl } from '@shop/test-support';
+import { TEST_AUTH_SECRET, testBootstrapServers, testKafkaSecurity, testPostgresUrl } from '@shop/test-support';
 import { putStock, restartService, simulatedPaymentService, startStack } from '@shop/test-support/stack';
 import pg from 'pg';
 import { inventoryService } from '../../services/inventory/src/service.ts';
@@ -85,6 +85,7 @@ test('an instance of every service added and then removed during load should lea
       serverUrl,
       databases,
       bootstrapServers: await testBootstrapServers(),
+      security: testKafkaSecurity(),
       namespace: stack.namespace.prefix,
       accepted: load.accepted,
       cancelledAfterConfirmation: load.cancelled,

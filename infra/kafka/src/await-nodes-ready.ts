@@ -32,7 +32,11 @@ export async function awaitNodesReady(
   try {
     const summaries = await Promise.all(
       waitOn.map((node) =>
-        waitForMetadata([node.bootstrapServer], timeoutMs, { expectedBrokerIds, signal: controller.signal }),
+        waitForMetadata([node.bootstrapServer], timeoutMs, {
+          expectedBrokerIds,
+          signal: controller.signal,
+          security: { sasl: node.adminSasl },
+        }),
       ),
     );
     const [first] = summaries;

@@ -1,5 +1,11 @@
 import { join } from 'node:path';
 import { awaitNodesReady } from './await-nodes-ready.ts';
+import {
+  assertSecuredStorage,
+  type BrokerSecurity,
+  ensureBrokerSecurity,
+  recordScramUsers,
+} from './broker-security.ts';
 import { requireJava } from './executables.ts';
 import { formatStorage, isFormatted } from './format-storage.ts';
 import { CLUSTER_NODE_HEAP, type HeapSettings } from './jvm-options.ts';
@@ -10,6 +16,7 @@ import { nodeLayout } from './node-layout.ts';
 import { DEFAULT_CLUSTER_DIR } from './repo-paths.ts';
 import { consoleReporter, type Reporter } from './reporter.ts';
 import { resolveKafka } from './resolve-kafka.ts';
+import { ensureScramUsers } from './scram-users.ts';
 import { DEFAULT_READY_TIMEOUT_MS, type MetadataSummary } from './wait-for-metadata.ts';
 
 /** Three voters survive one failure, and RF 3 with min ISR 2 keeps accepting acks=all writes through it. */
@@ -39,6 +46,8 @@ export interface ClusterOptions {
 export interface KafkaCluster {
   bootstrapServers: string[];
   nodes: KafkaNode[];
+  /** The cluster's generated passwords (credentials directory, the provisioner's login). */
+  security: BrokerSecurity;
   /** True when every node was found running from an earlier detached start. */
   alreadyRunning: boolean;
   node(nodeId: number): KafkaNode;
@@ -57,6 +66,7 @@ async function formatCluster(
   rootDir: string,
   classpath: string,
   report: Reporter,
+  security: BrokerSecurity,
 ): Promise<void> {
   const formatted = nodes.filter((node) => isFormatted(node.layout));
   if (formatted.length === nodes.length) return;
@@ -73,8 +83,11 @@ async function formatCluster(
     .join(',');
   for (const node of nodes) node.writeProperties();
   await Promise.all(
-    nodes.map((node) => formatStorage(node.layout, clusterId, { kind: 'initial-controllers', voters }, classpath)),
+    nodes.map((node) =>
+      formatStorage(node.layout, clusterId, { kind: 'initial-controllers', voters }, classpath, security),
+    ),
   );
+  recordScramUsers(security);
 }
 
 /** Starts (or finds running) a three-node KRaft cluster of combined broker+controller nodes on loopback. */
@@ -94,6 +107,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<KafkaC
     echo: options.echo,
     env: options.env,
   };
+  const layouts = Array.from({ length: CLUSTER_SIZE }, (_, index) => nodeLayout(join(rootDir, `node-${index + 1}`)));
+  assertSecuredStorage(layouts, rootDir);
+  const security = ensureBrokerSecurity(rootDir);
   const nodeIds = Array.from({ length: CLUSTER_SIZE }, (_, index) => index + 1);
   const controllerQuorum = nodeIds.map((id) => advertisedAddress(controllerBase + id - 1));
   const nodes = nodeIds.map(
@@ -105,7 +121,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<KafkaC
           controllerPort: controllerBase + nodeId - 1,
           controllerQuorum,
           replication: CLUSTER_REPLICATION,
-          layout: nodeLayout(join(rootDir, `node-${nodeId}`)),
+          layout: layouts[nodeId - 1] ?? nodeLayout(join(rootDir, `node-${nodeId}`)),
+          security,
           extraProperties: options.extraProperties,
         },
         runtime,
@@ -123,6 +140,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<KafkaC
   const cluster = (alreadyRunning: boolean): KafkaCluster => ({
     bootstrapServers,
     nodes,
+    security,
     alreadyRunning,
     node: byId,
     restart: async (nodeId) => {
@@ -139,10 +157,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<KafkaC
   if (adopted.length === nodes.length) {
     report(`Kafka cluster is already running (${bootstrapServers.join(',')}, dir ${rootDir})`);
     await awaitNodesReady(nodes, nodes, nodeIds, readyTimeoutMs);
+    await ensureScramUsers(security, bootstrapServers.join(','), resolved.classpath, report);
     return cluster(true);
   }
 
-  await formatCluster(nodes, rootDir, resolved.classpath, report);
+  await formatCluster(nodes, rootDir, resolved.classpath, report, security);
   const missing = nodes.filter((node) => !node.isRunning());
   report(
     `Starting Kafka ${resolved.version} cluster node(s) ${missing.map((node) => node.nodeId).join(', ')} ` +
@@ -151,6 +170,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<KafkaC
   try {
     for (const node of missing) await node.launch();
     await awaitNodesReady(nodes, nodes, nodeIds, readyTimeoutMs);
+    await ensureScramUsers(security, bootstrapServers.join(','), resolved.classpath, report);
   } catch (error) {
     await stop();
     throw error;

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { addScramArgs, type BrokerSecurity } from './broker-security.ts';
 import type { NodeLayout } from './node-layout.ts';
 import { runJavaMain } from './run-java-main.ts';
 
@@ -23,18 +24,21 @@ export async function formatStorage(
   clusterId: string,
   quorum: QuorumBootstrap,
   classpath: string,
+  security: BrokerSecurity,
 ): Promise<void> {
   if (isFormatted(layout)) return;
   await mkdir(layout.dataDir, { recursive: true });
   const quorumArgs = quorum.kind === 'standalone' ? ['--standalone'] : ['--initial-controllers', quorum.voters];
   const result = await runJavaMain(
     STORAGE_TOOL_CLASS,
-    ['format', '--cluster-id', clusterId, '--config', layout.propertiesFile, ...quorumArgs],
+    ['format', '--cluster-id', clusterId, '--config', layout.propertiesFile, ...quorumArgs, ...addScramArgs(security)],
     { classpath },
   );
   if (result.exitCode !== 0) {
+    // The output may echo the --add-scram arguments; never print passwords.
+    const redact = (text: string) => text.replaceAll(/password=[^\],\s]+/g, 'password=***');
     throw new Error(
-      `Formatting ${layout.dataDir} failed (exit code ${result.exitCode}):\n${result.stdout}${result.stderr}`.trimEnd(),
+      `Formatting ${layout.dataDir} failed (exit code ${result.exitCode}):\n${redact(result.stdout + result.stderr)}`.trimEnd(),
     );
   }
 }

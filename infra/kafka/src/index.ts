@@ -1,4 +1,15 @@
 export {
+  BROKER_PRINCIPAL,
+  type BrokerSecurity,
+  CONTROLLER_PRINCIPAL,
+  credentialsDirOf,
+  PROVISIONER_PRINCIPAL,
+  passwordFile,
+  readPassword,
+  type SaslCredentials,
+  SCRAM_MECHANISM,
+} from './broker-security.ts';
+export {
   CLUSTER_SIZE,
   type ClusterOptions,
   DEFAULT_CLUSTER_CLIENT_BASE_PORT,
@@ -35,6 +46,7 @@ export {
 } from './single-broker.ts';
 export { type KafkaHandle, type StartKafkaOptions, startKafka } from './start-kafka.ts';
 export { type StopKafkaOptions, stopKafka } from './stop-kafka.ts';
+export type { ClientSecurity } from './wait-for-metadata.ts';
 export {
   type BrokerInfo,
   DEFAULT_READY_TIMEOUT_MS,

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { adoptBroker, type BrokerProcess, launchBroker } from './broker-process.ts';
+import type { SaslCredentials } from './broker-security.ts';
 import { assertPortsFree } from './free-ports.ts';
 import type { HeapSettings } from './jvm-options.ts';
 import { advertisedAddress } from './loopback.ts';
@@ -26,6 +27,8 @@ export class KafkaNode {
   /** host:port clients can bootstrap from. */
   readonly bootstrapServer: string;
   readonly layout: NodeLayout;
+  /** The provisioner's login, for readiness checks against this node. */
+  readonly adminSasl: SaslCredentials;
   readonly #config: NodeConfig;
   readonly #runtime: NodeRuntime;
   #process: BrokerProcess | undefined;
@@ -36,6 +39,7 @@ export class KafkaNode {
     this.controllerPort = config.controllerPort;
     this.bootstrapServer = advertisedAddress(config.clientPort);
     this.layout = config.layout;
+    this.adminSasl = config.security.admin;
     this.#config = config;
     this.#runtime = runtime;
   }
@@ -57,7 +61,8 @@ export class KafkaNode {
   /** Rewritten on every start so option changes (ports, overrides) take effect. */
   writeProperties(): void {
     mkdirSync(this.layout.dir, { recursive: true });
-    writeFileSync(this.layout.propertiesFile, renderServerProperties(this.#config));
+    // It holds the broker's and the controller listener's passwords.
+    writeFileSync(this.layout.propertiesFile, renderServerProperties(this.#config), { mode: 0o600 });
   }
 
   /** Picks up a JVM left running by an earlier detached start; false if there is none. */

@@ -1,9 +1,11 @@
+import { instanceAdminCredentials } from './broker-security.ts';
 import { type InstanceKind, instanceNodeDirs } from './instance-dirs.ts';
 import { advertisedAddress } from './loopback.ts';
 import { nodeLayout } from './node-layout.ts';
 import { readRecordedNode } from './node-properties.ts';
 import { readPidFile } from './pid-file.ts';
 import { isKafkaProcess } from './process-control.ts';
+import { DEFAULT_CLUSTER_DIR, DEFAULT_SINGLE_DIR } from './repo-paths.ts';
 import { waitForMetadata } from './wait-for-metadata.ts';
 
 /** Status is interactive: a running broker answers in milliseconds, so don't wait long for one that won't. */
@@ -48,7 +50,10 @@ export async function kafkaStatus(kind: InstanceKind, dataDir?: string): Promise
   const status: InstanceStatus = { kind, nodes, running: bootstrap.length > 0, answering: false, brokerIds: [] };
   if (!status.running) return status;
   try {
-    const metadata = await waitForMetadata(bootstrap, STATUS_METADATA_TIMEOUT_MS);
+    const sasl = instanceAdminCredentials(
+      kind === 'single' ? (dataDir ?? DEFAULT_SINGLE_DIR) : (dataDir ?? DEFAULT_CLUSTER_DIR),
+    );
+    const metadata = await waitForMetadata(bootstrap, STATUS_METADATA_TIMEOUT_MS, sasl ? { security: { sasl } } : {});
     status.answering = true;
     status.brokerIds = metadata.brokers.map((broker) => broker.nodeId);
   } catch (error) {

@@ -1,9 +1,18 @@
+import {
+  credentialsDirOf,
+  PROVISIONER_PRINCIPAL,
+  readPassword,
+  type SaslCredentials,
+  SCRAM_MECHANISM,
+} from './broker-security.ts';
 import { externalBootstrapServers } from './external-kafka.ts';
 import { advertisedAddress } from './loopback.ts';
+import { DEFAULT_SINGLE_DIR } from './repo-paths.ts';
 import { type Reporter, stderrReporter } from './reporter.ts';
 import { resolveKafka } from './resolve-kafka.ts';
 import { type JavaRunResult, runJavaMain } from './run-java-main.ts';
 import { DEFAULT_CLIENT_PORT } from './single-broker.ts';
+import { withCommandConfig } from './tool-login.ts';
 
 /** The classes kafka-topics.sh and kafka-consumer-groups.sh run in Kafka 4.2 (kafka-tools jar). */
 export const TOPIC_COMMAND_CLASS = 'org.apache.kafka.tools.TopicCommand';
@@ -19,6 +28,22 @@ export interface KafkaToolOptions {
   /** Progress of a first-time Kafka download; keep it off stdout when stdout is the tool's output. */
   report?: Reporter;
   env?: NodeJS.ProcessEnv;
+  /**
+   * The login of a secured cluster. Default: KAFKA_SASL_USERNAME with KAFKA_SASL_PASSWORD, else the
+   * provisioner's password in KAFKA_CREDENTIALS_DIR, else (no KAFKA_BOOTSTRAP_SERVERS) the local broker's.
+   */
+  sasl?: SaslCredentials;
+}
+
+function toolSasl(env: NodeJS.ProcessEnv): SaslCredentials | undefined {
+  const { KAFKA_SASL_USERNAME: username, KAFKA_SASL_PASSWORD: password } = env;
+  if (username && password) return { mechanism: SCRAM_MECHANISM, username, password };
+  const dir =
+    env.KAFKA_CREDENTIALS_DIR || (externalBootstrapServers(env) ? undefined : credentialsDirOf(DEFAULT_SINGLE_DIR));
+  const stored = dir === undefined ? undefined : readPassword(dir, PROVISIONER_PRINCIPAL);
+  return stored === undefined
+    ? undefined
+    : { mechanism: SCRAM_MECHANISM, username: PROVISIONER_PRINCIPAL, password: stored };
 }
 
 export function defaultBootstrapServers(env: NodeJS.ProcessEnv = process.env): string {
@@ -43,7 +68,9 @@ export async function runKafkaTool(
     typeof options.bootstrapServers === 'string'
       ? options.bootstrapServers
       : (options.bootstrapServers?.join(',') ?? defaultBootstrapServers(env));
-  return runJavaMain(mainClass, withBootstrapServer(args, servers), { classpath, stdio: options.stdio, env });
+  return withCommandConfig(withBootstrapServer(args, servers), options.sasl ?? toolSasl(env), (withLogin) =>
+    runJavaMain(mainClass, withLogin, { classpath, stdio: options.stdio, env }),
+  );
 }
 
 /** kafka-topics.sh, e.g. kafkaTopics(['--describe', '--topic', 'orders']). */

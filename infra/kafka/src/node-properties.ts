@@ -17,7 +17,9 @@ export function readRecordedNode(propertiesFile: string): RecordedNode | undefin
   const value = (key: string): string | undefined =>
     new RegExp(`^${key.replaceAll('.', '\\.')}=(.*)$`, 'm').exec(text)?.[1]?.trim();
   const nodeId = Number(value('node.id'));
-  const clientPort = Number(/PLAINTEXT:\/\/[^:,]+:(\d+)/.exec(value('advertised.listeners') ?? '')?.[1]);
+  const clientPort = Number(
+    /(?:^|,)(?!CONTROLLER:)[A-Z_]+:\/\/[^:,]+:(\d+)/.exec(value('advertised.listeners') ?? '')?.[1],
+  );
   if (!Number.isInteger(nodeId) || !Number.isInteger(clientPort)) return undefined;
   return { nodeId, clientPort };
 }

@@ -1,3 +1,4 @@
+import { type BrokerSecurity, securityProperties } from './broker-security.ts';
 import { ADVERTISED_HOST, LISTEN_HOST } from './loopback.ts';
 import type { NodeLayout } from './node-layout.ts';
 
@@ -16,6 +17,8 @@ export interface NodeConfig {
   controllerQuorum: string[];
   replication: ReplicationSettings;
   layout: NodeLayout;
+  /** Passwords and super users (broker-security.ts); every node is secured. */
+  security: BrokerSecurity;
   /** Appended last, so they override the defaults (tests use it to shorten timeouts). */
   extraProperties?: Record<string, string>;
 }
@@ -26,18 +29,23 @@ function render(properties: Record<string, string | number | boolean>): string {
     .join('\n');
 }
 
-/** A combined broker+controller KRaft node listening on loopback only. */
+/** Clients and the other brokers connect here (SASL/SCRAM); the name is also the listener's config prefix. */
+export const BROKER_LISTENER = 'BROKER';
+const CONTROLLER_LISTENER = 'CONTROLLER';
+
+/** A combined broker+controller KRaft node listening on loopback only, SASL on both listeners. */
 export function renderServerProperties(config: NodeConfig): string {
   const { replicationFactor, minInsyncReplicas } = config.replication;
   const base = {
     'process.roles': 'broker,controller',
     'node.id': config.nodeId,
     'controller.quorum.bootstrap.servers': config.controllerQuorum.join(','),
-    listeners: `PLAINTEXT://${LISTEN_HOST}:${config.clientPort},CONTROLLER://${LISTEN_HOST}:${config.controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://${ADVERTISED_HOST}:${config.clientPort},CONTROLLER://${ADVERTISED_HOST}:${config.controllerPort}`,
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    'inter.broker.listener.name': 'PLAINTEXT',
-    'controller.listener.names': 'CONTROLLER',
+    listeners: `${BROKER_LISTENER}://${LISTEN_HOST}:${config.clientPort},${CONTROLLER_LISTENER}://${LISTEN_HOST}:${config.controllerPort}`,
+    'advertised.listeners': `${BROKER_LISTENER}://${ADVERTISED_HOST}:${config.clientPort},${CONTROLLER_LISTENER}://${ADVERTISED_HOST}:${config.controllerPort}`,
+    'listener.security.protocol.map': `${BROKER_LISTENER}:SASL_PLAINTEXT,${CONTROLLER_LISTENER}:SASL_PLAINTEXT`,
+    'inter.broker.listener.name': BROKER_LISTENER,
+    'controller.listener.names': CONTROLLER_LISTENER,
+    ...securityProperties(config.security, { broker: BROKER_LISTENER, controller: CONTROLLER_LISTENER }),
     'log.dirs': config.layout.dataDir,
 
     'default.replication.factor': replicationFactor,

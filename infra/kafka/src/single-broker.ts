@@ -1,6 +1,12 @@
 import { awaitNodesReady } from './await-nodes-ready.ts';
+import {
+  assertSecuredStorage,
+  type BrokerSecurity,
+  ensureBrokerSecurity,
+  recordScramUsers,
+} from './broker-security.ts';
 import { requireJava } from './executables.ts';
-import { formatStorage } from './format-storage.ts';
+import { formatStorage, isFormatted } from './format-storage.ts';
 import { isPortFree } from './free-ports.ts';
 import { type HeapSettings, SINGLE_BROKER_HEAP } from './jvm-options.ts';
 import { KafkaNode } from './kafka-node.ts';
@@ -10,6 +16,7 @@ import { nodeLayout } from './node-layout.ts';
 import { DEFAULT_SINGLE_DIR } from './repo-paths.ts';
 import { consoleReporter, type Reporter } from './reporter.ts';
 import { resolveKafka } from './resolve-kafka.ts';
+import { ensureScramUsers } from './scram-users.ts';
 import { DEFAULT_READY_TIMEOUT_MS } from './wait-for-metadata.ts';
 
 export const DEFAULT_CLIENT_PORT = 9092;
@@ -37,6 +44,8 @@ export interface SingleBrokerOptions {
 export interface SingleBroker {
   bootstrapServers: string[];
   node: KafkaNode;
+  /** Its generated passwords (credentials directory, the provisioner's login). */
+  security: BrokerSecurity;
   /** True when a broker from an earlier detached start was found answering and reused. */
   alreadyRunning: boolean;
   stop(): Promise<void>;
@@ -51,6 +60,8 @@ export async function startSingleBroker(options: SingleBrokerOptions = {}): Prom
   const controllerPort = options.controllerPort ?? DEFAULT_CONTROLLER_PORT;
   const layout = nodeLayout(options.dataDir ?? DEFAULT_SINGLE_DIR);
   const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+  assertSecuredStorage([layout], layout.dir);
+  const security = ensureBrokerSecurity(layout.dir);
   const node = new KafkaNode(
     {
       nodeId: SINGLE_NODE_ID,
@@ -59,6 +70,7 @@ export async function startSingleBroker(options: SingleBrokerOptions = {}): Prom
       controllerQuorum: [advertisedAddress(controllerPort)],
       replication: { replicationFactor: 1, minInsyncReplicas: 1 },
       layout,
+      security,
       extraProperties: options.extraProperties,
     },
     {
@@ -73,6 +85,7 @@ export async function startSingleBroker(options: SingleBrokerOptions = {}): Prom
   const handle = (alreadyRunning: boolean): SingleBroker => ({
     bootstrapServers: [node.bootstrapServer],
     node,
+    security,
     alreadyRunning,
     stop: () => node.stop(),
   });
@@ -80,6 +93,7 @@ export async function startSingleBroker(options: SingleBrokerOptions = {}): Prom
   if (node.adoptRunning()) {
     report(`Kafka is already running (pid ${node.pid}, ${node.bootstrapServer}, dir ${layout.dir})`);
     await awaitNodesReady([node], [node], [SINGLE_NODE_ID], readyTimeoutMs);
+    await ensureScramUsers(security, node.bootstrapServer, resolved.classpath, report);
     return handle(true);
   }
 
@@ -94,11 +108,15 @@ export async function startSingleBroker(options: SingleBrokerOptions = {}): Prom
     }
   }
   node.writeProperties();
-  await formatStorage(layout, randomKafkaUuid(), { kind: 'standalone' }, resolved.classpath);
+  if (!isFormatted(layout)) {
+    await formatStorage(layout, randomKafkaUuid(), { kind: 'standalone' }, resolved.classpath, security);
+    recordScramUsers(security);
+  }
   report(`Starting Kafka ${resolved.version} on ${node.bootstrapServer} (dir ${layout.dir})`);
   await node.launch();
   try {
     await awaitNodesReady([node], [node], [SINGLE_NODE_ID], readyTimeoutMs);
+    await ensureScramUsers(security, node.bootstrapServer, resolved.classpath, report);
   } catch (error) {
     await node.stop();
     throw error;

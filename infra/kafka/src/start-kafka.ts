@@ -1,8 +1,9 @@
+import type { SaslCredentials } from './broker-security.ts';
 import { startCluster } from './cluster.ts';
 import { BOOTSTRAP_ENV_VAR, externalBootstrapServers } from './external-kafka.ts';
 import { consoleReporter, type Reporter } from './reporter.ts';
 import { startSingleBroker } from './single-broker.ts';
-import { waitForMetadata } from './wait-for-metadata.ts';
+import { type ClientSecurity, waitForMetadata } from './wait-for-metadata.ts';
 
 /** An external cluster is expected to be up already; this only covers a slow first connection. */
 const EXTERNAL_CHECK_TIMEOUT_MS = 15_000;
@@ -14,12 +15,19 @@ export interface StartKafkaOptions {
   foreground?: boolean;
   report?: Reporter;
   env?: NodeJS.ProcessEnv;
+  /** How to log in to an external cluster (KAFKA_SASL_*, KAFKA_TLS_* as the platform reads them). */
+  externalSecurity?: ClientSecurity;
 }
 
 export interface KafkaHandle {
   bootstrapServers: string[];
   /** external: KAFKA_BOOTSTRAP_SERVERS; reused: found running from an earlier start; started: by this call. */
   source: 'external' | 'reused' | 'started';
+  /**
+   * The local instance's logins: the directory with one password file per principal, and the provisioner's
+   * (super user) login. Undefined for an external cluster: its credentials come from the user's environment.
+   */
+  credentials?: { dir: string; admin: SaslCredentials };
   /** Resolves with a description when any local node exits; undefined for an external cluster. */
   exited?: Promise<string>;
   /** Stops the local broker(s), also when reused; a no-op for an external cluster. */
@@ -37,7 +45,9 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
   const external = externalBootstrapServers(env);
   if (external) {
     report(`Using external Kafka at ${external.join(',')} (${BOOTSTRAP_ENV_VAR} is set); starting nothing`);
-    const metadata = await waitForMetadata(external, EXTERNAL_CHECK_TIMEOUT_MS);
+    const metadata = await waitForMetadata(external, EXTERNAL_CHECK_TIMEOUT_MS, {
+      ...(options.externalSecurity === undefined ? {} : { security: options.externalSecurity }),
+    });
     report(`External Kafka answers: cluster ${metadata.clusterId}, ${metadata.brokers.length} broker(s)`);
     return { bootstrapServers: external, source: 'external', stop: async () => {} };
   }
@@ -48,6 +58,7 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
   return {
     bootstrapServers: instance.bootstrapServers,
     source: instance.alreadyRunning ? 'reused' : 'started',
+    credentials: { dir: instance.security.credentialsDir, admin: instance.security.admin },
     exited: Promise.race(exits.filter((exit) => exit !== undefined)),
     stop: () => instance.stop(),
   };

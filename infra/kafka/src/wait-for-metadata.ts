@@ -1,5 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Admin } from '@platformatic/kafka';
+import { Admin, type ConnectionOptions } from '@platformatic/kafka';
+
+/** How a client logs in to a secured cluster: SASL and/or TLS, in @platformatic/kafka's option shape. */
+export type ClientSecurity = Pick<ConnectionOptions, 'sasl' | 'tls'>;
 
 /** A cold JVM on a busy 2-core box needs 5-15 s; 60 s only trips on a genuinely stuck broker. */
 export const DEFAULT_READY_TIMEOUT_MS = 60_000;
@@ -24,10 +27,13 @@ export interface WaitForMetadataOptions {
   expectedBrokerIds?: readonly number[];
   /** Aborts the wait early, e.g. when the broker process has died. */
   signal?: AbortSignal;
+  /** The login of a secured cluster (the local brokers always are). */
+  security?: ClientSecurity;
 }
 
-async function fetchMetadata(bootstrapServers: readonly string[]): Promise<MetadataSummary> {
+async function fetchMetadata(bootstrapServers: readonly string[], security?: ClientSecurity): Promise<MetadataSummary> {
   const admin = new Admin({
+    ...security,
     clientId: 'infra-kafka-readiness',
     bootstrapBrokers: [...bootstrapServers],
     retries: 0,
@@ -70,7 +76,7 @@ export async function waitForMetadata(
   for (;;) {
     options.signal?.throwIfAborted();
     try {
-      const summary = await fetchMetadata(bootstrapServers);
+      const summary = await fetchMetadata(bootstrapServers, options.security);
       const listed = new Set(summary.brokers.map((broker) => broker.nodeId));
       const missing = expected.filter((id) => !listed.has(id));
       if (missing.length === 0) return summary;

@@ -65,7 +65,12 @@ test('a three-node cluster keeps every acks=all write through a broker crash and
     report: stderrReporter,
   });
   const { bootstrapServers } = cluster;
-  const common = { bootstrapBrokers: bootstrapServers, retries: CLIENT_RETRIES, retryDelay: CLIENT_RETRY_DELAY_MS };
+  const common = {
+    bootstrapBrokers: bootstrapServers,
+    sasl: cluster.security.admin,
+    retries: CLIENT_RETRIES,
+    retryDelay: CLIENT_RETRY_DELAY_MS,
+  };
 
   const admin = new Admin({ clientId: 'fault-test-admin', ...common });
   closers.push(() => admin.close());

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,12 +32,20 @@ test('a single broker starts on non-default ports in a temp dir, answers Metadat
 
   assert.equal(broker.alreadyRunning, false);
   assert.deepEqual(broker.bootstrapServers, [`localhost:${basePort}`]);
-  const metadata = await waitForMetadata(broker.bootstrapServers, METADATA_TIMEOUT_MS);
+  const metadata = await waitForMetadata(broker.bootstrapServers, METADATA_TIMEOUT_MS, {
+    security: { sasl: broker.security.admin },
+  });
   assert.deepEqual(
     metadata.brokers.map(({ nodeId, port }) => ({ nodeId, port })),
     [{ nodeId: 1, port: basePort }],
   );
   assert.ok(existsSync(join(dataDir, 'data', 'meta.properties')), 'storage was formatted');
+  // Secured: a client without credentials is refused, and every password file is its owner's alone.
+  await assert.rejects(waitForMetadata(broker.bootstrapServers, 2_000), /did not answer Metadata/);
+  const credentials = broker.security.credentialsDir;
+  for (const name of readdirSync(credentials)) {
+    assert.equal(statSync(join(credentials, name)).mode & 0o077, 0, `${name} is readable by its owner only`);
+  }
 
   const pid = broker.node.pid;
   assert.ok(pid !== undefined, 'the broker has a pid while running');

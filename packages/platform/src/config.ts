@@ -11,10 +11,37 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** The local broker `npm start` and `npm run kafka:start` run. */
+export const DEFAULT_BOOTSTRAP_SERVERS = 'localhost:9092';
+
+/** Kafka SASL and TLS (read by kafka/security.ts, which resolves password files). */
+export const KafkaSecurityEnvSchema = Type.Object({
+  /** SASL mechanism; default SCRAM-SHA-512 when a user name is given. */
+  KAFKA_SASL_MECHANISM: Type.Optional(Type.Enum(['SCRAM-SHA-512', 'SCRAM-SHA-256', 'PLAIN'])),
+  /** SASL user; default: the process's own principal when KAFKA_CREDENTIALS_DIR is used. */
+  KAFKA_SASL_USERNAME: Type.Optional(Type.String({ minLength: 1 })),
+  KAFKA_SASL_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
+  /** A file holding the password (first line); instead of KAFKA_SASL_PASSWORD. */
+  KAFKA_SASL_PASSWORD_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  /**
+   * A directory of password files named after the principals (the local brokers write one to
+   * `.run/kafka/<single|cluster>/credentials`): each process logs in as its own principal from it.
+   */
+  KAFKA_CREDENTIALS_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  /** Connect over TLS (a user's own cluster; the local brokers listen on loopback without it). */
+  KAFKA_TLS: Type.Boolean({ default: false }),
+  /** PEM file of the CA that signed the brokers' certificates; default: the system's CAs. */
+  KAFKA_TLS_CA_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  /** PEM client certificate and key, for a cluster that also wants mutual TLS. */
+  KAFKA_TLS_CERT_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  KAFKA_TLS_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
+});
+
 /** Variables every process of the system understands. */
 export const CommonEnvSchema = Type.Object({
+  ...KafkaSecurityEnvSchema.properties,
   /** Comma-separated Kafka bootstrap servers. Default: the local broker started by `npm run kafka:start`. */
-  KAFKA_BOOTSTRAP_SERVERS: Type.String({ default: 'localhost:9092', minLength: 1 }),
+  KAFKA_BOOTSTRAP_SERVERS: Type.String({ default: DEFAULT_BOOTSTRAP_SERVERS, minLength: 1 }),
   /** PostgreSQL server URL without a database; each service appends its own database. */
   DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432', pattern: '^postgres(ql)?://' }),
   LOG_LEVEL: Type.Enum([...LOG_LEVELS], { default: 'info' }),

@@ -12,9 +12,11 @@ export { backoffMs, INFRASTRUCTURE_MAX_BACKOFF_MS, INFRASTRUCTURE_MIN_BACKOFF_MS
 export {
   type CommonEnv,
   CommonEnvSchema,
+  DEFAULT_BOOTSTRAP_SERVERS,
   databaseUrl,
   deepFreeze,
   type Env,
+  KafkaSecurityEnvSchema,
   LOG_LEVELS,
   loadEnv,
   parseBootstrapServers,
@@ -119,6 +121,7 @@ export { type RateLimitPerCallerOptions, rateLimitPerCaller } from './http/rate-
 /** Kafka: the only constructors of clients (durability defaults built in) and the namespace of a stack. */
 export {
   type ConsumerOverrides,
+  clientSecurityOptions,
   createAdmin,
   createConsumer,
   createProducer,
@@ -130,6 +133,16 @@ export {
 } from './kafka/clients.ts';
 export { type ClassifiedFailure, classifyFailure, type FailureKind } from './kafka/failure.ts';
 export { type KafkaNamespace, kafkaNamespace, NAMESPACE_PATTERN } from './kafka/namespace.ts';
+/** Kafka security: each process's SASL login and TLS settings, from its environment. */
+export {
+  type KafkaSecurity,
+  kafkaConnectionFromEnv,
+  kafkaSecurityFromEnv,
+  LOCAL_CREDENTIALS_DIR,
+  principalLogin,
+  type SaslLogin,
+  type SaslMechanism,
+} from './kafka/security.ts';
 /** Logging: pino loggers with the context (event, correlation) of the work in progress. */
 export {
   createLogger,

@@ -2,6 +2,8 @@ import { Admin } from '@platformatic/kafka';
 import pg from 'pg';
 import { databaseUrl } from './config.ts';
 import { platformError } from './errors.ts';
+import { clientSecurityOptions } from './kafka/clients.ts';
+import type { KafkaSecurity } from './kafka/security.ts';
 
 /** Start-up checks answer within seconds: a missing dependency must fail loudly, not hang. */
 export const PREFLIGHT_TIMEOUT_MS = 5_000;
@@ -45,8 +47,13 @@ export async function checkPostgres(serverUrl: string, timeoutMs = PREFLIGHT_TIM
 }
 
 /** Fails with PLT_KAFKA_UNREACHABLE (and how to fix it) unless a broker answers a metadata request. */
-export async function checkKafka(bootstrapServers: readonly string[], timeoutMs = PREFLIGHT_TIMEOUT_MS): Promise<void> {
+export async function checkKafka(
+  bootstrapServers: readonly string[],
+  timeoutMs = PREFLIGHT_TIMEOUT_MS,
+  security?: KafkaSecurity,
+): Promise<void> {
   const admin = new Admin({
+    ...clientSecurityOptions(security),
     clientId: 'preflight',
     bootstrapBrokers: [...bootstrapServers],
     retries: 0,
@@ -56,15 +63,44 @@ export async function checkKafka(bootstrapServers: readonly string[], timeoutMs 
   try {
     await admin.metadata({ topics: [] });
   } catch (error) {
+    if (isAuthenticationFailure(error)) {
+      throw platformError(
+        'PLT_KAFKA_UNREACHABLE',
+        `Kafka at ${bootstrapServers.join(',')} refused the login${security?.sasl ? ` of ${security.sasl.username}` : ' (no SASL credentials configured)'} (${describeCause(error)})`,
+        {
+          cause: error,
+          hint:
+            'Give this process its credentials: KAFKA_SASL_USERNAME with KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE, ' +
+            'or KAFKA_CREDENTIALS_DIR (the local brokers write theirs to .run/kafka/<single|cluster>/credentials).',
+        },
+      );
+    }
     throw platformError(
       'PLT_KAFKA_UNREACHABLE',
       `Kafka is not reachable at ${bootstrapServers.join(',')} (${describeCause(error)})`,
       {
         cause: error,
-        hint: 'Start the local broker with "npm run kafka:start", or set KAFKA_BOOTSTRAP_SERVERS to a running cluster.',
+        hint:
+          'Start the local broker with "npm run kafka:start", or set KAFKA_BOOTSTRAP_SERVERS to a running cluster. ' +
+          'A broker that closes the connection at once may want a SASL login this process does not send ' +
+          '(KAFKA_SASL_USERNAME and a password, or KAFKA_CREDENTIALS_DIR).',
       },
     );
   } finally {
     await admin.close().catch(() => {});
   }
+}
+
+/** A SASL failure (wrong or missing credentials), told apart from an unreachable broker for a better hint. */
+function isAuthenticationFailure(error: unknown, depth = 0): boolean {
+  if (error === null || typeof error !== 'object' || depth > 4) return false;
+  const { message, code, cause, errors } = error as {
+    message?: unknown;
+    code?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+  };
+  if (/SASL|authenticat/i.test(`${String(message)} ${String(code)}`)) return true;
+  const nested = [cause, ...(Array.isArray(errors) ? errors : [])];
+  return nested.some((inner) => isAuthenticationFailure(inner, depth + 1));
 }

@@ -1,4 +1,5 @@
 import type { ConsumerId, ServiceName } from '@shop/contracts';
+import { servicePrincipal } from '@shop/contracts/principals';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { TObject, TProperties } from 'typebox';
@@ -22,6 +23,7 @@ import {
 import type { KafkaConnection } from './kafka/clients.ts';
 import { createProducer, type KafkaProducer } from './kafka/clients.ts';
 import { type KafkaNamespace, kafkaNamespace, NAMESPACE_PATTERN } from './kafka/namespace.ts';
+import { kafkaSecurityFromEnv } from './kafka/security.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { OutboxRelay } from './outbox/outbox-relay.ts';
 import { sameDatabaseAs } from './outbox/outbox-signal.ts';
@@ -165,6 +167,8 @@ export function loadServiceConfig(definition: ServiceDefinition, env: Env = proc
     kafka: Object.freeze({
       bootstrapServers: Object.freeze(parseBootstrapServers(String(raw.KAFKA_BOOTSTRAP_SERVERS))),
       clientId: definition.name,
+      // Each service logs in as its own principal: the catalog's ACLs grant it only its own topics and groups.
+      security: kafkaSecurityFromEnv(env, servicePrincipal(definition.name)),
     }),
     namespace: kafkaNamespace(String(raw.KAFKA_NAMESPACE)),
     ...(raw.RETRY_DELAYS_MS === undefined ? {} : { retryDelaysMs: String(raw.RETRY_DELAYS_MS).split(',').map(Number) }),
@@ -206,7 +210,7 @@ export async function startService(
   startTracing({ settings: config.tracing });
 
   await checkPostgres(config.databaseServerUrl);
-  await checkKafka(config.kafka.bootstrapServers);
+  await checkKafka(config.kafka.bootstrapServers, undefined, config.kafka.security);
   await ensureDatabase(config.databaseServerUrl, config.databaseName);
   try {
     return await assemble(definition, config, env, logger, shutdown);

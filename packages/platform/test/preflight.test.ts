@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TEST_AUTH_SECRET, testBootstrapServers, testPostgresUrl, uniqueName } from '@shop/test-support';
+import {
+  TEST_AUTH_SECRET,
+  testBootstrapServers,
+  testKafkaSecurityEnv,
+  testPostgresUrl,
+  uniqueName,
+} from '@shop/test-support';
 import pg from 'pg';
 import { dropDatabase } from '../src/db/databases.ts';
 import { AppError } from '../src/errors.ts';
@@ -37,6 +43,7 @@ test('a service should refuse to start within seconds, naming PostgreSQL and the
   const { error, ms } = await bootFailure({
     DATABASE_URL: CLOSED_POSTGRES_URL,
     KAFKA_BOOTSTRAP_SERVERS: (await testBootstrapServers()).join(','),
+    ...testKafkaSecurityEnv(),
   });
   assert.equal(error.code, 'PLT_POSTGRES_UNREACHABLE');
   assert.match(error.message, /PostgreSQL is not reachable at postgres:\/\/postgres@127\.0\.0\.1:1/);
@@ -95,6 +102,7 @@ test('a service whose start-up fails after its resources opened should close the
         AUTH_JWT_SECRET: TEST_AUTH_SECRET,
         DATABASE_URL: serverUrl,
         KAFKA_BOOTSTRAP_SERVERS: (await testBootstrapServers()).join(','),
+        ...testKafkaSecurityEnv(),
       }),
       /start failed \(injected\)/,
     );

@@ -9,6 +9,7 @@ import {
   TEST_AUTH_SECRET,
   testBootstrapServers,
   testKafkaConnection,
+  testKafkaSecurityEnv,
   testPostgresUrl,
   uniqueName,
 } from '@shop/test-support';
@@ -43,6 +44,7 @@ test('a boot that fails after its consumers started (the HTTP port is taken) sto
       },
       {
         KAFKA_BOOTSTRAP_SERVERS: (await testBootstrapServers()).join(','),
+        ...testKafkaSecurityEnv(),
         DATABASE_URL: serverUrl,
         DATABASE_NAME: databaseName,
         KAFKA_NAMESPACE: namespace.prefix,
@@ -90,6 +92,7 @@ test('a service should keep consuming while every connection of its request pool
     },
     {
       KAFKA_BOOTSTRAP_SERVERS: (await testBootstrapServers()).join(','),
+      ...testKafkaSecurityEnv(),
       DATABASE_URL: serverUrl,
       DATABASE_NAME: databaseName,
       KAFKA_NAMESPACE: namespace.prefix,

@@ -18,7 +18,14 @@ export { type ChildService, spawnService } from './child-service.ts';
 /** Waiting for a condition, never for a fixed time. */
 export { eventually } from './eventually.ts';
 /** The broker and database under test, checked once per process. */
-export { testBootstrapServers, testKafkaConnection, testPostgresUrl } from './infrastructure.ts';
+export {
+  testBootstrapServers,
+  testKafkaConnection,
+  testKafkaSecurity,
+  testKafkaSecurityEnv,
+  testPostgresUrl,
+  testPrincipalConnection,
+} from './infrastructure.ts';
 export { freePort } from './ports.ts';
 /** Fresh databases, topics, namespaces and in-process services, removed after the test. */
 export { createTestDatabase, type TestDatabase } from './test-database.ts';

@@ -19,6 +19,7 @@ import {
   TEST_AUTH_SECRET,
   TEST_RETRY_DELAYS_MS,
   testBootstrapServers,
+  testKafkaSecurityEnv,
   testPostgresUrl,
 } from './index.ts';
 
@@ -141,6 +142,7 @@ export async function restartService(
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS,
     AUTH_JWT_SECRET: TEST_AUTH_SECRET,
+    ...testKafkaSecurityEnv(),
     ...env,
   });
   trackServices(t).push(running);

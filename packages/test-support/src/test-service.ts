@@ -7,7 +7,7 @@ import {
   startService,
 } from '@shop/platform';
 import { TEST_AUTH_SECRET } from './auth.ts';
-import { testBootstrapServers, testPostgresUrl } from './infrastructure.ts';
+import { testBootstrapServers, testKafkaSecurityEnv, testPostgresUrl } from './infrastructure.ts';
 import { uniqueName } from './unique-name.ts';
 
 /** Retry tier delays for tests (RETRY_DELAYS_MS): short, so a transient failure resolves within a test. */
@@ -48,6 +48,8 @@ export async function startTestService(
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS,
       AUTH_JWT_SECRET: TEST_AUTH_SECRET,
+      // Each service logs in as its own principal, under the catalog's ACLs of the namespace.
+      ...testKafkaSecurityEnv(),
       ...options.env,
     },
     options.logDestination === undefined ? {} : { logDestination: options.logDestination },

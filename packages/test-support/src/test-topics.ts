@@ -1,6 +1,6 @@
 import type { TestContext } from 'node:test';
 import { createAdmin, type KafkaAdmin, type KafkaNamespace, kafkaNamespace } from '@shop/platform';
-import { provisionTopics } from '@shop/platform/provisioning';
+import { provisionTopics, removeNamespaceAcls } from '@shop/platform/provisioning';
 import { testKafkaConnection } from './infrastructure.ts';
 import { uniqueName } from './unique-name.ts';
 
@@ -33,9 +33,29 @@ export async function createTestTopics(
   return names;
 }
 
+const namespacesWithAcls: KafkaNamespace[] = [];
+
+/**
+ * The namespaces' ACLs are removed when the test process is done, not in the test's after-hooks: those run in
+ * registration order, so a service a test started after creating its namespace is still running when the
+ * namespace's hooks run, and a consumer whose group ACL vanished under it retries its leave and commit
+ * requests instead of closing. 'beforeExit' comes once every handle is closed, so nothing uses them any more.
+ */
+function removeAclsAtExit(namespace: KafkaNamespace): void {
+  if (namespacesWithAcls.length === 0) {
+    process.once('beforeExit', async () => {
+      const connection = await testKafkaConnection('test-acl-cleanup');
+      for (const each of namespacesWithAcls.splice(0)) await removeNamespaceAcls(connection, each).catch(() => {});
+    });
+  }
+  namespacesWithAcls.push(namespace);
+}
+
 /**
  * A unique Kafka namespace with the whole topic catalog provisioned in it (RF capped to the cluster), its
- * topics deleted after the test. Services started with it (KAFKA_NAMESPACE) use only these topics and groups.
+ * topics deleted after the test. Services started with it (KAFKA_NAMESPACE) use only these topics and groups;
+ * on a secured cluster the catalog's ACLs are granted in it too (and removed after), so each service runs under
+ * exactly the permissions it has in production.
  */
 export async function createTestNamespace(t: TestContext, prefix = 'test'): Promise<KafkaNamespace> {
   const namespace = kafkaNamespace(uniqueName(prefix));
@@ -48,5 +68,6 @@ export async function createTestNamespace(t: TestContext, prefix = 'test'): Prom
       .catch(() => {});
     await admin.close();
   });
+  removeAclsAtExit(namespace);
   return namespace;
 }

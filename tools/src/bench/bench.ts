@@ -20,12 +20,19 @@
  *                                         writes docs/design/rest-vs-kafka.md, its chart and its report
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { openSync } from 'node:fs';
+import { existsSync, openSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { createAdmin, kafkaNamespace } from '@shop/platform';
+import { TOOL_PRINCIPALS } from '@shop/contracts/principals';
+import {
+  createAdmin,
+  type KafkaSecurity,
+  kafkaNamespace,
+  kafkaSecurityFromEnv,
+  LOCAL_CREDENTIALS_DIR,
+} from '@shop/platform';
 import { provisionTopics } from '@shop/platform/provisioning';
 import { Command } from 'commander';
 import pg from 'pg';
@@ -173,12 +180,31 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-async function connectKafka(): Promise<{ servers: string[]; broker: BenchReport['settings']['kafka']['broker'] }> {
+interface BenchKafka {
+  servers: string[];
+  broker: BenchReport['settings']['kafka']['broker'];
+  /** The provisioner's login (set-up, the ceilings). */
+  security: KafkaSecurity;
+  /** Where the stack's services find their own principals' passwords; the user's variables apply without it. */
+  credentialsDir: string | undefined;
+}
+
+/** KAFKA_CREDENTIALS_DIR for the services a bench starts, when there is a directory to give them. */
+function credentialsEnv(kafka: Pick<BenchKafka, 'credentialsDir'>): Record<string, string> {
+  return kafka.credentialsDir === undefined ? {} : { KAFKA_CREDENTIALS_DIR: kafka.credentialsDir };
+}
+
+async function connectKafka(): Promise<BenchKafka> {
   const servers = externalBootstrapServers() ?? ['localhost:9092'];
+  // The provisioner's login from the user's variables, or the local broker's password files.
+  const security = kafkaSecurityFromEnv(process.env, TOOL_PRINCIPALS.provisioner);
+  const credentialsDir =
+    process.env.KAFKA_CREDENTIALS_DIR ||
+    (externalBootstrapServers() === undefined && existsSync(LOCAL_CREDENTIALS_DIR) ? LOCAL_CREDENTIALS_DIR : undefined);
   try {
-    await waitForMetadata(servers, BROKER_PROBE_MS);
+    await waitForMetadata(servers, BROKER_PROBE_MS, { security });
     say(`Kafka: the broker at ${servers.join(',')} answers; using it`);
-    return { servers, broker: 'already running' };
+    return { servers, broker: 'already running', security, credentialsDir };
   } catch (error) {
     if (externalBootstrapServers() !== undefined) {
       throw new Error(`KAFKA_BOOTSTRAP_SERVERS=${servers.join(',')} does not answer: ${(error as Error).message}`);
@@ -190,6 +216,8 @@ async function connectKafka(): Promise<{ servers: string[]; broker: BenchReport[
   return {
     servers: handle.bootstrapServers,
     broker: handle.source === 'started' ? 'started for the run' : 'already running',
+    security: handle.credentials === undefined ? security : { sasl: handle.credentials.admin },
+    credentialsDir: handle.credentials?.dir ?? credentialsDir,
   };
 }
 
@@ -419,7 +447,7 @@ async function main(): Promise<void> {
   cleanups.push(() => samplerAdmin.end());
   say(`  ${postgres.version}, postmaster pid ${postgres.postmasterPid}`);
 
-  const connection = { bootstrapServers: kafka.servers, clientId: 'bench' };
+  const connection = { bootstrapServers: kafka.servers, clientId: 'bench', security: kafka.security };
   const topics = await provisionTopics({ connection, namespace: kafkaNamespace(namespace), apply: true });
   const created = topics.applied.flatMap((a) => (a.kind === 'create' ? [a.topic.name] : []));
   cleanups.push(async () => {
@@ -436,7 +464,7 @@ async function main(): Promise<void> {
   const stack = await startStackProcesses({
     namespace,
     basePort,
-    env: { DATABASE_URL: postgres.url, KAFKA_BOOTSTRAP_SERVERS: kafka.servers.join(',') },
+    env: { DATABASE_URL: postgres.url, KAFKA_BOOTSTRAP_SERVERS: kafka.servers.join(','), ...credentialsEnv(kafka) },
     output: (label) => openSync(join(runDir, 'logs', `${label}.log`), 'a'),
     onUnexpectedExit: (label, code) => {
       failure = `${label} exited (code ${code}); its log is ${join(runDir, 'logs', `${label}.log`)}`;
@@ -478,6 +506,7 @@ async function main(): Promise<void> {
   say(`ceilings: Kafka ProducerPerformance, ${records} records of 400 bytes, acks=all, idempotent`);
   const producer = await measureProducer({
     bootstrapServers: kafka.servers,
+    security: kafka.security,
     topic: `${namespace}.ceiling-producer-performance`,
     records,
     replicationFactor,
@@ -561,6 +590,8 @@ async function compareModes(modes: string): Promise<string> {
     quick,
     repoRoot: REPO_ROOT,
     bootstrapServers: kafka.servers,
+    security: kafka.security,
+    credentialsDir: kafka.credentialsDir,
     command,
     commit: git(['rev-parse', 'HEAD']) || 'unknown',
     say,

@@ -6,11 +6,12 @@
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createAdmin } from '@shop/platform';
+import { createAdmin, type KafkaSecurity } from '@shop/platform';
 import pg from 'pg';
 import { resolveKafka } from '../../../infra/kafka/src/index.ts';
 import { TOOLS_LOG4J2_CONFIG } from '../../../infra/kafka/src/repo-paths.ts';
 import { runJavaMain } from '../../../infra/kafka/src/run-java-main.ts';
+import { withCommandConfig } from '../../../infra/kafka/src/tool-login.ts';
 import { percentile } from '../load/latency-recorder.ts';
 import { awaitOrder, listProducts, placeOrder, type StackUrls, setAvailable } from '../load/stack-client.ts';
 import { readMachineStat, readProcessStat, readProcessTree, ticksToMs } from './proc-stat.ts';
@@ -219,6 +220,8 @@ export function parseProducerPerformance(output: string): {
 
 export interface ProducerOptions {
   bootstrapServers: string[];
+  /** The provisioner's login; ProducerPerformance gets the same SASL settings. */
+  security?: KafkaSecurity;
   topic: string;
   records: number;
   replicationFactor: number;
@@ -227,7 +230,11 @@ export interface ProducerOptions {
 
 /** Kafka's own ProducerPerformance (from the resolved jars): acks=all, idempotent, 400-byte records. */
 export async function measureProducer(options: ProducerOptions): Promise<ProducerCeiling> {
-  const admin = createAdmin({ bootstrapServers: options.bootstrapServers, clientId: 'bench-ceiling' });
+  const admin = createAdmin({
+    bootstrapServers: options.bootstrapServers,
+    clientId: 'bench-ceiling',
+    ...(options.security === undefined ? {} : { security: options.security }),
+  });
   try {
     await admin.createTopics({
       topics: [options.topic],
@@ -236,32 +243,36 @@ export async function measureProducer(options: ProducerOptions): Promise<Produce
     });
     const { classpath } = await resolveKafka({ report: () => {} });
     const brokerBefore = options.brokerPid === undefined ? undefined : readProcessStat(options.brokerPid)?.ticks;
-    const result = await runJavaMain(
-      'org.apache.kafka.tools.ProducerPerformance',
-      [
-        '--topic',
-        options.topic,
-        '--num-records',
-        String(options.records),
-        '--record-size',
-        String(PRODUCER_RECORD_BYTES),
-        '--throughput',
-        '-1',
-        '--producer-props',
-        `bootstrap.servers=${options.bootstrapServers.join(',')}`,
-        'acks=all',
-        'enable.idempotence=true',
-      ],
-      {
-        classpath,
-        // A throughput test: the full JIT and G1, unlike the fast-starting options of the short CLI tools.
-        jvmOptions: [
-          '-Xmx512m',
-          '-XX:+UseG1GC',
-          '-Djava.awt.headless=true',
-          `-Dlog4j2.configurationFile=${TOOLS_LOG4J2_CONFIG}`,
-        ],
-      },
+    const args = [
+      '--topic',
+      options.topic,
+      '--num-records',
+      String(options.records),
+      '--record-size',
+      String(PRODUCER_RECORD_BYTES),
+      '--throughput',
+      '-1',
+      '--producer-props',
+      `bootstrap.servers=${options.bootstrapServers.join(',')}`,
+      'acks=all',
+      'enable.idempotence=true',
+    ];
+    // The login goes in a properties file: a JAAS value holds '=', which --producer-props cannot carry.
+    const result = await withCommandConfig(
+      args,
+      options.security?.sasl,
+      (withLogin) =>
+        runJavaMain('org.apache.kafka.tools.ProducerPerformance', withLogin, {
+          classpath,
+          // A throughput test: the full JIT and G1, unlike the fast-starting options of the short CLI tools.
+          jvmOptions: [
+            '-Xmx512m',
+            '-XX:+UseG1GC',
+            '-Djava.awt.headless=true',
+            `-Dlog4j2.configurationFile=${TOOLS_LOG4J2_CONFIG}`,
+          ],
+        }),
+      '--producer.config',
     );
     const brokerAfter = options.brokerPid === undefined ? undefined : readProcessStat(options.brokerPid)?.ticks;
     if (result.exitCode !== 0) {

@@ -19,7 +19,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createAdmin, kafkaNamespace } from '@shop/platform';
+import { createAdmin, type KafkaSecurity, kafkaNamespace } from '@shop/platform';
 import { provisionTopics } from '@shop/platform/provisioning';
 import { findFreePortBlock } from '../../../infra/kafka/src/index.ts';
 import type { LoadReport } from '../load/load-run.ts';
@@ -34,6 +34,10 @@ export interface CompareOptions {
   quick: boolean;
   repoRoot: string;
   bootstrapServers: string[];
+  /** The provisioner's login (topics, ACLs). */
+  security: KafkaSecurity;
+  /** Handed to the services as KAFKA_CREDENTIALS_DIR, so each logs in as its own principal. */
+  credentialsDir: string | undefined;
   command: string;
   commit: string;
   say(line: string): void;
@@ -215,7 +219,11 @@ export async function runComparison(
   const startStack = async (mode: ReservationMode, env: Record<string, string> = {}): Promise<StackProcesses> => {
     stackNumber++;
     const namespace = `cmp${stackNumber}-${Math.random().toString(36).slice(2, 7)}`;
-    const connection = { bootstrapServers: options.bootstrapServers, clientId: 'bench-compare' };
+    const connection = {
+      bootstrapServers: options.bootstrapServers,
+      clientId: 'bench-compare',
+      security: options.security,
+    };
     const topics = await provisionTopics({ connection, namespace: kafkaNamespace(namespace), apply: true });
     const created = topics.applied.flatMap((a) => (a.kind === 'create' ? [a.topic.name] : []));
     const deleteTopics = async () => {
@@ -230,6 +238,7 @@ export async function runComparison(
       env: {
         DATABASE_URL: postgres.url,
         KAFKA_BOOTSTRAP_SERVERS: options.bootstrapServers.join(','),
+        ...(options.credentialsDir === undefined ? {} : { KAFKA_CREDENTIALS_DIR: options.credentialsDir }),
         ORDER_RESERVATION_MODE: mode,
         INVENTORY_URL: `http://127.0.0.1:${basePort + 2}`,
         ...env,

@@ -146,6 +146,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<{ report: Chao
       serverUrl: stack.postgres.url,
       databases: stack.databases,
       bootstrapServers: stack.bootstrapServers,
+      security: stack.security,
       namespace: stack.namespace,
       accepted: [...probes, ...load.accepted],
       cancelledAfterConfirmation: load.cancelled,

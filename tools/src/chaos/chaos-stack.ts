@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { kafkaNamespace } from '@shop/platform';
+import { type KafkaSecurity, kafkaNamespace } from '@shop/platform';
 import { provisionTopics } from '@shop/platform/provisioning';
 import {
   CLUSTER_SIZE,
@@ -41,6 +41,8 @@ export interface ChaosStack {
   postgres: PrivatePostgres;
   cluster: KafkaCluster;
   bootstrapServers: string[];
+  /** The provisioner's login on the private cluster (the checker and the fault injector use it). */
+  security: KafkaSecurity;
   namespace: string;
   /** The HS256 secret every instance verifies tokens with (generated per run). */
   authSecret: string;
@@ -83,11 +85,12 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       await rm(join(dir, 'kafka'), { recursive: true, force: true });
     });
     const { bootstrapServers } = cluster;
+    const security: KafkaSecurity = { sasl: cluster.security.admin };
 
     const namespace = CHAOS_NAMESPACE;
     report(`applying the topic catalog under namespace ${namespace}`);
     await provisionTopics({
-      connection: { bootstrapServers, clientId: 'chaos' },
+      connection: { bootstrapServers, clientId: 'chaos', security },
       namespace: kafkaNamespace(namespace),
       apply: true,
     });
@@ -111,6 +114,8 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
             DATABASE_URL: postgres.url,
             DATABASE_NAME: databases[service.label],
             KAFKA_BOOTSTRAP_SERVERS: bootstrapServers.join(','),
+            // Each instance logs in as its service's principal, under the catalog's ACLs, as in production.
+            KAFKA_CREDENTIALS_DIR: cluster.security.credentialsDir,
             KAFKA_NAMESPACE: namespace,
             LOG_LEVEL: options.logLevel ?? 'warn',
             SEED_DEMO_CATALOG: 'false',
@@ -150,6 +155,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       postgres,
       cluster,
       bootstrapServers,
+      security,
       namespace,
       authSecret,
       databases,

@@ -100,7 +100,11 @@ export class FaultInjector {
   }
 
   async #partitionLeader(topic: string, partition: number): Promise<number> {
-    const admin = createAdmin({ bootstrapServers: this.#stack.bootstrapServers, clientId: 'chaos-faults' });
+    const admin = createAdmin({
+      bootstrapServers: this.#stack.bootstrapServers,
+      clientId: 'chaos-faults',
+      security: this.#stack.security,
+    });
     try {
       const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
       const leader = metadata.topics.get(topic)?.partitions[partition]?.leader;

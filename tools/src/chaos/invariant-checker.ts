@@ -14,7 +14,7 @@
  *   would be a second effect), and nothing dead-lettered.
  */
 import { HEADERS, topic } from '@shop/contracts';
-import { createAdmin, kafkaNamespace } from '@shop/platform';
+import { createAdmin, type KafkaSecurity, kafkaNamespace } from '@shop/platform';
 import pg from 'pg';
 import { scanTopics } from './topic-scan.ts';
 
@@ -34,6 +34,8 @@ export interface CheckInput {
   serverUrl: string;
   databases: { order: string; inventory: string; payment: string; notification: string };
   bootstrapServers: readonly string[];
+  /** The login that reads every topic (a super user's). */
+  security?: KafkaSecurity;
   namespace: string;
   /** Orders some instance answered 202 for. */
   accepted: readonly string[];
@@ -153,7 +155,11 @@ export async function checkInvariants(input: CheckInput): Promise<CheckReport> {
   ]);
 
   const namespace = kafkaNamespace(input.namespace);
-  const connection = { bootstrapServers: [...input.bootstrapServers], clientId: 'chaos-checker' };
+  const connection = {
+    bootstrapServers: [...input.bootstrapServers],
+    clientId: 'chaos-checker',
+    ...(input.security === undefined ? {} : { security: input.security }),
+  };
   const events: EventIndex = new Map();
   const business = (['orderPlaced', 'reservationResults', 'paymentResults', 'orderOutcomes'] as const).map((id) =>
     namespace.topic(topic(id).name),

@@ -11,7 +11,8 @@
  * DLT_AUDIT_DATABASE (default `tools`), USER (default for --operator, else the OS account name). Read once here, at start-up.
  */
 import { userInfo } from 'node:os';
-import { CommonEnvSchema, kafkaNamespace, loadEnv, NAMESPACE_PATTERN, parseBootstrapServers } from '@shop/platform';
+import { TOOL_PRINCIPALS } from '@shop/contracts/principals';
+import { CommonEnvSchema, kafkaConnectionFromEnv, kafkaNamespace, loadEnv, NAMESPACE_PATTERN } from '@shop/platform';
 import { Command } from 'commander';
 import Type from 'typebox';
 import { DEFAULT_AUDIT_DATABASE } from './dlt-audit.ts';
@@ -84,7 +85,10 @@ function context(raw: RawFilterOptions): { context: DltContext; user: string } {
   }
   return {
     context: {
-      connection: { bootstrapServers: parseBootstrapServers(env.KAFKA_BOOTSTRAP_SERVERS), clientId: CLI_CLIENT_ID },
+      connection: kafkaConnectionFromEnv(process.env, {
+        clientId: CLI_CLIENT_ID,
+        principal: TOOL_PRINCIPALS.dltReplayer,
+      }),
       namespace: kafkaNamespace(prefix),
       databaseUrl: env.DATABASE_URL,
       auditDatabase: env.DLT_AUDIT_DATABASE,

@@ -12,7 +12,8 @@
  * Environment: KAFKA_BOOTSTRAP_SERVERS, KAFKA_NAMESPACE (default for --namespace). Read once here.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CommonEnvSchema, kafkaNamespace, loadEnv, NAMESPACE_PATTERN, parseBootstrapServers } from '@shop/platform';
+import { TOOL_PRINCIPALS } from '@shop/contracts/principals';
+import { CommonEnvSchema, kafkaConnectionFromEnv, kafkaNamespace, loadEnv, NAMESPACE_PATTERN } from '@shop/platform';
 import { Command } from 'commander';
 import Type from 'typebox';
 import { lagError } from './errors.ts';
@@ -98,10 +99,9 @@ export function lagCommand(): Command {
         );
       }
       const groups = selectGroups(prefix, raw.group);
-      const reader = new LagReader({
-        bootstrapServers: parseBootstrapServers(env.KAFKA_BOOTSTRAP_SERVERS),
-        clientId: CLI_CLIENT_ID,
-      });
+      const reader = new LagReader(
+        kafkaConnectionFromEnv(process.env, { clientId: CLI_CLIENT_ID, principal: TOOL_PRINCIPALS.lagReader }),
+      );
       const stopping = new AbortController();
       const onSignal = () => stopping.abort();
       process.once('SIGINT', onSignal);

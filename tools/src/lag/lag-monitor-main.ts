@@ -1,10 +1,11 @@
+import { TOOL_PRINCIPALS } from '@shop/contracts/principals';
 /**
  * The lag monitor process: `node tools/src/lag/lag-monitor-main.ts`. Polls every catalog consumer group
  * (main and retry tiers, in KAFKA_NAMESPACE) and serves their lag and status at /metrics; `npm start` runs it
  * (scripts/stack.ts). Environment, read once here: KAFKA_BOOTSTRAP_SERVERS, KAFKA_NAMESPACE, LAG_MONITOR_PORT,
  * LAG_MONITOR_HOST, LAG_POLL_INTERVAL_MS, LAG_WINDOW_SAMPLES (STOP after the window's duration).
  */
-import { CommonEnvSchema, kafkaNamespace, loadEnv, NAMESPACE_PATTERN, parseBootstrapServers } from '@shop/platform';
+import { CommonEnvSchema, kafkaConnectionFromEnv, kafkaNamespace, loadEnv, NAMESPACE_PATTERN } from '@shop/platform';
 import Type from 'typebox';
 import { DEFAULT_WINDOW_SAMPLES } from './burrow-status.ts';
 import { DEFAULT_POLL_INTERVAL_MS, LagMonitor, serveMetrics } from './lag-monitor.ts';
@@ -25,7 +26,10 @@ const LagMonitorEnvSchema = Type.Object({
 
 const env = loadEnv(LagMonitorEnvSchema);
 const monitor = new LagMonitor({
-  connection: { bootstrapServers: parseBootstrapServers(env.KAFKA_BOOTSTRAP_SERVERS), clientId: 'shop-lag-monitor' },
+  connection: kafkaConnectionFromEnv(process.env, {
+    clientId: 'shop-lag-monitor',
+    principal: TOOL_PRINCIPALS.lagReader,
+  }),
   groups: catalogGroups(kafkaNamespace(env.KAFKA_NAMESPACE)),
   pollIntervalMs: env.LAG_POLL_INTERVAL_MS,
   status: { windowSamples: env.LAG_WINDOW_SAMPLES },

@@ -7,8 +7,8 @@
  *
  *   node tools/src/load/bench-stack.ts --namespace bench1 --base-port 18080
  */
-
-import { CommonEnvSchema, kafkaNamespace, loadEnv, parseBootstrapServers } from '@shop/platform';
+import { TOOL_PRINCIPALS } from '@shop/contracts/principals';
+import { kafkaConnectionFromEnv, kafkaNamespace } from '@shop/platform';
 import { provisionTopics } from '@shop/platform/provisioning';
 import { Command } from 'commander';
 import { ensureLocalAuthSecret, localAuthSecret } from '../auth/local-secret.ts';
@@ -29,10 +29,8 @@ const options = program.opts<{
   declineRate: string;
 }>();
 
-const env = loadEnv(CommonEnvSchema);
-const bootstrapServers = parseBootstrapServers(env.KAFKA_BOOTSTRAP_SERVERS);
 await provisionTopics({
-  connection: { bootstrapServers, clientId: 'bench-stack' },
+  connection: kafkaConnectionFromEnv(process.env, { clientId: 'bench-stack', principal: TOOL_PRINCIPALS.provisioner }),
   namespace: kafkaNamespace(options.namespace),
   apply: true,
 });

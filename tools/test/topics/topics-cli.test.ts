@@ -8,21 +8,25 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { allTopics } from '@shop/contracts';
-import { createAdmin, parseBootstrapServers } from '@shop/platform';
+import { createAdmin, kafkaNamespace } from '@shop/platform';
+import { removeNamespaceAcls } from '@shop/platform/provisioning';
+import { testKafkaConnection } from '@shop/test-support';
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
-const bootstrapServers = parseBootstrapServers(process.env.KAFKA_BOOTSTRAP_SERVERS ?? 'localhost:9092');
 
 test('topics apply should create the catalog under KAFKA_NAMESPACE, and plan should then show no drift', async (t) => {
   const namespace = `topics-cli-${process.pid}-${Date.now().toString(36)}`;
-  const admin = createAdmin({ bootstrapServers, clientId: 'topics-cli-test' });
+  const connection = await testKafkaConnection('topics-cli-test');
+  const admin = createAdmin(connection);
   const expected = allTopics().map((topic) => `${namespace}.${topic.name}`);
   t.after(async () => {
     const existing = new Set(await admin.listTopics());
     const created = expected.filter((name) => existing.has(name));
     if (created.length > 0) await admin.deleteTopics({ topics: created });
     await admin.close();
+    // apply also granted the catalog's ACLs in the namespace (on a secured cluster).
+    await removeNamespaceAcls(connection, kafkaNamespace(namespace));
   });
   const env = { ...process.env, KAFKA_NAMESPACE: namespace };
 

@@ -13,6 +13,7 @@ import {
   stringSerializer,
 } from '@platformatic/kafka';
 import { backoffMs } from '../backoff.ts';
+import type { KafkaSecurity, SaslMechanism } from './security.ts';
 
 /** A record as the services' consumers read it: string keys and headers' names, Buffer values. */
 export type KafkaRecord = Message<string, Buffer, string, Buffer>;
@@ -48,6 +49,22 @@ export interface KafkaConnection {
   bootstrapServers: readonly string[];
   /** Identifies the process in broker logs and quotas, e.g. `order-service`. */
   clientId: string;
+  /** SASL login and TLS (kafka/security.ts); absent for a plaintext cluster. */
+  security?: KafkaSecurity;
+}
+
+/**
+ * The login options of a connection: the one function every Kafka client of the repository gets its
+ * credentials through (the factories below, the preflight check).
+ */
+export function clientSecurityOptions(security: KafkaSecurity | undefined): {
+  sasl?: { mechanism: SaslMechanism; username: string; password: string };
+  tls?: NonNullable<KafkaSecurity['tls']>;
+} {
+  return {
+    ...(security?.sasl === undefined ? {} : { sasl: { ...security.sasl } }),
+    ...(security?.tls === undefined ? {} : { tls: security.tls }),
+  };
 }
 
 function retryDelay(_client: unknown, _operationId: unknown, attempt: number): number {
@@ -62,6 +79,7 @@ function baseOptions(connection: KafkaConnection) {
     retryDelay,
     timeout: KAFKA_REQUEST_TIMEOUT_MS,
     connectTimeout: KAFKA_CONNECT_TIMEOUT_MS,
+    ...clientSecurityOptions(connection.security),
     // Topics come from the catalog through `topics apply`; a typo must fail, not create a topic.
     autocreateTopics: false,
   };

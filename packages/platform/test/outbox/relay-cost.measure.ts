@@ -21,7 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { testBootstrapServers, testPostgresUrl, uniqueName } from '@shop/test-support';
+import { testKafkaConnection, testPostgresUrl, uniqueName } from '@shop/test-support';
 import pg from 'pg';
 import { databaseUrl } from '../../src/config.ts';
 import { dropDatabase, ensureDatabase } from '../../src/db/databases.ts';
@@ -62,11 +62,10 @@ await ensureDatabase(serverUrl, name);
 const url = databaseUrl(serverUrl, name);
 const pool = createPool(url, { max: 5, applicationName: 'relay-cost' });
 await migrate(pool, [platformMigrations]);
-const servers = await testBootstrapServers();
-const admin = createAdmin({ bootstrapServers: servers, clientId: 'relay-cost-admin' });
+const admin = createAdmin(await testKafkaConnection('relay-cost-admin'));
 const topic = uniqueName('test.relay-cost');
 await admin.createTopics({ topics: [topic], partitions: 1, replicas: 1 });
-const producer = createProducer({ bootstrapServers: servers, clientId: 'relay-cost' });
+const producer = createProducer(await testKafkaConnection('relay-cost'));
 const acknowledgedAt = new Map<string, number>();
 // The relay only calls send(); this records when the broker acknowledged each row (keyed by event id).
 const timedProducer = {

@@ -8,6 +8,7 @@ import {
   TEST_AUTH_SECRET,
   TEST_RETRY_DELAYS_MS,
   testBootstrapServers,
+  testKafkaSecurityEnv,
   testPostgresUrl,
   uniqueName,
 } from '@shop/test-support';
@@ -44,6 +45,7 @@ test('every notification should be sent exactly once across a stop, a backlog of
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS,
     AUTH_JWT_SECRET: TEST_AUTH_SECRET,
+    ...testKafkaSecurityEnv(),
   };
   const instances: RunningService[] = [];
   t.after(async () => {

@@ -1,6 +1,8 @@
 import { allTopics, kafkaTopicConfig } from '@shop/contracts/topics';
-import { createAdmin, type KafkaConnection } from '../clients.ts';
-import type { KafkaNamespace } from '../namespace.ts';
+import { createAdmin, type KafkaAdmin, type KafkaConnection } from '../clients.ts';
+import { type KafkaNamespace, kafkaNamespace } from '../namespace.ts';
+import { createAcls, deleteAcls, type LiveAcl, readAcls } from './acl-admin.ts';
+import { type AclBinding, aclKey, catalogAcls, planAcls } from './acl-plan.ts';
 import { applyActions, readCluster } from './topic-admin.ts';
 import { type CatalogTopic, desiredTopics, isApplicable, planTopics, type TopicPlan } from './topic-plan.ts';
 
@@ -23,12 +25,31 @@ export interface ProvisionOptions {
   apply?: boolean;
   /** Topic name prefix (see KafkaNamespace). Default: none. */
   namespace?: KafkaNamespace;
+  /**
+   * Also plan/apply the catalog's ACLs (acl-plan.ts), which are derived from the real catalog. Default: true
+   * unless `catalog` is given (a renamed copy has no principals of its own); skipped without an authorizer.
+   */
+  acls?: boolean;
+  /** With `apply`: also delete in-scope ACLs the catalog does not imply. Default: false (they are only shown). */
+  prune?: boolean;
+}
+
+export interface AclProvisionResult {
+  /** False when the cluster runs without an authorizer: no ACL applies there. */
+  enforced: boolean;
+  missing: AclBinding[];
+  /** Managed principals' bindings in the namespace that the catalog does not imply. */
+  extra: LiveAcl[];
+  created: AclBinding[];
+  deleted: LiveAcl[];
 }
 
 export interface ProvisionResult extends TopicPlan {
   brokerCount: number;
   /** Actions that were performed (empty for a plan). */
   applied: TopicPlan['actions'];
+  /** The ACL drift (and what was done about it); absent with `acls: false`. */
+  acls?: AclProvisionResult;
 }
 
 /**
@@ -52,7 +73,48 @@ export async function provisionTopics(options: ProvisionOptions): Promise<Provis
     const plan = planTopics(desired.topics, cluster.topics);
     const applied = options.apply ? plan.actions.filter(isApplicable) : [];
     if (applied.length > 0) await applyActions(admin, applied);
-    return { brokerCount: cluster.brokerCount, actions: plan.actions, warnings: desired.warnings, applied };
+    const withAcls = options.acls ?? options.catalog === undefined;
+    const acls = withAcls ? await provisionAcls(admin, options, namespace) : undefined;
+    return {
+      brokerCount: cluster.brokerCount,
+      actions: plan.actions,
+      warnings: desired.warnings,
+      applied,
+      ...(acls === undefined ? {} : { acls }),
+    };
+  } finally {
+    await admin.close();
+  }
+}
+
+async function provisionAcls(
+  admin: KafkaAdmin,
+  options: ProvisionOptions,
+  namespace: KafkaNamespace | undefined,
+): Promise<AclProvisionResult> {
+  const live = await readAcls(admin);
+  if (live === undefined) return { enforced: false, missing: [], extra: [], created: [], deleted: [] };
+  const scope = namespace ?? kafkaNamespace('');
+  const plan = planAcls(catalogAcls(scope), live, scope);
+  const extra = plan.extra as LiveAcl[];
+  const created = options.apply ? plan.missing : [];
+  const deleted = options.apply && options.prune ? extra : [];
+  await createAcls(admin, created);
+  await deleteAcls(admin, deleted);
+  return { enforced: true, missing: plan.missing, extra, created, deleted };
+}
+
+/** Removes the catalog's ACLs of `namespace` (a test namespace's, after the test). */
+export async function removeNamespaceAcls(connection: KafkaConnection, namespace: KafkaNamespace): Promise<void> {
+  const admin = createAdmin(connection);
+  try {
+    const live = await readAcls(admin);
+    if (live === undefined) return;
+    const wanted = new Set(catalogAcls(namespace).map(aclKey));
+    await deleteAcls(
+      admin,
+      live.filter((binding) => wanted.has(aclKey(binding))),
+    );
   } finally {
     await admin.close();
   }
