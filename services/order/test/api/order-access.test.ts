@@ -14,6 +14,7 @@ import {
   operatorToken,
   serviceToken,
   testBootstrapServers,
+  testKafkaSecurityEnv,
   testPostgresUrl,
   uniqueName,
 } from '@shop/test-support';
@@ -169,6 +170,7 @@ test('the REST reservation mode should refuse to start with a JWKS but no servic
       KAFKA_NAMESPACE: namespace.prefix,
       PORT: '0',
       LOG_LEVEL: 'silent',
+      ...testKafkaSecurityEnv(),
       AUTH_JWKS_URL: 'http://127.0.0.1:1/jwks.json',
       AUTH_JWT_ISSUER: 'https://issuer.example/',
       AUTH_JWT_AUDIENCE: 'shop-api',
