@@ -6,7 +6,8 @@
  * service's default port on this host), and how it signs its calls (CONSOLE_OPERATOR_TOKEN, or the stack's
  * HS256 secret: AUTH_JWT_SECRET, AUTH_JWT_SECRET_FILE, .run/auth-secret).
  */
-import { CommonEnvSchema, kafkaNamespace, loadEnv, NAMESPACE_PATTERN, parseBootstrapServers } from '@shop/platform';
+import { TOOL_PRINCIPALS } from '@shop/contracts/principals';
+import { CommonEnvSchema, kafkaConnectionFromEnv, kafkaNamespace, loadEnv, NAMESPACE_PATTERN } from '@shop/platform';
 import Type from 'typebox';
 import { inventoryService } from '../../../services/inventory/src/service.ts';
 import { notificationService } from '../../../services/notification/src/service.ts';
@@ -52,8 +53,17 @@ const app = await createConsoleServer({
     payment: env.PAYMENT_SERVICE_URL,
     notification: env.NOTIFICATION_SERVICE_URL,
   },
+  // Each Kafka read path logs in as the tool whose path it is, under that tool's ACLs.
   kafka: {
-    connection: { bootstrapServers: parseBootstrapServers(env.KAFKA_BOOTSTRAP_SERVERS), clientId: 'shop-console' },
+    connection: kafkaConnectionFromEnv(process.env, { clientId: 'shop-console', principal: TOOL_PRINCIPALS.lagReader }),
+    deadLettersConnection: kafkaConnectionFromEnv(process.env, {
+      clientId: 'shop-console',
+      principal: TOOL_PRINCIPALS.dltReplayer,
+    }),
+    catalogConnection: kafkaConnectionFromEnv(process.env, {
+      clientId: 'shop-console',
+      principal: TOOL_PRINCIPALS.provisioner,
+    }),
     namespace: kafkaNamespace(env.KAFKA_NAMESPACE),
     groups: catalogGroups(kafkaNamespace(env.KAFKA_NAMESPACE)),
   },

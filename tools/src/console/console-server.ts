@@ -57,7 +57,16 @@ export interface ConsoleOptions {
   services: ServiceUrls;
   /** How the console proves who it calls the services as (operator, or an order's customer). */
   credentials: ConsoleCredentials;
-  kafka: { connection: KafkaConnection; namespace: KafkaNamespace; groups: readonly GroupTopics[] };
+  kafka: {
+    /** The lag readings' login (the lag reader's principal). */
+    connection: KafkaConnection;
+    /** Reading and replaying dead letters (the DLT replayer's principal). Default: `connection`. */
+    deadLettersConnection?: KafkaConnection;
+    /** The catalog beside the cluster (a read-only provisioning plan: the provisioner). Default: `connection`. */
+    catalogConnection?: KafkaConnection;
+    namespace: KafkaNamespace;
+    groups: readonly GroupTopics[];
+  };
   /** The built front end (index.html and assets/). */
   webRoot: string;
   /** Time between two readings of the lag, the overview, an order or the stock. */
@@ -88,7 +97,7 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Fast
   });
   const overview = new OverviewSource({ target, lag, intervalMs: options.pollIntervalMs });
   const topics = new TopicsSource({
-    connection: options.kafka.connection,
+    connection: options.kafka.catalogConnection ?? options.kafka.connection,
     namespace: options.kafka.namespace,
     intervalMs: TOPICS_POLL_INTERVAL_MS,
   });
@@ -237,7 +246,7 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Fast
   });
 
   const deadLetterOptions = {
-    connection: options.kafka.connection,
+    connection: options.kafka.deadLettersConnection ?? options.kafka.connection,
     namespace: options.kafka.namespace,
     ...options.deadLetters,
   };
