@@ -100,8 +100,37 @@ async function provisionAcls(
   const created = options.apply ? plan.missing : [];
   const deleted = options.apply && options.prune ? extra : [];
   await createAcls(admin, created);
+  await awaitAclsInForce(admin, created);
   await deleteAcls(admin, deleted);
   return { enforced: true, missing: plan.missing, extra, created, deleted };
+}
+
+/** Longest wait for created ACLs to be in force on the broker that answers; then apply fails. */
+export const ACL_PROPAGATION_TIMEOUT_MS = 15_000;
+const ACL_PROPAGATION_POLL_MS = 100;
+
+/**
+ * The controller acknowledges created ACLs before the brokers' authorizers have loaded them from the metadata
+ * log: a client that connects right after an apply (a service started by the test that provisioned its
+ * namespace, on a busy machine) was refused with TOPIC_AUTHORIZATION_FAILED. The brokers' authorizers answer
+ * DescribeAcls from the state they enforce, so apply returns once they list every created binding.
+ */
+async function awaitAclsInForce(admin: KafkaAdmin, created: readonly AclBinding[]): Promise<void> {
+  if (created.length === 0) return;
+  const wanted = new Set(created.map(aclKey));
+  const deadline = Date.now() + ACL_PROPAGATION_TIMEOUT_MS;
+  while (true) {
+    const live = (await readAcls(admin)) ?? [];
+    const present = new Set(live.map(aclKey));
+    const missing = [...wanted].filter((key) => !present.has(key));
+    if (missing.length === 0) return;
+    if (Date.now() >= deadline) {
+      throw new Error(
+        `${missing.length} created ACL(s) not in force after ${ACL_PROPAGATION_TIMEOUT_MS} ms, e.g. ${missing[0]}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, ACL_PROPAGATION_POLL_MS));
+  }
 }
 
 /** Removes the catalog's ACLs of `namespace` (a test namespace's, after the test). */
