@@ -99,11 +99,11 @@ export async function startStack(t: TestContext, options: StackOptions = {}): Pr
     return running;
   };
   if (options.reservationMode === 'rest') {
-    const [inventory, payment, notification] = await Promise.all([
+    const [inventory, payment, notification] = (await allStarted([
       start('inventory', inventoryService),
       start('payment', simulatedPaymentService()),
       start('notification', notificationService),
-    ]);
+    ])) as [RunningService, RunningService, RunningService];
     const order = await startTestService(t, options.definitions?.order ?? orderService, {
       namespace,
       env: { ORDER_RESERVATION_MODE: 'rest', INVENTORY_URL: inventory.url, ...options.env?.order },
@@ -112,13 +112,26 @@ export async function startStack(t: TestContext, options: StackOptions = {}): Pr
     services.push(order);
     return { namespace, order, inventory, payment, notification };
   }
-  const [inventory, order, payment, notification] = await Promise.all([
+  const [inventory, order, payment, notification] = (await allStarted([
     start('inventory', inventoryService),
     start('order', orderService),
     start('payment', simulatedPaymentService()),
     start('notification', notificationService),
-  ]);
+  ])) as [RunningService, RunningService, RunningService, RunningService];
   return { namespace, order, inventory, payment, notification };
+}
+
+/**
+ * Like Promise.all, but rejects only once every start has settled. With Promise.all, a failed start failed the
+ * test at once, its after-hooks stopped the services started so far, and a service still starting then was
+ * tracked too late to be stopped: its consumers and HTTP server kept the test process alive forever (a CI run
+ * hung on it).
+ */
+async function allStarted(starts: ReadonlyArray<Promise<RunningService>>): Promise<RunningService[]> {
+  const settled = await Promise.allSettled(starts);
+  const failed = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<RunningService>).value);
 }
 
 /**
