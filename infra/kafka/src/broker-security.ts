@@ -72,7 +72,12 @@ function generatePassword(): string {
  */
 export function ensureBrokerSecurity(instanceDir: string): BrokerSecurity {
   const credentialsDir = credentialsDirOf(instanceDir);
+  // The parents first, with the default mode: a recursive mkdir with mode 0o700 gave every directory it
+  // created that mode, .run/ included, and the private PostgreSQL servers of the bench and the chaos suite
+  // (run as the postgres account) could no longer reach their data directories under .run/.
+  mkdirSync(instanceDir, { recursive: true });
   mkdirSync(credentialsDir, { recursive: true, mode: 0o700 });
+  chmodSync(credentialsDir, 0o700);
   const passwordOf = (principal: string): string => {
     const existing = readPassword(credentialsDir, principal);
     if (existing !== undefined) return existing;
