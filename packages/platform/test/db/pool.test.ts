@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { test } from 'node:test';
 import { createTestDatabase, testPostgresUrl } from '@shop/test-support';
 import pg from 'pg';
@@ -96,57 +95,4 @@ test('pool.query should report a pool with no free connection as PLT_POSTGRES_UN
   assert.equal((await pool.query<{ n: number }>(named)).rows[0]?.n, 7);
   await assert.rejects(pool.query('SELECT nope'), /nope/);
   assert.equal((await pool.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one, 1);
-});
-
-/**
- * A TCP relay in front of PostgreSQL that counts round trips: a client write that follows an answer from the
- * server starts a new one; writes sent before the server answered (pipelined) belong to the same one.
- */
-async function roundTripCounter(serverUrl: string): Promise<{ url: string; roundTrips(): number; close(): void }> {
-  const target = new URL(serverUrl);
-  let roundTrips = 0;
-  const server = net.createServer((client) => {
-    let answeredSinceLastWrite = true;
-    const upstream = net.connect(Number(target.port || 5432), target.hostname);
-    client.on('data', (chunk) => {
-      if (answeredSinceLastWrite) roundTrips++;
-      answeredSinceLastWrite = false;
-      upstream.write(chunk);
-    });
-    upstream.on('data', (chunk) => {
-      answeredSinceLastWrite = true;
-      client.write(chunk);
-    });
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const proxied = new URL(serverUrl);
-  proxied.hostname = '127.0.0.1';
-  proxied.port = String((server.address() as net.AddressInfo).port);
-  return { url: proxied.toString(), roundTrips: () => roundTrips, close: () => server.close() };
-}
-
-test('a transaction should send BEGIN together with its first statement: one round trip fewer', async (t) => {
-  const db = await createTestDatabase(t, 'pipelined');
-  const counter = await roundTripCounter(db.url);
-  const pool = createPool(counter.url, { max: 1 });
-  t.after(async () => {
-    await pool.end();
-    counter.close();
-  });
-  await pool.query('SELECT 1'); // connects (startup and authentication are round trips of their own)
-  const before = counter.roundTrips();
-  const answer = await inTransaction(pool, async (client) => (await client.query('SELECT 41 + 1 AS n')).rows[0].n);
-  assert.equal(answer, 42);
-  // BEGIN with the SELECT, then COMMIT: two, not three.
-  assert.equal(counter.roundTrips() - before, 2);
-  // And a failing first statement still rolls the transaction back.
-  await assert.rejects(
-    inTransaction(pool, (client) => client.query('SELECT 1/0')),
-    /division by zero/,
-  );
-  assert.equal((await pool.query('SELECT 1 AS ok')).rows[0].ok, 1, 'the connection is usable again');
 });
