@@ -15,6 +15,7 @@ export {
 } from './auth.ts';
 /** Services as child processes (real kills and restarts) and free ports for them. */
 export { type ChildService, spawnService } from './child-service.ts';
+export { countingQueryable } from './counting-queryable.ts';
 /** Waiting for a condition, never for a fixed time. */
 export { eventually } from './eventually.ts';
 /** The broker and database under test, checked once per process. */

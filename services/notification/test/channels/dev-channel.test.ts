@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { createLogger, migrate, type Pool } from '@shop/platform';
-import { createTestDatabase } from '@shop/test-support';
+import { countingQueryable, createTestDatabase } from '@shop/test-support';
 import { createDevChannel, DEV_CHANNEL_MAX_IN_FLIGHT } from '../../src/channels/dev-channel.ts';
 import { notificationService } from '../../src/service.ts';
 
@@ -59,17 +59,14 @@ test('the development channel should never draw nor fail with the default failur
 test('concurrent sends should share mailbox statements, each keeping its own receipt, and a repeated key should only count', async (t) => {
   const database = await createTestDatabase(t, 'ntf_dev_mailbox');
   await migrate(database.pool, notificationService.migrations, createLogger({ service: 'test', level: 'silent' }));
-  let statements = 0;
-  const counting = {
-    query: (...args: unknown[]) => {
-      statements++;
-      return (database.pool.query as (...a: unknown[]) => unknown).apply(database.pool, args);
-    },
-  } as unknown as Pool;
-  const channel = createDevChannel({ kind: 'email', pool: counting });
+  const counter = countingQueryable(database.pool);
+  const channel = createDevChannel({ kind: 'email', pool: counter.queryable });
   const keys = Array.from({ length: 40 }, () => randomUUID());
   const receipts = await Promise.all(keys.map((key) => send(channel, key)));
-  assert.ok(statements <= DEV_CHANNEL_MAX_IN_FLIGHT + 1, `40 concurrent sends took ${statements} statements`);
+  assert.ok(
+    counter.statements() <= DEV_CHANNEL_MAX_IN_FLIGHT + 1,
+    `40 concurrent sends took ${counter.statements()} statements`,
+  );
   assert.equal(new Set(receipts.map((r) => r.providerMessageId)).size, 40, 'one message id per key');
 
   // The same key twice at once never shares a statement (one row may not be updated twice by one).
