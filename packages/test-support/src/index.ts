@@ -27,6 +27,8 @@ export {
   testPostgresUrl,
   testPrincipalConnection,
 } from './infrastructure.ts';
+/** A test's phases and a deadline that names the phase a test was stuck in. */
+export { Phases } from './phases.ts';
 export { freePort } from './ports.ts';
 /** Fresh databases, topics, namespaces and in-process services, removed after the test. */
 export { createTestDatabase, type TestDatabase } from './test-database.ts';

@@ -163,11 +163,17 @@ export async function restartService(
 }
 
 /** `token`: sent as the bearer token (customerToken, operatorToken, ...). Default: none. */
+/** Longer than any answer the services give under test (a long poll waits 30 s at most). */
+const HTTP_TIMEOUT_MS = 60_000;
+
 export async function http<T = unknown>(
   url: string,
   init: { method?: string; body?: unknown; headers?: Record<string, string>; token?: string } = {},
 ): Promise<{ status: number; body: T; headers: Headers }> {
   const response = await fetch(url, {
+    // Never waiting for ever: an unanswered request fails the step that made it (with the URL), instead of
+    // holding the test until the runner's timeout, which says nothing of where it hung.
+    signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
     method: init.method ?? 'GET',
     headers: {
       ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
