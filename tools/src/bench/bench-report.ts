@@ -82,7 +82,15 @@ export interface RateResult {
     total: number;
     /** Foreign-key checks PostgreSQL ran inside those statements, all databases. */
     foreignKeyChecks: number;
-    top: Array<{ database: string; query: string; callsPerOrder: number }>;
+    /** pg_stat_statements execution time per order, per database, ms (waits such as WAL flushes included). */
+    execMsPerDatabase?: Record<string, number>;
+    top: Array<{
+      database: string;
+      query: string;
+      callsPerOrder: number;
+      execMsPerOrder?: number;
+      rowsPerOrder?: number;
+    }>;
   } | null;
   /**
    * From the first order sent to the last one settled, per settled order: every order's whole cost even when
@@ -171,10 +179,15 @@ export function statementsPerOrder(
     perDatabase,
     total: Object.values(perDatabase).reduce((a, b) => a + b, 0),
     foreignKeyChecks: Object.values(delta.foreignKeyChecks).reduce((a, b) => a + b, 0) / orders,
+    execMsPerDatabase: Object.fromEntries(
+      Object.entries(delta.execMsPerDatabase).map(([db, ms]) => [labels[db] ?? db, ms / orders]),
+    ),
     top: delta.top.map((t) => ({
       database: labels[t.database] ?? t.database,
       query: t.query,
       callsPerOrder: t.calls / orders,
+      execMsPerOrder: t.totalMs / orders,
+      rowsPerOrder: t.rows / orders,
     })),
   };
 }

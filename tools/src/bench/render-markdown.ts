@@ -200,14 +200,25 @@ function statementsSection(report: BenchReport): string {
     .sort((a, b) => b.settledPerSecond - a.settledPerSecond)[0];
   if (busiest === undefined) return main;
   const top = table(
-    ['database', 'statement', 'calls per order'],
+    ['database', 'statement', 'calls per order', 'rows per order', 'execution ms per order'],
     (busiest.statementsPerOrder?.top ?? []).map((t) => [
       t.database,
       `\`${t.query.replaceAll('|', '\\|').replaceAll('`', "'")}\``,
       num(t.callsPerOrder, 2),
+      t.rowsPerOrder === undefined ? 'n/a' : num(t.rowsPerOrder, 1),
+      t.execMsPerOrder === undefined ? 'n/a' : num(t.execMsPerOrder, 3),
     ]),
   );
-  return `${main}\n\nThe most frequent statements at ${rateLabel(busiest)} (the run that settled the most per second):\n\n${top}`;
+  const exec = busiest.statementsPerOrder?.execMsPerDatabase;
+  const execLine =
+    exec === undefined
+      ? ''
+      : `\n\nExecution time per order (pg_stat_statements, waits such as a COMMIT's WAL flush included): ${Object.entries(
+          exec,
+        )
+          .map(([db, ms]) => `${db} ${num(ms, 3)} ms`)
+          .join(', ')}.`;
+  return `${main}\n\nThe statements that took the most execution time at ${rateLabel(busiest)} (the run that settled the most per second), most first:\n\n${top}${execLine}`;
 }
 
 export function renderBenchMarkdown(report: BenchReport, reportPath: string): string {

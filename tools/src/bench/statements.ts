@@ -10,6 +10,10 @@ export interface StatementRow {
   queryId: string;
   query: string;
   calls: number;
+  /** pg_stat_statements total_exec_time, ms: execution, waits included (a COMMIT's WAL flush). */
+  totalMs: number;
+  /** Rows the statement returned or changed. */
+  rows: number;
 }
 
 export async function resetStatements(admin: pg.Client): Promise<void> {
@@ -17,13 +21,28 @@ export async function resetStatements(admin: pg.Client): Promise<void> {
 }
 
 export async function snapshotStatements(admin: pg.Client, databases: readonly string[]): Promise<StatementRow[]> {
-  const { rows } = await admin.query<{ database: string; queryid: string; query: string; calls: string }>(
-    `select d.datname as database, s.queryid::text as queryid, s.query, s.calls::text as calls
+  const { rows } = await admin.query<{
+    database: string;
+    queryid: string;
+    query: string;
+    calls: string;
+    total_ms: number;
+    rows: string;
+  }>(
+    `select d.datname as database, s.queryid::text as queryid, s.query, s.calls::text as calls,
+            s.total_exec_time as total_ms, s.rows::text as rows
        from pg_stat_statements s join pg_database d on d.oid = s.dbid
       where d.datname = any($1::text[])`,
     [databases],
   );
-  return rows.map((r) => ({ database: r.database, queryId: r.queryid, query: r.query, calls: Number(r.calls) }));
+  return rows.map((r) => ({
+    database: r.database,
+    queryId: r.queryid,
+    query: r.query,
+    calls: Number(r.calls),
+    totalMs: Number(r.total_ms),
+    rows: Number(r.rows),
+  }));
 }
 
 /**
@@ -39,8 +58,13 @@ export interface StatementsDelta {
   perDatabase: Record<string, number>;
   /** Foreign-key checks per database (isForeignKeyCheck), not in perDatabase. */
   foreignKeyChecks: Record<string, number>;
-  /** The most-called statements over the window, most first. */
-  top: Array<{ database: string; query: string; calls: number }>;
+  /** Execution time per database over the window, ms (foreign-key checks are inside their statements). */
+  execMsPerDatabase: Record<string, number>;
+  /**
+   * The statements that took the most execution time over the window, most first (then the most called):
+   * where PostgreSQL's time per order goes, beside how often each is sent.
+   */
+  top: Array<{ database: string; query: string; calls: number; totalMs: number; rows: number }>;
 }
 
 /** Calls between two snapshots; a statement new in `after` counts whole (it was first run in between). */
@@ -50,20 +74,31 @@ export function statementsDelta(
   topCount = 12,
 ): StatementsDelta {
   const key = (r: StatementRow) => `${r.database}\u0000${r.queryId}`;
-  const callsBefore = new Map(before.map((r) => [key(r), r.calls]));
+  const callsBefore = new Map(before.map((r) => [key(r), r]));
   const perDatabase: Record<string, number> = {};
+  const execMsPerDatabase: Record<string, number> = {};
   const foreignKeyChecks: Record<string, number> = {};
   const rows: StatementsDelta['top'] = [];
   for (const r of after) {
-    const calls = r.calls - (callsBefore.get(key(r)) ?? 0);
+    const earlier = callsBefore.get(key(r));
+    const calls = r.calls - (earlier?.calls ?? 0);
     if (calls <= 0) continue;
+    const totalMs = r.totalMs - (earlier?.totalMs ?? 0);
+    const changed = r.rows - (earlier?.rows ?? 0);
+    execMsPerDatabase[r.database] = (execMsPerDatabase[r.database] ?? 0) + totalMs;
     if (isForeignKeyCheck(r.query)) {
       foreignKeyChecks[r.database] = (foreignKeyChecks[r.database] ?? 0) + calls;
       continue;
     }
     perDatabase[r.database] = (perDatabase[r.database] ?? 0) + calls;
-    rows.push({ database: r.database, query: r.query.replace(/\s+/g, ' ').slice(0, 160), calls });
+    rows.push({
+      database: r.database,
+      query: r.query.replace(/\s+/g, ' ').slice(0, 160),
+      calls,
+      totalMs,
+      rows: changed,
+    });
   }
-  rows.sort((a, b) => b.calls - a.calls);
-  return { perDatabase, foreignKeyChecks, top: rows.slice(0, topCount) };
+  rows.sort((a, b) => b.totalMs - a.totalMs || b.calls - a.calls);
+  return { perDatabase, foreignKeyChecks, execMsPerDatabase, top: rows.slice(0, topCount) };
 }

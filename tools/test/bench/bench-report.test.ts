@@ -87,28 +87,40 @@ test('CPU per order should divide each component by the settled orders and sum t
   );
 });
 
-test('statements per order should count calls between snapshots, a statement first seen in between whole', () => {
-  const before = [{ database: 'bench_x_orders', queryId: '1', query: 'BEGIN', calls: 100 }];
+test('statements per order should count calls, time and rows between snapshots, a statement first seen in between whole', () => {
+  const before = [{ database: 'bench_x_orders', queryId: '1', query: 'BEGIN', calls: 100, totalMs: 1, rows: 0 }];
   const after = [
-    { database: 'bench_x_orders', queryId: '1', query: 'BEGIN', calls: 300 },
-    { database: 'bench_x_orders', queryId: '2', query: 'insert  into\n outbox', calls: 100 },
-    { database: 'bench_x_payments', queryId: '1', query: 'BEGIN', calls: 50 },
+    { database: 'bench_x_orders', queryId: '1', query: 'BEGIN', calls: 300, totalMs: 3, rows: 0 },
+    { database: 'bench_x_orders', queryId: '2', query: 'insert  into\n outbox', calls: 100, totalMs: 50, rows: 900 },
+    { database: 'bench_x_payments', queryId: '1', query: 'BEGIN', calls: 50, totalMs: 1, rows: 0 },
     {
       database: 'bench_x_orders',
       queryId: '3',
       query: 'SELECT 1 FROM ONLY "public"."orders" x WHERE "id" OPERATOR(pg_catalog.=) $1 FOR KEY SHARE OF x',
       calls: 40,
+      totalMs: 4,
+      rows: 40,
     },
   ];
   const delta = statementsDelta(before, after);
   assert.deepEqual(delta.perDatabase, { bench_x_orders: 300, bench_x_payments: 50 });
   // PostgreSQL's own foreign-key checks are no statement a service sent: apart.
   assert.deepEqual(delta.foreignKeyChecks, { bench_x_orders: 40 });
-  assert.equal(delta.top[1]?.query, 'insert into outbox');
+  // Most time first: the insert (50 ms over the window) before the more frequent BEGIN (2 ms).
+  assert.equal(delta.top[0]?.query, 'insert into outbox');
+  assert.deepEqual(delta.execMsPerDatabase, { bench_x_orders: 56, bench_x_payments: 1 });
   const perOrder = statementsPerOrder(delta, 100, { bench_x_orders: 'orders', bench_x_payments: 'payments' });
   assert.deepEqual(perOrder?.perDatabase, { orders: 3, payments: 0.5 });
   assert.equal(perOrder?.total, 3.5);
   assert.equal(perOrder?.foreignKeyChecks, 0.4);
-  assert.equal(perOrder?.top[0]?.callsPerOrder, 2);
+  assert.deepEqual(perOrder?.top[0], {
+    database: 'orders',
+    query: 'insert into outbox',
+    callsPerOrder: 1,
+    execMsPerOrder: 0.5,
+    rowsPerOrder: 9,
+  });
+  assert.equal(perOrder?.top[1]?.callsPerOrder, 2);
+  assert.deepEqual(perOrder?.execMsPerDatabase, { orders: 0.56, payments: 0.01 });
   assert.equal(statementsPerOrder(delta, 0, {}), null);
 });

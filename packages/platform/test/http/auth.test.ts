@@ -182,3 +182,67 @@ test('with a JWKS, tokens of the issuer should be verified with its published ke
     .sign(new TextEncoder().encode(JSON.stringify(jwk)));
   await assert.rejects(verifier.verify(confused), InvalidTokenError);
 });
+
+/** An HS256 token of the local issuer with explicit times (seconds), for the clock-moving tests below. */
+function timedToken(subject: string, times: { nbf: number; exp: number }): Promise<string> {
+  return new SignJWT({ roles: ['customer'] })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(subject)
+    .setIssuer('kafka-commerce-local')
+    .setAudience('kafka-commerce')
+    .setIssuedAt(times.nbf)
+    .setNotBefore(times.nbf)
+    .setExpirationTime(times.exp)
+    .sign(new TextEncoder().encode(SECRET));
+}
+
+test('a verified token should be answered from the cache until it expires, then refused', async () => {
+  let clockMs = Date.UTC(2026, 0, 1, 12);
+  const verifier = createTokenVerifier(authSettings({ AUTH_JWT_SECRET: SECRET }), { now: () => clockMs });
+  const start = clockMs / 1_000;
+  const token = await timedToken('customer-a', { nbf: start, exp: start + 60 });
+  assert.equal((await verifier.verify(token)).subject, 'customer-a');
+  clockMs += 60_000 + 4_000; // past `exp`, within the 5 s clock tolerance
+  assert.equal((await verifier.verify(token)).subject, 'customer-a');
+  clockMs += 2_000; // past the tolerance: the cached entry must not outlive the token
+  await assert.rejects(verifier.verify(token), InvalidTokenError);
+});
+
+test('a cached token should not make a look-alike valid: another signature on the same claims is refused', async () => {
+  const verifier = createTokenVerifier(authSettings({ AUTH_JWT_SECRET: SECRET }));
+  const now = Math.floor(Date.now() / 1_000);
+  const token = await timedToken('customer-b', { nbf: now, exp: now + 60 });
+  await verifier.verify(token);
+  const [header, payload, signature] = token.split('.') as [string, string, string];
+  const flipped = `${signature.slice(0, -2)}${signature.endsWith('AA') ? 'BB' : 'AA'}`;
+  await assert.rejects(verifier.verify(`${header}.${payload}.${flipped}`), InvalidTokenError);
+  const forged = await new SignJWT({ roles: ['operator'] })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('customer-b')
+    .setIssuer('kafka-commerce-local')
+    .setAudience('kafka-commerce')
+    .setExpirationTime(now + 60)
+    .sign(new TextEncoder().encode('another-secret-of-at-least-32-characters'));
+  await assert.rejects(verifier.verify(forged), InvalidTokenError);
+});
+
+test('the verified-token cache should keep at most its size, dropping the oldest, and with size 0 verify every time', async () => {
+  let clockMs = Date.UTC(2026, 0, 1, 12);
+  const start = clockMs / 1_000;
+  const first = await timedToken('customer-1', { nbf: start, exp: start + 600 });
+  const second = await timedToken('customer-2', { nbf: start, exp: start + 600 });
+  // A clock moved back before `nbf` tells a cached token (accepted: only the expiry is checked again) from
+  // one verified afresh (refused: not valid yet).
+  const small = createTokenVerifier(authSettings({ AUTH_JWT_SECRET: SECRET }), { now: () => clockMs, cacheSize: 1 });
+  await small.verify(first);
+  await small.verify(second);
+  clockMs -= 60_000;
+  assert.equal((await small.verify(second)).subject, 'customer-2', 'the newest is cached');
+  await assert.rejects(small.verify(first), InvalidTokenError, 'the oldest was dropped and verified afresh');
+
+  clockMs = start * 1_000;
+  const none = createTokenVerifier(authSettings({ AUTH_JWT_SECRET: SECRET }), { now: () => clockMs, cacheSize: 0 });
+  await none.verify(first);
+  clockMs -= 60_000;
+  await assert.rejects(none.verify(first), InvalidTokenError);
+});
