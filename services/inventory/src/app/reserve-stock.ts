@@ -101,14 +101,20 @@ export async function recordReservations(
 ): Promise<RecordedReservations> {
   const rejected: Rejection[] = [];
   if (requests.length === 0) return { decided: [], duplicates: [], rejected };
+  // Which orders are decided already, read before the lock: the product rows are the hot ones (every
+  // batch of every partition locks the same catalog), so the lock is taken as late as possible and held for
+  // the fewest round trips (measured at 40 orders/s: the locking statements waited 35–45 ms a call, most
+  // of Inventory's database time). Reading early is safe: a reservation is never deleted, and one recorded
+  // by a concurrent transaction after this read makes our insert of it conflict (INV_CONCURRENT_DECISION
+  // below, the batch run again), exactly as one recorded between the lock and the read did.
+  const decidedBefore = await findReservationStatuses(
+    client,
+    requests.map((request) => request.orderId),
+  );
   // The one locking statement, before any write: every product of the set, in SKU order.
   const locked = await lockStock(
     client,
     requests.flatMap((request) => request.lines.map((line) => line.sku)),
-  );
-  const decidedBefore = await findReservationStatuses(
-    client,
-    requests.map((request) => request.orderId),
   );
 
   const stock = new RunningStock(locked);
