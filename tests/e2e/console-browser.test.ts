@@ -14,10 +14,13 @@ import { encodeEvent, newEventMeta, topicName } from '@shop/contracts';
 import { createProducer } from '@shop/platform';
 import { createTestDatabase, testKafkaConnection, uniqueName } from '@shop/test-support';
 import {
+  cancelOrder,
   declineCustomers,
+  orderWhere,
   placeOrder,
   putStock,
   restartService,
+  sagaFinished,
   simulatedPaymentService,
   startStack,
 } from '@shop/test-support/stack';
@@ -35,6 +38,14 @@ import {
 
 /** Pace of the orders placed during the Notification Service's outage (a driver's pace, not a wait). */
 const DRIVE_EVERY_MS = 200;
+/**
+ * The parking scenario's Order Service: a refund unanswered for this long is an attempt given up, and after this
+ * many attempts the saga parks in COMPENSATION_FAILED, within seconds rather than the production minutes.
+ */
+const PARK_STEP_TIMEOUT_MS = 500;
+const PARK_MAX_ATTEMPTS = 2;
+/** How long the saga may take to park once its refund goes unanswered (every attempt timed out). */
+const PARK_TIMEOUT_MS = 30_000;
 
 function sku(prefix: string): string {
   return uniqueName(prefix)
@@ -290,6 +301,76 @@ test('the console shows orders, compensation, stock, dead letters and lag live, 
     await card('OK').waitFor({ timeout: VISIBLE_TIMEOUT_MS });
     assert.ok(await stillSameDocument(page), 'the statuses arrived over the stream, without a reload');
   });
+
+  await browser.close();
+  await console_.close();
+  assert.deepEqual(browser.errors, [], 'the browser logged no error');
+});
+
+test('a COMPENSATION_FAILED saga is retried from its page as an operator, after a confirmation, and settles CANCELLED live', async (t) => {
+  const payment = simulatedPaymentService();
+  // A stack of its own: the short step timeout that parks a saga within seconds would time out the other
+  // test's charges while its Payment Service is down.
+  const stack = await startStack(t, {
+    definitions: { payment },
+    env: {
+      order: {
+        SAGA_STEP_TIMEOUT_MS: String(PARK_STEP_TIMEOUT_MS),
+        SAGA_MAX_SETTLEMENT_ATTEMPTS: String(PARK_MAX_ATTEMPTS),
+        SAGA_DEADLINE_SCAN_INTERVAL_MS: '100',
+      },
+    },
+  });
+  const console_ = await startConsole(t, stack);
+  const browser = await launchBrowser(t);
+  const product = sku('park');
+  await putStock(stack.inventory.url, product, 10, 2_000);
+  const orderId = await placeOrder(stack.order.url, [{ sku: product, quantity: 1 }]);
+  const confirmed = await sagaFinished(stack.order.url, orderId);
+  assert.equal(confirmed.status, 'CONFIRMED');
+
+  // The refund of a cancellation goes unanswered while the Payment Service is down: the saga parks.
+  const paymentPort = new URL(stack.payment.url).port;
+  await stack.payment.stop();
+  const accepted = await cancelOrder(stack.order.url, orderId);
+  assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+  await orderWhere(
+    stack.order.url,
+    orderId,
+    (o) => o.saga?.state === 'COMPENSATION_FAILED',
+    'COMPENSATION_FAILED',
+    PARK_TIMEOUT_MS,
+  );
+
+  const page = await browser.open(DESKTOP);
+  await page.goto(`${console_.url}/#/orders/${orderId}`);
+  await markDocument(page);
+  await waitForText(page, '.summary', 'COMPENSATION_FAILED');
+  // Not cancelled while its refund is owed: the order is still CONFIRMED, and only the retry is offered.
+  await waitForText(page, '[data-testid="order-status"]', 'CONFIRMED');
+  await page.locator('button', { hasText: 'Retry compensation' }).waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+  await screenshot(page, 'order-compensation-failed-desktop');
+
+  await page.click('button:has-text("Retry compensation")');
+  await waitForText(page, '[role="alertdialog"]', 'Send this COMPENSATION_FAILED saga back to work');
+  await screenshot(page, 'order-retry-confirm-desktop');
+  await page.click('button:has-text("Yes, retry")');
+  await waitForText(page, '.actions [role="status"]', 'The saga was sent back to work.');
+  // The retried refund is answered once the Payment Service is back (before it, the late replies to the
+  // commands it missed would settle the saga without the operator, which is not what this shows).
+  const restarted = await restartService(t, payment, stack.payment, { PORT: paymentPort });
+  assert.equal(restarted.url, stack.payment.url, 'the Payment Service came back where the console calls it');
+  await waitForText(page, '[data-testid="order-status"]', 'CANCELLED');
+  await waitForText(page, '.summary', /saga\s*CANCELLED/);
+  await waitForText(page, '[data-testid="cancel-reason"]', 'refunded 20.00');
+  await waitForText(
+    page,
+    '[data-testid="saga-timeline"] li[data-step="REFUND_PAYMENT"][data-status="SUCCEEDED"]',
+    'REFUND_PAYMENT',
+  );
+  assert.ok(await stillSameDocument(page), 'the settlement arrived over the stream, without a reload');
+  assert.equal(await page.locator('button', { hasText: 'Retry compensation' }).count(), 0, 'nothing left to retry');
+  await screenshot(page, 'order-retried-desktop');
 
   await browser.close();
   await console_.close();
