@@ -245,6 +245,13 @@ test('the console shows orders, compensation, stock, dead letters and lag live, 
       // Still poison: the retry tier's consumer handled the one copy and dead-lettered it again, stamped replay 1.
       await waitForText(page, '[data-testid="dead-letters"] tr[data-replays="1"]', 'CTR_NOT_JSON');
       assert.equal(await rows.count(), 2, 'one replayed copy came back, no more');
+      // The audit's history names the run: by the console, the one event, at 5/s, 1 of 1 replayed, none skipped.
+      const run = page.locator('[data-testid="replay-runs"] tbody tr', { hasText: 'event-id=' });
+      await run.waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+      assert.equal(await page.locator('[data-testid="replay-runs"] tbody tr').count(), 1, 'one run, the real one');
+      const cells = (await run.locator('td').allTextContents()).map((text) => text.trim());
+      assert.deepEqual([cells[1], ...cells.slice(3)], ['console', '5', '1 of 1', '0', '0', '0']);
+      assert.match(cells[2] ?? '', /event-id=/, 'the filter the run was made with');
       await screenshot(page, 'dead-letters-desktop');
       await page.setViewportSize(PHONE);
       await screenshot(page, 'dead-letters-phone');

@@ -12,6 +12,7 @@ import type { KafkaConnection, KafkaNamespace } from '@shop/platform';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Gauge, Registry } from 'prom-client';
 import Value from 'typebox/value';
+import { MAX_RECENT_RUNS } from '../dlt/dlt-audit.ts';
 import type { GroupTopics } from '../lag/lag-reader.ts';
 import {
   type DeadLetterFilter,
@@ -25,7 +26,7 @@ import {
   type ServiceResult,
   type StockSnapshot,
 } from './contracts.ts';
-import { listDeadLetters, replayDeadLetters } from './dead-letters.ts';
+import { listDeadLetters, REPLAY_HISTORY_LIMIT, ReplayHistoryReader, replayDeadLetters } from './dead-letters.ts';
 import type { ConsoleErrorCode } from './errors.ts';
 import { LagSource, OverviewSource, TopicsSource } from './live-sources.ts';
 import {
@@ -250,6 +251,31 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Fast
     namespace: options.kafka.namespace,
     ...options.deadLetters,
   };
+  const replayHistory = new ReplayHistoryReader(deadLetterOptions);
+  app.addHook('onClose', () => replayHistory.close());
+  // Polled as well as pushed after the console's own replays: a run from `npm run dlt` shows up too.
+  const replayRunChanges = new Set<() => void>();
+  app.get('/api/stream/replay-runs', (_request, reply) => {
+    stream(
+      reply,
+      () => replayHistory.read(),
+      (listener) => {
+        replayRunChanges.add(listener);
+        const timer = setInterval(listener, Math.max(options.pollIntervalMs, DEAD_LETTER_POLL_FLOOR_MS));
+        return () => {
+          replayRunChanges.delete(listener);
+          clearInterval(timer);
+        };
+      },
+    );
+  });
+  app.get<{ Querystring: { limit?: string } }>('/api/dead-letters/replays', async (request, reply) => {
+    const limit = request.query.limit === undefined ? REPLAY_HISTORY_LIMIT : Number(request.query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RECENT_RUNS) {
+      return badRequest(reply, `limit is an integer from 1 to ${MAX_RECENT_RUNS}`);
+    }
+    return reply.header('cache-control', 'no-store').send(await replayHistory.read(limit));
+  });
   app.get<{ Querystring: Record<string, string> }>('/api/stream/dead-letters', (request, reply) => {
     const filter: DeadLetterFilter = {};
     for (const name of ['consumer', 'code', 'since', 'orderId', 'eventId'] as const) {
@@ -276,6 +302,7 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Fast
       dryRun: body.dryRun,
       ...(body.rate === undefined ? {} : { rate: body.rate }),
     });
+    if (result.ok && !result.value.dryRun) for (const listener of replayRunChanges) listener();
     const answer: ServiceResult<unknown> = result.ok
       ? { ok: true, status: 200, body: result.value }
       : { ok: false, status: 400, error: result.error };

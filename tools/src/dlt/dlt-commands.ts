@@ -275,6 +275,7 @@ export async function dltReplay(context: DltContext, options: ReplayOptions): Pr
         target: summary.target,
         maxReplays,
         forced: options.force === true,
+        ratePerSecond: options.rate ?? DEFAULT_REPLAY_RATE_PER_SECOND,
       });
       const producer = createProducer(context.connection);
       try {
