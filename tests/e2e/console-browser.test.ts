@@ -107,9 +107,9 @@ test('the console shows orders, compensation, stock, dead letters and lag live, 
     await page.fill('input[name="customerId"]', customer);
     await page.click('text=List orders');
     await waitForText(page, '[data-testid="order-list"]', orderId);
-    await page.selectOption('select', 'CANCELLED');
+    await page.selectOption('select[name="status"]', 'CANCELLED');
     await waitForText(page, '.state.empty', 'No orders in state CANCELLED');
-    await page.selectOption('select', 'CONFIRMED');
+    await page.selectOption('select[name="status"]', 'CONFIRMED');
     await waitForText(page, '[data-testid="order-list"]', orderId);
     await screenshot(page, 'orders-desktop');
     await page.setViewportSize(PHONE);
@@ -172,6 +172,10 @@ test('the console shows orders, compensation, stock, dead letters and lag live, 
       await waitForText(page, `[data-testid="service-${service}"]`, 'UP');
     }
     await page.locator('[data-testid="group-statuses"]').waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+    // The Order Service's saga summary: the cancelled order and the declined one, nothing parked.
+    await waitForText(page, '[data-testid="saga-states"] [data-state="CANCELLED"] .tile-value', /^2$/);
+    await waitForText(page, '[data-testid="saga-states"] [data-state="COMPENSATION_FAILED"] .tile-value', /^0$/);
+    await waitForText(page, '[data-testid="dead-letters-last-hour"]', 'None in the last hour');
     await page.locator('[data-testid="rates"] .tile-value', { hasText: /^\d/ }).first().waitFor({
       timeout: VISIBLE_TIMEOUT_MS,
     });
@@ -255,6 +259,12 @@ test('the console shows orders, compensation, stock, dead letters and lag live, 
       await screenshot(page, 'dead-letters-desktop');
       await page.setViewportSize(PHONE);
       await screenshot(page, 'dead-letters-phone');
+
+      // The overview counts both dead letters of the last hour against the consumer that failed them.
+      await page.setViewportSize(DESKTOP);
+      await page.goto(`${console_.url}/#/`);
+      await waitForText(page, '[data-testid="dead-letters-last-hour"] tr[data-consumer="reserveStock"]', /2$/);
+      await screenshot(page, 'overview-dead-letters-desktop');
     },
   );
 
@@ -349,8 +359,23 @@ test('a COMPENSATION_FAILED saga is retried from its page as an operator, after 
     PARK_TIMEOUT_MS,
   );
 
+  // The overview counts it, and its tile lists every customer's parked orders; the order opens from there.
   const page = await browser.open(DESKTOP);
-  await page.goto(`${console_.url}/#/orders/${orderId}`);
+  await page.goto(`${console_.url}/#/`);
+  await waitForText(page, '[data-testid="saga-states"] [data-state="COMPENSATION_FAILED"] .tile-value', /^1$/);
+  await page.click('[data-testid="saga-states"] [data-state="COMPENSATION_FAILED"]');
+  await waitForText(page, '[data-testid="order-list"]', orderId);
+  await waitForText(page, '[data-testid="listed-state"]', 'saga COMPENSATION_FAILED');
+  // The same listing from the Orders page's state filter, and an empty one.
+  await page.goto(`${console_.url}/#/orders`);
+  await page.selectOption('select[name="across"]', 'status=PENDING');
+  await page.click('button:has-text("List in state")');
+  await waitForText(page, '.state.empty', 'No orders in PENDING');
+  await page.selectOption('select[name="across"]', 'sagaState=COMPENSATION_FAILED');
+  await page.click('button:has-text("List in state")');
+  await waitForText(page, '[data-testid="order-list"]', orderId);
+  await screenshot(page, 'orders-by-state-desktop');
+  await page.click(`a:has-text("${orderId}")`);
   await markDocument(page);
   await waitForText(page, '.summary', 'COMPENSATION_FAILED');
   // Not cancelled while its refund is owed: the order is still CONFIRMED, and only the retry is offered.

@@ -49,6 +49,10 @@ export const OverviewSnapshot = Type.Object({
   services: Type.Array(ServiceHealth),
   /** How many consumer groups are in each status; `error` when the broker could not be read. */
   groups: Part(Type.Record(Type.String(), Type.Number())),
+  /** Sagas in each state (the Order Service's GET /sagas/summary), every state named. */
+  sagas: Part(Type.Record(Type.String(), Type.Number())),
+  /** Dead letters per consumer with a record timestamp in the last hour; absent until the first count. */
+  deadLettersLastHour: Type.Optional(Part(Type.Record(Type.String(), Type.Number()))),
 });
 export type OverviewSnapshot = Static<typeof OverviewSnapshot>;
 

@@ -5,7 +5,7 @@
 import { isAppError, type KafkaConnection, type KafkaNamespace } from '@shop/platform';
 import { coordinatesOf } from '../dlt/dead-letter.ts';
 import { DEFAULT_AUDIT_DATABASE, ReplayAudit } from '../dlt/dlt-audit.ts';
-import { type DltContext, dltList, dltReplay } from '../dlt/dlt-commands.ts';
+import { type DltContext, dltCountByConsumer, dltList, dltReplay } from '../dlt/dlt-commands.ts';
 import type { DltFilterOptions } from '../dlt/dlt-filter.ts';
 import { toDetail } from '../dlt/dlt-format.ts';
 import type {
@@ -86,6 +86,11 @@ export function listDeadLetters(
       }),
     };
   });
+}
+
+/** Dead letters per consumer whose record timestamp is within `since` (relative, `1h`, or ISO 8601). */
+export function countDeadLetters(options: DeadLetterOptions, since: string): Promise<Outcome<Record<string, number>>> {
+  return outcome(async () => Object.fromEntries(await dltCountByConsumer(context(options), { since })));
 }
 
 export function replayDeadLetters(

@@ -46,6 +46,14 @@ test('the console answers with its own codes, marks a service that is down, and 
   assert.deepEqual((await json('/api/orders?customerId=nope')).body, {
     error: { code: 'CON_INVALID_INPUT', message: 'customerId is a UUID' },
   });
+  // Listing by state: its shape checked here (the names are the Order Service's), and something must be named.
+  assert.equal((await json('/api/orders?status=pending;drop')).status, 400);
+  assert.deepEqual((await json('/api/orders')).body, {
+    error: { code: 'CON_INVALID_INPUT', message: 'Name a customerId (a UUID), a status or a sagaState' },
+  });
+  const byState = await json('/api/orders?sagaState=COMPENSATION_FAILED');
+  assert.equal(byState.status, 200, 'passed on to the Order Service, which is down here');
+  assert.equal((byState.body.error as { code: string }).code, 'CON_SERVICE_UNAVAILABLE');
   assert.equal(((await json('/api/nothing')).body.error as { code: string }).code, 'CON_NOT_FOUND');
   // An action on a service that is down is an answer (the browser logs no failed request), with the reason.
   const cancel = await json('/api/orders/6f1c1f8e-8f7e-4a57-9d3b-2f0a4c8e1d11/cancel', { method: 'POST' });
