@@ -22,6 +22,12 @@ import type { ConsoleErrorCode } from './errors.ts';
 import { parseSamples, type Sample, sumOf } from './prometheus-text.ts';
 import { callService, readPart, type ServiceTarget } from './service-client.ts';
 
+/**
+ * The saga summary is a count over every saga of the Order Service (a scan, like its order_sagas gauge), so
+ * the overview reads it at most this often however short its own poll.
+ */
+export const SAGA_SUMMARY_MIN_INTERVAL_MS = 5_000;
+
 /** The overview's dead-letter window. */
 export const DEAD_LETTER_WINDOW = '1h';
 
@@ -193,6 +199,7 @@ export class OverviewSource extends Poller {
   readonly #deadLetters: DeadLetterCountSource | undefined;
   #previous: OrderCounters | undefined;
   #snapshot: OverviewSnapshot | undefined;
+  #sagas: { at: number; part: OverviewSnapshot['sagas'] } | undefined;
 
   constructor(options: {
     target: ServiceTarget;
@@ -212,13 +219,7 @@ export class OverviewSource extends Poller {
   }
 
   protected async poll(): Promise<void> {
-    const sagasRead = readPart(
-      this.#target,
-      'order',
-      '/sagas/summary',
-      { as: 'operator' },
-      (body) => (body as { states: Record<string, number> }).states,
-    );
+    const sagasRead = this.#readSagas();
     const scraped = await Promise.all(
       SERVICE_NAMES.map(async (service) => {
         const answer = await callService(this.#target, service, '/metrics', {
@@ -257,6 +258,23 @@ export class OverviewSource extends Poller {
       sagas: await sagasRead,
       ...(this.#deadLetters?.snapshot === undefined ? {} : { deadLettersLastHour: this.#deadLetters.snapshot }),
     };
+  }
+
+  /** The last summary while it is fresh; a failed read is retried on the next poll. */
+  async #readSagas(): Promise<OverviewSnapshot['sagas']> {
+    const cached = this.#sagas;
+    if (cached?.part.ok && Date.now() - cached.at < SAGA_SUMMARY_MIN_INTERVAL_MS) {
+      return cached.part;
+    }
+    const part = await readPart(
+      this.#target,
+      'order',
+      '/sagas/summary',
+      { as: 'operator' },
+      (body) => (body as { states: Record<string, number> }).states,
+    );
+    this.#sagas = { at: Date.now(), part };
+    return part;
   }
 }
 
