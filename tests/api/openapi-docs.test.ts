@@ -74,6 +74,7 @@ const SERVICES: ReadonlyArray<{
       'GET /orders/{id}': ['customer', 'operator'],
       'POST /orders/{id}/cancel': ['customer', 'operator'],
       'POST /sagas/{id}/retry': ['operator'],
+      'GET /sagas/summary': ['operator'],
       'GET /health': 'public',
       'GET /metrics': 'public',
       'GET /ready': 'public',

@@ -14,10 +14,13 @@ import { encodeEvent, newEventMeta, topicName } from '@shop/contracts';
 import { createProducer } from '@shop/platform';
 import { createTestDatabase, testKafkaConnection, uniqueName } from '@shop/test-support';
 import {
+  cancelOrder,
   declineCustomers,
+  orderWhere,
   placeOrder,
   putStock,
   restartService,
+  sagaFinished,
   simulatedPaymentService,
   startStack,
 } from '@shop/test-support/stack';
@@ -35,6 +38,14 @@ import {
 
 /** Pace of the orders placed during the Notification Service's outage (a driver's pace, not a wait). */
 const DRIVE_EVERY_MS = 200;
+/**
+ * The parking scenario's Order Service: a refund unanswered for this long is an attempt given up, and after this
+ * many attempts the saga parks in COMPENSATION_FAILED, within seconds rather than the production minutes.
+ */
+const PARK_STEP_TIMEOUT_MS = 500;
+const PARK_MAX_ATTEMPTS = 2;
+/** How long the saga may take to park once its refund goes unanswered (every attempt timed out). */
+const PARK_TIMEOUT_MS = 30_000;
 
 function sku(prefix: string): string {
   return uniqueName(prefix)
@@ -96,9 +107,9 @@ test('the console shows orders, compensation, stock, dead letters and lag live, 
     await page.fill('input[name="customerId"]', customer);
     await page.click('text=List orders');
     await waitForText(page, '[data-testid="order-list"]', orderId);
-    await page.selectOption('select', 'CANCELLED');
+    await page.selectOption('select[name="status"]', 'CANCELLED');
     await waitForText(page, '.state.empty', 'No orders in state CANCELLED');
-    await page.selectOption('select', 'CONFIRMED');
+    await page.selectOption('select[name="status"]', 'CONFIRMED');
     await waitForText(page, '[data-testid="order-list"]', orderId);
     await screenshot(page, 'orders-desktop');
     await page.setViewportSize(PHONE);
@@ -161,6 +172,10 @@ test('the console shows orders, compensation, stock, dead letters and lag live, 
       await waitForText(page, `[data-testid="service-${service}"]`, 'UP');
     }
     await page.locator('[data-testid="group-statuses"]').waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+    // The Order Service's saga summary: the cancelled order and the declined one, nothing parked.
+    await waitForText(page, '[data-testid="saga-states"] [data-state="CANCELLED"] .tile-value', /^2$/);
+    await waitForText(page, '[data-testid="saga-states"] [data-state="COMPENSATION_FAILED"] .tile-value', /^0$/);
+    await waitForText(page, '[data-testid="dead-letters-last-hour"]', 'None in the last hour');
     await page.locator('[data-testid="rates"] .tile-value', { hasText: /^\d/ }).first().waitFor({
       timeout: VISIBLE_TIMEOUT_MS,
     });
@@ -234,9 +249,22 @@ test('the console shows orders, compensation, stock, dead letters and lag live, 
       // Still poison: the retry tier's consumer handled the one copy and dead-lettered it again, stamped replay 1.
       await waitForText(page, '[data-testid="dead-letters"] tr[data-replays="1"]', 'CTR_NOT_JSON');
       assert.equal(await rows.count(), 2, 'one replayed copy came back, no more');
+      // The audit's history names the run: by the console, the one event, at 5/s, 1 of 1 replayed, none skipped.
+      const run = page.locator('[data-testid="replay-runs"] tbody tr', { hasText: 'event-id=' });
+      await run.waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+      assert.equal(await page.locator('[data-testid="replay-runs"] tbody tr').count(), 1, 'one run, the real one');
+      const cells = (await run.locator('td').allTextContents()).map((text) => text.trim());
+      assert.deepEqual([cells[1], ...cells.slice(3)], ['console', '5', '1 of 1', '0', '0', '0']);
+      assert.match(cells[2] ?? '', /event-id=/, 'the filter the run was made with');
       await screenshot(page, 'dead-letters-desktop');
       await page.setViewportSize(PHONE);
       await screenshot(page, 'dead-letters-phone');
+
+      // The overview counts both dead letters of the last hour against the consumer that failed them.
+      await page.setViewportSize(DESKTOP);
+      await page.goto(`${console_.url}/#/`);
+      await waitForText(page, '[data-testid="dead-letters-last-hour"] tr[data-consumer="reserveStock"]', /2$/);
+      await screenshot(page, 'overview-dead-letters-desktop');
     },
   );
 
@@ -290,6 +318,91 @@ test('the console shows orders, compensation, stock, dead letters and lag live, 
     await card('OK').waitFor({ timeout: VISIBLE_TIMEOUT_MS });
     assert.ok(await stillSameDocument(page), 'the statuses arrived over the stream, without a reload');
   });
+
+  await browser.close();
+  await console_.close();
+  assert.deepEqual(browser.errors, [], 'the browser logged no error');
+});
+
+test('a COMPENSATION_FAILED saga is retried from its page as an operator, after a confirmation, and settles CANCELLED live', async (t) => {
+  const payment = simulatedPaymentService();
+  // A stack of its own: the short step timeout that parks a saga within seconds would time out the other
+  // test's charges while its Payment Service is down.
+  const stack = await startStack(t, {
+    definitions: { payment },
+    env: {
+      order: {
+        SAGA_STEP_TIMEOUT_MS: String(PARK_STEP_TIMEOUT_MS),
+        SAGA_MAX_SETTLEMENT_ATTEMPTS: String(PARK_MAX_ATTEMPTS),
+        SAGA_DEADLINE_SCAN_INTERVAL_MS: '100',
+      },
+    },
+  });
+  const console_ = await startConsole(t, stack);
+  const browser = await launchBrowser(t);
+  const product = sku('park');
+  await putStock(stack.inventory.url, product, 10, 2_000);
+  const orderId = await placeOrder(stack.order.url, [{ sku: product, quantity: 1 }]);
+  const confirmed = await sagaFinished(stack.order.url, orderId);
+  assert.equal(confirmed.status, 'CONFIRMED');
+
+  // The refund of a cancellation goes unanswered while the Payment Service is down: the saga parks.
+  const paymentPort = new URL(stack.payment.url).port;
+  await stack.payment.stop();
+  const accepted = await cancelOrder(stack.order.url, orderId);
+  assert.equal(accepted.status, 202, JSON.stringify(accepted.body));
+  await orderWhere(
+    stack.order.url,
+    orderId,
+    (o) => o.saga?.state === 'COMPENSATION_FAILED',
+    'COMPENSATION_FAILED',
+    PARK_TIMEOUT_MS,
+  );
+
+  // The overview counts it, and its tile lists every customer's parked orders; the order opens from there.
+  const page = await browser.open(DESKTOP);
+  await page.goto(`${console_.url}/#/`);
+  await waitForText(page, '[data-testid="saga-states"] [data-state="COMPENSATION_FAILED"] .tile-value', /^1$/);
+  await page.click('[data-testid="saga-states"] [data-state="COMPENSATION_FAILED"]');
+  await waitForText(page, '[data-testid="order-list"]', orderId);
+  await waitForText(page, '[data-testid="listed-state"]', 'saga COMPENSATION_FAILED');
+  // The same listing from the Orders page's state filter, and an empty one.
+  await page.goto(`${console_.url}/#/orders`);
+  await page.selectOption('select[name="across"]', 'status=PENDING');
+  await page.click('button:has-text("List in state")');
+  await waitForText(page, '.state.empty', 'No orders in PENDING');
+  await page.selectOption('select[name="across"]', 'sagaState=COMPENSATION_FAILED');
+  await page.click('button:has-text("List in state")');
+  await waitForText(page, '[data-testid="order-list"]', orderId);
+  await screenshot(page, 'orders-by-state-desktop');
+  await page.click(`a:has-text("${orderId}")`);
+  await markDocument(page);
+  await waitForText(page, '.summary', 'COMPENSATION_FAILED');
+  // Not cancelled while its refund is owed: the order is still CONFIRMED, and only the retry is offered.
+  await waitForText(page, '[data-testid="order-status"]', 'CONFIRMED');
+  await page.locator('button', { hasText: 'Retry compensation' }).waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+  await screenshot(page, 'order-compensation-failed-desktop');
+
+  await page.click('button:has-text("Retry compensation")');
+  await waitForText(page, '[role="alertdialog"]', 'Send this COMPENSATION_FAILED saga back to work');
+  await screenshot(page, 'order-retry-confirm-desktop');
+  await page.click('button:has-text("Yes, retry")');
+  await waitForText(page, '.actions [role="status"]', 'The saga was sent back to work.');
+  // The retried refund is answered once the Payment Service is back (before it, the late replies to the
+  // commands it missed would settle the saga without the operator, which is not what this shows).
+  const restarted = await restartService(t, payment, stack.payment, { PORT: paymentPort });
+  assert.equal(restarted.url, stack.payment.url, 'the Payment Service came back where the console calls it');
+  await waitForText(page, '[data-testid="order-status"]', 'CANCELLED');
+  await waitForText(page, '.summary', /saga\s*CANCELLED/);
+  await waitForText(page, '[data-testid="cancel-reason"]', 'refunded 20.00');
+  await waitForText(
+    page,
+    '[data-testid="saga-timeline"] li[data-step="REFUND_PAYMENT"][data-status="SUCCEEDED"]',
+    'REFUND_PAYMENT',
+  );
+  assert.ok(await stillSameDocument(page), 'the settlement arrived over the stream, without a reload');
+  assert.equal(await page.locator('button', { hasText: 'Retry compensation' }).count(), 0, 'nothing left to retry');
+  await screenshot(page, 'order-retried-desktop');
 
   await browser.close();
   await console_.close();

@@ -61,7 +61,8 @@ export const ORDER_ERRORS = {
   ORD_CUSTOMER_ID_REQUIRED: {
     httpStatus: 400,
     retryable: false,
-    description: '`GET /orders` by an operator without `customerId` (a customer lists their own orders).',
+    description:
+      '`GET /orders` by an operator without `customerId`, `status` or `sagaState` (a customer lists their own orders).',
   },
   ORD_OVERLOADED: {
     httpStatus: 503,

@@ -12,6 +12,7 @@ import type { KafkaConnection, KafkaNamespace } from '@shop/platform';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { Gauge, Registry } from 'prom-client';
 import Value from 'typebox/value';
+import { MAX_RECENT_RUNS } from '../dlt/dlt-audit.ts';
 import type { GroupTopics } from '../lag/lag-reader.ts';
 import {
   type DeadLetterFilter,
@@ -25,9 +26,9 @@ import {
   type ServiceResult,
   type StockSnapshot,
 } from './contracts.ts';
-import { listDeadLetters, replayDeadLetters } from './dead-letters.ts';
+import { listDeadLetters, REPLAY_HISTORY_LIMIT, ReplayHistoryReader, replayDeadLetters } from './dead-letters.ts';
 import type { ConsoleErrorCode } from './errors.ts';
-import { LagSource, OverviewSource, TopicsSource } from './live-sources.ts';
+import { DeadLetterCountSource, LagSource, OverviewSource, TopicsSource } from './live-sources.ts';
 import {
   answerError,
   type ConsoleCredentials,
@@ -44,6 +45,9 @@ const HEARTBEAT_MS = 15_000;
 const TOPICS_POLL_INTERVAL_MS = 10_000;
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const SKU = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/;
+const STATE = /^[A-Z][A-Z_]{0,39}$/;
+/** Orders one listing shows (the Order Service's largest page). */
+const ORDER_LIST_LIMIT = 100;
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -95,7 +99,21 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Fast
     intervalMs: options.pollIntervalMs,
     windowSamples: options.lagWindowSamples,
   });
-  const overview = new OverviewSource({ target, lag, intervalMs: options.pollIntervalMs });
+  const deadLetterOptions = {
+    connection: options.kafka.deadLettersConnection ?? options.kafka.connection,
+    namespace: options.kafka.namespace,
+    ...options.deadLetters,
+  };
+  const deadLetterCounts = new DeadLetterCountSource({
+    deadLetters: deadLetterOptions,
+    intervalMs: Math.max(options.pollIntervalMs, DEAD_LETTER_POLL_FLOOR_MS),
+  });
+  const overview = new OverviewSource({
+    target,
+    lag,
+    deadLetters: deadLetterCounts,
+    intervalMs: options.pollIntervalMs,
+  });
   const topics = new TopicsSource({
     connection: options.kafka.catalogConnection ?? options.kafka.connection,
     namespace: options.kafka.namespace,
@@ -103,13 +121,14 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Fast
   });
   const streams = new Set<ServerResponse>();
   lag.start();
+  deadLetterCounts.start();
   overview.start();
   topics.start();
   app.addHook('preClose', async () => {
     for (const raw of streams) raw.end();
   });
   app.addHook('onClose', async () => {
-    await Promise.all([overview.stop(), lag.stop(), topics.stop()]);
+    await Promise.all([overview.stop(), lag.stop(), topics.stop(), deadLetterCounts.stop()]);
   });
 
   /**
@@ -245,11 +264,31 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Fast
     });
   });
 
-  const deadLetterOptions = {
-    connection: options.kafka.deadLettersConnection ?? options.kafka.connection,
-    namespace: options.kafka.namespace,
-    ...options.deadLetters,
-  };
+  const replayHistory = new ReplayHistoryReader(deadLetterOptions);
+  app.addHook('onClose', () => replayHistory.close());
+  // Polled as well as pushed after the console's own replays: a run from `npm run dlt` shows up too.
+  const replayRunChanges = new Set<() => void>();
+  app.get('/api/stream/replay-runs', (_request, reply) => {
+    stream(
+      reply,
+      () => replayHistory.read(),
+      (listener) => {
+        replayRunChanges.add(listener);
+        const timer = setInterval(listener, Math.max(options.pollIntervalMs, DEAD_LETTER_POLL_FLOOR_MS));
+        return () => {
+          replayRunChanges.delete(listener);
+          clearInterval(timer);
+        };
+      },
+    );
+  });
+  app.get<{ Querystring: { limit?: string } }>('/api/dead-letters/replays', async (request, reply) => {
+    const limit = request.query.limit === undefined ? REPLAY_HISTORY_LIMIT : Number(request.query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RECENT_RUNS) {
+      return badRequest(reply, `limit is an integer from 1 to ${MAX_RECENT_RUNS}`);
+    }
+    return reply.header('cache-control', 'no-store').send(await replayHistory.read(limit));
+  });
   app.get<{ Querystring: Record<string, string> }>('/api/stream/dead-letters', (request, reply) => {
     const filter: DeadLetterFilter = {};
     for (const name of ['consumer', 'code', 'since', 'orderId', 'eventId'] as const) {
@@ -276,20 +315,37 @@ export async function createConsoleServer(options: ConsoleOptions): Promise<Fast
       dryRun: body.dryRun,
       ...(body.rate === undefined ? {} : { rate: body.rate }),
     });
+    if (result.ok && !result.value.dryRun) for (const listener of replayRunChanges) listener();
     const answer: ServiceResult<unknown> = result.ok
       ? { ok: true, status: 200, body: result.value }
       : { ok: false, status: 400, error: result.error };
     return reply.header('cache-control', 'no-store').send(answer);
   });
 
-  app.get<{ Querystring: { customerId?: string } }>('/api/orders', async (request, reply) => {
-    const customerId = request.query.customerId ?? '';
-    if (!UUID.test(customerId)) return badRequest(reply, 'customerId is a UUID');
-    const answer = await callService(target, 'order', `/orders?customerId=${customerId.toLowerCase()}&limit=100`, {
-      caller: { as: 'operator' },
-    });
-    return passOn(reply, answer);
-  });
+  app.get<{ Querystring: { customerId?: string; status?: string; sagaState?: string } }>(
+    '/api/orders',
+    async (request, reply) => {
+      const { customerId, status, sagaState } = request.query;
+      const search = new URLSearchParams({ limit: String(ORDER_LIST_LIMIT) });
+      if (customerId !== undefined) {
+        if (!UUID.test(customerId)) return badRequest(reply, 'customerId is a UUID');
+        search.set('customerId', customerId.toLowerCase());
+      }
+      // The state names are the Order Service's to check; here only their shape, so nothing else reaches its query.
+      for (const [name, value] of [
+        ['status', status],
+        ['sagaState', sagaState],
+      ] as const) {
+        if (value === undefined) continue;
+        if (!STATE.test(value)) return badRequest(reply, `${name} is a state name, like PENDING`);
+        search.set(name, value);
+      }
+      if (customerId === undefined && status === undefined && sagaState === undefined) {
+        return badRequest(reply, 'Name a customerId (a UUID), a status or a sagaState');
+      }
+      return passOn(reply, await callService(target, 'order', `/orders?${search}`, { caller: { as: 'operator' } }));
+    },
+  );
   app.post<{ Params: { id: string } }>('/api/orders/:id/cancel', async (request, reply) => {
     const orderId = request.params.id.toLowerCase();
     if (!UUID.test(orderId)) return badRequest(reply, 'The order id is a UUID');

@@ -49,6 +49,10 @@ export const OverviewSnapshot = Type.Object({
   services: Type.Array(ServiceHealth),
   /** How many consumer groups are in each status; `error` when the broker could not be read. */
   groups: Part(Type.Record(Type.String(), Type.Number())),
+  /** Sagas in each state (the Order Service's GET /sagas/summary), every state named. */
+  sagas: Part(Type.Record(Type.String(), Type.Number())),
+  /** Dead letters per consumer with a record timestamp in the last hour; absent until the first count. */
+  deadLettersLastHour: Type.Optional(Part(Type.Record(Type.String(), Type.Number()))),
 });
 export type OverviewSnapshot = Static<typeof OverviewSnapshot>;
 
@@ -282,12 +286,44 @@ export const ReplayResult = Type.Object({
 });
 export type ReplayResult = Static<typeof ReplayResult>;
 
+/** One past replay run from the dlt tools' audit (dry runs are not recorded). */
+export const ReplayRunView = Type.Object({
+  runId: Type.String(),
+  operator: Type.String(),
+  startedAt: Type.String(),
+  /** Null while the run is under way, or when it died before recording its summary. */
+  finishedAt: Type.Union([Type.String(), Type.Null()]),
+  /** The filters in the audit's words (`consumer=reserveStock, event-id=...`). */
+  filters: Type.String(),
+  target: Type.String(),
+  /** Records per second; null for runs recorded before the audit kept the rate. */
+  ratePerSecond: Type.Union([Type.Number(), Type.Null()]),
+  forced: Type.Boolean(),
+  /** Null until the run finished. */
+  summary: Type.Union([
+    Type.Object({
+      matched: Type.Integer(),
+      replayed: Type.Integer(),
+      parked: Type.Integer(),
+      skipped: Type.Integer(),
+      failed: Type.Integer(),
+    }),
+    Type.Null(),
+  ]),
+});
+export type ReplayRunView = Static<typeof ReplayRunView>;
+
+/** GET /api/dead-letters/replays and its stream: the namespace's latest replay runs, newest first. */
+export const ReplayHistory = Type.Object({ runs: Part(Type.Array(ReplayRunView)) });
+export type ReplayHistory = Static<typeof ReplayHistory>;
+
 /** The console's event streams (GET, text/event-stream; one `data:` JSON snapshot per change). */
 export const STREAM_PATHS = {
   overview: '/api/stream/overview',
   lag: '/api/stream/lag',
   topics: '/api/stream/topics',
   stock: '/api/stream/stock',
+  replayRuns: '/api/stream/replay-runs',
   deadLetters: (filter: Record<string, string>) => `/api/stream/dead-letters?${new URLSearchParams(filter)}`,
   order: (orderId: string) => `/api/stream/orders/${encodeURIComponent(orderId)}`,
 } as const;

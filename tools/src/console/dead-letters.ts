@@ -4,13 +4,24 @@
  */
 import { isAppError, type KafkaConnection, type KafkaNamespace } from '@shop/platform';
 import { coordinatesOf } from '../dlt/dead-letter.ts';
-import { type DltContext, dltList, dltReplay } from '../dlt/dlt-commands.ts';
+import { DEFAULT_AUDIT_DATABASE, ReplayAudit } from '../dlt/dlt-audit.ts';
+import { type DltContext, dltCountByConsumer, dltList, dltReplay } from '../dlt/dlt-commands.ts';
 import type { DltFilterOptions } from '../dlt/dlt-filter.ts';
 import { toDetail } from '../dlt/dlt-format.ts';
-import type { ConsoleError, DeadLetterFilter, DeadLetterList, ReplayResult } from './contracts.ts';
+import type {
+  ConsoleError,
+  DeadLetterFilter,
+  DeadLetterList,
+  ReplayHistory,
+  ReplayResult,
+  ReplayRunView,
+} from './contracts.ts';
+import type { ConsoleErrorCode } from './errors.ts';
 
 /** Dead letters one listing shows (the oldest first, as `dlt list`). */
 export const DEAD_LETTER_LIST_LIMIT = 200;
+/** Replay runs the dead-letter page lists (the newest). */
+export const REPLAY_HISTORY_LIMIT = 20;
 /** Who the audit names as the replaying operator until the console knows who is signed in. */
 export const CONSOLE_OPERATOR = 'console';
 
@@ -77,6 +88,11 @@ export function listDeadLetters(
   });
 }
 
+/** Dead letters per consumer whose record timestamp is within `since` (relative, `1h`, or ISO 8601). */
+export function countDeadLetters(options: DeadLetterOptions, since: string): Promise<Outcome<Record<string, number>>> {
+  return outcome(async () => Object.fromEntries(await dltCountByConsumer(context(options), { since })));
+}
+
 export function replayDeadLetters(
   options: DeadLetterOptions,
   request: { filter: DeadLetterFilter; dryRun: boolean; rate?: number },
@@ -108,4 +124,65 @@ export function replayDeadLetters(
       })),
     };
   });
+}
+
+/**
+ * The replay audit's runs, read on one connection pool kept open while the console runs: the history is read
+ * every poll, and opening the audit creates and migrates its database. A failed open is retried on the next read.
+ */
+export class ReplayHistoryReader {
+  readonly #options: DeadLetterOptions;
+  #audit: Promise<ReplayAudit> | undefined;
+
+  constructor(options: DeadLetterOptions) {
+    this.#options = options;
+  }
+
+  async read(limit = REPLAY_HISTORY_LIMIT): Promise<ReplayHistory> {
+    try {
+      this.#audit ??= ReplayAudit.open(
+        this.#options.databaseUrl,
+        this.#options.auditDatabase ?? DEFAULT_AUDIT_DATABASE,
+      );
+      const audit = await this.#audit;
+      const runs = await audit.recentRuns(this.#options.namespace.prefix, limit);
+      return {
+        runs: {
+          ok: true,
+          value: runs.map(
+            (run): ReplayRunView => ({
+              runId: run.runId,
+              operator: run.operator,
+              startedAt: run.startedAt.toISOString(),
+              finishedAt: run.finishedAt === null ? null : run.finishedAt.toISOString(),
+              filters: run.filters,
+              target: run.target,
+              ratePerSecond: run.ratePerSecond,
+              forced: run.forced,
+              summary: run.summary,
+            }),
+          ),
+        },
+      };
+    } catch (error) {
+      const failed = this.#audit;
+      this.#audit = undefined;
+      void failed?.then((audit) => audit.close()).catch(() => {});
+      return {
+        runs: {
+          ok: false,
+          error: {
+            code: 'CON_AUDIT_UNAVAILABLE' satisfies ConsoleErrorCode,
+            message: `The replay audit could not be read: ${(error as Error).message}`,
+          },
+        },
+      };
+    }
+  }
+
+  async close(): Promise<void> {
+    const audit = this.#audit;
+    this.#audit = undefined;
+    await audit?.then((opened) => opened.close()).catch(() => {});
+  }
 }

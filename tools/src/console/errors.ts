@@ -26,6 +26,12 @@ export const CONSOLE_ERRORS = {
     retryable: true,
     description: "The cluster's offsets could not be read for the lag pages; shown on the page.",
   },
+  CON_AUDIT_UNAVAILABLE: {
+    httpStatus: 503,
+    retryable: true,
+    description:
+      "The dlt tools' replay audit (PostgreSQL) could not be read for the replay history; shown on the page.",
+  },
   CON_UNREACHABLE: {
     httpStatus: 503,
     retryable: true,

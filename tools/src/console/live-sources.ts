@@ -17,9 +17,19 @@ import {
   type ServiceHealth,
   type TopicsSnapshot,
 } from './contracts.ts';
+import { countDeadLetters, type DeadLetterOptions } from './dead-letters.ts';
 import type { ConsoleErrorCode } from './errors.ts';
 import { parseSamples, type Sample, sumOf } from './prometheus-text.ts';
-import { callService, type ServiceTarget } from './service-client.ts';
+import { callService, readPart, type ServiceTarget } from './service-client.ts';
+
+/**
+ * The saga summary is a count over every saga of the Order Service (a scan, like its order_sagas gauge), so
+ * the overview reads it at most this often however short its own poll.
+ */
+export const SAGA_SUMMARY_MIN_INTERVAL_MS = 5_000;
+
+/** The overview's dead-letter window. */
+export const DEAD_LETTER_WINDOW = '1h';
 
 /** Readings of a group's total lag kept for its history chart. */
 export const LAG_HISTORY_POINTS = 60;
@@ -160,16 +170,48 @@ interface OrderCounters {
   cancelled: number;
 }
 
+/**
+ * Dead letters per consumer in the last hour, by record timestamp: a scan of every dead-letter topic from an
+ * hour back, so it runs on its own (slower) interval and the overview shows its latest count.
+ */
+export class DeadLetterCountSource extends Poller {
+  readonly #options: DeadLetterOptions;
+  #snapshot: OverviewSnapshot['deadLettersLastHour'];
+
+  constructor(options: { deadLetters: DeadLetterOptions; intervalMs: number }) {
+    super(options.intervalMs);
+    this.#options = options.deadLetters;
+  }
+
+  get snapshot(): OverviewSnapshot['deadLettersLastHour'] {
+    return this.#snapshot;
+  }
+
+  protected async poll(): Promise<void> {
+    const counted = await countDeadLetters(this.#options, DEAD_LETTER_WINDOW);
+    this.#snapshot = counted.ok ? { ok: true, value: counted.value } : { ok: false, error: counted.error };
+  }
+}
+
 export class OverviewSource extends Poller {
   readonly #target: ServiceTarget;
   readonly #lag: LagSource;
+  readonly #deadLetters: DeadLetterCountSource | undefined;
   #previous: OrderCounters | undefined;
   #snapshot: OverviewSnapshot | undefined;
+  #sagas: { at: number; part: OverviewSnapshot['sagas'] } | undefined;
 
-  constructor(options: { target: ServiceTarget; lag: LagSource; intervalMs: number }) {
+  constructor(options: {
+    target: ServiceTarget;
+    lag: LagSource;
+    /** The dead letters of the last hour; without it the overview has none. */
+    deadLetters?: DeadLetterCountSource;
+    intervalMs: number;
+  }) {
     super(options.intervalMs);
     this.#target = options.target;
     this.#lag = options.lag;
+    this.#deadLetters = options.deadLetters;
   }
 
   get snapshot(): OverviewSnapshot | undefined {
@@ -177,6 +219,7 @@ export class OverviewSource extends Poller {
   }
 
   protected async poll(): Promise<void> {
+    const sagasRead = this.#readSagas();
     const scraped = await Promise.all(
       SERVICE_NAMES.map(async (service) => {
         const answer = await callService(this.#target, service, '/metrics', {
@@ -212,7 +255,26 @@ export class OverviewSource extends Poller {
       ...(counters === undefined ? {} : { inFlight: counters.placed - counters.confirmed - counters.cancelled }),
       services,
       groups,
+      sagas: await sagasRead,
+      ...(this.#deadLetters?.snapshot === undefined ? {} : { deadLettersLastHour: this.#deadLetters.snapshot }),
     };
+  }
+
+  /** The last summary while it is fresh; a failed read is retried on the next poll. */
+  async #readSagas(): Promise<OverviewSnapshot['sagas']> {
+    const cached = this.#sagas;
+    if (cached?.part.ok && Date.now() - cached.at < SAGA_SUMMARY_MIN_INTERVAL_MS) {
+      return cached.part;
+    }
+    const part = await readPart(
+      this.#target,
+      'order',
+      '/sagas/summary',
+      { as: 'operator' },
+      (body) => (body as { states: Record<string, number> }).states,
+    );
+    this.#sagas = { at: Date.now(), part };
+    return part;
   }
 }
 

@@ -31,7 +31,23 @@ export interface ReplayRun {
   readonly target: string;
   readonly maxReplays: number;
   readonly forced: boolean;
+  /** Records per second the run replays at. */
+  readonly ratePerSecond: number;
 }
+
+/** A run as read back: what it was started with, and its summary once it finished. */
+export interface ReplayRunRecord extends Omit<ReplayRun, 'ratePerSecond'> {
+  readonly startedAt: Date;
+  /** Null while the run is under way (or when it died before recording its summary). */
+  readonly finishedAt: Date | null;
+  /** Null for runs recorded before the rate was. */
+  readonly ratePerSecond: number | null;
+  /** Null until the run finished. */
+  readonly summary: ReplayRunSummary | null;
+}
+
+/** Most runs `recentRuns` returns, whatever the caller asks. */
+export const MAX_RECENT_RUNS = 200;
 
 export interface ReplayRunSummary {
   readonly matched: number;
@@ -99,10 +115,46 @@ export class ReplayAudit implements ReplayAuditPort {
 
   async startRun(run: ReplayRun): Promise<void> {
     await this.#pool.query(
-      `INSERT INTO dlt_replay_runs (run_id, operator, kafka_namespace, filters, target, max_replays, forced)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [run.runId, run.operator, run.namespace, run.filters, run.target, run.maxReplays, run.forced],
+      `INSERT INTO dlt_replay_runs (run_id, operator, kafka_namespace, filters, target, max_replays, forced,
+         rate_per_second)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [run.runId, run.operator, run.namespace, run.filters, run.target, run.maxReplays, run.forced, run.ratePerSecond],
     );
+  }
+
+  /**
+   * The latest runs of one namespace, newest first (the audit database is shared by every namespace of the
+   * server). Dry runs are never recorded, so each is a run that published or tried to.
+   */
+  async recentRuns(namespace: string, limit: number): Promise<ReplayRunRecord[]> {
+    const result = await this.#pool.query(
+      `SELECT run_id, operator, kafka_namespace, filters, target, max_replays, forced, rate_per_second, started_at,
+              finished_at, matched, replayed, parked, skipped, failed
+       FROM dlt_replay_runs WHERE kafka_namespace = $1 ORDER BY started_at DESC, run_id LIMIT $2`,
+      [namespace, Math.max(1, Math.min(limit, MAX_RECENT_RUNS))],
+    );
+    return result.rows.map((row) => ({
+      runId: row.run_id,
+      operator: row.operator,
+      namespace: row.kafka_namespace,
+      filters: row.filters,
+      target: row.target,
+      maxReplays: row.max_replays,
+      forced: row.forced,
+      ratePerSecond: row.rate_per_second,
+      startedAt: row.started_at,
+      finishedAt: row.finished_at,
+      summary:
+        row.finished_at === null
+          ? null
+          : {
+              matched: row.matched,
+              replayed: row.replayed,
+              parked: row.parked,
+              skipped: row.skipped,
+              failed: row.failed,
+            },
+    }));
   }
 
   async finishRun(runId: string, summary: ReplayRunSummary): Promise<void> {

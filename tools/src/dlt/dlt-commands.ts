@@ -79,6 +79,25 @@ async function scan(context: DltContext, filter: DltFilter, limit = Number.POSIT
   return result;
 }
 
+/**
+ * How many dead letters match, per consumer (every consumer the filter reads named, 0 when it has none): one
+ * scan that keeps only the counts, for a summary such as the console's dead letters of the last hour.
+ */
+export async function dltCountByConsumer(context: DltContext, options: DltFilterOptions): Promise<Map<string, number>> {
+  const filter = buildFilter(options, context.namespace, (context.now ?? Date.now)());
+  const counts = new Map<string, number>(filter.consumers.map((consumer) => [consumer, 0]));
+  const reader = new DeadLetterReader(context.connection);
+  try {
+    const since = filter.since === undefined ? {} : { since: filter.since };
+    for await (const record of reader.read(deadLetterTopicsOf(filter, context.namespace), since)) {
+      if (matchesFilter(record, filter)) counts.set(record.consumerId, (counts.get(record.consumerId) ?? 0) + 1);
+    }
+  } finally {
+    await reader.close();
+  }
+  return counts;
+}
+
 function checkLimit(limit: number | undefined): number | undefined {
   if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
     throw dltError('DLT_INVALID_OPTION', `--limit ${limit}: must be a positive integer`);
@@ -275,6 +294,7 @@ export async function dltReplay(context: DltContext, options: ReplayOptions): Pr
         target: summary.target,
         maxReplays,
         forced: options.force === true,
+        ratePerSecond: options.rate ?? DEFAULT_REPLAY_RATE_PER_SECOND,
       });
       const producer = createProducer(context.connection);
       try {

@@ -5,14 +5,17 @@
  * the page, so the browser's router takes it).
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { kafkaNamespace } from '@shop/platform';
-import { TEST_AUTH_SECRET, testKafkaConnection, testPostgresUrl } from '@shop/test-support';
+import { createTestDatabase, TEST_AUTH_SECRET, testKafkaConnection, testPostgresUrl } from '@shop/test-support';
 import { createConsoleServer } from '../../src/console/console-server.ts';
+import type { ReplayHistory } from '../../src/console/contracts.ts';
 import { signedCredentials } from '../../src/console/service-client.ts';
+import { ReplayAudit } from '../../src/dlt/dlt-audit.ts';
 
 const DOWN = 'http://127.0.0.1:1';
 
@@ -43,6 +46,14 @@ test('the console answers with its own codes, marks a service that is down, and 
   assert.deepEqual((await json('/api/orders?customerId=nope')).body, {
     error: { code: 'CON_INVALID_INPUT', message: 'customerId is a UUID' },
   });
+  // Listing by state: its shape checked here (the names are the Order Service's), and something must be named.
+  assert.equal((await json('/api/orders?status=pending;drop')).status, 400);
+  assert.deepEqual((await json('/api/orders')).body, {
+    error: { code: 'CON_INVALID_INPUT', message: 'Name a customerId (a UUID), a status or a sagaState' },
+  });
+  const byState = await json('/api/orders?sagaState=COMPENSATION_FAILED');
+  assert.equal(byState.status, 200, 'passed on to the Order Service, which is down here');
+  assert.equal((byState.body.error as { code: string }).code, 'CON_SERVICE_UNAVAILABLE');
   assert.equal(((await json('/api/nothing')).body.error as { code: string }).code, 'CON_NOT_FOUND');
   // An action on a service that is down is an answer (the browser logs no failed request), with the reason.
   const cancel = await json('/api/orders/6f1c1f8e-8f7e-4a57-9d3b-2f0a4c8e1d11/cancel', { method: 'POST' });
@@ -85,4 +96,65 @@ test('the console answers with its own codes, marks a service that is down, and 
   // A malformed escape is refused (by Fastify's router or the file handler), never a server error.
   const malformed = (await fetch(`${url}/%E0%A4%A`)).status;
   assert.ok(malformed === 400 || malformed === 404, `malformed path answered ${malformed}`);
+});
+
+test("the replay history lists the namespace's runs from the dlt audit, newest first, with rate and summary", async (t) => {
+  const audit = await createTestDatabase(t, 'console_history');
+  const namespace = kafkaNamespace('console-history');
+  const webRoot = await mkdtemp(join(tmpdir(), 'console-root-'));
+  t.after(() => rm(webRoot, { recursive: true, force: true }));
+  const app = await createConsoleServer({
+    credentials: signedCredentials(TEST_AUTH_SECRET),
+    services: { order: DOWN, inventory: DOWN, payment: DOWN, notification: DOWN },
+    kafka: { connection: await testKafkaConnection('console-history'), namespace, groups: [] },
+    deadLetters: { databaseUrl: await testPostgresUrl(), auditDatabase: audit.name },
+    webRoot,
+    pollIntervalMs: 500,
+    lagWindowSamples: 10,
+  });
+  t.after(() => app.close());
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  const history = async (query = '') => {
+    const response = await fetch(`${url}/api/dead-letters/replays${query}`);
+    return { status: response.status, body: (await response.json()) as ReplayHistory };
+  };
+  // Empty before any run (the audit's database is created and migrated on first read).
+  assert.deepEqual((await history()).body, { runs: { ok: true, value: [] } });
+
+  // Written as `dlt replay` writes them: a finished run, one under way, and one of another namespace.
+  const writer = await ReplayAudit.open(await testPostgresUrl(), audit.name);
+  t.after(() => writer.close());
+  const run = (runId: string, ns: string, ratePerSecond: number) => ({
+    runId,
+    operator: 'alice',
+    namespace: ns,
+    filters: 'consumers=reserveStock code=CTR_NOT_JSON',
+    target: 'retry',
+    maxReplays: 3,
+    forced: false,
+    ratePerSecond,
+  });
+  const finished = randomUUID();
+  const running = randomUUID();
+  await writer.startRun(run(finished, namespace.prefix, 5));
+  await writer.finishRun(finished, { matched: 4, replayed: 2, parked: 1, skipped: 1, failed: 0 });
+  await writer.startRun(run(running, namespace.prefix, 0.5));
+  await writer.startRun(run(randomUUID(), 'another-namespace', 10));
+
+  const { status, body } = await history();
+  assert.equal(status, 200);
+  assert.ok(body.runs.ok, JSON.stringify(body));
+  assert.deepEqual(
+    body.runs.value.map((r) => [r.runId, r.operator, r.ratePerSecond, r.summary, r.finishedAt === null]),
+    [
+      [running, 'alice', 0.5, null, true],
+      [finished, 'alice', 5, { matched: 4, replayed: 2, parked: 1, skipped: 1, failed: 0 }, false],
+    ],
+    'newest first, this namespace only',
+  );
+  assert.equal(body.runs.value[1]?.filters, 'consumers=reserveStock code=CTR_NOT_JSON');
+  const limited = await history('?limit=1');
+  assert.deepEqual(limited.body.runs.ok && limited.body.runs.value.map((r) => r.runId), [running]);
+  assert.equal((await history('?limit=0')).status, 400);
+  assert.equal((await history('?limit=abc')).status, 400);
 });

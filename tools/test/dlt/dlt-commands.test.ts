@@ -31,7 +31,8 @@ import {
   testPostgresUrl,
 } from '@shop/test-support';
 import type { DeadLetter } from '../../src/dlt/dead-letter.ts';
-import { type DltContext, dltList, dltReplay, dltShow } from '../../src/dlt/dlt-commands.ts';
+import { ReplayAudit } from '../../src/dlt/dlt-audit.ts';
+import { type DltContext, dltCountByConsumer, dltList, dltReplay, dltShow } from '../../src/dlt/dlt-commands.ts';
 import { DeadLetterReader, READER_CLIENT_GROUP_ID } from '../../src/dlt/dlt-reader.ts';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
@@ -244,6 +245,15 @@ test('dlt list, show and replay work on a consumer’s real dead-letter topic wi
     assert.deepEqual([limited.records.length, limited.matchedTotal], [2, 5]);
   });
 
+  await t.test('count should give every consumer its matching dead letters, 0 for those with none', async () => {
+    const lastHour = await dltCountByConsumer(env.context, { since: '1h' });
+    assert.equal(lastHour.get('reserveStock'), 5);
+    assert.ok(lastHour.size > 1, 'every consumer named');
+    for (const [consumer, n] of lastHour) if (consumer !== 'reserveStock') assert.equal(n, 0, consumer);
+    assert.equal((await dltCountByConsumer(env.context, { code: POISON })).get('reserveStock'), 3);
+    assert.equal((await dltCountByConsumer(env.context, { until: '1h' })).get('reserveStock'), 0);
+  });
+
   await t.test('show should print one dead letter in full by event id or by offset', async () => {
     env.output.length = 0;
     const [shown] = await dltShow(env.context, { eventId: eventIdOf(b) ?? '' });
@@ -359,6 +369,18 @@ test('dlt list, show and replay work on a consumer’s real dead-letter topic wi
         (await env.auditRows()).map((row) => [row.record_key, row.replay_count, row.target_topic, row.operator]).sort(),
         [a, b, c, e].map((key) => [key, 1, env.topics.retry1, OPERATOR]).sort(),
       );
+      // The run itself, as the console's history reads it: its rate and its summary.
+      const audit = await ReplayAudit.open(env.context.databaseUrl, env.context.auditDatabase);
+      try {
+        const [run] = await audit.recentRuns(env.context.namespace.prefix, 1);
+        assert.equal(run?.runId, summary.runId);
+        assert.equal(run?.ratePerSecond, 100);
+        assert.equal(run?.operator, OPERATOR);
+        assert.deepEqual(run?.summary, { matched: 4, replayed: 4, parked: 0, skipped: 0, failed: 0 });
+        assert.deepEqual(await audit.recentRuns('another-namespace', 10), []);
+      } finally {
+        await audit.close();
+      }
     },
   );
 

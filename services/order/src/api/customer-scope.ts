@@ -37,9 +37,24 @@ export function assertVisible(caller: Principal, order: { readonly customerId: s
  */
 export function listedCustomer(caller: Principal, named: string | undefined): string | undefined {
   if (hasRole(caller, 'operator')) {
-    if (named === undefined) throw orderError('ORD_CUSTOMER_ID_REQUIRED', 'An operator lists one customer: customerId');
+    if (named === undefined) {
+      throw orderError(
+        'ORD_CUSTOMER_ID_REQUIRED',
+        'An operator lists one customer (customerId) or one state (status, sagaState)',
+      );
+    }
     return named;
   }
   const own = customerOf(caller);
   return named === undefined || named === own ? own : undefined;
+}
+
+/**
+ * Listing by state (`status`, `sagaState`) is an operator's: across customers it shows every customer's
+ * orders, and a customer filters their own few orders themselves. PLT_FORBIDDEN for anyone else.
+ */
+export function assertMayListByState(caller: Principal): void {
+  if (!hasRole(caller, 'operator')) {
+    throw platformError('PLT_FORBIDDEN', 'Only an operator lists orders by status or saga state');
+  }
 }

@@ -5,7 +5,9 @@
  */
 import { MAX_EMAIL_LENGTH, MAX_LINES_PER_ORDER, MAX_QUANTITY_PER_LINE, Sku } from '@shop/contracts/values';
 import { type Static, Type } from 'typebox';
+import { ORDER_STATUSES } from '../domain/order.ts';
 import { MAX_PHONE_INPUT_LENGTH } from '../domain/phone-number.ts';
+import { SAGA_STATES } from '../domain/saga/saga-model.ts';
 
 /** A UUID in either case; the service stores and compares the lowercase form. */
 const ANY_CASE_UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
@@ -74,9 +76,22 @@ export const ListOrdersQuery = Type.Object(
   {
     /** Whose orders an operator lists (required for an operator); a customer lists their own. */
     customerId: Type.Optional(Uuid()),
+    /** An operator's: only orders in this status (across customers when no customerId is named). */
+    status: Type.Optional(Type.Enum(ORDER_STATUSES)),
+    /** An operator's: only orders whose saga is in this state (e.g. COMPENSATION_FAILED). */
+    sagaState: Type.Optional(Type.Enum(SAGA_STATES)),
     limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
     before: Type.Optional(Uuid()),
   },
   { additionalProperties: false },
 );
 export type ListOrdersQuery = Static<typeof ListOrdersQuery>;
+
+/** GET /sagas/summary: how many sagas are in each state, every state named. */
+export const SagaSummaryResponse = Type.Object(
+  {
+    at: Type.String({ format: 'date-time' }),
+    states: Type.Object(Object.fromEntries(SAGA_STATES.map((state) => [state, Type.Integer({ minimum: 0 })]))),
+  },
+  { additionalProperties: false },
+);

@@ -5,7 +5,8 @@
  *   held, payment pending), 409 ORD_OUT_OF_STOCK, or 503 ORD_INVENTORY_UNAVAILABLE.
  * - `GET /orders/{id}[?wait=<seconds>]` → the order; while PENDING with `Retry-After` and a message.
  * - `GET /orders[?customerId=<uuid>][&limit=<n>][&before=<orderId>]` → the caller's orders (an operator's:
- *   the named customer's), newest first.
+ *   the named customer's), newest first. An operator's `status=<order status>` and/or `sagaState=<saga
+ *   state>` list the orders in that state, across customers unless customerId names one.
  * - `POST /orders/{id}/cancel` and the operator's `POST /sagas/{id}/retry`: see saga-routes.ts.
  *
  * The customer is the bearer token's subject, never a field of the request (customer-scope.ts): a customer
@@ -15,7 +16,7 @@ import { CustomerContact } from '@shop/contracts/values';
 import { isAppError, principal, rateLimitPerCaller, routeErrors } from '@shop/platform';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Compile } from 'typebox/compile';
-import { listCustomerOrders, OrderReads } from '../app/order-queries.ts';
+import { listCustomerOrders, listOrdersByState, OrderReads } from '../app/order-queries.ts';
 import { OrderPlacements } from '../app/place-orders.ts';
 import { reserveSynchronously, type SynchronousReservation } from '../app/reserve-synchronously.ts';
 import type { SagaUseCaseDependencies } from '../app/saga-dependencies.ts';
@@ -26,7 +27,7 @@ import type { ReservationService } from '../domain/reservation-service.ts';
 import type { SettlementSubscriptions } from '../domain/settlement-wakeups.ts';
 import { ORDER_ERRORS, orderError } from '../errors.ts';
 import { awaitSettlement, MAX_WAIT_SECONDS } from './await-settlement.ts';
-import { CUSTOMER_ACCESS, customerOf, listedCustomer, visibleTo } from './customer-scope.ts';
+import { assertMayListByState, CUSTOMER_ACCESS, customerOf, listedCustomer, visibleTo } from './customer-scope.ts';
 import {
   DEFAULT_PAGE_SIZE,
   GetOrderQuery,
@@ -263,8 +264,12 @@ export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRou
   };
   app.get('/orders', listOrdersRoute, async (request, reply) => {
     const query = request.query as ListOrdersQuery;
-    const customerId = listedCustomer(principal(request), query.customerId?.toLowerCase());
-    if (customerId === undefined) {
+    const caller = principal(request);
+    const byState = query.status !== undefined || query.sagaState !== undefined;
+    if (byState) assertMayListByState(caller);
+    const named = query.customerId?.toLowerCase();
+    const customerId = byState ? named : listedCustomer(caller, named);
+    if (!byState && customerId === undefined) {
       // A customer asking for another customer's orders sees none, as if that customer had none.
       noStore(reply);
       return reply.send({ orders: [], nextBefore: null });
@@ -275,11 +280,16 @@ export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRou
     }
     const before = query.before?.toLowerCase();
     // One extra row tells whether another page follows, without a count query.
-    const rows = await listCustomerOrders(pool, {
-      customerId,
-      limit: limit + 1,
-      ...(before === undefined ? {} : { before }),
-    });
+    const window = { limit: limit + 1, ...(before === undefined ? {} : { before }) };
+    const rows =
+      byState || customerId === undefined
+        ? await listOrdersByState(pool, {
+            ...window,
+            ...(customerId === undefined ? {} : { customerId }),
+            ...(query.status === undefined ? {} : { status: query.status }),
+            ...(query.sagaState === undefined ? {} : { sagaState: query.sagaState }),
+          })
+        : await listCustomerOrders(pool, { ...window, customerId });
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     const body: { orders: OrderView[]; nextBefore: string | null } = {

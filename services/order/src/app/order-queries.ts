@@ -5,13 +5,18 @@
 
 import { type Queryable, StatementBatcher } from '@shop/platform';
 import {
+  countSagasByState,
   findOrdersWithSagas,
   findOrderWithSaga,
   isCustomersOrder,
   listOrders,
+  listOrdersInState,
   type OrderRecord,
   type OrderWithSaga,
+  orderExists,
 } from '../db/order-reads.ts';
+import type { OrderStatus } from '../domain/order.ts';
+import { SAGA_STATES, type SagaState } from '../domain/saga/saga-model.ts';
 import { orderError } from '../errors.ts';
 
 export type { OrderRecord, OrderWithSaga, SagaRecord, SagaStepRecord } from '../db/order-reads.ts';
@@ -71,4 +76,31 @@ export async function listCustomerOrders(
     throw orderError('ORD_UNKNOWN_CURSOR', `before names no order of customer ${customerId}`);
   }
   return listOrders(db, query);
+}
+
+/**
+ * Up to `limit` orders in a state (an order status, a saga state, or both), across customers unless one is
+ * named, newest first, after the order `before` (ORD_UNKNOWN_CURSOR when it names no order of the listing's scope).
+ */
+export async function listOrdersByState(
+  db: Queryable,
+  query: { status?: OrderStatus; sagaState?: SagaState; customerId?: string; limit: number; before?: string },
+): Promise<OrderRecord[]> {
+  const { customerId, before } = query;
+  if (before !== undefined) {
+    const known =
+      customerId === undefined ? await orderExists(db, before) : await isCustomersOrder(db, before, customerId);
+    if (!known)
+      throw orderError(
+        'ORD_UNKNOWN_CURSOR',
+        `before names no order ${customerId === undefined ? '' : `of customer ${customerId}`}`.trim(),
+      );
+  }
+  return listOrdersInState(db, query);
+}
+
+/** How many sagas are in each state, every state named (0 when none is in it). */
+export async function sagaSummary(db: Queryable): Promise<Record<SagaState, number>> {
+  const counts = await countSagasByState(db);
+  return Object.fromEntries(SAGA_STATES.map((state) => [state, counts.get(state) ?? 0])) as Record<SagaState, number>;
 }

@@ -82,6 +82,42 @@ export async function listOrders(
   return rows.map(toRecord);
 }
 
+/** Whether order `id` exists (a valid `before` cursor of a listing across customers). */
+export async function orderExists(db: Queryable, id: string): Promise<boolean> {
+  const { rowCount } = await db.query('SELECT 1 FROM orders WHERE id = $1', [id]);
+  return rowCount === 1;
+}
+
+/**
+ * Up to `limit` orders in an order status and/or a saga state, of every customer (or of one), newest first,
+ * paged like `listOrders`. An operator's listing: no index serves it (one on `orders.status` would cost every
+ * settlement its HOT update), so it scans; the console asks for one page at a time.
+ */
+export async function listOrdersInState(
+  db: Queryable,
+  query: { status?: OrderStatus; sagaState?: SagaState; customerId?: string; limit: number; before?: string },
+): Promise<OrderRecord[]> {
+  const { rows } = await db.query<OrderRow>(
+    `SELECT ${ORDER_COLUMNS} FROM orders o
+     WHERE ($4::text IS NULL OR o.status = $4)
+       AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM order_sagas s WHERE s.order_id = o.id AND s.state = $5))
+       AND ($1::uuid IS NULL OR o.customer_id = $1)
+       AND ($3::uuid IS NULL OR (o.created_at, o.id) < (SELECT c.created_at, c.id FROM orders c WHERE c.id = $3))
+     ORDER BY o.created_at DESC, o.id DESC
+     LIMIT $2`,
+    [query.customerId ?? null, query.limit, query.before ?? null, query.status ?? null, query.sagaState ?? null],
+  );
+  return rows.map(toRecord);
+}
+
+/** How many sagas are in each state (states with none are absent). */
+export async function countSagasByState(db: Queryable): Promise<Map<SagaState, number>> {
+  const { rows } = await db.query<{ state: SagaState; n: string }>(
+    'SELECT state, count(*) AS n FROM order_sagas GROUP BY state',
+  );
+  return new Map(rows.map((row) => [row.state, Number(row.n)]));
+}
+
 /** One attempt of a saga step, as GET /orders/{id} shows it. */
 export interface SagaStepRecord {
   readonly step: SagaStep;

@@ -3,6 +3,7 @@ import {
   type DeadLetterFilter,
   type DeadLetterRecord,
   type DeadLetterSnapshot,
+  type ReplayHistory,
   type ReplayResult,
   STREAM_PATHS,
 } from '../../contracts.ts';
@@ -116,7 +117,66 @@ export function DeadLettersPage() {
         </PartView>
       )}
       {record === undefined ? null : <Detail key={record.id} record={record} />}
+      <ReplayRuns />
     </section>
+  );
+}
+
+/** The audit's latest replay runs (the console's and `npm run dlt`'s), newest first. */
+function ReplayRuns() {
+  const stream = useStream<ReplayHistory>(STREAM_PATHS.replayRuns);
+  return (
+    <>
+      <h2>Past replays</h2>
+      {stream.state === 'loading' || stream.data === undefined ? (
+        <Loading what="the replay history" />
+      ) : (
+        <PartView part={stream.data.runs} what="The replay audit">
+          {(runs) =>
+            runs.length === 0 ? (
+              <Empty>No replay recorded yet.</Empty>
+            ) : (
+              <table data-testid="replay-runs">
+                <thead>
+                  <tr>
+                    <th>Started</th>
+                    <th>By</th>
+                    <th>Filter</th>
+                    <th class="num">Rate /s</th>
+                    <th class="num">Replayed</th>
+                    <th class="num">Skipped</th>
+                    <th class="num">Parked</th>
+                    <th class="num">Failed</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {runs.map((run) => (
+                    <tr key={run.runId} data-run={run.runId} title={`audit run ${run.runId} → ${run.target}`}>
+                      <td>{new Date(run.startedAt).toLocaleString('en-GB', { hour12: false })}</td>
+                      <td>{run.operator}</td>
+                      <td class="mono">{run.filters}</td>
+                      <td class="num">{run.ratePerSecond ?? '—'}</td>
+                      {run.summary === null ? (
+                        <td colSpan={4}>{run.finishedAt === null ? 'under way (or stopped unfinished)' : '—'}</td>
+                      ) : (
+                        <>
+                          <td class="num" data-field="replayed">
+                            {run.summary.replayed} of {run.summary.matched}
+                          </td>
+                          <td class="num">{run.summary.skipped}</td>
+                          <td class="num">{run.summary.parked}</td>
+                          <td class="num">{run.summary.failed}</td>
+                        </>
+                      )}
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )
+          }
+        </PartView>
+      )}
+    </>
   );
 }
 

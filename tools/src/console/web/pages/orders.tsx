@@ -6,10 +6,24 @@ import { Badge, Empty, Failure, Loading, PartView, StreamBanner } from '../commo
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const STATUSES = ['ALL', 'PENDING', 'CONFIRMED', 'CANCELLED'] as const;
+/** What an operator lists across customers: an order status, or a saga state (the Order Service's names). */
+const ACROSS = [
+  { value: 'status=PENDING', label: 'PENDING' },
+  { value: 'status=CONFIRMED', label: 'CONFIRMED' },
+  { value: 'status=CANCELLED', label: 'CANCELLED' },
+  { value: 'sagaState=RESERVING', label: 'saga RESERVING' },
+  { value: 'sagaState=CHARGING', label: 'saga CHARGING' },
+  { value: 'sagaState=CANCELLING', label: 'saga CANCELLING' },
+  { value: 'sagaState=COMPENSATION_FAILED', label: 'saga COMPENSATION_FAILED' },
+] as const;
 
 export function OrdersPage({ query }: { query: string }) {
   const params = new URLSearchParams(query);
   const customerId = params.get('customerId') ?? '';
+  const acrossStatus = params.get('status') ?? '';
+  const acrossSaga = params.get('sagaState') ?? '';
+  const across = acrossStatus !== '' ? `status=${acrossStatus}` : acrossSaga !== '' ? `sagaState=${acrossSaga}` : '';
+  const [acrossInput, setAcrossInput] = useState(across === '' ? ACROSS[0].value : across);
   const [orderInput, setOrderInput] = useState('');
   const [customerInput, setCustomerInput] = useState(customerId);
   const [inputError, setInputError] = useState<string | undefined>();
@@ -22,15 +36,18 @@ export function OrdersPage({ query }: { query: string }) {
   >({ state: 'idle' });
 
   useEffect(() => {
-    if (customerId === '') {
+    // A customer's orders, or (an operator's view) every customer's orders in one state.
+    const search =
+      customerId !== '' ? `customerId=${encodeURIComponent(customerId)}` : across !== '' ? across : undefined;
+    if (search === undefined) {
       setResult({ state: 'idle' });
       return;
     }
     setResult({ state: 'loading' });
-    void act<OrderList>('GET', `/api/orders?customerId=${encodeURIComponent(customerId)}`).then((answer) =>
+    void act<OrderList>('GET', `/api/orders?${search}`).then((answer) =>
       setResult(answer.ok ? { state: 'done', list: answer.body } : { state: 'failed', error: answer.error }),
     );
-  }, [customerId]);
+  }, [customerId, across]);
 
   const findOrder = (event: Event) => {
     event.preventDefault();
@@ -46,8 +63,17 @@ export function OrdersPage({ query }: { query: string }) {
     setInputError(undefined);
     location.hash = `#/orders?customerId=${id.toLowerCase()}`;
   };
+  const listState = (event: Event) => {
+    event.preventDefault();
+    setInputError(undefined);
+    location.hash = `#/orders?${acrossInput}`;
+  };
+  const byCustomer = customerId !== '';
   const orders =
-    result.state === 'done' ? result.list.orders.filter((order) => status === 'ALL' || order.status === status) : [];
+    result.state === 'done'
+      ? result.list.orders.filter((order) => !byCustomer || status === 'ALL' || order.status === status)
+      : [];
+  const acrossLabel = ACROSS.find((option) => option.value === across)?.label ?? across;
   return (
     <section>
       <h1>Orders</h1>
@@ -76,29 +102,59 @@ export function OrdersPage({ query }: { query: string }) {
           </label>
           <button type="submit">List orders</button>
         </form>
+        <form onSubmit={listState} class="inline-form">
+          <label>
+            Every customer's, in state
+            <select name="across" value={acrossInput} onChange={(e) => setAcrossInput(e.currentTarget.value)}>
+              {ACROSS.map((option) => (
+                <option key={option.value} value={option.value}>
+                  {option.label}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="submit">List in state</button>
+        </form>
       </div>
       {inputError === undefined ? null : (
         <p class="field-error" role="alert">
           {inputError}
         </p>
       )}
-      {result.state === 'idle' ? <Empty>Open an order by its id, or list a customer's orders.</Empty> : null}
+      {result.state === 'idle' ? (
+        <Empty>Open an order by its id, list a customer's orders, or every customer's orders in one state.</Empty>
+      ) : null}
       {result.state === 'loading' ? <Loading what="orders" /> : null}
       {result.state === 'failed' ? <Failure error={result.error} what="Orders" /> : null}
       {result.state === 'done' ? (
         <>
-          <label class="filter">
-            State
-            <select value={status} onChange={(e) => setStatus(e.currentTarget.value as (typeof STATUSES)[number])}>
-              {STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {s}
-                </option>
-              ))}
-            </select>
-          </label>
+          {byCustomer ? (
+            <label class="filter">
+              State
+              <select
+                name="status"
+                value={status}
+                onChange={(e) => setStatus(e.currentTarget.value as (typeof STATUSES)[number])}
+              >
+                {STATUSES.map((s) => (
+                  <option key={s} value={s}>
+                    {s}
+                  </option>
+                ))}
+              </select>
+            </label>
+          ) : (
+            <p class="meta" data-testid="listed-state">
+              The newest {orders.length} order{orders.length === 1 ? '' : 's'} of every customer in {acrossLabel}
+              {result.list.nextBefore === null ? '' : ' (more exist)'}
+            </p>
+          )}
           {orders.length === 0 ? (
-            <Empty>No orders{status === 'ALL' ? '' : ` in state ${status}`} for this customer.</Empty>
+            <Empty>
+              No orders
+              {byCustomer ? `${status === 'ALL' ? '' : ` in state ${status}`} for this customer` : ` in ${acrossLabel}`}
+              .
+            </Empty>
           ) : (
             <table data-testid="order-list">
               <thead>

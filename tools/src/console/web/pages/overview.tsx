@@ -66,9 +66,59 @@ function Overview({ snapshot }: { snapshot: OverviewSnapshot }) {
           )
         }
       </PartView>
+      <h2>Orders by saga state</h2>
+      <PartView part={snapshot.sagas} what="Saga states">
+        {(counts) => (
+          <div class="tiles" data-testid="saga-states">
+            {Object.entries(counts).map(([state, count]) => (
+              <a class="tile" key={state} data-state={state} href={`#/orders?sagaState=${state}`}>
+                <Badge value={state} />
+                <span class="tile-value">{count}</span>
+              </a>
+            ))}
+          </div>
+        )}
+      </PartView>
+      <h2>Dead letters in the last hour</h2>
+      {snapshot.deadLettersLastHour === undefined ? (
+        <Loading what="the dead-letter count" />
+      ) : (
+        <PartView part={snapshot.deadLettersLastHour} what="Dead letters">
+          {(counts) => {
+            const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
+            const failing = Object.entries(counts).filter(([, n]) => n > 0);
+            return (
+              <div data-testid="dead-letters-last-hour" data-total={total}>
+                {failing.length === 0 ? (
+                  <p class="state empty">None in the last hour.</p>
+                ) : (
+                  <table>
+                    <thead>
+                      <tr>
+                        <th>Consumer</th>
+                        <th class="num">Dead letters</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {failing.map(([consumer, n]) => (
+                        <tr key={consumer} data-consumer={consumer}>
+                          <td>
+                            <a href="#/dead-letters">{consumer}</a>
+                          </td>
+                          <td class="num">{n}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                )}
+              </div>
+            );
+          }}
+        </PartView>
+      )}
       <p class="hint">
-        Rates come from the Order Service's counters between two readings; saga states, and dead letters are not part of
-        this page yet.
+        Rates come from the Order Service's counters between two readings; saga states from its summary; dead letters by
+        their record time, read from the dead-letter topics.
       </p>
     </>
   );
