@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually, Phases } from '@shop/test-support';
 import {
   driveOrders,
+  type GroupView,
   groupView,
   histogramMean,
   NOTIFY_GROUP,
@@ -62,20 +63,23 @@ test('a handler slowed by an injected provider latency: WARN with growing lag, a
     const driver = await driveOrders(stack, ORDERS_PER_SECOND);
 
     phases.enter('WARN');
+    /** Reads the group's view until `wanted` holds, noting each lag read in `lags`. */
+    const watchUntil = (wanted: (view: GroupView) => boolean, lags: number[], timeoutMs: number, what: string) =>
+      eventually(
+        async () => {
+          const view = groupView(await scrape(monitor.url), monitor.group);
+          lags.push(view.lag);
+          if (wanted(view)) return view;
+          await sleep(POLL_INTERVAL_MS / 2);
+          return undefined;
+        },
+        timeoutMs,
+        what,
+      );
     const lags: number[] = [];
-    const warned = await eventually(
-      async () => {
-        const view = groupView(await scrape(monitor.url), monitor.group);
-        lags.push(view.lag);
-        if (view.status === 'WARN') return view;
-        await sleep(POLL_INTERVAL_MS / 2);
-        return undefined;
-      },
-      // The group reads UNKNOWN until every partition has had its first commit, which on a busy machine (the
-      // suite runs files in parallel) can take a while at this latency.
-      90_000,
-      'status WARN',
-    );
+    // The group reads UNKNOWN until every partition has had its first commit, which on a busy machine (the
+    // suite runs files in parallel) can take a while at this latency.
+    const warned = await watchUntil((view) => view.status === 'WARN', lags, 90_000, 'status WARN');
     assert.ok(warned.lag > (lags[0] ?? 0) && warned.lag > 0, `lag grew before WARN: ${lags.join(' ')}`);
     assert.equal(warned.members, 1, 'the consumer is there: slow, not gone');
     // Still growing after WARN. Not one read a fixed time later: the lag moves in steps (a partition's
@@ -84,14 +88,9 @@ test('a handler slowed by an injected provider latency: WARN with growing lag, a
     // spread check below holds on a reading that far along.
     phases.enter('growth');
     const growth: number[] = [];
-    const later = await eventually(
-      async () => {
-        const view = groupView(await scrape(monitor.url), monitor.group);
-        growth.push(view.lag);
-        if (view.lag >= warned.lag + GROWTH_RECORDS && view.maxLagSeconds > warned.maxLagSeconds) return view;
-        await sleep(POLL_INTERVAL_MS / 2);
-        return undefined;
-      },
+    const later = await watchUntil(
+      (view) => view.lag >= warned.lag + GROWTH_RECORDS && view.maxLagSeconds > warned.maxLagSeconds,
+      growth,
       GROWTH_TIMEOUT_MS,
       `lag growing past ${warned.lag + GROWTH_RECORDS} after WARN at ${warned.lag}`,
     ).catch((error: unknown) => {

@@ -16,7 +16,7 @@ import { CustomerContact } from '@shop/contracts/values';
 import { isAppError, principal, rateLimitPerCaller, routeErrors } from '@shop/platform';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Compile } from 'typebox/compile';
-import { listCustomerOrders, listOrdersByState, OrderReads } from '../app/order-queries.ts';
+import { listOrderPage, OrderReads } from '../app/order-queries.ts';
 import { OrderPlacements } from '../app/place-orders.ts';
 import { reserveSynchronously, type SynchronousReservation } from '../app/reserve-synchronously.ts';
 import type { SagaUseCaseDependencies } from '../app/saga-dependencies.ts';
@@ -280,16 +280,13 @@ export function registerOrderRoutes(app: FastifyInstance, dependencies: OrderRou
     }
     const before = query.before?.toLowerCase();
     // One extra row tells whether another page follows, without a count query.
-    const window = { limit: limit + 1, ...(before === undefined ? {} : { before }) };
-    const rows =
-      byState || customerId === undefined
-        ? await listOrdersByState(pool, {
-            ...window,
-            ...(customerId === undefined ? {} : { customerId }),
-            ...(query.status === undefined ? {} : { status: query.status }),
-            ...(query.sagaState === undefined ? {} : { sagaState: query.sagaState }),
-          })
-        : await listCustomerOrders(pool, { ...window, customerId });
+    const rows = await listOrderPage(pool, {
+      limit: limit + 1,
+      ...(before === undefined ? {} : { before }),
+      ...(customerId === undefined ? {} : { customerId }),
+      ...(query.status === undefined ? {} : { status: query.status }),
+      ...(query.sagaState === undefined ? {} : { sagaState: query.sagaState }),
+    });
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     const body: { orders: OrderView[]; nextBefore: string | null } = {

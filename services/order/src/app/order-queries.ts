@@ -10,7 +10,6 @@ import {
   findOrderWithSaga,
   isCustomersOrder,
   listOrders,
-  listOrdersInState,
   type OrderRecord,
   type OrderWithSaga,
   orderExists,
@@ -64,25 +63,11 @@ export async function getOrder(db: Queryable, orderId: string): Promise<OrderWit
 }
 
 /**
- * Up to `limit` orders of `customerId`, newest first, listed after the order `before` (a cursor that must
- * name one of the customer's orders: ORD_UNKNOWN_CURSOR otherwise).
+ * Up to `limit` orders, newest first, of one customer and/or in a state (an order status, a saga state, or
+ * both; across customers unless one is named), listed after the order `before`: a cursor that must name an
+ * order of the listing's scope (ORD_UNKNOWN_CURSOR otherwise).
  */
-export async function listCustomerOrders(
-  db: Queryable,
-  query: { customerId: string; limit: number; before?: string },
-): Promise<OrderRecord[]> {
-  const { customerId, before } = query;
-  if (before !== undefined && !(await isCustomersOrder(db, before, customerId))) {
-    throw orderError('ORD_UNKNOWN_CURSOR', `before names no order of customer ${customerId}`);
-  }
-  return listOrders(db, query);
-}
-
-/**
- * Up to `limit` orders in a state (an order status, a saga state, or both), across customers unless one is
- * named, newest first, after the order `before` (ORD_UNKNOWN_CURSOR when it names no order of the listing's scope).
- */
-export async function listOrdersByState(
+export async function listOrderPage(
   db: Queryable,
   query: { status?: OrderStatus; sagaState?: SagaState; customerId?: string; limit: number; before?: string },
 ): Promise<OrderRecord[]> {
@@ -96,7 +81,7 @@ export async function listOrdersByState(
         `before names no order ${customerId === undefined ? '' : `of customer ${customerId}`}`.trim(),
       );
   }
-  return listOrdersInState(db, query);
+  return listOrders(db, query);
 }
 
 /** How many sagas are in each state, every state named (0 when none is in it). */

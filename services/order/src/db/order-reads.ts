@@ -63,25 +63,6 @@ export async function isCustomersOrder(db: Queryable, id: string, customerId: st
   return rowCount === 1;
 }
 
-/**
- * Up to `limit` orders of `customerId`, newest first; with `before`, only those listed after that order
- * (older, or as old with a smaller id), which makes pages stable while new orders arrive.
- */
-export async function listOrders(
-  db: Queryable,
-  query: { customerId: string; limit: number; before?: string },
-): Promise<OrderRecord[]> {
-  const { rows } = await db.query<OrderRow>(
-    `SELECT ${ORDER_COLUMNS} FROM orders o
-     WHERE o.customer_id = $1
-       AND ($3::uuid IS NULL OR (o.created_at, o.id) < (SELECT c.created_at, c.id FROM orders c WHERE c.id = $3))
-     ORDER BY o.created_at DESC, o.id DESC
-     LIMIT $2`,
-    [query.customerId, query.limit, query.before ?? null],
-  );
-  return rows.map(toRecord);
-}
-
 /** Whether order `id` exists (a valid `before` cursor of a listing across customers). */
 export async function orderExists(db: Queryable, id: string): Promise<boolean> {
   const { rowCount } = await db.query('SELECT 1 FROM orders WHERE id = $1', [id]);
@@ -89,11 +70,14 @@ export async function orderExists(db: Queryable, id: string): Promise<boolean> {
 }
 
 /**
- * Up to `limit` orders in an order status and/or a saga state, of every customer (or of one), newest first,
- * paged like `listOrders`. An operator's listing: no index serves it (one on `orders.status` would cost every
- * settlement its HOT update), so it scans; the console asks for one page at a time.
+ * Up to `limit` orders, newest first; with `before`, only those listed after that order (older, or as old
+ * with a smaller id), which makes pages stable while new orders arrive. One customer's (`customerId`),
+ * and/or those in an order status and/or a saga state, of every customer when none is named. A listing by
+ * state is an operator's: no index serves it (one on `orders.status` would cost every settlement its HOT
+ * update), so it scans; the console asks for one page at a time. The statement is unnamed, so PostgreSQL
+ * plans it with its values and a customer's listing keeps the customer's index.
  */
-export async function listOrdersInState(
+export async function listOrders(
   db: Queryable,
   query: { status?: OrderStatus; sagaState?: SagaState; customerId?: string; limit: number; before?: string },
 ): Promise<OrderRecord[]> {
