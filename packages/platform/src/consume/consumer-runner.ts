@@ -29,6 +29,14 @@ export const PARTITION_BUFFER_RECORDS = 2 * MAX_BATCH_RECORDS;
  * from INITIAL_BATCH_RECORDS up to MAX_BATCH_RECORDS.
  */
 export const OFFSET_COMMIT_INTERVAL_MS = 1_000;
+/**
+ * Offsets are sent at most this often per member. A settled batch's offsets are sent at once when none were
+ * sent within this time, otherwise they wait (merged, per partition the highest) until it has passed. At a
+ * low rate every record is a batch of its own, and an OffsetCommit per batch was a third of the broker's
+ * requests (20 orders/s: about 180 of 430 requests/s). Durability is unchanged: only offsets of settled work
+ * are ever sent, and a record redelivered because its offset waited is skipped by the inbox.
+ */
+export const OFFSET_COMMIT_LINGER_MS = 200;
 /** Delay before a consumer whose stream died is created again. */
 export const CONSUMER_RESTART_DELAY_MS = 2_000;
 /** A retry tier waiting for a record's due time re-checks at least this often. */
@@ -74,6 +82,11 @@ export class ConsumerRunner<Event> {
   #transacting = 0;
   /** Offset commits sent and not answered yet; `stop` waits for them. */
   #commits = new Set<Promise<void>>();
+  /** Per partition, the last settled record whose offset waits for the linger (OFFSET_COMMIT_LINGER_MS). */
+  #pendingCommits = new Map<string, KafkaRecord>();
+  #commitTimer: NodeJS.Timeout | undefined;
+  /** When offsets were last sent (performance.now()). */
+  #lastCommitSent = Number.NEGATIVE_INFINITY;
   /** Changes when the stream is reopened: batches of an older stream give up instead of retrying. */
   #generation = 0;
   /** Records per batch now (see OFFSET_COMMIT_INTERVAL_MS); set in the constructor. */
@@ -145,6 +158,7 @@ export class ConsumerRunner<Event> {
   async #close(): Promise<void> {
     clearTimeout(this.#dueTimer);
     await Promise.all(this.#batches);
+    this.#flushCommits();
     await Promise.all(this.#commits);
     this.#partitions.clear();
     const source = this.#source;
@@ -189,6 +203,10 @@ export class ConsumerRunner<Event> {
   #rebalanced(): void {
     const source = this.#source;
     if (source === undefined) return;
+    // A queued offset of a partition that is another member's now could move that member's offset back.
+    for (const [key, record] of this.#pendingCommits) {
+      if (!source.owns(record.topic, record.partition)) this.#pendingCommits.delete(key);
+    }
     for (const queue of this.#partitions.values()) {
       if (source.owns(queue.topic, queue.partition)) continue;
       const from = queue.revoke();
@@ -321,10 +339,11 @@ export class ConsumerRunner<Event> {
    * Decodes, settles (transactions), routes the failures, then commits each partition's offset once. A
    * batch abandoned (stop, rebalance) during its retries commits no offset past what it did not settle.
    *
-   * The batch ends when its offsets are sent, not when the broker answers: the partition's next batch need
-   * not wait a round trip for an offset that only bounds redelivery. The client keeps one OffsetCommit in
-   * flight per member and merges what is queued meanwhile (per partition, the highest offset), so commits of
-   * consecutive batches go out in order, several partitions and batches in one request under load.
+   * The batch ends when its offsets are queued, not when the broker answers: the partition's next batch need
+   * not wait a round trip for an offset that only bounds redelivery. The queue is sent at most every
+   * OFFSET_COMMIT_LINGER_MS, and the client keeps one OffsetCommit in flight per member and merges what is
+   * queued meanwhile (per partition, the highest offset), so commits of consecutive batches go out in order,
+   * several partitions and batches in one request.
    */
   async #runBatch(records: readonly KafkaRecord[], generation: number, settled: () => void): Promise<void> {
     const { name, logger } = this.#options;
@@ -383,8 +402,7 @@ export class ConsumerRunner<Event> {
     } catch (error) {
       if (!(error instanceof Abandoned)) throw error;
     }
-    const committing = this.#commitOffsets(records, dealt).finally(() => this.#commits.delete(committing));
-    this.#commits.add(committing);
+    this.#queueOffsets(records, dealt);
   }
 
   /** A decoder that throws (rather than report) is treated as having reported the record undecodable. */
@@ -397,20 +415,49 @@ export class ConsumerRunner<Event> {
     }
   }
 
-  /** Commits, per partition, the offset after the last record of its settled prefix in this batch. */
-  async #commitOffsets(records: readonly KafkaRecord[], dealt: ReadonlySet<KafkaRecord>): Promise<void> {
-    const source = this.#source;
-    if (source === undefined) return;
-    const last = new Map<string, KafkaRecord>();
+  /**
+   * Queues, per partition, the offset after the last record of its settled prefix in this batch, and sends
+   * the queue now or when the linger since the last send has passed (OFFSET_COMMIT_LINGER_MS).
+   */
+  #queueOffsets(records: readonly KafkaRecord[], dealt: ReadonlySet<KafkaRecord>): void {
     const blocked = new Set<string>();
     for (const record of records) {
       const key = partitionKey(record.topic, record.partition);
       if (blocked.has(key)) continue;
-      if (dealt.has(record)) last.set(key, record);
-      else blocked.add(key);
+      if (!dealt.has(record)) {
+        blocked.add(key);
+        continue;
+      }
+      const queued = this.#pendingCommits.get(key);
+      if (queued === undefined || queued.offset < record.offset) this.#pendingCommits.set(key, record);
     }
+    if (this.#pendingCommits.size === 0 || this.#commitTimer !== undefined) return;
+    const wait = this.#lastCommitSent + OFFSET_COMMIT_LINGER_MS - performance.now();
+    if (wait <= 0) {
+      this.#flushCommits();
+      return;
+    }
+    this.#commitTimer = setTimeout(() => this.#flushCommits(), wait);
+  }
+
+  /** Sends the queued offsets (see `#queueOffsets`); `stop` and a stream restart send them before closing. */
+  #flushCommits(): void {
+    clearTimeout(this.#commitTimer);
+    this.#commitTimer = undefined;
+    if (this.#pendingCommits.size === 0) return;
+    const records = [...this.#pendingCommits.values()];
+    this.#pendingCommits.clear();
+    this.#lastCommitSent = performance.now();
+    const committing = this.#commitOffsets(records).finally(() => this.#commits.delete(committing));
+    this.#commits.add(committing);
+  }
+
+  /** Commits the offset after each of `records` (one per partition), for the partitions still owned. */
+  async #commitOffsets(records: readonly KafkaRecord[]): Promise<void> {
+    const source = this.#source;
+    if (source === undefined) return;
     await Promise.all(
-      [...last.values()].map(async (record) => {
+      records.map(async (record) => {
         // A partition revoked meanwhile is its new owner's: committing for it could move its offset back.
         if (!source.owns(record.topic, record.partition)) return;
         try {

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { createTestDatabase, createTestTopics, eventually, testKafkaConnection, uniqueName } from '@shop/test-support';
-import { ConsumerRunner, MAX_BATCH_RECORDS, OFFSET_COMMIT_INTERVAL_MS } from '../../src/consume/consumer-runner.ts';
+import {
+  ConsumerRunner,
+  MAX_BATCH_RECORDS,
+  OFFSET_COMMIT_INTERVAL_MS,
+  OFFSET_COMMIT_LINGER_MS,
+} from '../../src/consume/consumer-runner.ts';
+import { openRecordSource } from '../../src/consume/ports.ts';
 import { adaptRecordHandler } from '../../src/consume/record-handler.ts';
 import type { Decoded, FailureRouter, KafkaRecord, RecordFailure } from '../../src/consume/types.ts';
 import { migrate } from '../../src/db/migrate.ts';
@@ -129,6 +135,55 @@ test('runner should send the offsets of its last batches before stop resolves, t
   // No wait for the commits here: stop itself must see them answered.
   await member.stop();
   assert.equal(await committedTotal(s), 6);
+});
+
+test('runner should send offsets at most once per linger while records arrive one at a time, and the last ones without a stop', async (t) => {
+  const s = await setup(t);
+  const sent: number[] = [];
+  const member = new ConsumerRunner<TestEvent>({
+    name: 'test-consumer',
+    groupId: s.groupId,
+    topics: [s.topic],
+    connection: s.connection,
+    pool: s.db.pool,
+    logger,
+    decode,
+    failures: new CollectingRouter(),
+    handleBatch: adaptRecordHandler<TestEvent>((event, context) => insertEffect(event, context.client)),
+    openSource: async (options) => {
+      const source = await openRecordSource(options);
+      return {
+        ...source,
+        owns: (topic, partition) => source.owns(topic, partition),
+        commit: (record) => {
+          sent.push(performance.now());
+          return source.commit(record);
+        },
+      };
+    },
+  });
+  await member.start();
+  t.after(() => member.stop());
+  // One record every 20 ms: each is a batch of its own, ten of them per linger.
+  const records = 40;
+  for (let n = 0; n < records; n++) {
+    await s.send([{ value: JSON.stringify({ n }), key: `k${n % 2}` }]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await eventually(async () => ((await effects(s)).length === records ? true : undefined), 20_000, 'all effects');
+  // The last offsets go out once the linger has passed, not only when the member stops.
+  await eventually(
+    async () => ((await committedTotal(s)) === records ? true : undefined),
+    10_000,
+    'offsets committed while running',
+  );
+  // Sends come in groups (one commit call per partition of a flush): count the flushes.
+  const flushes = sent.filter((at, i) => i === 0 || at - (sent[i - 1] as number) > 1);
+  for (let i = 1; i < flushes.length; i++) {
+    const gap = (flushes[i] as number) - (flushes[i - 1] as number);
+    assert.ok(gap >= OFFSET_COMMIT_LINGER_MS - 5, `offsets sent ${gap.toFixed(0)} ms after the previous send`);
+  }
+  assert.ok(flushes.length < records / 3, `${flushes.length} sends for ${records} one-record batches`);
 });
 
 test('runner should wake the outbox relays of its pool once a batch committed, also when the handler wrote its outbox rows with its own SQL', async (t) => {
