@@ -2,8 +2,12 @@
  * Calls that arrive while a statement is running share the next one: group commit for single-row writes,
  * one `= ANY($1)` read for many point reads.
  *
- * An idle caller's call runs alone and at once (no timer, no added latency); under load, calls queue behind
- * the statements in flight (at most `maxInFlight`) and the next statement takes up to `maxPerBatch` of them.
+ * Calls made in the same turn of the event loop (a batch handler starting its sends together) share a
+ * statement: the batcher sends once the turn's callbacks and promise chains have run (setImmediate: no
+ * timer, no I/O waited for), so an idle caller's lone call still goes at once. Under load, calls queue behind the statements in flight (at most
+ * `maxInFlight`) and the next statement takes up to `maxPerBatch` of them. Sending at the first call instead
+ * put the first calls of a turn in statements of their own: measured at 500 orders/s, the development
+ * mail channel ran 0.95 statements (each a commit) per order for about 1.5 messages per order.
  * So the number of statements, round trips and commits follows the database's pace, not the callers' rate:
  * at 500 calls/s and 2 ms per statement, about 2 statements carry them instead of 500.
  *
@@ -41,6 +45,7 @@ export class StatementBatcher<I, R> {
   readonly #options: StatementBatcherOptions<I, R>;
   #queue: Array<Pending<I, R>> = [];
   #inFlight = 0;
+  #pumpQueued = false;
 
   constructor(options: StatementBatcherOptions<I, R>) {
     if (options.maxPerBatch < 1 || options.maxInFlight < 1) {
@@ -58,7 +63,14 @@ export class StatementBatcher<I, R> {
   submit(item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
-      this.#pump();
+      if (this.#pumpQueued) return;
+      this.#pumpQueued = true;
+      // Not a microtask: callers resumed by one statement's answer reach `submit` through promise chains of
+      // different lengths, and a microtask would send the first of them before the others arrive.
+      setImmediate(() => {
+        this.#pumpQueued = false;
+        this.#pump();
+      });
     });
   }
 

@@ -21,10 +21,14 @@ function controlledStatement<I>() {
   };
 }
 
+/** The end of the current turn: the batcher has sent what was submitted in it. */
+const endOfTurn = () => new Promise((resolve) => setImmediate(resolve));
+
 test('an idle call should run alone and at once', async () => {
   const statement = controlledStatement<string>();
   const batcher = new StatementBatcher({ maxPerBatch: 10, maxInFlight: 1, run: statement.run });
   const answer = batcher.submit('a');
+  await endOfTurn();
   assert.deepEqual(statement.calls, [['a']], 'sent without waiting for more calls');
   statement.finishNext();
   assert.equal(await answer, 'result of a');
@@ -34,6 +38,7 @@ test('calls arriving while statements run should share the next statement, each 
   const statement = controlledStatement<string>();
   const batcher = new StatementBatcher({ maxPerBatch: 3, maxInFlight: 1, run: statement.run });
   const first = batcher.submit('a');
+  await endOfTurn();
   const later = ['b', 'c', 'd', 'e'].map((item) => batcher.submit(item));
   assert.equal(batcher.waiting, 4);
   statement.finishNext();
@@ -48,6 +53,30 @@ test('calls arriving while statements run should share the next statement, each 
   assert.equal(statement.calls.length, 3);
 });
 
+test('calls made in the same turn should share one statement, each answered with its own result', async () => {
+  const statement = controlledStatement<string>();
+  const batcher = new StatementBatcher({ maxPerBatch: 10, maxInFlight: 2, run: statement.run });
+  const answers = ['a', 'b', 'c'].map((item) => batcher.submit(item));
+  await endOfTurn();
+  assert.deepEqual(statement.calls, [['a', 'b', 'c']], 'one statement, although two could run at once');
+  statement.finishNext();
+  assert.deepEqual(await Promise.all(answers), ['result of a', 'result of b', 'result of c']);
+});
+
+test('calls resumed together but reaching the batcher through promise chains of different lengths should share one statement', async () => {
+  const statement = controlledStatement<string>();
+  const batcher = new StatementBatcher({ maxPerBatch: 10, maxInFlight: 2, run: statement.run });
+  const deeper = async (item: string, hops: number) => {
+    for (let hop = 0; hop < hops; hop++) await Promise.resolve();
+    return batcher.submit(item);
+  };
+  const answers = [deeper('a', 0), deeper('b', 3), deeper('c', 10)];
+  await endOfTurn();
+  assert.deepEqual(statement.calls, [['a', 'b', 'c']]);
+  statement.finishNext();
+  assert.deepEqual(await Promise.all(answers), ['result of a', 'result of b', 'result of c']);
+});
+
 test('calls with the same key should never share a statement', async () => {
   const statement = controlledStatement<string>();
   const batcher = new StatementBatcher({
@@ -56,7 +85,9 @@ test('calls with the same key should never share a statement', async () => {
     run: statement.run,
     keyOf: (item) => item.split(':')[0] as string,
   });
-  const answers = ['x:1', 'x:2', 'y:1', 'x:3'].map((item) => batcher.submit(item));
+  const answers = [batcher.submit('x:1')];
+  await endOfTurn();
+  answers.push(...['x:2', 'y:1', 'x:3'].map((item) => batcher.submit(item)));
   // x:1 went alone at once; the rest queue.
   statement.finishNext();
   await new Promise((resolve) => setImmediate(resolve));
@@ -115,6 +146,7 @@ test('a statement answering the wrong number of results should fail its calls, n
     run: async () => ['only one'],
   });
   const first = batcher.submit('a');
+  await endOfTurn();
   const answers = Promise.allSettled(['b', 'c'].map((item) => batcher.submit(item)));
   assert.equal(await first, 'only one');
   const settled = await answers;
