@@ -192,7 +192,7 @@ test('a provider’s own connection error should be retried through the tiers as
   const event = orderConfirmed();
   await publish(event);
 
-  const records = await waitForSent(service.url, event.payload.orderId, 2);
+  const records = await waitForSent(service.url, event.payload.orderId, 2, RETRY_TIER_WAIT_MS);
   const smsRecord = records.find((record) => record.channel === 'sms');
   assert.equal(smsRecord?.lastError?.code, 'NTF_CHANNEL_FAILED');
   assert.equal(smsRecord?.attempts, 2);
