@@ -16,6 +16,15 @@ export const SEARCH_RESOLUTION = 10;
 /** With no failure in the sweep, the search tries this many times the highest rate. */
 export const SEARCH_GROWTH = 1.5;
 
+/** What the unmeasured warm-up load saw (bench.ts, DEFAULT_WARM_UP_SECONDS). */
+export interface WarmUp {
+  rate: number;
+  seconds: number;
+  acceptedPerSecond: number;
+  settledPerSecond: number;
+  placedToFinalP99Ms: number | null;
+}
+
 export interface BenchReport {
   version: typeof REPORT_VERSION;
   generatedAt: string;
@@ -30,6 +39,8 @@ export interface BenchReport {
     rates: number[];
     durationSeconds: number;
     warmupSeconds: number;
+    /** The unmeasured load run on the fresh stack before the sweep; null when none ran (`--warm-up 0`). */
+    warmUp?: WarmUp | null;
     drainSeconds: number;
     quick: boolean;
     searchSteps: number;

@@ -7,7 +7,7 @@
  *    single broker, started for the run and stopped after it.
  * 2. The machine's ceilings in the same run: pgbench commits/s, Kafka ProducerPerformance records/s, and one
  *    order's placed→final latency on the idle stack.
- * 3. A rate sweep, then a bounded search for the highest rate that holds (bench-report.ts, `isSustained`).
+ * 3. An unmeasured warm-up (--warm-up, 90 s at 100/s by default), then a rate sweep, then a bounded search for the highest rate that holds (bench-report.ts, `isSustained`).
  *    Per rate: throughput, latency, CPU per order per process and per database, statements per order, and
  *    the load tool's reconciliation.
  * 4. reports/bench-<time>.json and .svg; with --write-docs, docs/benchmarks.md and its chart.
@@ -60,6 +60,7 @@ import {
   settledInWindow,
   statementsPerOrder,
   TARGET_P99_MS,
+  type WarmUp,
   warmupSeconds,
 } from './bench-report.ts';
 import { measureIdleLatency, measurePgbench, measureProducer, PGBENCH_BATCH_ROWS } from './ceilings.ts';
@@ -82,6 +83,15 @@ const QUICK_RATES = [50, 100];
 const DEFAULT_DURATION_SECONDS = 60;
 const QUICK_DURATION_SECONDS = 10;
 const DEFAULT_SEARCH_STEPS = 3;
+/**
+ * Before the sweep, the fresh stack runs this long at WARM_UP_RATE, unmeasured. Measured on this machine, a
+ * stack started a minute before served 20 orders/s with a placed→final p99 of 1.2–1.9 s, and the same stack a
+ * few minutes later 149 ms: the broker's JIT compiler and the services' own warm-up take CPU the first rate
+ * would otherwise be charged for (the first rate of a run was always the worst, whatever it was).
+ */
+const DEFAULT_WARM_UP_SECONDS = 90;
+const QUICK_WARM_UP_SECONDS = 10;
+const WARM_UP_RATE = 100;
 const QUICK_SEARCH_STEPS = 1;
 /** Long enough for the broker answering to be noticed, short enough not to delay a start. */
 const BROKER_PROBE_MS = 5_000;
@@ -114,6 +124,11 @@ const program = new Command('bench')
     `extra rates tried after the sweep (default ${DEFAULT_SEARCH_STEPS}; --quick ${QUICK_SEARCH_STEPS})`,
     Number,
   )
+  .option(
+    '--warm-up <seconds>',
+    `seconds of unmeasured load at ${WARM_UP_RATE}/s before the sweep, 0 for none (default ${DEFAULT_WARM_UP_SECONDS}; --quick ${QUICK_WARM_UP_SECONDS})`,
+    Number,
+  )
   .option('--quick', 'CI-sized run: two rates, 10 s each, short ceilings')
   .option('--write-docs', 'also write docs/benchmarks.md and its chart from the report')
   .option('--keep', 'keep .run/bench/<run> (service logs) after a successful run')
@@ -128,6 +143,7 @@ const opts = program.opts<{
   duration?: number;
   drain?: number;
   searchSteps?: number;
+  warmUp?: number;
   quick?: boolean;
   writeDocs?: boolean;
   keep?: boolean;
@@ -144,6 +160,8 @@ const durationSeconds = opts.duration ?? (quick ? QUICK_DURATION_SECONDS : DEFAU
 const drainSeconds = opts.drain ?? Math.min(60, Math.max(20, durationSeconds));
 const searchSteps = opts.searchSteps ?? (quick ? QUICK_SEARCH_STEPS : DEFAULT_SEARCH_STEPS);
 const warmup = warmupSeconds(durationSeconds);
+const warmUpSeconds = Math.max(0, opts.warmUp ?? (quick ? QUICK_WARM_UP_SECONDS : DEFAULT_WARM_UP_SECONDS));
+if (!Number.isFinite(warmUpSeconds)) throw new Error('--warm-up needs a number of seconds');
 const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 
 function say(line: string): void {
@@ -251,6 +269,50 @@ interface RunContext {
 function progressLine(rate: number, p: LoadProgress): string {
   const p99 = p.currentP99Ms === undefined ? '-' : `${p.currentP99Ms.toFixed(0)} ms`;
   return `  ${rate}/s ${p.elapsedSeconds.toFixed(0).padStart(4)} s  sent ${p.sent}  accepted ${p.accepted}  settled ${p.completed}  in flight ${p.inFlight}  errors ${p.errors}  p99(5 s) ${p99}`;
+}
+
+/** Unmeasured load on the fresh stack (see DEFAULT_WARM_UP_SECONDS); returns what it saw, for the report. */
+async function warmUpStack(ctx: RunContext, seconds: number): Promise<WarmUp> {
+  say(`warm-up: ${WARM_UP_RATE}/s for ${seconds} s, not measured`);
+  const input: LoadWorkerInput = {
+    urls: ctx.stack.urls,
+    rate: WARM_UP_RATE,
+    durationSeconds: seconds,
+    drainSeconds: Math.max(20, drainSeconds),
+    scarceShare: 0.05,
+    checkNotifications: true,
+  };
+  const worker = spawn(process.execPath, [join(REPO_ROOT, 'tools/src/bench/load-worker.ts'), JSON.stringify(input)], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  cleanups.push(async () => {
+    worker.kill();
+  });
+  let report: LoadReport | undefined;
+  let lastPrinted = -PROGRESS_EVERY_SECONDS;
+  for await (const line of createInterface({ input: worker.stdout })) {
+    if (!line.startsWith('{')) continue;
+    const message = JSON.parse(line) as LoadWorkerMessage;
+    if ('progress' in message) {
+      if (message.progress.elapsedSeconds - lastPrinted >= PROGRESS_EVERY_SECONDS) {
+        lastPrinted = Math.floor(message.progress.elapsedSeconds);
+        say(progressLine(WARM_UP_RATE, message.progress));
+      }
+    } else if ('report' in message) report = message.report;
+  }
+  if (report === undefined) throw new Error('the warm-up load generator exited without a report');
+  const result: WarmUp = {
+    rate: WARM_UP_RATE,
+    seconds,
+    acceptedPerSecond: report.throughput.acceptedPerSecond,
+    settledPerSecond: report.throughput.completedPerSecond,
+    placedToFinalP99Ms: report.placedToFinalMs.p99 ?? null,
+  };
+  say(
+    `  warm-up => accepted ${result.acceptedPerSecond.toFixed(1)}/s, settled ${result.settledPerSecond.toFixed(1)}/s, placed→final p99 ${result.placedToFinalP99Ms?.toFixed(0) ?? '-'} ms`,
+  );
+  return result;
 }
 
 async function runRate(ctx: RunContext, rate: number, phase: RateResult['phase']): Promise<RateResult> {
@@ -515,6 +577,7 @@ async function main(): Promise<void> {
   say(`  ${producer.summary}`);
 
   const ctx: RunContext = { stack, postgres, statementsAdmin, samplerAdmin, brokerPid, labels };
+  const warmedUp = warmUpSeconds > 0 ? await warmUpStack(ctx, warmUpSeconds) : null;
   const runs: RateResult[] = [];
   for (const rate of rates) {
     if (failure !== undefined) throw new Error(failure);
@@ -546,6 +609,7 @@ async function main(): Promise<void> {
       rates,
       durationSeconds,
       warmupSeconds: warmup,
+      warmUp: warmedUp,
       drainSeconds,
       quick,
       searchSteps,
