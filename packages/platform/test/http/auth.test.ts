@@ -246,3 +246,23 @@ test('the verified-token cache should keep at most its size, dropping the oldest
   clockMs -= 60_000;
   await assert.rejects(none.verify(first), InvalidTokenError);
 });
+
+test('an HS256 verifier should import its key once, not once per token it verifies', async (t) => {
+  const importKey = t.mock.method(crypto.subtle, 'importKey');
+  const verifier = createTokenVerifier(authSettings({ AUTH_JWT_SECRET: SECRET }), { cacheSize: 0 });
+  const now = Math.floor(Date.now() / 1_000);
+  for (let n = 0; n < 5; n++) {
+    const token = await timedToken(`customer-${n}`, { nbf: now, exp: now + 60 });
+    const imports = importKey.mock.callCount();
+    assert.equal((await verifier.verify(token)).subject, `customer-${n}`);
+    if (n > 0) assert.equal(importKey.mock.callCount(), imports, `verification ${n + 1} imported a key`);
+  }
+  // A wrong signature is still refused with the imported key.
+  const [header, payload, signature] = (await timedToken('customer-x', { nbf: now, exp: now + 60 })).split('.') as [
+    string,
+    string,
+    string,
+  ];
+  const flipped = `${signature.slice(0, -2)}${signature.endsWith('AA') ? 'BB' : 'AA'}`;
+  await assert.rejects(verifier.verify(`${header}.${payload}.${flipped}`), InvalidTokenError);
+});
