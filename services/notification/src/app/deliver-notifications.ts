@@ -49,9 +49,11 @@ import type { NotificationMetrics } from '../metrics.ts';
 
 /**
  * Most provider calls of one batch in flight at once: enough to overlap providers' latency, few enough
- * not to flood one provider (or the development channel's small pool) from one batch.
+ * not to flood one provider from one batch. It also sizes what a provider that batches calls (the
+ * development channel's mailbox statement, see dev-channel.ts) can merge: at 8, a batch of 160
+ * notifications at 500 orders/s cost the mailbox 0.77 statements (each a commit) per order, two rows each.
  */
-export const SEND_CONCURRENCY = 8;
+export const SEND_CONCURRENCY = 32;
 
 /** The channel used for each kind of notification. */
 export type NotificationChannels = Readonly<Record<ChannelKind, NotificationChannel>>;
