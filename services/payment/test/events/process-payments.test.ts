@@ -7,6 +7,8 @@ import { metricSample, REACTION_TIMEOUT_MS, startPayment } from '../support/paym
 
 /** How long the simulated gateway is down in the outage test: shorter than the retry tiers (100+200+300 ms) together. */
 const OUTAGE_MS = 500;
+/** Long enough for a retry tier's group to join and fetch on a busy machine (a CI run timed out at 20 s). */
+const RETRY_TIER_WAIT_MS = 60_000;
 /** After the outbox drained, how long a reply that should not exist is given to reach the reader. */
 const READER_GRACE_MS = 500;
 
@@ -195,7 +197,7 @@ test('processPayments', async (t) => {
       const charge = payment.newCharge();
       payment.outageFromNextCharge(OUTAGE_MS);
       const sentAt = Date.now();
-      const reply = await payment.sendAndReply(payment.charge(charge));
+      const reply = await payment.sendAndReply(payment.charge(charge), RETRY_TIER_WAIT_MS);
       assert.equal(reply.type, 'PaymentCaptured');
       assert.ok(Date.now() >= sentAt + OUTAGE_MS, 'captured only after the outage');
       const errors = await metricSample(

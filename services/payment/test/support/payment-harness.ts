@@ -203,12 +203,13 @@ export async function startPayment(t: TestContext) {
       });
     },
     /** Sends one command and returns the reply that answers it (matched by causation id). */
-    async sendAndReply(record: EncodedRecord): Promise<PaymentResult> {
+    /** `timeoutMs`: longer for a reply that comes through a retry tier (its group may join late on a busy machine). */
+    async sendAndReply(record: EncodedRecord, timeoutMs = REACTION_TIMEOUT_MS): Promise<PaymentResult> {
       await harness.send([record]);
       const orderId = record.key;
       return eventually(
         async () => harness.resultsFor(orderId).find((result) => result.meta.causationId === record.meta.eventId),
-        REACTION_TIMEOUT_MS,
+        timeoutMs,
         `the reply to ${record.meta.eventType} ${record.meta.eventId}`,
       );
     },
