@@ -32,7 +32,12 @@ export { Phases } from './phases.ts';
 export { freePort } from './ports.ts';
 /** Fresh databases, topics, namespaces and in-process services, removed after the test. */
 export { createTestDatabase, type TestDatabase } from './test-database.ts';
-export { startTestService, TEST_RETRY_DELAYS_MS, type TestServiceOptions } from './test-service.ts';
+export {
+  RETRY_TIER_WAIT_MS,
+  startTestService,
+  TEST_RETRY_DELAYS_MS,
+  type TestServiceOptions,
+} from './test-service.ts';
 export { createTestNamespace, createTestTopics, type TestTopicOptions } from './test-topics.ts';
 /** Reading topics: until a count, a condition or the current end of the log; or following one. */
 export {

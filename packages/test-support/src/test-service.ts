@@ -12,6 +12,11 @@ import { uniqueName } from './unique-name.ts';
 
 /** Retry tier delays for tests (RETRY_DELAYS_MS): short, so a transient failure resolves within a test. */
 export const TEST_RETRY_DELAYS_MS = '100,200,300';
+/**
+ * How long a test waits for an answer that comes through a retry tier: the tier's own group must have
+ * joined and fetched, which on a busy machine (three test files at once) has taken over 20 s.
+ */
+export const RETRY_TIER_WAIT_MS = 60_000;
 
 export interface TestServiceOptions {
   namespace: KafkaNamespace;

@@ -7,7 +7,8 @@
  *    single broker, started for the run and stopped after it.
  * 2. The machine's ceilings in the same run: pgbench commits/s, Kafka ProducerPerformance records/s, and one
  *    order's placed→final latency on the idle stack.
- * 3. An unmeasured warm-up (--warm-up, 90 s at 100/s by default), then a rate sweep, then a bounded search for the highest rate that holds (bench-report.ts, `isSustained`).
+ * 3. An unmeasured warm-up (--warm-up, 90 s at 100/s by default), then a rate sweep, then a bounded search
+ *    for the highest rate that holds (bench-report.ts, `isSustained`).
  *    Per rate: throughput, latency, CPU per order per process and per database, statements per order, and
  *    the load tool's reconciliation.
  * 4. reports/bench-<time>.json and .svg; with --write-docs, docs/benchmarks.md and its chart.
@@ -271,35 +272,50 @@ function progressLine(rate: number, p: LoadProgress): string {
   return `  ${rate}/s ${p.elapsedSeconds.toFixed(0).padStart(4)} s  sent ${p.sent}  accepted ${p.accepted}  settled ${p.completed}  in flight ${p.inFlight}  errors ${p.errors}  p99(5 s) ${p99}`;
 }
 
+/** One load generator in its own process (load-worker.ts), stopped with the rest on Ctrl-C or a failure. */
+function spawnLoadWorker(input: LoadWorkerInput) {
+  const worker = spawn(process.execPath, [join(REPO_ROOT, 'tools/src/bench/load-worker.ts'), JSON.stringify(input)], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  // A no-op once it has exited.
+  cleanups.push(async () => {
+    worker.kill();
+  });
+  return worker;
+}
+
+/** The worker's messages as they come, its progress printed every PROGRESS_EVERY_SECONDS on the way. */
+async function* loadMessages(
+  worker: ReturnType<typeof spawnLoadWorker>,
+  rate: number,
+): AsyncGenerator<LoadWorkerMessage> {
+  let lastPrinted = -PROGRESS_EVERY_SECONDS;
+  for await (const line of createInterface({ input: worker.stdout })) {
+    if (!line.startsWith('{')) continue;
+    const message = JSON.parse(line) as LoadWorkerMessage;
+    if ('progress' in message && message.progress.elapsedSeconds - lastPrinted >= PROGRESS_EVERY_SECONDS) {
+      lastPrinted = Math.floor(message.progress.elapsedSeconds);
+      say(progressLine(rate, message.progress));
+    }
+    yield message;
+  }
+}
+
 /** Unmeasured load on the fresh stack (see DEFAULT_WARM_UP_SECONDS); returns what it saw, for the report. */
 async function warmUpStack(ctx: RunContext, seconds: number): Promise<WarmUp> {
   say(`warm-up: ${WARM_UP_RATE}/s for ${seconds} s, not measured`);
-  const input: LoadWorkerInput = {
+  const worker = spawnLoadWorker({
     urls: ctx.stack.urls,
     rate: WARM_UP_RATE,
     durationSeconds: seconds,
     drainSeconds: Math.max(20, drainSeconds),
     scarceShare: 0.05,
     checkNotifications: true,
-  };
-  const worker = spawn(process.execPath, [join(REPO_ROOT, 'tools/src/bench/load-worker.ts'), JSON.stringify(input)], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  cleanups.push(async () => {
-    worker.kill();
   });
   let report: LoadReport | undefined;
-  let lastPrinted = -PROGRESS_EVERY_SECONDS;
-  for await (const line of createInterface({ input: worker.stdout })) {
-    if (!line.startsWith('{')) continue;
-    const message = JSON.parse(line) as LoadWorkerMessage;
-    if ('progress' in message) {
-      if (message.progress.elapsedSeconds - lastPrinted >= PROGRESS_EVERY_SECONDS) {
-        lastPrinted = Math.floor(message.progress.elapsedSeconds);
-        say(progressLine(WARM_UP_RATE, message.progress));
-      }
-    } else if ('report' in message) report = message.report;
+  for await (const message of loadMessages(worker, WARM_UP_RATE)) {
+    if ('report' in message) report = message.report;
   }
   if (report === undefined) throw new Error('the warm-up load generator exited without a report');
   const result: WarmUp = {
@@ -323,21 +339,13 @@ async function runRate(ctx: RunContext, rate: number, phase: RateResult['phase']
   );
   await resetStatements(ctx.statementsAdmin);
   const databases = Object.values(ctx.stack.databases);
-  const input: LoadWorkerInput = {
+  const worker = spawnLoadWorker({
     urls: ctx.stack.urls,
     rate,
     durationSeconds,
     drainSeconds,
     scarceShare: 0.05,
     checkNotifications: true,
-  };
-  const worker = spawn(process.execPath, [join(REPO_ROOT, 'tools/src/bench/load-worker.ts'), JSON.stringify(input)], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  // Stopped with the rest on Ctrl-C or a failure (a no-op once it has exited).
-  cleanups.push(async () => {
-    worker.kill();
   });
   const sampler = new CpuSampler({
     processes: () => ({ ...ctx.stack.pids, broker: ctx.brokerPid, generator: worker.pid, bench: process.pid }),
@@ -354,10 +362,7 @@ async function runRate(ctx: RunContext, rate: number, phase: RateResult['phase']
   const snapshots = new Map<'start' | 'warm' | 'end' | 'settled', Promise<Snapshot>>();
   const take = () => snapshotStatements(ctx.statementsAdmin, databases).catch(() => undefined);
   const timers: Array<{ timer: NodeJS.Timeout; resolve: (s: Snapshot) => void }> = [];
-  let lastPrinted = -PROGRESS_EVERY_SECONDS;
-  for await (const line of createInterface({ input: worker.stdout })) {
-    if (!line.startsWith('{')) continue;
-    const message = JSON.parse(line) as LoadWorkerMessage;
+  for await (const message of loadMessages(worker, rate)) {
     if ('started' in message) {
       startedAt = message.started;
       snapshots.set('start', take());
@@ -373,11 +378,6 @@ async function runRate(ctx: RunContext, rate: number, phase: RateResult['phase']
     } else if ('settled' in message) {
       settledAt = message.settled;
       snapshots.set('settled', take());
-    } else if ('progress' in message) {
-      if (message.progress.elapsedSeconds - lastPrinted >= PROGRESS_EVERY_SECONDS) {
-        lastPrinted = Math.floor(message.progress.elapsedSeconds);
-        say(progressLine(rate, message.progress));
-      }
     } else if ('report' in message) report = message.report;
   }
   const code = await new Promise<number | null>((resolve) => {

@@ -230,10 +230,9 @@ export function renderBenchMarkdown(report: BenchReport, reportPath: string): st
   else if (s.durationSeconds < 60 || s.rates.length < 5)
     notes.push(`a custom run (${s.rates.join(', ')}/s, ${s.durationSeconds} s each)`);
   if (report.dirty) notes.push('the worktree had uncommitted changes');
-  const warmedUp =
-    s.warmUp === undefined || s.warmUp === null
-      ? 'The rates ran on the freshly started stack, with no warm-up before them.'
-      : `Before the first rate, the freshly started stack ran ${s.warmUp.seconds} s at ${s.warmUp.rate}/s, not measured (a fresh broker and fresh services spend minutes of CPU on their JIT compilers and caches, which the first rate would be charged for); it settled ${num(s.warmUp.settledPerSecond)}/s with a placed→final p99 of ${s.warmUp.placedToFinalP99Ms === null ? '–' : `${num(s.warmUp.placedToFinalP99Ms)} ms`}.`;
+  const warmedUp = !s.warmUp
+    ? 'The rates ran on the freshly started stack, with no warm-up before them.'
+    : `Before the first rate, the freshly started stack ran ${s.warmUp.seconds} s at ${s.warmUp.rate}/s, not measured (a fresh broker and fresh services spend minutes of CPU on their JIT compilers and caches, which the first rate would be charged for); it settled ${num(s.warmUp.settledPerSecond)}/s with a placed→final p99 of ${s.warmUp.placedToFinalP99Ms === null ? '–' : `${num(s.warmUp.placedToFinalP99Ms)} ms`}.`;
   const load = report.machine.loadAverageAtStart.map((l) => l.toFixed(2)).join(', ');
   return `# Benchmarks
 

@@ -4,10 +4,11 @@
  *
  * Calls made in the same turn of the event loop (a batch handler starting its sends together) share a
  * statement: the batcher sends once the turn's callbacks and promise chains have run (setImmediate: no
- * timer, no I/O waited for), so an idle caller's lone call still goes at once. Under load, calls queue behind the statements in flight (at most
- * `maxInFlight`) and the next statement takes up to `maxPerBatch` of them. Sending at the first call instead
- * put the first calls of a turn in statements of their own: measured at 500 orders/s, the development
- * mail channel ran 0.95 statements (each a commit) per order for about 1.5 messages per order.
+ * timer, no I/O waited for), so an idle caller's lone call still goes at once. Under load, calls queue
+ * behind the statements in flight (at most `maxInFlight`) and the next statement takes up to `maxPerBatch`
+ * of them. Sending at the first call instead put the first calls of a turn in statements of their own:
+ * measured at 500 orders/s, the development mail channel ran 0.95 statements (each a commit) per order for
+ * about 1.5 messages per order.
  * So the number of statements, round trips and commits follows the database's pace, not the callers' rate:
  * at 500 calls/s and 2 ms per statement, about 2 statements carry them instead of 500.
  *

@@ -10,7 +10,13 @@ import {
 } from '../../src/consume/consumer-runner.ts';
 import { openRecordSource } from '../../src/consume/ports.ts';
 import { adaptRecordHandler } from '../../src/consume/record-handler.ts';
-import type { Decoded, FailureRouter, KafkaRecord, RecordFailure } from '../../src/consume/types.ts';
+import type {
+  ConsumerRunnerOptions,
+  Decoded,
+  FailureRouter,
+  KafkaRecord,
+  RecordFailure,
+} from '../../src/consume/types.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { AppError, platformError } from '../../src/errors.ts';
 import { createAdmin, createProducer } from '../../src/kafka/clients.ts';
@@ -72,7 +78,9 @@ function runner(
   s: Setup,
   handle: (event: TestEvent, client: import('../../src/db/pool.ts').PoolClient) => Promise<void>,
   failures: FailureRouter = new CollectingRouter(),
-  options: { maxConcurrentBatches?: number; initialBatchRecords?: number } = {},
+  options: Partial<
+    Pick<ConsumerRunnerOptions<TestEvent>, 'maxConcurrentBatches' | 'initialBatchRecords' | 'dueAt' | 'openSource'>
+  > = {},
 ) {
   return new ConsumerRunner<TestEvent>({
     ...options,
@@ -140,21 +148,11 @@ test('runner should send the offsets of its last batches before stop resolves, t
 test('runner should send offsets at most once per linger while records arrive one at a time, and the last ones without a stop', async (t) => {
   const s = await setup(t);
   const sent: number[] = [];
-  const member = new ConsumerRunner<TestEvent>({
-    name: 'test-consumer',
-    groupId: s.groupId,
-    topics: [s.topic],
-    connection: s.connection,
-    pool: s.db.pool,
-    logger,
-    decode,
-    failures: new CollectingRouter(),
-    handleBatch: adaptRecordHandler<TestEvent>((event, context) => insertEffect(event, context.client)),
+  const member = runner(s, insertEffect, new CollectingRouter(), {
     openSource: async (options) => {
       const source = await openRecordSource(options);
       return {
         ...source,
-        owns: (topic, partition) => source.owns(topic, partition),
         commit: (record) => {
           sent.push(performance.now());
           return source.commit(record);
@@ -447,21 +445,12 @@ test('runner should not hold a transaction slot while a partition waits for a re
       },
     ],
   });
-  const r = new ConsumerRunner<TestEvent>({
-    name: 'test-consumer',
-    groupId: s.groupId,
-    topics: [s.topic],
-    connection: s.connection,
-    pool: s.db.pool,
-    logger,
-    decode,
-    failures: new CollectingRouter(),
+  const r = runner(s, insertEffect, new CollectingRouter(), {
     maxConcurrentBatches: 1,
     dueAt: (record) => {
       const header = record.headers.get('due-at')?.toString();
       return header === undefined ? undefined : Number(header);
     },
-    handleBatch: adaptRecordHandler<TestEvent>((event, context) => insertEffect(event, context.client)),
   });
   await r.start();
   t.after(() => r.stop());

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { deadLetterTopicOf, FAILURE_HEADERS } from '@shop/contracts';
 import { AppError } from '@shop/platform';
-import { eventually, readTopic } from '@shop/test-support';
+import { eventually, RETRY_TIER_WAIT_MS, readTopic } from '@shop/test-support';
 import type { NotificationChannel } from '../../src/domain/channel.ts';
 import { notificationKey } from '../../src/domain/notification-key.ts';
 import { notificationError } from '../../src/errors.ts';
@@ -204,9 +204,6 @@ test('a provider’s own connection error should be retried through the tiers as
   assert.doesNotMatch(metrics, /consumer_infrastructure_retries_total\{[^}]*\} [1-9]/);
   assert.equal(await deadLetterCount(namespace), 0);
 });
-
-/** Long enough for a retry tier's group to join and fetch on a busy machine. */
-const RETRY_TIER_WAIT_MS = 60_000;
 
 test('a send the provider accepted but we did not record should be re-sent with the same key and delivered once', async (t) => {
   let sms: ReturnType<typeof flaky> | undefined;

@@ -2,13 +2,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { encodeEvent, FAILURE_HEADERS, HEADERS, newEventMeta } from '@shop/contracts';
-import { bearer, customerToken, eventually, operatorToken } from '@shop/test-support';
+import { bearer, customerToken, eventually, operatorToken, RETRY_TIER_WAIT_MS } from '@shop/test-support';
 import { metricSample, REACTION_TIMEOUT_MS, startPayment } from '../support/payment-harness.ts';
 
 /** How long the simulated gateway is down in the outage test: shorter than the retry tiers (100+200+300 ms) together. */
 const OUTAGE_MS = 500;
-/** Long enough for a retry tier's group to join and fetch on a busy machine (a CI run timed out at 20 s). */
-const RETRY_TIER_WAIT_MS = 60_000;
 /** After the outbox drained, how long a reply that should not exist is given to reach the reader. */
 const READER_GRACE_MS = 500;
 

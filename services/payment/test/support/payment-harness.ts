@@ -202,8 +202,10 @@ export async function startPayment(t: TestContext) {
         })),
       });
     },
-    /** Sends one command and returns the reply that answers it (matched by causation id). */
-    /** `timeoutMs`: longer for a reply that comes through a retry tier (its group may join late on a busy machine). */
+    /**
+     * Sends one command and returns the reply that answers it (matched by causation id). A reply that comes
+     * through a retry tier is given RETRY_TIER_WAIT_MS (`timeoutMs`).
+     */
     async sendAndReply(record: EncodedRecord, timeoutMs = REACTION_TIMEOUT_MS): Promise<PaymentResult> {
       await harness.send([record]);
       const orderId = record.key;
