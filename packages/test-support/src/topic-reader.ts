@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
-import { createConsumer, type KafkaRecord } from '@shop/platform';
+import { createConsumer, type KafkaConsumer, type KafkaRecord } from '@shop/platform';
 import { testKafkaConnection } from './infrastructure.ts';
 import { uniqueName } from './unique-name.ts';
 
@@ -12,6 +12,8 @@ import { uniqueName } from './unique-name.ts';
 export const READ_TOPIC_TIMEOUT_MS = 30_000;
 /** How long a fetch waits for records on the broker: short, so a condition is seen soon after it holds. */
 const FETCH_MAX_WAIT_MS = 200;
+/** After a follower's stream failed, it starts again this long after. */
+const FOLLOWER_RESTART_MS = 500;
 
 /**
  * When a read is complete: once it holds this many records, once the predicate holds for the records read
@@ -84,6 +86,12 @@ async function readsToEnd(consumer: ReturnType<typeof createConsumer>, names: re
   };
 }
 
+/** A follower's client and its stream. */
+interface Follower {
+  consumer: KafkaConsumer;
+  stream: Awaited<ReturnType<KafkaConsumer['consume']>>;
+}
+
 /**
  * Follows `topic` from the start for the rest of the test: every record is appended to the returned
  * array as it arrives (and given to `onRecord`, which may throw to fail loudly on a bad record). Wait on
@@ -94,16 +102,60 @@ export async function followTopic(
   topic: string,
   onRecord: (record: KafkaRecord) => void = () => {},
 ): Promise<KafkaRecord[]> {
-  const consumer = createConsumer(await testKafkaConnection(), uniqueName('test-follower'));
-  const stream = await consumer.consume({ topics: [topic], mode: 'earliest', maxWaitTime: FETCH_MAX_WAIT_MS });
   const records: KafkaRecord[] = [];
-  stream.on('data', (record: KafkaRecord) => {
-    records.push(record);
-    onRecord(record);
-  });
+  /** Per partition, the offset after the last record handed on: a restarted follower skips what came before. */
+  const next = new Map<number, bigint>();
+  let stopped = false;
+  let current: Follower | undefined;
+  const close = async (follower: Follower) => {
+    await follower.stream.close().catch(() => {});
+    await follower.consumer.close(true).catch(() => {});
+  };
+  const start = async (): Promise<void> => {
+    const consumer = createConsumer(await testKafkaConnection(), uniqueName('test-follower'));
+    const stream = await consumer.consume({ topics: [topic], mode: 'earliest', maxWaitTime: FETCH_MAX_WAIT_MS });
+    const follower = { consumer, stream };
+    if (stopped) {
+      await close(follower);
+      return;
+    }
+    current = follower;
+    stream.on('data', (record: KafkaRecord) => {
+      if (record.offset < (next.get(record.partition) ?? 0n)) return;
+      next.set(record.partition, record.offset + 1n);
+      records.push(record);
+      try {
+        onRecord(record);
+      } catch (error) {
+        // Thrown outside the stream, so that it fails the test loudly rather than restart the follower.
+        process.nextTick(() => {
+          throw error;
+        });
+      }
+    });
+    // A fetch the broker refuses for a while (a topic just created, on a loaded machine: "Unknown topic")
+    // ends the client's stream after its retries. Unhandled, that error failed whichever test was running;
+    // the follower starts again from the beginning instead, skipping what it already handed on.
+    stream.once('error', () => {
+      void (async () => {
+        await close(follower);
+        while (!stopped) {
+          await new Promise((resolve) => setTimeout(resolve, FOLLOWER_RESTART_MS));
+          if (stopped) return;
+          try {
+            await start();
+            return;
+          } catch {
+            // The broker still refuses: try again.
+          }
+        }
+      })();
+    });
+  };
+  await start();
   t.after(async () => {
-    await stream.close().catch(() => {});
-    await consumer.close(true).catch(() => {});
+    stopped = true;
+    if (current !== undefined) await close(current);
   });
   return records;
 }
