@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { eventually } from '@shop/test-support';
+import { deferCleanups, eventually } from '@shop/test-support';
 import { findFreePortBlock, startCluster } from '../../infra/kafka/src/index.ts';
 import { openRecordSource } from '../../packages/platform/src/consume/ports.ts';
 import { createAdmin, createProducer } from '../../packages/platform/src/kafka/clients.ts';
@@ -26,8 +26,10 @@ const CATCH_UP_MS = 60_000;
 test('a consumer should keep its stream and read from the new leaders after the broker leading its partitions is killed', {
   timeout: 8 * 60_000,
 }, async (t) => {
+  // Newest first: the cluster stops before its data directory is removed.
+  const defer = deferCleanups(t);
   const dataDir = await mkdtemp(join(tmpdir(), 'fetch-failover-'));
-  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  defer(() => rm(dataDir, { recursive: true, force: true }));
   const cluster = await startCluster({
     clientBasePort: await findFreePortBlock(3),
     controllerBasePort: await findFreePortBlock(3),
@@ -35,7 +37,7 @@ test('a consumer should keep its stream and read from the new leaders after the 
     readyTimeoutMs: 240_000,
     report: () => {},
   });
-  t.after(() => cluster.stop());
+  defer(() => cluster.stop());
   // The provisioner's login (a super user): this is about the client's failover, not about ACLs.
   const connection = {
     bootstrapServers: cluster.bootstrapServers,
@@ -43,7 +45,7 @@ test('a consumer should keep its stream and read from the new leaders after the 
     security: { sasl: cluster.security.admin },
   };
   const admin = createAdmin(connection);
-  t.after(() => admin.close());
+  defer(() => admin.close());
   await admin.createTopics({ topics: [TOPIC], partitions: 6, replicas: 3 });
 
   const received = new Set<string>();
@@ -55,14 +57,14 @@ test('a consumer should keep its stream and read from the new leaders after the 
     onRecord: (record) => received.add(String(record.value)),
     onRebalance: () => {},
   });
-  t.after(() => source.close());
+  defer(() => source.close());
   let died: Error | undefined;
   void source.died.then((error) => {
     died = error;
   });
 
   const producer = createProducer(connection);
-  t.after(() => producer.close());
+  defer(() => producer.close());
   const sent: string[] = [];
   const sends: Array<Promise<unknown>> = [];
   let next = 0;
@@ -74,7 +76,7 @@ test('a consumer should keep its stream and read from the new leaders after the 
         .then(() => sent.push(value)),
     );
   }, SEND_EVERY_MS);
-  t.after(() => clearInterval(sender));
+  defer(() => clearInterval(sender));
 
   await eventually(async () => (received.size >= 50 ? true : undefined), 60_000, 'the first records to arrive');
   const metadata = await admin.metadata({ topics: [TOPIC] });

@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { eventually } from '@shop/test-support';
+import { deferCleanups, eventually } from '@shop/test-support';
 import { freePort, prometheusConfig, startPrometheus } from '../../scripts/prometheus.ts';
 import {
   driveOrders,
@@ -68,8 +68,10 @@ test('Prometheus should scrape every service and the lag monitor, and raise Cons
     { job: 'notification', url: stack.notification.url },
     { job: 'lag-monitor', url: monitor.url },
   ];
+  // Newest first: Prometheus stops before its data directory is removed.
+  const defer = deferCleanups(t);
   const dir = await mkdtemp(join(tmpdir(), 'prometheus-live-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  defer(() => rm(dir, { recursive: true, force: true }));
   const prometheus = await startPrometheus({
     config: prometheusConfig({
       targets,
@@ -79,7 +81,7 @@ test('Prometheus should scrape every service and the lag monitor, and raise Cons
     dir,
     port: await freePort(),
   });
-  t.after(() => prometheus.stop());
+  defer(() => prometheus.stop());
   const driver = await driveOrders(stack, ORDERS_PER_SECOND);
 
   // Every target scraped and up: the jobs are the services' and the monitor's real /metrics endpoints.

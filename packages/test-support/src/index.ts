@@ -15,6 +15,8 @@ export {
 } from './auth.ts';
 /** Services as child processes (real kills and restarts) and free ports for them. */
 export { type ChildService, spawnService } from './child-service.ts';
+/** Cleanups that run newest first, all of them even when one fails. */
+export { Cleanups, deferCleanups } from './cleanups.ts';
 export { countingQueryable } from './counting-queryable.ts';
 /** Waiting for a condition, never for a fixed time. */
 export { eventually } from './eventually.ts';
