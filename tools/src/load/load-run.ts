@@ -5,6 +5,7 @@ import { type OrderPayments, type PaymentReconciliation, reconcilePayments } fro
 import {
   awaitOrder,
   listProducts,
+  mintCustomerTokens,
   notificationsOf,
   type OrderView,
   type Product,
@@ -172,6 +173,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const productsBefore = await listProducts(urls);
 
   const customers = Array.from({ length: CUSTOMER_POOL }, () => randomUUID());
+  await mintCustomerTokens(urls, customers);
   const placedToFinal = new LatencyRecorder();
   const accept = new LatencyRecorder();
   const orders = new Map<string, OrderView>();

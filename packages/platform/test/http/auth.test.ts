@@ -266,3 +266,21 @@ test('an HS256 verifier should import its key once, not once per token it verifi
   const flipped = `${signature.slice(0, -2)}${signature.endsWith('AA') ? 'BB' : 'AA'}`;
   await assert.rejects(verifier.verify(`${header}.${payload}.${flipped}`), InvalidTokenError);
 });
+
+test('minting should import a secret as a key once, and tokens minted with another secret should be refused', async (t) => {
+  const importKey = t.mock.method(crypto.subtle, 'importKey');
+  const other = 'another-secret-of-at-least-32-characters!';
+  await mintToken(SECRET, { subject: 'warm', roles: ['customer'] });
+  const imports = importKey.mock.callCount();
+  const tokens = await Promise.all(
+    Array.from({ length: 5 }, (_, n) => mintToken(SECRET, { subject: `customer-${n}`, roles: ['customer'] })),
+  );
+  assert.equal(importKey.mock.callCount(), imports, 'minting with a known secret imported a key');
+  const verifier = createTokenVerifier(authSettings({ AUTH_JWT_SECRET: SECRET }), { cacheSize: 0 });
+  for (const [n, token] of tokens.entries()) assert.equal((await verifier.verify(token)).subject, `customer-${n}`);
+  // Keys are per secret: a token minted with another one is signed with that one, and refused here.
+  await assert.rejects(
+    verifier.verify(await mintToken(other, { subject: 'x', roles: ['customer'] })),
+    InvalidTokenError,
+  );
+});
