@@ -11,7 +11,7 @@
  *   npm run test:unit             (--unit) only the tests that need neither Kafka nor PostgreSQL (UNIT_TEST_GLOBS):
  *                                 no preflight, no broker, after the static checks
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { glob } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { externalBootstrapServers, type KafkaHandle, startKafka } from '../infra/kafka/src/index.ts';
@@ -74,6 +74,55 @@ function step(name: string, command: string, args: string[], env = process.env):
   if (result.status !== 0) {
     process.stderr.write(`\n== ${name} failed (exit ${result.status ?? result.signal})\n`);
     process.exitCode = result.status ?? 1;
+    throw new Error(`${name} failed`);
+  }
+}
+
+/**
+ * Longest one phase of test files may run (the parallel files, then the solo ones; each takes under 15
+ * minutes here). `--test-timeout` bounds each test, not a file's process: a file whose cleanup left a
+ * broker running never exited, and CI's whole budget ran out on it. Past this the phase's process group
+ * (node --test, its test files and whatever they started in it) is killed and the run fails, saying so.
+ * TEST_PHASE_BUDGET_SECONDS overrides it (the watchdog's own test).
+ */
+const TEST_PHASE_BUDGET_MS = Number(process.env.TEST_PHASE_BUDGET_SECONDS ?? 35 * 60) * 1_000;
+
+async function testStep(name: string, args: string[], env: NodeJS.ProcessEnv, budgetMs = TEST_PHASE_BUDGET_MS) {
+  process.stdout.write(`\n== ${name}\n`);
+  // Its own process group, so that the kill reaches the test files' processes and their children too.
+  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: 'inherit', env, detached: true });
+  let overran = false;
+  const watchdog = setTimeout(() => {
+    overran = true;
+    process.stderr.write(`\n== ${name} still running after ${budgetMs / 1_000} s: killing its process group\n`);
+    try {
+      process.kill(-(child.pid as number), 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }, budgetMs);
+  const forward = (signal: NodeJS.Signals) => () => {
+    try {
+      process.kill(-(child.pid as number), signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  const onInt = forward('SIGINT');
+  const onTerm = forward('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  const [code, signal] = (await new Promise((resolve) => child.on('exit', (...exit) => resolve(exit)))) as [
+    number | null,
+    NodeJS.Signals | null,
+  ];
+  clearTimeout(watchdog);
+  process.off('SIGINT', onInt);
+  process.off('SIGTERM', onTerm);
+  if (code !== 0 || overran) {
+    const why = overran ? `over its ${budgetMs / 1_000} s budget` : `exit ${code ?? signal}`;
+    process.stderr.write(`\n== ${name} failed (${why})\n`);
+    process.exitCode = code || 1;
     throw new Error(`${name} failed`);
   }
 }
@@ -142,17 +191,15 @@ try {
         };
   const label = unitOnly ? 'unit tests' : 'tests';
   if (parallel.length > 0) {
-    step(
+    await testStep(
       `${label} (${parallel.length} files, node --test, ${TEST_CONCURRENCY} at a time)`,
-      process.execPath,
       ['--test', `--test-concurrency=${TEST_CONCURRENCY}`, `--test-timeout=${TEST_TIMEOUT_MS}`, ...parallel],
       testEnv,
     );
   }
   if (solo.size > 0) {
-    step(
+    await testStep(
       `${label} with brokers or stacks of their own (${solo.size} files, one at a time)`,
-      process.execPath,
       ['--test', '--test-concurrency=1', `--test-timeout=${TEST_TIMEOUT_MS}`, ...solo],
       testEnv,
     );
