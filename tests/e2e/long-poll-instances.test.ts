@@ -12,7 +12,7 @@ import { orderService } from '../../services/order/src/service.ts';
 
 const ORDERS = 6;
 const WAIT_SECONDS = 20;
-/** The other instance's poll runs every 300 ms; on a busy machine allow several ticks. */
+/** The other instance polls a waited-for order after 300 ms, then at growing intervals up to 1 s. */
 const PROMPT_MS = 2_000;
 
 test('a long-poll should be answered promptly by the instance that did not settle the order', async (t) => {

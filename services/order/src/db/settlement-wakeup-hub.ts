@@ -8,8 +8,11 @@
  *   waiters of those orders are woken when that connection goes back to the pool, i.e. once its transaction
  *   has ended (committed, or rolled back: then the waiter re-reads, still finds PENDING and waits on);
  * - polling, for orders settled elsewhere (another instance of the service): while anyone waits, ONE
- *   statement every `pollMs` reads which of the waited-for orders are no longer PENDING, and wakes theirs.
- *   A thousand waiters cost one query per tick, not a thousand.
+ *   statement every `pollMs` reads which of the waited-for orders that are due are no longer PENDING, and
+ *   wakes theirs. A thousand waiters cost one query per tick, not a thousand. An order is due `pollMs`
+ *   after its first waiter came, then at intervals growing by half up to MAX_SETTLEMENT_POLL_INTERVAL_MS:
+ *   an overloaded stack whose orders take 30 s to settle read each waited-for order every 300 ms, a
+ *   hundred index lookups per order, work that grew as the stack fell further behind (now about thirty).
  *
  * A wake-up is a hint to re-read the order, never the status itself: waiters always answer what they read.
  */
@@ -23,6 +26,10 @@ import type {
 
 /** How often the waited-for orders are re-read while anyone waits (the cross-instance path). */
 export const SETTLEMENT_POLL_MS = 300;
+/** Longest interval between two polls of one waited-for order: the latest a waiter settled elsewhere wakes. */
+export const MAX_SETTLEMENT_POLL_INTERVAL_MS = 1_000;
+/** Each poll of a still PENDING order puts its next one this many times further away. */
+const POLL_INTERVAL_GROWTH = 1.5;
 
 class Subscription implements SettlementSubscription {
   #pending: 'notified' | 'closing' | undefined;
@@ -89,6 +96,8 @@ export class SettlementWakeupHub implements SettlementSubscriptions, SettlementW
   readonly #logger: Logger;
   readonly #pollMs: number;
   readonly #byOrder = new Map<string, Set<Subscription>>();
+  /** Per waited-for order, when the poll reads it next and the interval it was last given. */
+  readonly #pollDue = new Map<string, { dueAtMs: number; intervalMs: number }>();
   /** Orders changed by the transaction running on each checked-out connection, woken on its release. */
   readonly #afterRelease = new WeakMap<PoolClient, string[]>();
   readonly #onRelease = (_error: Error | undefined, client: PoolClient) => {
@@ -120,13 +129,17 @@ export class SettlementWakeupHub implements SettlementSubscriptions, SettlementW
     if (set === undefined) {
       set = new Set();
       this.#byOrder.set(orderId, set);
+      this.#pollDue.set(orderId, { dueAtMs: performance.now() + this.#pollMs, intervalMs: this.#pollMs });
     }
     const subscriptions = set;
     this.#count++;
     const subscription: Subscription = new Subscription(() => {
       if (!subscriptions.delete(subscription)) return;
       this.#count--;
-      if (subscriptions.size === 0 && this.#byOrder.get(orderId) === subscriptions) this.#byOrder.delete(orderId);
+      if (subscriptions.size === 0 && this.#byOrder.get(orderId) === subscriptions) {
+        this.#byOrder.delete(orderId);
+        this.#pollDue.delete(orderId);
+      }
     }, this.#closing);
     subscriptions.add(subscription);
     this.#schedulePoll();
@@ -174,8 +187,19 @@ export class SettlementWakeupHub implements SettlementSubscriptions, SettlementW
   }
 
   async #poll(): Promise<void> {
-    const orderIds = [...this.#byOrder.keys()];
-    if (orderIds.length === 0 || this.#closing) return;
+    if (this.#byOrder.size === 0 || this.#closing) return;
+    const now = performance.now();
+    const orderIds: string[] = [];
+    for (const [orderId, due] of this.#pollDue) {
+      if (due.dueAtMs > now) continue;
+      orderIds.push(orderId);
+      due.intervalMs = Math.min(due.intervalMs * POLL_INTERVAL_GROWTH, MAX_SETTLEMENT_POLL_INTERVAL_MS);
+      due.dueAtMs = now + due.intervalMs;
+    }
+    if (orderIds.length === 0) {
+      this.#schedulePoll();
+      return;
+    }
     this.#polling = true;
     try {
       // Named: planned once per connection, as it runs every tick.

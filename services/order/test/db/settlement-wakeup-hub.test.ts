@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import pg from 'pg';
-import { SettlementWakeupHub } from '../../src/db/settlement-wakeup-hub.ts';
+import { MAX_SETTLEMENT_POLL_INTERVAL_MS, SettlementWakeupHub } from '../../src/db/settlement-wakeup-hub.ts';
 import { createOrderDatabase } from '../support/order-database.ts';
 
 const CANCEL = `UPDATE orders SET status = 'CANCELLED', cancel_reason_code = 'PROCESSING_TIMEOUT',
@@ -62,6 +62,38 @@ test('settlement wake-ups', async (t) => {
       assert.equal(await theirs.next(300), 'timeout', 'a still PENDING order is not woken');
       mine.close();
       theirs.close();
+    },
+  );
+
+  await t.test(
+    'an order waited for long should be polled less and less often, and still be woken when settled elsewhere',
+    async (t) => {
+      const pollMs = 100;
+      const hub = new SettlementWakeupHub({ pool, logger: database.logger, pollMs });
+      t.after(() => hub.stop());
+      const polls: string[][] = [];
+      const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+      t.mock.method(pool, 'query', (...args: unknown[]) => {
+        const config = args[0] as { name?: string; values?: unknown[] };
+        if (config?.name === 'order-settled-poll') polls.push(config.values?.[0] as string[]);
+        return query(...args);
+      });
+      const orderId = await database.place();
+      const subscription = hub.subscribe(orderId);
+      const waitMs = 3_000;
+      assert.equal(await subscription.next(waitMs), 'timeout', 'still PENDING');
+      const reads = polls.filter((ids) => ids.includes(orderId)).length;
+      // Every 100 ms would be 30 reads; intervals growing by half from 100 ms: 7 by 3 s.
+      assert.ok(reads >= 3 && reads <= 10, `read ${reads} times in ${waitMs} ms`);
+      const elsewhere = new pg.Client({ connectionString: database.db.url });
+      await elsewhere.connect();
+      t.after(() => elsewhere.end());
+      const started = performance.now();
+      await elsewhere.query(CANCEL, [orderId]);
+      assert.equal(await subscription.next(MAX_SETTLEMENT_POLL_INTERVAL_MS + 3_000), 'notified');
+      const tookMs = performance.now() - started;
+      assert.ok(tookMs < MAX_SETTLEMENT_POLL_INTERVAL_MS + 1_000, `woken after ${tookMs} ms`);
+      subscription.close();
     },
   );
 
