@@ -25,6 +25,7 @@ import { createProducer, type KafkaProducer } from './kafka/clients.ts';
 import { type KafkaNamespace, kafkaNamespace, NAMESPACE_PATTERN } from './kafka/namespace.ts';
 import { kafkaSecurityFromEnv } from './kafka/security.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { registerEventLoopBusy } from './metrics/event-loop.ts';
 import { OutboxRelay } from './outbox/outbox-relay.ts';
 import { sameDatabaseAs } from './outbox/outbox-signal.ts';
 import { checkKafka, checkPostgres } from './preflight.ts';
@@ -248,6 +249,7 @@ async function assemble(
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  registerEventLoopBusy(registry);
   const producer = createProducer({ ...config.kafka, clientId: `${definition.name}-producer` });
   shutdown.register('kafka producer', () => producer.close());
   const relay = new OutboxRelay({

@@ -171,5 +171,7 @@ test('inventory HTTP API', async (t) => {
     for (const bucket of ['available', 'reserved', 'sold'] as const) {
       assert.match(metrics, new RegExp(`^inventory_stock_units\\{bucket="${bucket}"\\} ${sum(bucket)}$`, 'm'));
     }
+    // Every service's registry carries the platform's process metrics, the event loop's busy time among them.
+    assert.match(metrics, /^nodejs_eventloop_busy_seconds_total [0-9.e+-]+$/m);
   });
 });
