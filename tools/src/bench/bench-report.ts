@@ -85,6 +85,11 @@ export interface RateResult {
     stack: number;
     machine: number;
   } | null;
+  /**
+   * Each service's event-loop utilisation over the window (0–1, from its nodejs_eventloop_busy_seconds_total):
+   * near 1, the service cannot take more whatever the machine's CPU. Absent in reports made before it.
+   */
+  eventLoopBusy?: Record<string, number> | null;
   /** Cores busy on average over the window, per component, and the machine's. */
   coresBusy: { processes: Record<string, number>; postgresTotal: number; machine: number } | null;
   statementsPerOrder: {

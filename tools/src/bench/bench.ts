@@ -47,6 +47,7 @@ import {
 } from '../../../infra/kafka/src/index.ts';
 import { renderLoadChart } from '../load/load-chart.ts';
 import type { LoadProgress, LoadReport } from '../load/load-run.ts';
+import type { StackUrls } from '../load/stack-client.ts';
 import { type StackProcesses, startStackProcesses } from '../load/stack-processes.ts';
 import {
   type BenchReport,
@@ -362,6 +363,8 @@ async function runRate(ctx: RunContext, rate: number, phase: RateResult['phase']
   const snapshots = new Map<'start' | 'warm' | 'end' | 'settled', Promise<Snapshot>>();
   const take = () => snapshotStatements(ctx.statementsAdmin, databases).catch(() => undefined);
   const timers: Array<{ timer: NodeJS.Timeout; resolve: (s: Snapshot) => void }> = [];
+  // The services' event-loop busy time at both ends of the window, beside the statements' snapshots.
+  const loops = new Map<'warm' | 'end', Promise<LoopBusy | undefined>>();
   for await (const message of loadMessages(worker, rate)) {
     if ('started' in message) {
       startedAt = message.started;
@@ -372,8 +375,19 @@ async function runRate(ctx: RunContext, rate: number, phase: RateResult['phase']
       ] as const) {
         const { promise, resolve } = Promise.withResolvers<Snapshot>();
         snapshots.set(name, promise);
+        const loop = Promise.withResolvers<LoopBusy | undefined>();
+        loops.set(name, loop.promise);
         const delay = Math.max(0, message.started + second * 1_000 - Date.now());
-        timers.push({ timer: setTimeout(() => void take().then(resolve), delay), resolve });
+        timers.push({
+          timer: setTimeout(() => {
+            void take().then(resolve);
+            void loopBusy(ctx.stack.urls).then(loop.resolve);
+          }, delay),
+          resolve: (snapshot) => {
+            resolve(snapshot);
+            loop.resolve(undefined);
+          },
+        });
       }
     } else if ('settled' in message) {
       settledAt = message.settled;
@@ -396,6 +410,8 @@ async function runRate(ctx: RunContext, rate: number, phase: RateResult['phase']
     (['start', 'warm', 'end', 'settled'] as const).map((name) => snapshots.get(name)),
   );
 
+  const [loopsAtWarm, loopsAtEnd] = await Promise.all([loops.get('warm'), loops.get('end')]);
+  const eventLoopBusy = loopUtilisation(loopsAtWarm, loopsAtEnd);
   const windowOrders = settledInWindow(report.timeline, warmup, durationSeconds);
   const cpu = cpuOverWindow(sampler.samples, startedAt + warmup * 1_000, startedAt + durationSeconds * 1_000);
   const { cpuMsPerOrder, coresBusy } =
@@ -451,6 +467,7 @@ async function runRate(ctx: RunContext, rate: number, phase: RateResult['phase']
     },
     window: { fromSecond: warmup, toSecond: durationSeconds, orders: windowOrders },
     cpuMsPerOrder,
+    eventLoopBusy,
     coresBusy,
     statementsPerOrder: statements,
     wholeRun,
@@ -467,6 +484,15 @@ async function runRate(ctx: RunContext, rate: number, phase: RateResult['phase']
       `machine ${cpuMsPerOrder?.machine.toFixed(2) ?? '-'} ms, generator ${cpuMsPerOrder?.processes.generator?.toFixed(2) ?? '-'} ms ` +
       `(${((coresBusy?.processes.generator ?? 0) * 100).toFixed(0)}% of a core); statements per order ${statements?.total.toFixed(1) ?? '-'}; ` +
       `${result.sustained ? 'sustained' : 'NOT sustained'}`,
+  );
+  say(
+    `     event loops busy: ${
+      eventLoopBusy === null
+        ? '-'
+        : Object.entries(eventLoopBusy)
+            .map(([service, busy]) => `${service} ${(busy * 100).toFixed(0)}%`)
+            .join(', ')
+    }`,
   );
   say(
     `     whole run (${wholeRun.seconds.toFixed(0)} s, ${wholeOrders} orders): stack ${wholeRun.cpuMsPerOrder?.stack.toFixed(2) ?? '-'} ms CPU and ` +
@@ -704,4 +730,42 @@ if (opts.compare !== undefined && opts.fromReport !== undefined) {
     say(`service logs kept in ${runDir}/logs`);
     process.exitCode = 1;
   }
+}
+
+/** Each service's event-loop busy seconds (nodejs_eventloop_busy_seconds_total) and when they were read. */
+interface LoopBusy {
+  atMs: number;
+  seconds: Record<string, number>;
+}
+
+const SERVICES_WITH_LOOPS = ['order', 'inventory', 'payment', 'notification'] as const;
+
+/** Reads every service's busy counter from its /metrics; a service that does not answer is left out. */
+async function loopBusy(urls: StackUrls): Promise<LoopBusy> {
+  const atMs = performance.now();
+  const seconds: Record<string, number> = {};
+  await Promise.all(
+    SERVICES_WITH_LOOPS.map(async (service) => {
+      try {
+        const text = await (await fetch(`${urls[service]}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+        const value = /^nodejs_eventloop_busy_seconds_total ([0-9.e+-]+)$/m.exec(text)?.[1];
+        if (value !== undefined) seconds[service] = Number(value);
+      } catch {
+        // Unknown for this window: the report shows the services that answered.
+      }
+    }),
+  );
+  return { atMs, seconds };
+}
+
+/** Busy share of each service's event loop between two readings; null without both. */
+function loopUtilisation(from: LoopBusy | undefined, to: LoopBusy | undefined): Record<string, number> | null {
+  if (from === undefined || to === undefined || to.atMs <= from.atMs) return null;
+  const elapsed = (to.atMs - from.atMs) / 1_000;
+  const busy: Record<string, number> = {};
+  for (const [service, seconds] of Object.entries(to.seconds)) {
+    const before = from.seconds[service];
+    if (before !== undefined) busy[service] = Math.min(1, Math.max(0, (seconds - before) / elapsed));
+  }
+  return Object.keys(busy).length === 0 ? null : busy;
 }

@@ -163,6 +163,20 @@ function cpuSection(report: BenchReport): string {
       `${report.machine.cpus} cores = ${num((report.machine.cpus * 1_000) / 500, 1)} ms per order at 500/s`,
     ],
     [
+      'event loops busy, % (order / inventory / payment / notification)',
+      ...runs.map((r) =>
+        r.eventLoopBusy == null
+          ? '—'
+          : ['order', 'inventory', 'payment', 'notification']
+              .map((service) => {
+                const busy = r.eventLoopBusy?.[service];
+                return busy === undefined ? '—' : num(busy * 100, 0);
+              })
+              .join(' / '),
+      ),
+      'near 100: the service cannot take more, whatever the CPU left',
+    ],
+    [
       'cores busy: machine / stack PostgreSQL',
       ...runs.map((r) =>
         r.coresBusy === null ? '—' : `${num(r.coresBusy.machine, 2)} / ${num(r.coresBusy.postgresTotal, 2)}`,

@@ -44,6 +44,7 @@ function run(rate: number, overrides: Partial<RateResult> = {}): RateResult {
     reconciliation: { ok: true, summary: `${rate * 60} orders` },
     window: { fromSecond: 10, toSecond: 60, orders: rate * 50 },
     cpuMsPerOrder: perOrder,
+    eventLoopBusy: { order: 0.624, inventory: 0.2, payment: 0.11, notification: 0.09 },
     coresBusy: { processes: { order: 0.08 }, postgresTotal: 0.126, machine: 0.39 },
     statementsPerOrder: {
       perDatabase: { orders: 6, inventory: 3, payments: 2.5, notifications: 2 },
@@ -156,6 +157,10 @@ test('the benchmark page should carry the ceilings, per-rate figures, CPU and st
   assert.match(md, /\| \*\*stack: services \+ broker \+ PostgreSQL\*\* \| \*\*3\.46\*\* /);
   assert.match(md, /\| stack, whole run .* \| 3\.50 \| 3\.50 \| 3\.50 \|/);
   assert.match(md, /2 cores = 4\.0 ms per order at 500\/s/);
+  assert.match(
+    md,
+    /\| event loops busy, % \(order \/ inventory \/ payment \/ notification\) \| 62 \/ 20 \/ 11 \/ 9 \|/,
+  );
   // statements per order, and the busiest run's top statements with table-safe text
   assert.match(md, /\| orders \| 6\.0 \| 6\.0 \| 6\.0 \|/);
   assert.match(md, /\| \*\*all four databases\*\* \(target ≤ 15\) \| \*\*13\.5\*\* /);
