@@ -19,6 +19,7 @@ import {
 import { catalogAcls, describeAcl, provisionTopics, readAcls } from '@shop/platform/provisioning';
 import {
   createTestNamespace,
+  eventually,
   testBootstrapServers,
   testKafkaConnection,
   testPrincipalConnection,
@@ -171,6 +172,13 @@ test('topics plan shows no ACL drift after apply, keeps an ACL it did not create
       },
     ],
   });
+  // ACLs reach the broker's authorizer through the metadata log, a moment after CreateAcls answered: the
+  // plan must not run before the stray binding can be read (in a loaded CI run it found none).
+  await eventually(
+    async () => ((await readAcls(admin))?.some((binding) => binding.resourceName === stray) ? true : undefined),
+    20_000,
+    'the stray ACL to be readable',
+  );
   const kept = await provisionTopics({ connection, namespace, apply: true });
   assert.deepEqual(kept.acls?.extra.map(describeAcl), [`User:order-service WRITE topic ${stray}`]);
   assert.deepEqual(kept.acls?.deleted, []);
