@@ -732,40 +732,40 @@ if (opts.compare !== undefined && opts.fromReport !== undefined) {
   }
 }
 
-/** Each service's event-loop busy seconds (nodejs_eventloop_busy_seconds_total) and when they were read. */
-interface LoopBusy {
-  atMs: number;
-  seconds: Record<string, number>;
-}
+/**
+ * Each service's event-loop busy seconds (nodejs_eventloop_busy_seconds_total) and when its answer arrived:
+ * the counter is read as the scrape is answered, which a saturated loop does late, so the request's start
+ * would stretch or shrink the interval by that delay.
+ */
+type LoopBusy = Record<string, { seconds: number; atMs: number }>;
 
-/** Reads every service's busy counter from its /metrics; a service that does not answer is left out. */
+/** Reads every service's busy counter from its /metrics; a service that does not answer in time is left out. */
 async function loopBusy(urls: StackUrls): Promise<LoopBusy> {
-  const atMs = performance.now();
-  const seconds: Record<string, number> = {};
+  const readings: LoopBusy = {};
   // Listed here, not in a module constant: this script's top level runs before the end of the file is reached.
   const services = ['order', 'inventory', 'payment', 'notification'] as const;
   await Promise.all(
     services.map(async (service) => {
       try {
-        const text = await (await fetch(`${urls[service]}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+        const text = await (await fetch(`${urls[service]}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
         const value = /^nodejs_eventloop_busy_seconds_total ([0-9.e+-]+)$/m.exec(text)?.[1];
-        if (value !== undefined) seconds[service] = Number(value);
+        if (value !== undefined) readings[service] = { seconds: Number(value), atMs: performance.now() };
       } catch {
         // Unknown for this window: the report shows the services that answered.
       }
     }),
   );
-  return { atMs, seconds };
+  return readings;
 }
 
 /** Busy share of each service's event loop between two readings; null without both. */
 function loopUtilisation(from: LoopBusy | undefined, to: LoopBusy | undefined): Record<string, number> | null {
-  if (from === undefined || to === undefined || to.atMs <= from.atMs) return null;
-  const elapsed = (to.atMs - from.atMs) / 1_000;
+  if (from === undefined || to === undefined) return null;
   const busy: Record<string, number> = {};
-  for (const [service, seconds] of Object.entries(to.seconds)) {
-    const before = from.seconds[service];
-    if (before !== undefined) busy[service] = Math.min(1, Math.max(0, (seconds - before) / elapsed));
+  for (const [service, end] of Object.entries(to)) {
+    const start = from[service];
+    if (start === undefined || end.atMs <= start.atMs) continue;
+    busy[service] = Math.min(1, Math.max(0, (end.seconds - start.seconds) / ((end.atMs - start.atMs) / 1_000)));
   }
   return Object.keys(busy).length === 0 ? null : busy;
 }
