@@ -11,7 +11,7 @@
  *   npm run test:unit             (--unit) only the tests that need neither Kafka nor PostgreSQL (UNIT_TEST_GLOBS):
  *                                 no preflight, no broker, after the static checks
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { glob } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { externalBootstrapServers, type KafkaHandle, startKafka } from '../infra/kafka/src/index.ts';
@@ -68,16 +68,6 @@ const { values } = parseArgs({
 const unitOnly = values.unit;
 const selectedGlobs = values.only ? [values.only] : unitOnly ? UNIT_TEST_GLOBS : TEST_GLOBS;
 
-function step(name: string, command: string, args: string[], env = process.env): void {
-  process.stdout.write(`\n== ${name}\n`);
-  const result = spawnSync(command, args, { cwd: REPO_ROOT, stdio: 'inherit', env });
-  if (result.status !== 0) {
-    process.stderr.write(`\n== ${name} failed (exit ${result.status ?? result.signal})\n`);
-    process.exitCode = result.status ?? 1;
-    throw new Error(`${name} failed`);
-  }
-}
-
 /**
  * Longest one phase of test files may run (the parallel files, then the solo ones; each takes under 15
  * minutes here). `--test-timeout` bounds each test, not a file's process: a file whose cleanup left a
@@ -87,40 +77,46 @@ function step(name: string, command: string, args: string[], env = process.env):
  */
 const TEST_PHASE_BUDGET_MS = Number(process.env.TEST_PHASE_BUDGET_SECONDS ?? 35 * 60) * 1_000;
 
-async function testStep(name: string, args: string[], env: NodeJS.ProcessEnv, budgetMs = TEST_PHASE_BUDGET_MS) {
+/**
+ * Runs one step in a process group of its own, so that Ctrl-C and, past `budgetMs` (when given), a kill
+ * reach everything it started; throws, having said why, unless it exits 0.
+ */
+async function step(name: string, command: string, args: string[], env = process.env, budgetMs?: number) {
   process.stdout.write(`\n== ${name}\n`);
-  // Its own process group, so that the kill reaches the test files' processes and their children too.
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: 'inherit', env, detached: true });
-  let overran = false;
-  const watchdog = setTimeout(() => {
-    overran = true;
-    process.stderr.write(`\n== ${name} still running after ${budgetMs / 1_000} s: killing its process group\n`);
-    try {
-      process.kill(-(child.pid as number), 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }, budgetMs);
-  const forward = (signal: NodeJS.Signals) => () => {
+  const child = spawn(command, args, { cwd: REPO_ROOT, stdio: 'inherit', env, detached: true });
+  const killGroup = (signal: NodeJS.Signals) => {
     try {
       process.kill(-(child.pid as number), signal);
     } catch {
       // Already gone.
     }
   };
-  const onInt = forward('SIGINT');
-  const onTerm = forward('SIGTERM');
+  let overran = false;
+  const watchdog =
+    budgetMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          overran = true;
+          process.stderr.write(`\n== ${name} still running after ${budgetMs / 1_000} s: killing its process group\n`);
+          killGroup('SIGKILL');
+        }, budgetMs);
+  const onInt = () => killGroup('SIGINT');
+  const onTerm = () => killGroup('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
-  const [code, signal] = (await new Promise((resolve) => child.on('exit', (...exit) => resolve(exit)))) as [
-    number | null,
-    NodeJS.Signals | null,
-  ];
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+    child.on('exit', (...exit) => resolve(exit));
+    // A command that cannot be started (not found) has no exit: fail the step rather than wait for one.
+    child.on('error', (error) => {
+      process.stderr.write(`\n== ${name}: ${error.message}\n`);
+      resolve([1, null]);
+    });
+  });
   clearTimeout(watchdog);
   process.off('SIGINT', onInt);
   process.off('SIGTERM', onTerm);
   if (code !== 0 || overran) {
-    const why = overran ? `over its ${budgetMs / 1_000} s budget` : `exit ${code ?? signal}`;
+    const why = overran ? `over its ${(budgetMs ?? 0) / 1_000} s budget` : `exit ${code ?? signal}`;
     process.stderr.write(`\n== ${name} failed (${why})\n`);
     process.exitCode = code || 1;
     throw new Error(`${name} failed`);
@@ -159,11 +155,11 @@ try {
 
   const npx = 'npx';
   if (!values['no-static']) {
-    step('type check (tsc --noEmit)', npx, ['tsc', '--noEmit', '-p', '.']);
+    await step('type check (tsc --noEmit)', npx, ['tsc', '--noEmit', '-p', '.']);
     // The console's front end has the browser's types (DOM, JSX), kept out of the Node code's configuration.
-    step('type check of the console front end', npx, ['tsc', '--noEmit', '-p', 'tools/src/console/web']);
-    step('lint and format (biome check)', npx, ['biome', 'check', '.']);
-    step('dependency boundaries', process.execPath, ['tools/src/check-boundaries.ts']);
+    await step('type check of the console front end', npx, ['tsc', '--noEmit', '-p', 'tools/src/console/web']);
+    await step('lint and format (biome check)', npx, ['biome', 'check', '.']);
+    await step('dependency boundaries', process.execPath, ['tools/src/check-boundaries.ts']);
   }
 
   if (!unitOnly) {
@@ -191,17 +187,21 @@ try {
         };
   const label = unitOnly ? 'unit tests' : 'tests';
   if (parallel.length > 0) {
-    await testStep(
+    await step(
       `${label} (${parallel.length} files, node --test, ${TEST_CONCURRENCY} at a time)`,
+      process.execPath,
       ['--test', `--test-concurrency=${TEST_CONCURRENCY}`, `--test-timeout=${TEST_TIMEOUT_MS}`, ...parallel],
       testEnv,
+      TEST_PHASE_BUDGET_MS,
     );
   }
   if (solo.size > 0) {
-    await testStep(
+    await step(
       `${label} with brokers or stacks of their own (${solo.size} files, one at a time)`,
+      process.execPath,
       ['--test', '--test-concurrency=1', `--test-timeout=${TEST_TIMEOUT_MS}`, ...solo],
       testEnv,
+      TEST_PHASE_BUDGET_MS,
     );
   }
 } catch (error) {

@@ -48,7 +48,7 @@ import {
 import { renderLoadChart } from '../load/load-chart.ts';
 import type { LoadProgress, LoadReport } from '../load/load-run.ts';
 import type { StackUrls } from '../load/stack-client.ts';
-import { type StackProcesses, startStackProcesses } from '../load/stack-processes.ts';
+import { STACK_PROCESSES, type StackProcesses, startStackProcesses } from '../load/stack-processes.ts';
 import {
   type BenchReport,
   cpuPerOrder,
@@ -742,10 +742,8 @@ type LoopBusy = Record<string, { seconds: number; atMs: number }>;
 /** Reads every service's busy counter from its /metrics; a service that does not answer in time is left out. */
 async function loopBusy(urls: StackUrls): Promise<LoopBusy> {
   const readings: LoopBusy = {};
-  // Listed here, not in a module constant: this script's top level runs before the end of the file is reached.
-  const services = ['order', 'inventory', 'payment', 'notification'] as const;
   await Promise.all(
-    services.map(async (service) => {
+    STACK_PROCESSES.map(async ({ label: service }) => {
       try {
         const text = await (await fetch(`${urls[service]}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
         const value = /^nodejs_eventloop_busy_seconds_total ([0-9.e+-]+)$/m.exec(text)?.[1];

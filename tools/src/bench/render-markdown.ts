@@ -167,12 +167,10 @@ function cpuSection(report: BenchReport): string {
       ...runs.map((r) =>
         r.eventLoopBusy == null
           ? '—'
-          : ['order', 'inventory', 'payment', 'notification']
-              .map((service) => {
-                const busy = r.eventLoopBusy?.[service];
-                return busy === undefined ? '—' : num(busy * 100, 0);
-              })
-              .join(' / '),
+          : SERVICE_ORDER.map((service) => {
+              const busy = r.eventLoopBusy?.[service];
+              return busy === undefined ? '—' : num(busy * 100, 0);
+            }).join(' / '),
       ),
       'near 100: the service cannot take more, whatever the CPU left',
     ],

@@ -16,9 +16,12 @@ export function registerEventLoopBusy(registry: Registry): Counter {
     help: 'Seconds the event loop spent running callbacks (its utilisation, as a counter: rate() is the busy share)',
     registers: [registry],
     collect() {
+      // Utilisation's active time only grows: the counter follows it by its increments.
       const active = performance.eventLoopUtilization().active / 1_000;
-      if (active > reported) this.inc(active - reported);
-      reported = Math.max(reported, active);
+      if (active > reported) {
+        this.inc(active - reported);
+        reported = active;
+      }
     },
   });
 }

@@ -31,6 +31,12 @@ export const MAX_SETTLEMENT_POLL_INTERVAL_MS = 1_000;
 /** Each poll of a still PENDING order puts its next one this many times further away. */
 const POLL_INTERVAL_GROWTH = 1.5;
 
+interface WaitedOrder {
+  readonly subscriptions: Set<Subscription>;
+  dueAtMs: number;
+  intervalMs: number;
+}
+
 class Subscription implements SettlementSubscription {
   #pending: 'notified' | 'closing' | undefined;
   #resolve: ((reason: WakeReason) => void) | undefined;
@@ -95,9 +101,8 @@ export class SettlementWakeupHub implements SettlementSubscriptions, SettlementW
   readonly #releasePools: readonly Pool[];
   readonly #logger: Logger;
   readonly #pollMs: number;
-  readonly #byOrder = new Map<string, Set<Subscription>>();
-  /** Per waited-for order, when the poll reads it next and the interval it was last given. */
-  readonly #pollDue = new Map<string, { dueAtMs: number; intervalMs: number }>();
+  /** Per waited-for order, its waiters, and when the poll reads it next with the interval it was last given. */
+  readonly #byOrder = new Map<string, WaitedOrder>();
   /** Orders changed by the transaction running on each checked-out connection, woken on its release. */
   readonly #afterRelease = new WeakMap<PoolClient, string[]>();
   readonly #onRelease = (_error: Error | undefined, client: PoolClient) => {
@@ -125,23 +130,19 @@ export class SettlementWakeupHub implements SettlementSubscriptions, SettlementW
   }
 
   subscribe(orderId: string): SettlementSubscription {
-    let set = this.#byOrder.get(orderId);
-    if (set === undefined) {
-      set = new Set();
-      this.#byOrder.set(orderId, set);
-      this.#pollDue.set(orderId, { dueAtMs: performance.now() + this.#pollMs, intervalMs: this.#pollMs });
+    let waited = this.#byOrder.get(orderId);
+    if (waited === undefined) {
+      waited = { subscriptions: new Set(), dueAtMs: performance.now() + this.#pollMs, intervalMs: this.#pollMs };
+      this.#byOrder.set(orderId, waited);
     }
-    const subscriptions = set;
+    const entry = waited;
     this.#count++;
     const subscription: Subscription = new Subscription(() => {
-      if (!subscriptions.delete(subscription)) return;
+      if (!entry.subscriptions.delete(subscription)) return;
       this.#count--;
-      if (subscriptions.size === 0 && this.#byOrder.get(orderId) === subscriptions) {
-        this.#byOrder.delete(orderId);
-        this.#pollDue.delete(orderId);
-      }
+      if (entry.subscriptions.size === 0 && this.#byOrder.get(orderId) === entry) this.#byOrder.delete(orderId);
     }, this.#closing);
-    subscriptions.add(subscription);
+    entry.subscriptions.add(subscription);
     this.#schedulePoll();
     return subscription;
   }
@@ -160,14 +161,16 @@ export class SettlementWakeupHub implements SettlementSubscriptions, SettlementW
   /** Wakes the waiters of `orderIds` now (their change is already committed). */
   wake(orderIds: Iterable<string>): void {
     for (const orderId of orderIds) {
-      for (const subscription of this.#byOrder.get(orderId) ?? []) subscription.wake('notified');
+      for (const subscription of this.#byOrder.get(orderId)?.subscriptions ?? []) subscription.wake('notified');
     }
   }
 
   /** Wakes every waiter for good so requests answer now (the HTTP server is closing). */
   releaseAll(): void {
     this.#closing = true;
-    for (const set of this.#byOrder.values()) for (const subscription of set) subscription.wake('closing');
+    for (const { subscriptions } of this.#byOrder.values()) {
+      for (const subscription of subscriptions) subscription.wake('closing');
+    }
   }
 
   stop(): void {
@@ -190,7 +193,7 @@ export class SettlementWakeupHub implements SettlementSubscriptions, SettlementW
     if (this.#byOrder.size === 0 || this.#closing) return;
     const now = performance.now();
     const orderIds: string[] = [];
-    for (const [orderId, due] of this.#pollDue) {
+    for (const [orderId, due] of this.#byOrder) {
       if (due.dueAtMs > now) continue;
       orderIds.push(orderId);
       due.intervalMs = Math.min(due.intervalMs * POLL_INTERVAL_GROWTH, MAX_SETTLEMENT_POLL_INTERVAL_MS);
