@@ -100,8 +100,8 @@ async function provisionAcls(
   const created = options.apply ? plan.missing : [];
   const deleted = options.apply && options.prune ? extra : [];
   await createAcls(admin, created);
-  await awaitAclsInForce(admin, created);
   await deleteAcls(admin, deleted);
+  await awaitAclsInForce(admin, created, deleted);
   return { enforced: true, missing: plan.missing, extra, created, deleted };
 }
 
@@ -113,20 +113,29 @@ const ACL_PROPAGATION_POLL_MS = 100;
  * The controller acknowledges created ACLs before the brokers' authorizers have loaded them from the metadata
  * log: a client that connects right after an apply (a service started by the test that provisioned its
  * namespace, on a busy machine) was refused with TOPIC_AUTHORIZATION_FAILED. The brokers' authorizers answer
- * DescribeAcls from the state they enforce, so apply returns once they list every created binding.
+ * DescribeAcls from the state they enforce, so apply returns once they list every created binding and none
+ * of the deleted ones (a pruned binding was still listed, and enforced, just after DeleteAcls answered).
  */
-async function awaitAclsInForce(admin: KafkaAdmin, created: readonly AclBinding[]): Promise<void> {
-  if (created.length === 0) return;
+async function awaitAclsInForce(
+  admin: KafkaAdmin,
+  created: readonly AclBinding[],
+  deleted: readonly Parameters<typeof aclKey>[0][],
+): Promise<void> {
+  if (created.length === 0 && deleted.length === 0) return;
   const wanted = new Set(created.map(aclKey));
+  const gone = new Set(deleted.map(aclKey));
   const deadline = Date.now() + ACL_PROPAGATION_TIMEOUT_MS;
   while (true) {
     const live = (await readAcls(admin)) ?? [];
     const present = new Set(live.map(aclKey));
-    const missing = [...wanted].filter((key) => !present.has(key));
+    const missing = [
+      ...[...wanted].filter((key) => !present.has(key)),
+      ...[...gone].filter((key) => present.has(key)).map((key) => `${key} (deleted, still listed)`),
+    ];
     if (missing.length === 0) return;
     if (Date.now() >= deadline) {
       throw new Error(
-        `${missing.length} created ACL(s) not in force after ${ACL_PROPAGATION_TIMEOUT_MS} ms, e.g. ${missing[0]}`,
+        `${missing.length} ACL change(s) not in force after ${ACL_PROPAGATION_TIMEOUT_MS} ms, e.g. ${missing[0]}`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, ACL_PROPAGATION_POLL_MS));
