@@ -1,8 +1,12 @@
-/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
+/**
+ * Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`; the failure's
+ * message ends with what `diagnose` says then (e.g. the service's last log lines).
+ */
 export async function eventually<T>(
   probe: () => Promise<T | undefined>,
   timeoutMs = 20_000,
   what = 'condition',
+  diagnose?: () => string | Promise<string>,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -15,5 +19,6 @@ export async function eventually<T>(
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastError });
+  const diagnosis = diagnose === undefined ? '' : `\n${await diagnose()}`;
+  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${diagnosis}`, { cause: lastError });
 }

@@ -36,6 +36,7 @@ export { freePort } from './ports.ts';
 export { createTestDatabase, type TestDatabase } from './test-database.ts';
 export {
   RETRY_TIER_WAIT_MS,
+  serviceLogTail,
   startTestService,
   TEST_RETRY_DELAYS_MS,
   type TestServiceOptions,

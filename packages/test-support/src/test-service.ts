@@ -1,3 +1,5 @@
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import {
   dropDatabase,
@@ -8,6 +10,7 @@ import {
 } from '@shop/platform';
 import { TEST_AUTH_SECRET } from './auth.ts';
 import { testBootstrapServers, testKafkaSecurityEnv, testPostgresUrl } from './infrastructure.ts';
+import { LogRing } from './log-ring.ts';
 import { uniqueName } from './unique-name.ts';
 
 /** Retry tier delays for tests (RETRY_DELAYS_MS): short, so a transient failure resolves within a test. */
@@ -33,7 +36,9 @@ export interface TestServiceOptions {
 /**
  * Boots a service in-process as production does (config, migrations, relay, consumers, HTTP on a free
  * port) on its own database and namespace; stops it and drops the database after the test.
- * Log level: TEST_LOG_LEVEL (default 'silent').
+ * Logs: by default at 'debug' into a ring of recent lines that `serviceLogTail` reads (a test puts them into
+ * its failure message); with TEST_LOG_LEVEL set, to stdout at that level; with TEST_LOG_DIR set (an existing
+ * directory), to `<namespace>-<service>.log` there, at TEST_LOG_LEVEL or 'debug'.
  */
 export async function startTestService(
   t: TestContext,
@@ -43,6 +48,13 @@ export async function startTestService(
   const serverUrl = await testPostgresUrl();
   const bootstrapServers = await testBootstrapServers();
   const databaseName = uniqueName(`t_${definition.defaultDatabase}`, '_').toLowerCase();
+  const logDir = process.env.TEST_LOG_DIR;
+  const logLevel = process.env.TEST_LOG_LEVEL;
+  const ring = options.logDestination === undefined && !logDir && logLevel === undefined ? new LogRing() : undefined;
+  const logDestination =
+    options.logDestination ??
+    ring ??
+    (logDir ? createWriteStream(join(logDir, `${options.namespace.prefix}-${definition.name}.log`)) : undefined);
   const running = await startService(
     definition,
     {
@@ -51,18 +63,31 @@ export async function startTestService(
       DATABASE_NAME: databaseName,
       KAFKA_NAMESPACE: options.namespace.prefix,
       PORT: '0',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      LOG_LEVEL: logLevel ?? 'debug',
       RETRY_DELAYS_MS: TEST_RETRY_DELAYS_MS,
       AUTH_JWT_SECRET: TEST_AUTH_SECRET,
       // Each service logs in as its own principal, under the catalog's ACLs of the namespace.
       ...testKafkaSecurityEnv(),
       ...options.env,
     },
-    options.logDestination === undefined ? {} : { logDestination: options.logDestination },
+    logDestination === undefined ? {} : { logDestination },
   );
+  if (ring !== undefined) logRings.set(running, ring);
   t.after(async () => {
     await running.stop();
     await dropDatabase(serverUrl, databaseName);
   });
   return running;
+}
+
+const logRings = new WeakMap<RunningService, LogRing>();
+
+/**
+ * The service's last log lines, for a failure message; says so when they went elsewhere (TEST_LOG_LEVEL,
+ * TEST_LOG_DIR or the test's own destination).
+ */
+export function serviceLogTail(service: RunningService, lines = 60): string {
+  const ring = logRings.get(service);
+  if (ring === undefined) return `(the log of the service at ${service.url} went elsewhere)`;
+  return [`last ${lines} lines of the service's log:`, ...ring.tail(lines)].join('\n');
 }

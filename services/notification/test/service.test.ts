@@ -15,7 +15,7 @@ test('with SMTP_URL set the service should e-mail through SMTP with the idempote
   const { orderId } = event.payload;
   await publish(event);
 
-  const records = await waitForSent(service.url, orderId, 2);
+  const records = await waitForSent(service, orderId, 2);
   const email = records.find((record) => record.channel === 'email');
   const key = notificationKey(orderId, 'OrderConfirmed', 'email');
   assert.equal(email?.provider, 'smtp');
@@ -39,7 +39,7 @@ test('the service should read its settings from the environment it is started wi
   const event = orderConfirmed();
   await publish(event);
 
-  const records = await waitForSent(service.url, event.payload.orderId, 2);
+  const records = await waitForSent(service, event.payload.orderId, 2);
   assert.deepEqual(records.map((record) => [record.channel, record.provider]).sort(), [
     ['email', 'dev'],
     ['sms', 'dev'],

@@ -151,7 +151,9 @@ export class ConsumerRunner<Event> {
       isFull: (key) => (this.#partitions.get(key)?.size ?? 0) >= this.#bufferShare,
       onRecord: (record) => this.#accept(record),
       onRebalance: () => this.#rebalanced(),
+      logger: this.#options.logger,
     });
+    this.#logAssignment();
     this.#healthy = true;
   }
 
@@ -203,6 +205,7 @@ export class ConsumerRunner<Event> {
   #rebalanced(): void {
     const source = this.#source;
     if (source === undefined) return;
+    this.#logAssignment();
     // A queued offset of a partition that is another member's now could move that member's offset back.
     for (const [key, record] of this.#pendingCommits) {
       if (!source.owns(record.topic, record.partition)) this.#pendingCommits.delete(key);
@@ -213,6 +216,11 @@ export class ConsumerRunner<Event> {
       if (from !== undefined) source.rewind(queue.topic, queue.partition, from);
     }
     source.wake();
+  }
+
+  #logAssignment(): void {
+    const assigned = this.#source?.assigned() ?? [];
+    this.#options.logger.info({ consumer: this.#options.name, group: this.#options.groupId, assigned }, 'group joined');
   }
 
   #accept(record: KafkaRecord): void {
@@ -226,6 +234,13 @@ export class ConsumerRunner<Event> {
       this.#partitions.set(key, queue);
     }
     if (queue.push(record)) this.#scheduleDispatch();
+    const due = this.#options.dueAt?.(record);
+    if (due !== undefined) {
+      this.#options.logger.debug(
+        { consumer: this.#options.name, topic: record.topic, partition: record.partition, dueInMs: due - Date.now() },
+        'retry record fetched',
+      );
+    }
   }
 
   /**

@@ -9,6 +9,7 @@
  */
 import type { MessagesStream } from '@platformatic/kafka';
 import { createConsumer, type KafkaConnection, type KafkaConsumer, type KafkaRecord } from '../kafka/clients.ts';
+import type { Logger } from '../logger.ts';
 
 export const CONSUMER_SESSION_TIMEOUT_MS = 15_000;
 /** A third of the session timeout, as Kafka's own clients default to: three missed beats before eviction. */
@@ -61,12 +62,22 @@ export interface RecordSourceOptions {
   onRecord(record: KafkaRecord): void;
   /** The group's assignment may have changed: partitions no longer owned must be dropped. */
   onRebalance(): void;
+  /** Where the member's group trouble is told (heartbeat errors, stalls, rejoins). Default: nowhere. */
+  logger?: Logger;
 }
+
+/**
+ * The client's group events worth a log line: a member that stops getting records for a while (a retry tier
+ * answering a minute late on a busy machine) is explained by these, which the client tells no one else.
+ */
+const GROUP_TROUBLE_EVENTS = ['consumer:heartbeat:error', 'consumer:heartbeat:stalled', 'consumer:rejoin'] as const;
 
 /** A group member's stream of records with per-partition fetch control. */
 export interface RecordSource {
   /** Whether this member currently owns the partition. */
   owns(topic: string, partition: number): boolean;
+  /** The partitions this member owns now, as `topic:partition` keys (for logs). */
+  assigned(): string[];
   /** Commits the offset after `record` (the next to read) for the group. */
   commit(record: KafkaRecord): Promise<void>;
   /** A full partition has room again: fetch it without waiting for the poll in flight. */
@@ -175,11 +186,28 @@ export async function openRecordSource(options: RecordSourceOptions): Promise<Re
     });
     // After a join the assignment is the new one (the client sets it before emitting the event).
     consumer.on('consumer:group:join', () => options.onRebalance());
+    const { logger } = options;
+    if (logger !== undefined) {
+      for (const event of GROUP_TROUBLE_EVENTS) {
+        consumer.on(event, (payload?: { error?: unknown; lastError?: unknown; stalledFor?: number }) =>
+          logger.warn(
+            {
+              err: payload?.error ?? payload?.lastError,
+              stalledForMs: payload?.stalledFor,
+              group: options.groupId,
+              event,
+            },
+            'consumer group trouble',
+          ),
+        );
+      }
+    }
     const died = new Promise<Error>((resolve) => stream.once('error', resolve));
     stream.on('data', (record: KafkaRecord) => options.onRecord(record));
     return {
       owns: (topic, partition) =>
         consumer.assignments?.some((a) => a.topic === topic && a.partitions.includes(partition)) ?? false,
+      assigned: () => (consumer.assignments ?? []).flatMap((a) => a.partitions.map((p) => partitionKey(a.topic, p))),
       commit: (record) => record.commit() as Promise<void>,
       wake: () => waiting?.(),
       rewind: (topic, partition, offset) => {

@@ -29,7 +29,7 @@ test('GET /notifications should list an order’s notifications whatever the let
   const { service, publish } = await startHarness(t);
   const event = orderCancelled();
   await publish(event);
-  await waitForSent(service.url, event.payload.orderId, 1);
+  await waitForSent(service, event.payload.orderId, 1);
 
   const response = await fetch(
     `${service.url}/notifications?orderId=${event.payload.orderId.toUpperCase()}`,
@@ -69,7 +69,7 @@ test('GET /notifications should serve recipients to operators only: 401 without 
   const { service, publish } = await startHarness(t);
   const event = orderCancelled();
   await publish(event);
-  await waitForSent(service.url, event.payload.orderId, 1);
+  await waitForSent(service, event.payload.orderId, 1);
   const url = `${service.url}/notifications?orderId=${event.payload.orderId}`;
 
   const anonymous = await fetch(url);

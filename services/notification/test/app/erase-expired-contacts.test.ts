@@ -16,8 +16,8 @@ test('contact data past its retention should be erased by the periodic job, newe
   const [old, recent] = [orderConfirmed(), orderConfirmed()];
   await publish(old, recent);
   const [oldBefore, recentBefore] = [
-    await waitForSent(service.url, old.payload.orderId, 2),
-    await waitForSent(service.url, recent.payload.orderId, 2),
+    await waitForSent(service, old.payload.orderId, 2),
+    await waitForSent(service, recent.payload.orderId, 2),
   ];
   const { pool } = service.context;
   // The old order's rows as they would be 31 days on; the recent order's one day short of the retention.

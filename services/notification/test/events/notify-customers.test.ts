@@ -43,7 +43,7 @@ test('OrderConfirmed with an e-mail and a phone should send exactly one e-mail a
   const { orderId } = event.payload;
   await publish(event);
 
-  const records = await waitForSent(service.url, orderId, 2);
+  const records = await waitForSent(service, orderId, 2);
   const byChannel = new Map(records.map((record) => [record.channel, record]));
   const email = byChannel.get('email');
   const sms = byChannel.get('sms');
@@ -82,7 +82,7 @@ test('OrderCancelled without a phone should send one e-mail that gives the reaso
 
   // Both channels of one event are decided and recorded in one transaction: once the e-mail is visible,
   // an SMS would be too.
-  const records = await waitForSent(service.url, orderId, 1);
+  const records = await waitForSent(service, orderId, 1);
   assert.deepEqual(
     records.map((record) => [record.channel, record.recipient, record.outcome]),
     [['email', 'grace@example.com', 'OrderCancelled']],
@@ -115,7 +115,7 @@ test('the same event delivered twice, and another event for the same outcome, sh
     },
   ]);
 
-  const records = await waitForSent(service.url, orderId, 4);
+  const records = await waitForSent(service, orderId, 4);
   assert.deepEqual(records.map((record) => `${record.outcome}/${record.channel}/${record.attempts}`).sort(), [
     'OrderCancelled/email/1',
     'OrderCancelled/sms/1',
@@ -159,7 +159,7 @@ test('a channel failing transiently twice should deliver once after the retry ti
 
   // The second send comes from the first retry tier, whose consumer group may still be joining on a machine
   // busy with parallel test files (a fresh-clone suite run took longer than 20 s once): a bounded, longer wait.
-  const records = await waitForSent(service.url, orderId, 2, RETRY_TIER_WAIT_MS);
+  const records = await waitForSent(service, orderId, 2, RETRY_TIER_WAIT_MS);
   const smsRecord = records.find((record) => record.channel === 'sms');
   assert.equal(sms?.calls, 3, 'failed in the source topic and retry tier 1, sent from tier 2');
   assert.equal(smsRecord?.attempts, 3);
@@ -192,7 +192,7 @@ test('a provider’s own connection error should be retried through the tiers as
   const event = orderConfirmed();
   await publish(event);
 
-  const records = await waitForSent(service.url, event.payload.orderId, 2, RETRY_TIER_WAIT_MS);
+  const records = await waitForSent(service, event.payload.orderId, 2, RETRY_TIER_WAIT_MS);
   const smsRecord = records.find((record) => record.channel === 'sms');
   assert.equal(smsRecord?.lastError?.code, 'NTF_CHANNEL_FAILED');
   assert.equal(smsRecord?.attempts, 2);
@@ -224,7 +224,7 @@ test('a send the provider accepted but we did not record should be re-sent with 
 
   // The second send comes from the first retry tier, whose consumer group may still be joining on a machine
   // busy with parallel test files (a fresh-clone suite run took longer than 20 s once): a bounded, longer wait.
-  const records = await waitForSent(service.url, orderId, 2, RETRY_TIER_WAIT_MS);
+  const records = await waitForSent(service, orderId, 2, RETRY_TIER_WAIT_MS);
   const smsRecord = records.find((record) => record.channel === 'sms');
   const [delivered, ...more] = await devMailbox(service, orderId, 'OrderConfirmed', ['sms']);
   assert.equal(more.length, 0);
@@ -260,7 +260,7 @@ test('a batch of 20 outcomes whose 8th e-mail fails once should send every notif
   });
   await publish(...events);
 
-  for (const event of events) await waitForSent(service.url, event.payload.orderId, 2);
+  for (const event of events) await waitForSent(service, event.payload.orderId, 2);
   assert.equal(calls.size, 40);
   for (const [key, count] of calls) assert.equal(count, key === failingKey ? 2 : 1, `channel calls for ${key}`);
   for (const event of events) {

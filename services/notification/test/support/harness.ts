@@ -16,6 +16,7 @@ import {
   createTestNamespace,
   eventually,
   operatorToken,
+  serviceLogTail,
   startTestService,
   testKafkaConnection,
 } from '@shop/test-support';
@@ -102,18 +103,19 @@ export async function listNotifications(baseUrl: string, orderId: string): Promi
 
 /** Waits until the order has exactly `count` notifications with status 'sent', and returns them. */
 export async function waitForSent(
-  baseUrl: string,
+  service: RunningService,
   orderId: string,
   count: number,
   timeoutMs = 20_000,
 ): Promise<NotificationRecord[]> {
   return eventually(
     async () => {
-      const records = await listNotifications(baseUrl, orderId);
+      const records = await listNotifications(service.url, orderId);
       return records.filter((record) => record.status === 'sent').length === count ? records : undefined;
     },
     timeoutMs,
     `${count} sent notifications of order ${orderId}`,
+    () => serviceLogTail(service, 120),
   );
 }
 

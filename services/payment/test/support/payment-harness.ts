@@ -20,6 +20,7 @@ import {
   createTestNamespace,
   eventually,
   followTopic,
+  serviceLogTail,
   startTestService,
   testKafkaConnection,
 } from '@shop/test-support';
@@ -213,6 +214,16 @@ export async function startPayment(t: TestContext) {
         async () => harness.resultsFor(orderId).find((result) => result.meta.causationId === record.meta.eventId),
         timeoutMs,
         `the reply to ${record.meta.eventType} ${record.meta.eventId}`,
+        async () => {
+          // Whether the service did its part (a payment row, the outbox drained) or the reply was not read.
+          const payments = await pool.query('SELECT status, created_at FROM payments WHERE order_id = $1', [orderId]);
+          const outbox = await pool.query<{ n: string }>('SELECT count(*)::text AS n FROM outbox');
+          return [
+            `payments of the order: ${JSON.stringify(payments.rows)}; outbox rows: ${outbox.rows[0]?.n}`,
+            `replies read for the order: ${harness.resultsFor(orderId).length}`,
+            serviceLogTail(service, 120),
+          ].join('\n');
+        },
       );
     },
     /** Waits until the outbox is empty: every committed reply has been published. */
