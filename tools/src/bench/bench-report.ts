@@ -90,6 +90,11 @@ export interface RateResult {
    * near 1, the service cannot take more whatever the machine's CPU. Absent in reports made before it.
    */
   eventLoopBusy?: Record<string, number> | null;
+  /**
+   * WAL the private server wrote per settled order over the window (pg_stat_wal): records, full-page images
+   * and bytes. Absent in reports made before it.
+   */
+  walPerOrder?: { records: number; fullPageImages: number; bytes: number } | null;
   /** Cores busy on average over the window, per component, and the machine's. */
   coresBusy: { processes: Record<string, number>; postgresTotal: number; machine: number } | null;
   statementsPerOrder: {

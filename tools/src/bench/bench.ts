@@ -74,7 +74,14 @@ import { type PrivatePostgres, startPrivatePostgres } from './private-postgres.t
 import { pidListeningOn, readProcessStat, ticksToMs } from './proc-stat.ts';
 import { COMPARISON_CHART, renderComparisonChart, renderComparisonMarkdown } from './render-comparison.ts';
 import { DOCS_CHART, renderBenchMarkdown } from './render-markdown.ts';
-import { resetStatements, snapshotStatements, statementsDelta } from './statements.ts';
+import {
+  resetStatements,
+  snapshotStatements,
+  snapshotWal,
+  statementsDelta,
+  type WalCounters,
+  walPerOrder,
+} from './statements.ts';
 import { renderSweepChart } from './sweep-chart.ts';
 
 const REPO_ROOT = new URL('../../../', import.meta.url).pathname;
@@ -365,6 +372,7 @@ async function runRate(ctx: RunContext, rate: number, phase: RateResult['phase']
   const timers: Array<{ timer: NodeJS.Timeout; resolve: (s: Snapshot) => void }> = [];
   // The services' event-loop busy time at both ends of the window, beside the statements' snapshots.
   const loops = new Map<'warm' | 'end', Promise<LoopBusy | undefined>>();
+  const wal = new Map<'warm' | 'end', Promise<WalCounters | undefined>>();
   for await (const message of loadMessages(worker, rate)) {
     if ('started' in message) {
       startedAt = message.started;
@@ -377,15 +385,19 @@ async function runRate(ctx: RunContext, rate: number, phase: RateResult['phase']
         snapshots.set(name, promise);
         const loop = Promise.withResolvers<LoopBusy | undefined>();
         loops.set(name, loop.promise);
+        const walAt = Promise.withResolvers<WalCounters | undefined>();
+        wal.set(name, walAt.promise);
         const delay = Math.max(0, message.started + second * 1_000 - Date.now());
         timers.push({
           timer: setTimeout(() => {
             void take().then(resolve);
             void loopBusy(ctx.stack.urls).then(loop.resolve);
+            void snapshotWal(ctx.statementsAdmin).then(walAt.resolve, () => walAt.resolve(undefined));
           }, delay),
           resolve: (snapshot) => {
             resolve(snapshot);
             loop.resolve(undefined);
+            walAt.resolve(undefined);
           },
         });
       }
@@ -413,6 +425,8 @@ async function runRate(ctx: RunContext, rate: number, phase: RateResult['phase']
   const [loopsAtWarm, loopsAtEnd] = await Promise.all([loops.get('warm'), loops.get('end')]);
   const eventLoopBusy = loopUtilisation(loopsAtWarm, loopsAtEnd);
   const windowOrders = settledInWindow(report.timeline, warmup, durationSeconds);
+  const [walAtWarm, walAtEnd] = await Promise.all([wal.get('warm'), wal.get('end')]);
+  const walOrder = walPerOrder(walAtWarm, walAtEnd, windowOrders);
   const cpu = cpuOverWindow(sampler.samples, startedAt + warmup * 1_000, startedAt + durationSeconds * 1_000);
   const { cpuMsPerOrder, coresBusy } =
     cpu === undefined ? { cpuMsPerOrder: null, coresBusy: null } : cpuPerOrder(cpu, windowOrders, ctx.labels);
@@ -468,6 +482,7 @@ async function runRate(ctx: RunContext, rate: number, phase: RateResult['phase']
     window: { fromSecond: warmup, toSecond: durationSeconds, orders: windowOrders },
     cpuMsPerOrder,
     eventLoopBusy,
+    walPerOrder: walOrder,
     coresBusy,
     statementsPerOrder: statements,
     wholeRun,
@@ -484,6 +499,13 @@ async function runRate(ctx: RunContext, rate: number, phase: RateResult['phase']
       `machine ${cpuMsPerOrder?.machine.toFixed(2) ?? '-'} ms, generator ${cpuMsPerOrder?.processes.generator?.toFixed(2) ?? '-'} ms ` +
       `(${((coresBusy?.processes.generator ?? 0) * 100).toFixed(0)}% of a core); statements per order ${statements?.total.toFixed(1) ?? '-'}; ` +
       `${result.sustained ? 'sustained' : 'NOT sustained'}`,
+  );
+  say(
+    `     WAL per order: ${
+      walOrder === null
+        ? '-'
+        : `${walOrder.records.toFixed(1)} records, ${walOrder.fullPageImages.toFixed(2)} full-page images, ${(walOrder.bytes / 1_024).toFixed(1)} kB`
+    }`,
   );
   say(
     `     event loops busy: ${

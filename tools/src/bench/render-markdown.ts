@@ -193,7 +193,7 @@ function statementsSection(report: BenchReport): string {
   );
   const cell = (value: number | undefined) => (value === undefined ? '—' : num(value, 1));
   const main = table(
-    ['SQL statements per settled order', ...runs.map(rateLabel)],
+    ['per settled order: SQL statements, then WAL', ...runs.map(rateLabel)],
     [
       ...databases.map((db) => [db, ...runs.map((r) => cell(r.statementsPerOrder?.perDatabase[db]))]),
       ['**all four databases** (target ≤ 15)', ...runs.map((r) => `**${cell(r.statementsPerOrder?.total)}**`)],
@@ -205,6 +205,9 @@ function statementsSection(report: BenchReport): string {
         'foreign-key checks PostgreSQL ran inside them (not counted above)',
         ...runs.map((r) => cell(r.statementsPerOrder?.foreignKeyChecks)),
       ],
+      ['WAL records written (pg_stat_wal, the whole server)', ...runs.map((r) => cell(r.walPerOrder?.records))],
+      ['of which full-page images', ...runs.map((r) => cell(r.walPerOrder?.fullPageImages))],
+      ['WAL kB written', ...runs.map((r) => cell(r.walPerOrder == null ? undefined : r.walPerOrder.bytes / 1_024))],
     ],
   );
   const busiest = [...runs]
@@ -292,11 +295,12 @@ come and go); the server's own processes are "postgres (server)".
 
 ${cpuSection(report)}
 
-## SQL statements per order
+## SQL statements and WAL per order
 
 \`pg_stat_statements\` calls over the steady-state window (reset before each rate), divided by the orders settled
 in it: the statements the services send, BEGIN and COMMIT included (each is a round trip); the foreign-key checks
-PostgreSQL runs inside them are counted apart.
+PostgreSQL runs inside them are counted apart. The WAL rows are \`pg_stat_wal\` over the same window: a
+full-page image is the whole 8 kB page logged at its first change after a checkpoint.
 
 ${statementsSection(report)}
 

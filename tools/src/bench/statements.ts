@@ -102,3 +102,34 @@ export function statementsDelta(
   rows.sort((a, b) => b.totalMs - a.totalMs || b.calls - a.calls);
   return { perDatabase, foreignKeyChecks, execMsPerDatabase, top: rows.slice(0, topCount) };
 }
+
+/** The server's WAL counters (pg_stat_wal, the whole server: the private one serves the stack only). */
+export interface WalCounters {
+  records: number;
+  /** Full-page images: a page's first change after a checkpoint logs the whole 8 kB page. */
+  fullPageImages: number;
+  bytes: number;
+}
+
+export async function snapshotWal(admin: pg.Client): Promise<WalCounters> {
+  const { rows } = await admin.query<{ records: string; fpi: string; bytes: string }>(
+    'select wal_records::text as records, wal_fpi::text as fpi, wal_bytes::text as bytes from pg_stat_wal',
+  );
+  const row = rows[0];
+  if (row === undefined) throw new Error('pg_stat_wal returned no row');
+  return { records: Number(row.records), fullPageImages: Number(row.fpi), bytes: Number(row.bytes) };
+}
+
+/** WAL written per order between two snapshots; null without both or without orders. */
+export function walPerOrder(
+  from: WalCounters | undefined,
+  to: WalCounters | undefined,
+  orders: number,
+): WalCounters | null {
+  if (from === undefined || to === undefined || orders <= 0) return null;
+  return {
+    records: (to.records - from.records) / orders,
+    fullPageImages: (to.fullPageImages - from.fullPageImages) / orders,
+    bytes: (to.bytes - from.bytes) / orders,
+  };
+}

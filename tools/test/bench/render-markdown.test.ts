@@ -45,6 +45,7 @@ function run(rate: number, overrides: Partial<RateResult> = {}): RateResult {
     window: { fromSecond: 10, toSecond: 60, orders: rate * 50 },
     cpuMsPerOrder: perOrder,
     eventLoopBusy: { order: 0.624, inventory: 0.2, payment: 0.11, notification: 0.09 },
+    walPerOrder: { records: 31.25, fullPageImages: 0.75, bytes: 6_144 },
     coresBusy: { processes: { order: 0.08 }, postgresTotal: 0.126, machine: 0.39 },
     statementsPerOrder: {
       perDatabase: { orders: 6, inventory: 3, payments: 2.5, notifications: 2 },
@@ -166,6 +167,9 @@ test('the benchmark page should carry the ceilings, per-rate figures, CPU and st
   assert.match(md, /\| \*\*all four databases\*\* \(target ≤ 15\) \| \*\*13\.5\*\* /);
   assert.match(md, /\| all four, whole run .* \| — \| — \| — \|/);
   assert.match(md, /\| foreign-key checks PostgreSQL ran inside them \(not counted above\) \| 2\.3 \| 2\.3 \| 2\.3 \|/);
+  assert.match(md, /\| WAL records written \(pg_stat_wal, the whole server\) \| 31\.3 \| 31\.3 \| 31\.3 \|/);
+  assert.match(md, /\| of which full-page images \| 0\.8 \| 0\.8 \| 0\.8 \|/);
+  assert.match(md, /\| WAL kB written \| 6\.0 \| 6\.0 \| 6\.0 \|/);
   assert.match(md, /\(a broker that was already running: its other clients count too\)/);
   assert.match(md, /\| orders \| `select a \\\| b from 't'` \| 1\.25 \|/);
   // reproducible: the command and where the chart and history live
