@@ -7,8 +7,8 @@
  * what is the same for every event type; the payload carries the business fact a handler acts on.
  * Each header's reason is in {@link HEADER_SPECS} and in docs/design/contracts.md.
  */
-import { randomBytes } from 'node:crypto';
 import { type ContractFailure, contractFailure, contractFailureError } from './errors.ts';
+import { randomHex } from './ids.ts';
 import { UTC_TIMESTAMP_PATTERN, UUID_PATTERN } from './values.ts';
 
 /** Header names. Lowercase kebab-case; W3C Trace Context names (`traceparent`, `tracestate`) as specified. */
@@ -210,24 +210,6 @@ export function isTraceparent(value: string): boolean {
   if (!TRACEPARENT.test(value)) return false;
   const [, traceId, parentId] = value.split('-');
   return traceId !== ALL_ZERO_TRACE_ID && parentId !== ALL_ZERO_PARENT_ID;
-}
-
-/**
- * Random bytes drawn from the system in blocks: every event gets new trace ids, and a `randomBytes` call per
- * id (a system call each) was a measurable share of encoding an event. `randomUUID` caches the same way.
- */
-const RANDOM_BLOCK_BYTES = 4_096;
-let randomBlock = Buffer.alloc(0);
-let randomOffset = 0;
-
-function randomHex(bytes: number): string {
-  if (randomOffset + bytes > randomBlock.length) {
-    randomBlock = randomBytes(RANDOM_BLOCK_BYTES);
-    randomOffset = 0;
-  }
-  const hex = randomBlock.toString('hex', randomOffset, randomOffset + bytes);
-  randomOffset += bytes;
-  return hex;
 }
 
 /** A new root trace context (random trace id and parent id, sampled). */

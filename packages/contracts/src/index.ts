@@ -104,6 +104,8 @@ export {
   readHeader,
   validateEventMeta,
 } from './headers.ts';
+/** Time-ordered ids (UUID version 7) for everything the system mints: events, orders, payments, refunds. */
+export { newId } from './ids.ts';
 export {
   ASSUMED_EVENTS_PER_SECOND_PER_PARTITION,
   HEADROOM_FACTOR,

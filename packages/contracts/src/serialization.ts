@@ -13,7 +13,6 @@
  *   every registered pair of versions, and that any older version fits the newest schema too, which is
  *   why a decoded payload is typed as the newest version whatever version was written.
  */
-import { randomUUID } from 'node:crypto';
 import { Compile, type Validator } from 'typebox/compile';
 import { type ContractFailure, contractFailure, contractFailureError } from './errors.ts';
 import type { AnyEventDefinition } from './events/define-event.ts';
@@ -36,6 +35,7 @@ import {
   newTraceparent,
   validateEventMeta,
 } from './headers.ts';
+import { newId } from './ids.ts';
 import { describeSchemaErrors } from './schema-errors.ts';
 import type { ServiceName } from './services.ts';
 import { TOPICS, type TopicDefinition, type TopicId } from './topics.ts';
@@ -62,7 +62,7 @@ export interface NewEventMetaInput<T extends string> {
   readonly tracestate?: string;
   /** Schema version to write. Default: the latest registered version (what producers must write). */
   readonly version?: number;
-  /** Event id. Default: `crypto.randomUUID()`. Set it only to re-create a known event deterministically (tests, outbox rebuilds). */
+  /** Event id. Default: a new time-ordered id (`newId`). Set it only to re-create a known event deterministically (tests, outbox rebuilds). */
   readonly eventId?: string;
   /** When it happened. Default: now. */
   readonly occurredAt?: Date | string;
@@ -251,7 +251,7 @@ export function createEventCodec<R extends EventRegistry>(options: EventCodecOpt
     const tracestate = input.traceparent === undefined ? undefined : input.tracestate;
     const traceparent = input.traceparent ?? newTraceparent();
     const meta = {
-      eventId: input.eventId ?? randomUUID(),
+      eventId: input.eventId ?? newId(),
       eventType: input.type,
       eventVersion: input.version ?? latest.version,
       contentType: CONTENT_TYPE_JSON,
@@ -442,7 +442,7 @@ export function createEventCodec<R extends EventRegistry>(options: EventCodecOpt
 
 const platformCodec: EventCodec<PlatformEventRegistry> = createEventCodec({ events: EVENT_REGISTRY });
 
-/** Builds the metadata of a new platform event (ids from `crypto.randomUUID`, occurred-at now). See {@link EventCodec.newEventMeta}. */
+/** Builds the metadata of a new platform event (a new time-ordered event id, occurred-at now). See {@link EventCodec.newEventMeta}. */
 export const newEventMeta = platformCodec.newEventMeta;
 
 /** Validates and encodes a platform event, or throws a contract {@link AppError}. See {@link EventCodec.encodeEvent}. */

@@ -6,8 +6,8 @@
  * a second one, whatever the stock is now. A repeat that names other lines than the recorded ones is refused
  * (INV_RESERVATION_CONFLICT): the order id is the idempotency key, and a key means one request.
  */
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { newId } from '@shop/contracts';
 import { BatchItemError, inTransaction, isAppError, type Pool } from '@shop/platform';
 import { findReservation, type Reservation } from '../db/reservation-repository.ts';
 import type { OrderLine } from '../domain/reservation-decision.ts';
@@ -40,11 +40,7 @@ export async function reserveForRequest(
   for (let attempt = 1; ; attempt++) {
     try {
       return await inTransaction(pool, async (client) => {
-        const recorded = await recordReservations(
-          client,
-          [{ index: 0, orderId, lines, requestId: randomUUID() }],
-          metrics,
-        );
+        const recorded = await recordReservations(client, [{ index: 0, orderId, lines, requestId: newId() }], metrics);
         const [rejection] = recorded.rejected;
         if (rejection !== undefined) {
           throw inventoryError('INV_RESERVATION_REFUSED', (rejection.error as Error).message, {

@@ -10,7 +10,7 @@
  *
  * The saga starts as the domain decides (`startSaga`): the statement writes what that decision says.
  */
-import { randomUUID } from 'node:crypto';
+import { newId } from '@shop/contracts';
 import { classifyFailure, type EventWriter, platformError, type Queryable, signalOutboxCommit } from '@shop/platform';
 import { type NewOrder, type PlacementResult, placeOrders } from '../db/placement-statement.ts';
 import { type PlaceOrderCommand, requestFingerprint } from '../domain/place-order-command.ts';
@@ -51,7 +51,7 @@ function newOrder(
   command: PlaceOrderCommand,
   idempotencyKey: string | undefined,
 ): NewOrder {
-  const orderId = randomUUID();
+  const orderId = newId();
   const saga = startSaga(orderId, command, dependencies.settings);
   const placed = dependencies.events.encode({
     type: 'OrderPlaced',

@@ -10,7 +10,7 @@
  * one saga apply one after the other, exactly as in two transactions); then everything, outbox rows
  * included, is written with one statement (saga-write-set.ts).
  */
-import type { EventMeta } from '@shop/contracts';
+import { type EventMeta, newId } from '@shop/contracts';
 import { inTransaction, type Logger, type PoolClient } from '@shop/platform';
 import { sagaRepository } from '../db/saga-repository.ts';
 import type { DecisionContext, SagaDecision } from '../domain/saga/saga-model.ts';
@@ -69,7 +69,7 @@ export async function withLockedSagas<I extends SagaInput>(
   const context: DecisionContext = {
     now: locked.now,
     settings: dependencies.settings,
-    newId: dependencies.newId ?? (() => crypto.randomUUID()),
+    newId: dependencies.newId ?? (() => newId()),
   };
   const writes = new SagaWriteSet(dependencies, logger);
   const outcomes = inputs.map((input): SagaOutcome => {
