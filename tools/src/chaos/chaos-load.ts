@@ -68,7 +68,10 @@ export interface ChaosLoadResult {
   unanswered: number;
   /** POSTs answered with a 4xx other than 409/429 (a bug in the load or the API, never retried). */
   rejected: Record<string, number>;
-  /** Orders the customer cancelled after they were CONFIRMED. */
+  /**
+   * Orders the customer asked to cancel after they were CONFIRMED, answered or not: each ends CONFIRMED
+   * (the cancel never arrived) or CANCELLED after its confirmation.
+   */
   cancelled: string[];
   /** Requests sent again after a failure, by what failed. */
   retries: Record<string, number>;
@@ -196,6 +199,9 @@ export async function runChaosLoad(options: ChaosLoadOptions): Promise<ChaosLoad
     accepted.push(orderId);
     let status = await awaitStatus(orderId, auth, (s) => FINAL.has(s));
     if (status === 'CONFIRMED' && Math.random() < options.cancelShare) {
+      // Recorded before it is sent: a cancel whose answer is lost (an instance killed, the drain's end) may
+      // still have been applied, and the checker must then expect the confirmation and the cancellation.
+      cancelled.push(orderId);
       const answer = await request(
         'POST',
         `/orders/${orderId}/cancel`,
@@ -205,7 +211,6 @@ export async function runChaosLoad(options: ChaosLoadOptions): Promise<ChaosLoad
         drainDeadline,
       );
       if (answer !== undefined) {
-        cancelled.push(orderId);
         status = await awaitStatus(orderId, auth, (s) => s === 'CANCELLED');
       }
     }

@@ -39,7 +39,10 @@ export interface CheckInput {
   namespace: string;
   /** Orders some instance answered 202 for. */
   accepted: readonly string[];
-  /** Orders the customer cancelled after they were CONFIRMED (their outcome is confirmed, then cancelled). */
+  /**
+   * Orders the customer asked to cancel after they were CONFIRMED, whether or not the answer came back:
+   * those that end CANCELLED were confirmed first.
+   */
   cancelledAfterConfirmation: readonly string[];
   /** Units per SKU (available + reserved + sold) before the load. */
   initialUnits: ReadonlyMap<string, number>;
@@ -49,6 +52,20 @@ export interface CheckReport {
   ok: boolean;
   orders: { accepted: number; inDatabase: number; confirmed: number; cancelled: number; refunded: number };
   invariants: InvariantResult[];
+}
+
+/**
+ * The outcome events (and so the notifications) a final order has had. A CONFIRMED order can only end
+ * CANCELLED through a customer's cancel, so an order ends CANCELLED after a confirmation only when its
+ * customer asked; the asking is what the load knows for sure (not the answer, which can be lost while the
+ * request is applied).
+ */
+export function expectedOutcomes(
+  status: 'CONFIRMED' | 'CANCELLED',
+  cancelAskedAfterConfirmation: boolean,
+): Array<'OrderConfirmed' | 'OrderCancelled'> {
+  if (status === 'CONFIRMED') return ['OrderConfirmed'];
+  return cancelAskedAfterConfirmation ? ['OrderConfirmed', 'OrderCancelled'] : ['OrderCancelled'];
 }
 
 class Invariant {
@@ -258,11 +275,7 @@ export async function checkInvariants(input: CheckInput): Promise<CheckReport> {
     }
 
     if (confirmed || cancelled) {
-      const outcomes = confirmed
-        ? ['OrderConfirmed']
-        : cancelledAfterConfirmation.has(id)
-          ? ['OrderConfirmed', 'OrderCancelled']
-          : ['OrderCancelled'];
+      const outcomes = expectedOutcomes(confirmed ? 'CONFIRMED' : 'CANCELLED', cancelledAfterConfirmation.has(id));
       const channels = order.contact.phone === undefined ? ['email'] : ['email', 'sms'];
       const rows = notificationsOf.get(id) ?? [];
       const expected = new Set(outcomes.flatMap((outcome) => channels.map((channel) => `${outcome}/${channel}`)));
