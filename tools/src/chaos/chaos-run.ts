@@ -44,6 +44,12 @@ export interface ChaosRunOptions {
   drainSeconds: number;
   instances: number;
   schedule: Fault[];
+  /**
+   * Seconds of the same load before the measured one, not measured and with no fault (default 0). Fresh
+   * brokers and services spend their first minute on their JIT compilers: measured from a cold start, the
+   * baseline before the first fault was already a backlog, at 40 orders/s as at 100.
+   */
+  warmUpSeconds?: number;
   /** Run directory (data, logs). */
   runDir: string;
   /** Where chaos.json and chaos.svg are written. */
@@ -63,7 +69,9 @@ export interface FaultResult extends FaultRecord, FaultRecovery {
 export interface ChaosReport {
   ok: boolean;
   startedAt: string;
-  options: { rate: number; durationSeconds: number; drainSeconds: number; instances: number };
+  options: { rate: number; durationSeconds: number; drainSeconds: number; instances: number; warmUpSeconds: number };
+  /** Orders of the warm-up load (checked like the others, not measured). */
+  warmUp: { accepted: number; notFinalInAnswers: number };
   load: Omit<ChaosLoadResult, 'accepted' | 'cancelled' | 'notFinalInAnswers' | 'offeredPerSecond'> & {
     accepted: number;
     cancelledByCustomer: number;
@@ -82,7 +90,8 @@ export async function runChaos(options: ChaosRunOptions): Promise<{ report: Chao
   try {
     const inventory = stack.instances.inventory[0]?.url as string;
     const operator = await mintToken(stack.authSecret, { subject: 'chaos-run', roles: ['operator'] });
-    const plentiful = Math.ceil(options.rate * options.durationSeconds * PLENTIFUL_UNITS_PER_ORDER);
+    const warmUpSeconds = options.warmUpSeconds ?? 0;
+    const plentiful = Math.ceil(options.rate * (options.durationSeconds + warmUpSeconds) * PLENTIFUL_UNITS_PER_ORDER);
     for (const sku of [...PLENTIFUL_SKUS, ...SCARCE_SKUS]) {
       const response = await fetch(`${inventory}/inventory/${sku}`, {
         method: 'PUT',
@@ -106,6 +115,30 @@ export async function runChaos(options: ChaosRunOptions): Promise<{ report: Chao
 
     say('warming up: every order instance settles a probe order (consumer groups assigned, relays leading)');
     const probes = await warmUp(stack, PLENTIFUL_SKUS[0] as string);
+    const loadOptions = {
+      orderUrls: stack.instances.order.map((instance) => instance.url),
+      authSecret: stack.authSecret,
+      rate: options.rate,
+      plentifulSkus: PLENTIFUL_SKUS,
+      scarceSkus: SCARCE_SKUS,
+      scarceShare: options.scarceShare ?? 0.1,
+      cancelShare: options.cancelShare ?? 0.05,
+    };
+    const warmUpLoad =
+      warmUpSeconds > 0
+        ? await (async () => {
+            say(`warm-up load: ${options.rate} orders/s for ${warmUpSeconds} s, no fault, not measured`);
+            const result = await runChaosLoad({
+              ...loadOptions,
+              durationSeconds: warmUpSeconds,
+              drainSeconds: options.drainSeconds,
+              onProgress: (p) =>
+                say(`  warm-up ${p.elapsedSeconds.toFixed(0)} s: accepted ${p.accepted}, final ${p.final}`),
+            });
+            say(`warm-up load done: ${result.accepted.length} accepted, ${result.notFinalInAnswers.length} not final`);
+            return result;
+          })()
+        : undefined;
 
     say(
       `load: ${options.rate} orders/s for ${options.durationSeconds} s over ${options.instances} order instance(s); ` +
@@ -123,15 +156,9 @@ export async function runChaos(options: ChaosRunOptions): Promise<{ report: Chao
       return records;
     })();
     const load = await runChaosLoad({
-      orderUrls: stack.instances.order.map((instance) => instance.url),
-      authSecret: stack.authSecret,
-      rate: options.rate,
+      ...loadOptions,
       durationSeconds: options.durationSeconds,
       drainSeconds: options.drainSeconds,
-      plentifulSkus: PLENTIFUL_SKUS,
-      scarceSkus: SCARCE_SKUS,
-      scarceShare: options.scarceShare ?? 0.1,
-      cancelShare: options.cancelShare ?? 0.05,
       onProgress: (p) =>
         say(
           `  ${p.elapsedSeconds.toFixed(0)} s: sent ${p.sent}, accepted ${p.accepted}, final ${p.final}, retried requests ${p.retries}`,
@@ -148,8 +175,8 @@ export async function runChaos(options: ChaosRunOptions): Promise<{ report: Chao
       bootstrapServers: stack.bootstrapServers,
       security: stack.security,
       namespace: stack.namespace,
-      accepted: [...probes, ...load.accepted],
-      cancelledAfterConfirmation: load.cancelled,
+      accepted: [...probes, ...(warmUpLoad?.accepted ?? []), ...load.accepted],
+      cancelledAfterConfirmation: [...(warmUpLoad?.cancelled ?? []), ...load.cancelled],
       initialUnits,
     });
 
@@ -164,7 +191,7 @@ export async function runChaos(options: ChaosRunOptions): Promise<{ report: Chao
         createdAtMs: Number(row.created_ms),
         settledAtMs: row.settled_ms === null ? undefined : Number(row.settled_ms),
       }))
-      // The warm-up's probe orders came before the load: they belong to no second of it.
+      // The probe orders and the warm-up load came before the load: they belong to no second of it.
       .filter((order) => order.createdAtMs >= startMs);
     const loadEndMs = startMs + options.durationSeconds * 1_000;
     const seconds =
@@ -194,6 +221,11 @@ export async function runChaos(options: ChaosRunOptions): Promise<{ report: Chao
         durationSeconds: options.durationSeconds,
         drainSeconds: options.drainSeconds,
         instances: options.instances,
+        warmUpSeconds,
+      },
+      warmUp: {
+        accepted: warmUpLoad?.accepted.length ?? 0,
+        notFinalInAnswers: warmUpLoad?.notFinalInAnswers.length ?? 0,
       },
       load: {
         ...loadRest,

@@ -21,7 +21,10 @@ export function formatChaosTable(report: ChaosReport): string {
   const line = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ');
   const { check, load } = report;
   const out = [
-    `chaos: ${report.options.rate} orders/s for ${report.options.durationSeconds} s, ${report.options.instances} instance(s) per service`,
+    `chaos: ${report.options.rate} orders/s for ${report.options.durationSeconds} s, ${report.options.instances} instance(s) per service` +
+      (report.options.warmUpSeconds > 0
+        ? `, after a ${report.options.warmUpSeconds} s warm-up load (${report.warmUp.accepted} orders, checked, not measured)`
+        : ''),
     `orders: ${load.sent} sent, ${load.accepted} accepted (202), ${load.unanswered} never answered, ` +
       `${check.orders.confirmed} confirmed, ${check.orders.cancelled} cancelled (${check.orders.refunded} refunded, ` +
       `${load.cancelledByCustomer} by the customer); retried requests: ${JSON.stringify(load.retries)}`,

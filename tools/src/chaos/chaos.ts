@@ -4,7 +4,7 @@
  * instance kills, a database restart, a rolling restart); then an independent check that nothing was lost
  * or done twice, and the recovery after each fault. Exits non-zero when any invariant fails.
  *
- *   npm run chaos                                    # 100 orders/s for 5 minutes, the default schedule
+ *   npm run chaos                                    # 100 orders/s for 5 minutes after a 60 s warm-up, the default schedule
  *   npm run chaos -- --rate 40 --duration 90 --schedule short
  *   npm run chaos -- --schedule faults.json          # a JSON array of faults (see fault-schedule.ts)
  */
@@ -20,6 +20,7 @@ const program = new Command('chaos')
   .option('--duration <s>', 'seconds of load', Number, DEFAULT_SCHEDULE_SECONDS)
   .option('--drain <s>', 'seconds after the load for every order to become final', Number, 120)
   .option('--instances <n>', 'processes per service', Number, 2)
+  .option('--warm-up <s>', 'seconds of the same load before the measured one (no fault, not measured)', Number, 60)
   .option(
     '--schedule <name|file>',
     "'default', 'short' (times scaled to --duration), 'none', or a JSON file",
@@ -32,6 +33,7 @@ const options = program.opts<{
   duration: number;
   drain: number;
   instances: number;
+  warmUp: number;
   schedule: string;
   out?: string;
 }>();
@@ -46,6 +48,7 @@ const { report } = await runChaos({
   durationSeconds: options.duration,
   drainSeconds: options.drain,
   instances: options.instances,
+  warmUpSeconds: options.warmUp,
   schedule: resolveSchedule(options.schedule, options.duration),
   runDir: join(REPO_ROOT, '.run', 'chaos', stamp),
   reportDir: options.out ?? join(REPO_ROOT, 'reports', `chaos-${stamp}`),
