@@ -21,7 +21,7 @@ import {
   serviceCredential,
 } from './http/auth.ts';
 import type { KafkaConnection } from './kafka/clients.ts';
-import { createProducer, type KafkaProducer } from './kafka/clients.ts';
+import { createProducer, KAFKA_SERVICE_SEND_RETRIES, type KafkaProducer } from './kafka/clients.ts';
 import { type KafkaNamespace, kafkaNamespace, NAMESPACE_PATTERN } from './kafka/namespace.ts';
 import { kafkaSecurityFromEnv } from './kafka/security.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -250,7 +250,10 @@ async function assemble(
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   registerEventLoopBusy(registry);
-  const producer = createProducer({ ...config.kafka, clientId: `${definition.name}-producer` });
+  const producer = createProducer(
+    { ...config.kafka, clientId: `${definition.name}-producer` },
+    { retries: KAFKA_SERVICE_SEND_RETRIES },
+  );
   shutdown.register('kafka producer', () => producer.close());
   const relay = new OutboxRelay({
     pool,

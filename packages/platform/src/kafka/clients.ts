@@ -13,6 +13,7 @@ import {
   stringSerializer,
 } from '@platformatic/kafka';
 import { backoffMs } from '../backoff.ts';
+import { hasStaleMetadata } from './error-summary.ts';
 import type { KafkaSecurity, SaslMechanism } from './security.ts';
 
 /** A record as the services' consumers read it: string keys and headers' names, Buffer values. */
@@ -41,6 +42,16 @@ export const KAFKA_CLIENT_RETRIES = 16;
  * sends stalled 15.6 s; with 2 s, the stall follows the election).
  */
 export const KAFKA_CLIENT_MAX_RETRY_DELAY_MS = 2_000;
+/**
+ * Attempts per send for the services' shared producer, whose callers retry on their own: the outbox relay
+ * passes again, the failure router retries in place. The client plans a send's destinations once, from the
+ * metadata it holds when the send starts, and every attempt sends each group to the leader of its first
+ * partition: once leaders have moved apart, the partitions that moved are answered NOT_LEADER_OR_FOLLOWER on
+ * every attempt. Measured in a chaos run (three nodes, 100 orders/s, a partition leader killed and started
+ * again): the relay's sends failed after 17 such attempts, about 40 s each, pass after pass, for over 45 s of
+ * no settling. A send that fails after a few attempts is planned again, on fresh metadata, by the next pass.
+ */
+export const KAFKA_SERVICE_SEND_RETRIES = 2;
 /** Per-request timeout. */
 export const KAFKA_REQUEST_TIMEOUT_MS = 30_000;
 export const KAFKA_CONNECT_TIMEOUT_MS = 5_000;
@@ -67,7 +78,22 @@ export function clientSecurityOptions(security: KafkaSecurity | undefined): {
   };
 }
 
-function retryDelay(_client: unknown, _operationId: unknown, attempt: number): number {
+/**
+ * The wait before a client's next attempt, and a fresh look at the cluster when the last answer said the
+ * leaders moved. The client refreshes its metadata between attempts only after a network error; after an
+ * answer such as NOT_LEADER_OR_FOLLOWER from a live broker it kept the cached leaders, for the next attempts
+ * and for the next send's plan. Cleared, the next lookup asks the cluster.
+ */
+export function clientRetryDelay(
+  client: object,
+  _operationId: unknown,
+  attempt: number,
+  _retries?: unknown,
+  error?: unknown,
+): number {
+  // Every client of the library (producer, consumer, admin) has clearMetadata; the getter's type says object.
+  const { clearMetadata } = client as { clearMetadata?: unknown };
+  if (typeof clearMetadata === 'function' && hasStaleMetadata(error)) clearMetadata.call(client);
   return backoffMs(attempt, KAFKA_CLIENT_MAX_RETRY_DELAY_MS);
 }
 
@@ -76,7 +102,7 @@ function baseOptions(connection: KafkaConnection) {
     clientId: connection.clientId,
     bootstrapBrokers: [...connection.bootstrapServers],
     retries: KAFKA_CLIENT_RETRIES,
-    retryDelay,
+    retryDelay: clientRetryDelay,
     timeout: KAFKA_REQUEST_TIMEOUT_MS,
     connectTimeout: KAFKA_CONNECT_TIMEOUT_MS,
     ...clientSecurityOptions(connection.security),

@@ -6,7 +6,8 @@ import { Counter, Histogram } from 'prom-client';
 import { INFRASTRUCTURE_MIN_BACKOFF_MS, nextBackoffMs } from '../backoff.ts';
 import { DB_CONNECT_TIMEOUT_MS, type Pool } from '../db/pool.ts';
 import { classifyError } from '../errors.ts';
-import type { KafkaProducer } from '../kafka/clients.ts';
+import { KAFKA_CLIENT_MAX_RETRY_DELAY_MS, type KafkaProducer } from '../kafka/clients.ts';
+import { kafkaErrorCounts } from '../kafka/error-summary.ts';
 import type { Logger } from '../logger.ts';
 import { scrapeGauge } from '../metrics/scrape-gauge.ts';
 import { remoteParent, traceHeadersOf } from '../tracing.ts';
@@ -112,6 +113,8 @@ export class OutboxRelay {
   #endSleep: (() => void) | undefined;
   /** A wake arrived and no read has started since: the next sleep returns at once instead of missing it. */
   #woken = false;
+  /** The last pass failed in its Kafka send (not in PostgreSQL). */
+  #sendFailed = false;
   /** Sleeping after a failed pass: commit signals do not end that sleep (stop and a lost session do). */
   #backingOff = false;
   #stopListening: (() => void) | undefined;
@@ -197,14 +200,19 @@ export class OutboxRelay {
         }
       } catch (error) {
         const classified = classifyError(error);
-        logger.warn({ err: error, code: classified.code, backoffMs: backoff }, 'outbox relay pass failed; retrying');
+        logger.warn(
+          { err: error, code: classified.code, kafkaErrors: kafkaErrorCounts(error), backoffMs: backoff },
+          'outbox relay pass failed; retrying',
+        );
         this.#metrics?.failures.inc();
         // Commits signalled during the failed pass are read after the backoff, with everything else.
         this.#woken = false;
         this.#backingOff = true;
         await this.#sleep(backoff);
         this.#backingOff = false;
-        backoff = nextBackoffMs(backoff);
+        // A failed send is planned again on fresh metadata by the next pass (KAFKA_SERVICE_SEND_RETRIES):
+        // waits as short as the client's own between attempts, so a pass follows soon after an election.
+        backoff = nextBackoffMs(backoff, this.#sendFailed ? KAFKA_CLIENT_MAX_RETRY_DELAY_MS : undefined);
       }
     }
   }
@@ -215,6 +223,7 @@ export class OutboxRelay {
    */
   async publishBatch(): Promise<number> {
     const { pool, producer, batchSize } = this.#options;
+    this.#sendFailed = false;
     const acknowledged = this.#acknowledged;
     // This read sees every commit signalled so far; a signal from here on makes the relay read again.
     this.#woken = false;
@@ -244,6 +253,7 @@ export class OutboxRelay {
         })),
       });
     } catch (error) {
+      this.#sendFailed = true;
       endProducerSpans(spans, error);
       throw error;
     }
