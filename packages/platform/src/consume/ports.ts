@@ -95,6 +95,19 @@ interface FetchRequestTopic {
   partitions: Array<{ partition: number }>;
 }
 
+/**
+ * The first failure the client reports on the consumer itself, which it does when a rejoin of the group
+ * fails for good ("joinGroup failed 17 times"): an 'error' event that nobody listens to ends the process,
+ * which is how a Payment Service instance exited (code 1) in a chaos run after the group's coordinator had
+ * moved twice. Listened to, it is the stream's death like any other: the runner opens a new consumer.
+ */
+export function failuresOf(consumer: Pick<NodeJS.EventEmitter, 'on'>): Promise<Error> {
+  return new Promise<Error>((resolve) => {
+    // Kept for the consumer's life: a second 'error' with no listener would end the process as well.
+    consumer.on('error', (error: Error) => resolve(error));
+  });
+}
+
 /** Joins the group and starts fetching; resolves once the stream is running. */
 export async function openRecordSource(options: RecordSourceOptions): Promise<RecordSource> {
   const consumer: KafkaConsumer = createConsumer(options.connection, options.groupId, {
@@ -103,6 +116,7 @@ export async function openRecordSource(options: RecordSourceOptions): Promise<Re
     maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION,
   });
   const maxWaitMs = options.maxWaitMs ?? CONSUMER_MAX_WAIT_MS;
+  const consumerFailed = failuresOf(consumer);
   try {
     const metadata = await consumer.metadata({ topics: [...options.topics] });
     const topicNames = new Map<string, string>();
@@ -202,7 +216,7 @@ export async function openRecordSource(options: RecordSourceOptions): Promise<Re
         );
       }
     }
-    const died = new Promise<Error>((resolve) => stream.once('error', resolve));
+    const died = Promise.race([new Promise<Error>((resolve) => stream.once('error', resolve)), consumerFailed]);
     stream.on('data', (record: KafkaRecord) => options.onRecord(record));
     return {
       owns: (topic, partition) =>
